@@ -1,0 +1,41 @@
+import { loadConfig } from "../config.js";
+import { buildApp } from "../server/app.js";
+import { createContext } from "../server/context-factory.js";
+import { help, parseOptions } from "./options.js";
+
+const SERVE_USAGE = `Usage: gatehouse serve
+
+Runs Gatehouse, configured by environment variables (see the README's Configuration table):
+GATEHOUSE_BASE_URL, PORT, HOST, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET_KEY, LOG_LEVEL, ...
+`;
+
+export async function runServe(args: string[]): Promise<number> {
+  const values = parseOptions(args, {});
+  if (values.help) return help(SERVE_USAGE);
+  const config = loadConfig();
+  const ctx = await createContext(config);
+  const app = await buildApp(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  ctx.log.info({ baseUrl: config.baseUrl.toString(), database: ctx.store.dialect }, "Gatehouse is listening");
+  await waitForShutdown(async () => {
+    // close() stops accepting connections and waits for in-flight requests to finish.
+    await app.close();
+    await ctx.store.close();
+  });
+  return 0;
+}
+
+export function waitForShutdown(onSignal: () => Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const handler = () => {
+      process.off("SIGINT", handler);
+      process.off("SIGTERM", handler);
+      onSignal().then(resolve, (error: unknown) => {
+        process.stderr.write(`gatehouse: shutdown failed: ${String(error)}\n`);
+        resolve();
+      });
+    };
+    process.on("SIGINT", handler);
+    process.on("SIGTERM", handler);
+  });
+}

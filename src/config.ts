@@ -1,0 +1,111 @@
+import path from "node:path";
+
+/**
+ * The one place Gatehouse reads its environment. Each setting sits beside its default and its
+ * meaning; the README's configuration table mirrors this list.
+ */
+export interface Config {
+  /** Public URL; callback URLs derive from it. */
+  baseUrl: URL;
+  port: number;
+  host: string;
+  /** `sqlite:<path>` or `postgres://...`. */
+  databaseUrl: string;
+  /** Base64 of 32 bytes, or undefined to generate one next to the SQLite database. */
+  secretKey: string | undefined;
+  /** Older keys (comma-separated base64) still accepted for decryption during rotation. */
+  previousSecretKeys: string[];
+  /** Development and tests only: allows http: issuers and private or loopback addresses. */
+  allowPrivateIssuers: boolean;
+  linkedin: { issuer: string; clientId: string | undefined; clientSecret: string | undefined };
+  logLevel: string;
+  /** Session lifetime in seconds. */
+  sessionTtlSeconds: number;
+  /** Password attempts allowed per account and per IP in one window. */
+  passwordAttemptsPerAccount: number;
+  passwordAttemptsPerIp: number;
+  rateLimitWindowSeconds: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const rawBase = env.GATEHOUSE_BASE_URL || "http://localhost:3000";
+  let baseUrl: URL;
+  try {
+    baseUrl = new URL(rawBase);
+  } catch {
+    throw new ConfigError(`GATEHOUSE_BASE_URL is not a URL: "${rawBase}"`);
+  }
+  if (baseUrl.protocol !== "https:" && baseUrl.protocol !== "http:") {
+    throw new ConfigError("GATEHOUSE_BASE_URL must be an http: or https: URL");
+  }
+  if (baseUrl.search || baseUrl.hash)
+    throw new ConfigError("GATEHOUSE_BASE_URL must not have a query or fragment");
+  if (!baseUrl.pathname.endsWith("/")) baseUrl.pathname += "/";
+
+  const databaseUrl = env.GATEHOUSE_DATABASE_URL || "sqlite:data/gatehouse.db";
+  if (!databaseUrl.startsWith("sqlite:") && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('GATEHOUSE_DATABASE_URL must start with "sqlite:" or "postgres://"');
+  }
+  const secretKey = env.GATEHOUSE_SECRET_KEY || undefined;
+  if (secretKey === undefined && !databaseUrl.startsWith("sqlite:")) {
+    throw new ConfigError(
+      "GATEHOUSE_SECRET_KEY is required with PostgreSQL: every instance must share it. Generate one with: openssl rand -base64 32",
+    );
+  }
+
+  return {
+    baseUrl,
+    port: integer(env, "PORT", 3000, 0, 65535),
+    host: env.HOST || "127.0.0.1",
+    databaseUrl,
+    secretKey,
+    previousSecretKeys: (env.GATEHOUSE_PREVIOUS_SECRET_KEYS ?? "")
+      .split(",")
+      .map((k) => k.trim())
+      .filter(Boolean),
+    allowPrivateIssuers: env.GATEHOUSE_ALLOW_PRIVATE_ISSUERS === "1",
+    linkedin: {
+      issuer: env.GATEHOUSE_LINKEDIN_ISSUER || "https://www.linkedin.com/oauth",
+      clientId: env.GATEHOUSE_LINKEDIN_CLIENT_ID || undefined,
+      clientSecret: env.GATEHOUSE_LINKEDIN_CLIENT_SECRET || undefined,
+    },
+    logLevel: env.LOG_LEVEL || "info",
+    sessionTtlSeconds: integer(env, "GATEHOUSE_SESSION_TTL_SECONDS", 8 * 3600, 60, 30 * 86400),
+    passwordAttemptsPerAccount: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT", 5, 1, 1000),
+    passwordAttemptsPerIp: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP", 20, 1, 100000),
+    rateLimitWindowSeconds: integer(env, "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS", 900, 1, 86400),
+  };
+}
+
+/** The folder the SQLite database lives in, where a generated secret key is kept. */
+export function sqliteDataDir(databaseUrl: string): string | undefined {
+  if (!databaseUrl.startsWith("sqlite:")) return undefined;
+  const file = databaseUrl.slice("sqlite:".length);
+  if (file === ":memory:") return undefined;
+  return path.dirname(path.resolve(file));
+}
+
+export function isSecureBaseUrl(config: Pick<Config, "baseUrl">): boolean {
+  return config.baseUrl.protocol === "https:";
+}
+
+/** An absolute URL under the base URL, e.g. `urlFor(config, "sso/oidc/callback")`. */
+export function urlFor(config: Pick<Config, "baseUrl">, relativePath: string): string {
+  return new URL(relativePath.replace(/^\//, ""), config.baseUrl).toString();
+}

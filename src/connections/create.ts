@@ -1,0 +1,162 @@
+import { newId } from "../crypto/tokens.js";
+import { GatehouseError } from "../errors.js";
+import type { AppContext } from "../server/context.js";
+import { discoverIssuer } from "../sso/oidc/discover.js";
+import { insertAuditEvent } from "../store/audit.js";
+import {
+  findConnectionById,
+  findConnectionByName,
+  findDomainOwner,
+  insertConnection,
+} from "../store/connections.js";
+import type { TokenEndpointAuthMethod } from "../store/schema.js";
+import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
+import { type ConnectionInput, type FieldErrors, validateConnectionInput } from "./validate.js";
+import { type ConnectionView, toConnectionView } from "./view.js";
+
+export interface CreateConnectionRequest {
+  organizationId: string;
+  input: ConnectionInput;
+  /** The admin creating it, whose own session survives the switch to SSO; null for API keys. */
+  actorUserId: string | null;
+  actorSessionHash?: string | undefined;
+  ip?: string | undefined;
+}
+
+export interface CreatedConnection {
+  connection: ConnectionView;
+  /** Password and LinkedIn sessions ended because their users must now use SSO. */
+  revokedSessions: number;
+}
+
+export const DEFAULT_SCOPES = "openid email profile";
+
+/**
+ * Creates an OIDC connection, checks in order: the fields, the name and domains against
+ * every organization, then the issuer's discovery document. Only then, in one transaction:
+ * the connection, its domains, the audit event, and the end of non-SSO sessions at its domains.
+ */
+export async function createConnection(
+  ctx: AppContext,
+  request: CreateConnectionRequest,
+): Promise<CreatedConnection> {
+  const { value, errors } = validateConnectionInput(request.input);
+  if (Object.keys(errors).length > 0) throw fieldErrors(errors);
+
+  const conflicts: FieldErrors = {};
+  if (await findConnectionByName(ctx.store.db, value.name)) {
+    conflicts.name = `A connection named "${value.name}" already exists. Choose another name.`;
+  }
+  for (const domain of value.domains) {
+    const owner = await findDomainOwner(ctx.store.db, domain);
+    if (owner) {
+      conflicts.domains =
+        owner.organizationId === request.organizationId
+          ? `${domain} is already used by another connection of your organization.`
+          : `${domain} is already claimed by another organization.`;
+      break;
+    }
+  }
+  if (Object.keys(conflicts).length > 0) throw fieldErrors(conflicts, "CONFLICT");
+
+  const metadata = await discoverIssuer(ctx, value.issuer, { fresh: true });
+  const tokenEndpointAuthMethod = chooseTokenEndpointAuthMethod(
+    metadata.token_endpoint_auth_methods_supported,
+  );
+  if (!tokenEndpointAuthMethod) {
+    throw fieldErrors({
+      issuer: `The provider supports none of client_secret_basic and client_secret_post for its token endpoint (it lists ${JSON.stringify(metadata.token_endpoint_auth_methods_supported)}).`,
+    });
+  }
+
+  const id = newId();
+  const now = ctx.now();
+  let revokedSessions = 0;
+  try {
+    await ctx.store.db.transaction().execute(async (trx) => {
+      await insertConnection(
+        trx,
+        {
+          id,
+          organizationId: request.organizationId,
+          name: value.name,
+          issuer: value.issuer,
+          clientId: value.clientId,
+          clientSecretSealed: ctx.box.seal(value.clientSecret, `connection:${id}`),
+          tokenEndpointAuthMethod,
+          scopes: DEFAULT_SCOPES,
+          domains: value.domains,
+          createdByUserId: request.actorUserId,
+        },
+        now,
+      );
+      revokedSessions = await revokeNonSsoSessionsForDomains(
+        trx,
+        value.domains,
+        request.actorSessionHash,
+        now,
+      );
+      await insertAuditEvent(
+        trx,
+        {
+          type: "connection.created",
+          organizationId: request.organizationId,
+          actorUserId: request.actorUserId,
+          connectionId: id,
+          outcome: "success",
+          ip: request.ip,
+          detail: {
+            name: value.name,
+            issuer: value.issuer,
+            domains: value.domains,
+            tokenEndpointAuthMethod,
+            revokedSessions,
+          },
+        },
+        now,
+      );
+    });
+  } catch (error) {
+    // Two admins racing for the same name or domain: the unique constraints decide.
+    if (isUniqueViolation(error)) {
+      throw fieldErrors(
+        { name: "This name or one of the domains was just taken. Reload and try again." },
+        "CONFLICT",
+      );
+    }
+    throw error;
+  }
+  const created = await findConnectionById(ctx.store.db, id);
+  if (!created) throw new GatehouseError("INTERNAL", "connection vanished after creation");
+  return { connection: toConnectionView(ctx.config, created), revokedSessions };
+}
+
+export function chooseTokenEndpointAuthMethod(supported: unknown): TokenEndpointAuthMethod | undefined {
+  // OIDC Discovery 1.0 §3: when absent, the default is client_secret_basic.
+  if (!Array.isArray(supported)) return "client_secret_basic";
+  if (supported.includes("client_secret_basic")) return "client_secret_basic";
+  if (supported.includes("client_secret_post")) return "client_secret_post";
+  return undefined;
+}
+
+function fieldErrors(
+  errors: FieldErrors,
+  code: "VALIDATION_FAILED" | "CONFLICT" = "VALIDATION_FAILED",
+): GatehouseError {
+  const fields = Object.fromEntries(Object.entries(errors).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >;
+  return new GatehouseError(
+    code,
+    code === "CONFLICT" ? "The name or a domain is already in use." : "Some fields need attention.",
+    { fields },
+  );
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    e.code === "23505" || e.code === "SQLITE_CONSTRAINT_UNIQUE" || e.code === "SQLITE_CONSTRAINT_PRIMARYKEY"
+  );
+}

@@ -1,0 +1,26 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+
+/** 256 bits of randomness, base64url: session ids, state, nonce, API keys. */
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString("base64url");
+}
+
+/** Session ids, API keys and login-transaction handles are stored only as this hash. */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}
+
+export function newId(): string {
+  return randomUUID();
+}
+
+/** A short code a person can read out to their administrator. */
+export function newTraceId(): string {
+  return randomBytes(5).toString("hex").toUpperCase();
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

@@ -1,0 +1,290 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jose";
+import type { Configuration, ProviderContext } from "oidc-provider";
+import { raw } from "../web/html.js";
+import { AccountDirectory } from "./accounts.js";
+import { interactionRoutes } from "./interactions.js";
+import { logoutPage, messagePage, pageHeaders, signedOutPage } from "./pages.js";
+
+export interface DevIdpUser {
+  email: string;
+  password: string;
+  name: string;
+  /** Defaults to true. */
+  emailVerified?: boolean;
+  /** Defaults to a value derived from the email, so it is stable across restarts. */
+  sub?: string;
+}
+
+export interface DevIdpClient {
+  clientId: string;
+  clientSecret: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  /** Defaults to client_secret_basic. */
+  tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post";
+  /** Shown on the sign-in page; defaults to the client id. */
+  clientName?: string;
+  /** The real provider this client's sign-in page imitates; defaults to "Okta". */
+  standsInFor?: string;
+}
+
+export interface DevIdpOptions {
+  /** 0 picks a free port. */
+  port: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  /** Defaults to `http://localhost:${port}` with the port actually bound. Must not have a path. */
+  issuer?: string;
+  clients: DevIdpClient[];
+  users: DevIdpUser[];
+}
+
+export interface DevIdp {
+  issuer: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** The default demo setup: Okta stand-in client and LinkedIn stand-in client for a Gatehouse at `gatehouseBaseUrl` (e.g. http://localhost:3000/). */
+export function demoIdpSetup(gatehouseBaseUrl: string): { clients: DevIdpClient[]; users: DevIdpUser[] } {
+  const base = gatehouseBaseUrl.endsWith("/") ? gatehouseBaseUrl : `${gatehouseBaseUrl}/`;
+  return {
+    clients: [
+      {
+        clientId: "gatehouse-okta",
+        clientSecret: "gatehouse-okta-secret",
+        redirectUris: [`${base}sso/oidc/callback`],
+        postLogoutRedirectUris: [base],
+        clientName: "Gatehouse (enterprise SSO)",
+        standsInFor: "Okta",
+      },
+      {
+        clientId: "gatehouse-linkedin",
+        clientSecret: "gatehouse-linkedin-secret",
+        redirectUris: [`${base}login/linkedin/callback`],
+        postLogoutRedirectUris: [base],
+        clientName: "Gatehouse (Sign in with LinkedIn)",
+        standsInFor: "LinkedIn",
+      },
+    ],
+    users: [
+      { email: "alice@acme.test", password: "alice-password", name: "Alice Anderson", emailVerified: true },
+      { email: "bob@acme.test", password: "bob-password", name: "Bob Baker", emailVerified: true },
+      { email: "carol@gmail.test", password: "carol-password", name: "Carol Chen", emailVerified: true },
+    ],
+  };
+}
+
+type OidcProviderModule = typeof import("oidc-provider");
+
+/**
+ * oidc-provider prints two warnings that are wrong or irrelevant here: that Node 20 is an
+ * unsupported runtime (it works; Gatehouse supports Node >= 20.11) and that the in-memory adapter
+ * loses state on restart (which is what a throwaway development IdP wants). Everything else it
+ * prints still goes through.
+ */
+const irrelevantWarnings = [
+  "oidc-provider WARNING: Unsupported runtime",
+  "development-only in-memory adapter",
+];
+
+function muteIrrelevantWarnings(): () => void {
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const first = args[0];
+    if (typeof first === "string" && irrelevantWarnings.some((text) => first.includes(text))) return;
+    original.apply(console, args);
+  };
+  return () => {
+    console.warn = original;
+  };
+}
+
+let providerModule: Promise<OidcProviderModule> | undefined;
+
+function loadOidcProvider(): Promise<OidcProviderModule> {
+  providerModule ??= (async () => {
+    // The runtime warning is printed while the module evaluates, so it is imported lazily.
+    const unmute = muteIrrelevantWarnings();
+    try {
+      return await import("oidc-provider");
+    } finally {
+      unmute();
+    }
+  })();
+  return providerModule;
+}
+
+async function signingKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair("RS256", { extractable: true });
+  const jwk = await exportJWK(privateKey);
+  return { ...jwk, kid: await calculateJwkThumbprint(jwk), alg: "RS256", use: "sig" };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address();
+      if (address === null || typeof address === "string") {
+        reject(new Error("dev-idp: server is not listening on a TCP port"));
+        return;
+      }
+      resolve(address.port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    // Keep-alive connections (fetch keeps them by default) would hold close() open indefinitely.
+    server.closeAllConnections();
+  });
+}
+
+function setPageHeaders(ctx: ProviderContext): void {
+  for (const [name, value] of Object.entries(pageHeaders)) ctx.set(name, value);
+  ctx.type = "html";
+}
+
+const scopes = ["openid", "email", "profile"];
+
+export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
+  const { default: Provider, errors } = await loadOidcProvider();
+  const accounts = new AccountDirectory(options.users);
+  const clientDisplay = new Map<string, { name: string; standsInFor: string }>();
+  for (const client of options.clients) {
+    if (clientDisplay.has(client.clientId)) {
+      throw new Error(`dev-idp: duplicate client id ${client.clientId}`);
+    }
+    clientDisplay.set(client.clientId, {
+      name: client.clientName ?? client.clientId,
+      standsInFor: client.standsInFor ?? "Okta",
+    });
+  }
+  const jwk = await signingKey();
+
+  const server = createServer();
+  const port = await listen(server, options.port, options.host ?? "127.0.0.1");
+  try {
+    const issuer = options.issuer ?? `http://localhost:${port}`;
+    // oidc-provider routes under the issuer's path only when mounted inside another app; the
+    // IdP serves its routes at the root, so an issuer path would advertise unreachable endpoints.
+    if (!["", "/"].includes(new URL(issuer).pathname)) {
+      throw new Error(`dev-idp: issuer must not have a path: ${issuer}`);
+    }
+
+    const configuration: Partial<Configuration> = {
+      clients: options.clients.map((client) => ({
+        client_id: client.clientId,
+        client_secret: client.clientSecret,
+        client_name: client.clientName ?? client.clientId,
+        redirect_uris: client.redirectUris,
+        post_logout_redirect_uris: client.postLogoutRedirectUris,
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+        token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? "client_secret_basic",
+      })),
+      jwks: { keys: [jwk] },
+      // Fresh keys per start: all state is in memory, so nothing signed earlier needs to verify.
+      // oidc-provider marks its cookies Secure only for requests that arrived over TLS, which is
+      // what lets the session work on plain http://localhost.
+      cookies: { keys: [randomBytes(32).toString("base64url")] },
+      scopes,
+      claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+      // Okta puts the scope claims into the ID token of a code flow, and relying parties written
+      // against it read them there; oidc-provider's default (conform) would serve them only from
+      // the userinfo endpoint, leaving the ID token with just `sub`.
+      conformIdTokenClaims: false,
+      responseTypes: ["code"],
+      clientAuthMethods: ["client_secret_basic", "client_secret_post"],
+      pkce: { required: () => true },
+      ttl: {
+        AuthorizationCode: 60,
+        AccessToken: 10 * 60,
+        IdToken: 60 * 60,
+        Interaction: 10 * 60,
+        Session: 8 * 60 * 60,
+        Grant: 8 * 60 * 60,
+      },
+      features: {
+        devInteractions: { enabled: false },
+        rpInitiatedLogout: {
+          enabled: true,
+          async logoutSource(ctx, form) {
+            setPageHeaders(ctx);
+            ctx.body = logoutPage(raw(form), ctx.oidc.client?.clientName);
+          },
+          async postLogoutSuccessSource(ctx) {
+            setPageHeaders(ctx);
+            ctx.body = signedOutPage(ctx.oidc.client?.clientName);
+          },
+        },
+      },
+      interactions: { url: async (_ctx, interaction) => `/interaction/${interaction.uid}` },
+      async findAccount(_ctx, sub) {
+        const account = accounts.findById(sub);
+        if (account === undefined) return undefined;
+        return {
+          accountId: account.accountId,
+          // oidc-provider filters these down to what the granted scopes allow.
+          claims: async () => ({
+            sub: account.accountId,
+            email: account.email,
+            email_verified: account.emailVerified,
+            name: account.name,
+          }),
+        };
+      },
+      // Gatehouse talks to the token endpoint from its server, never from a browser.
+      clientBasedCORS: () => false,
+      async renderError(ctx, out) {
+        setPageHeaders(ctx);
+        const details: [string, string][] = [["error", out.error]];
+        if (out.error_description !== undefined) details.push(["error_description", out.error_description]);
+        ctx.body = messagePage(
+          "Something went wrong",
+          "The Development IdP could not handle this request.",
+          details,
+        );
+      },
+    };
+
+    const unmute = muteIrrelevantWarnings();
+    let provider: InstanceType<typeof Provider>;
+    try {
+      provider = new Provider(issuer, configuration);
+    } finally {
+      unmute();
+    }
+    provider.use(
+      interactionRoutes({
+        provider,
+        accounts,
+        clients: clientDisplay,
+        SessionNotFound: errors.SessionNotFound,
+      }),
+    );
+    provider.on("server_error", (_ctx, error) => {
+      console.error("dev-idp: internal error", error);
+    });
+    server.on("request", provider.callback());
+
+    let closing: Promise<void> | undefined;
+    return {
+      issuer,
+      port,
+      close: () => {
+        closing ??= closeServer(server);
+        return closing;
+      },
+    };
+  } catch (error) {
+    await closeServer(server);
+    throw error;
+  }
+}

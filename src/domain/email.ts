@@ -1,0 +1,53 @@
+/**
+ * Email and domain rules. Pure functions: no I/O, unit-tested with tables of cases.
+ */
+
+// Deliberately narrower than RFC 5321: one @, a dot-atom local part, a DNS host name.
+const LOCAL_PART = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+$/;
+
+export function normalizeEmail(input: string): string | undefined {
+  const email = input.trim().toLowerCase();
+  if (email.length > 254) return undefined;
+  const at = email.lastIndexOf("@");
+  if (at <= 0 || at !== email.indexOf("@")) return undefined;
+  const local = email.slice(0, at);
+  const domain = email.slice(at + 1);
+  if (
+    local.length > 64 ||
+    !LOCAL_PART.test(local) ||
+    local.startsWith(".") ||
+    local.endsWith(".") ||
+    local.includes("..")
+  ) {
+    return undefined;
+  }
+  if (normalizeDomain(domain) !== domain) return undefined;
+  return email;
+}
+
+export function emailDomain(email: string): string {
+  return email.slice(email.lastIndexOf("@") + 1).toLowerCase();
+}
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * A DNS name a company can own: at least two labels, letters/digits/hyphens, a non-numeric
+ * top-level label. Returns the lower-cased name, or undefined when it is not one.
+ */
+export function normalizeDomain(input: string): string | undefined {
+  let domain = input.trim().toLowerCase();
+  if (domain.endsWith(".")) domain = domain.slice(0, -1);
+  if (domain.length === 0 || domain.length > 253) return undefined;
+  const labels = domain.split(".");
+  if (labels.length < 2) return undefined;
+  if (!labels.every((l) => LABEL.test(l))) return undefined;
+  if (/^[0-9]+$/.test(labels[labels.length - 1] ?? "")) return undefined;
+  return domain;
+}
+
+/** OIDC: a connection may only sign in emails at one of its own domains (exact match, no subdomains). */
+export function mayAssertEmail(connectionDomains: readonly string[], email: string): boolean {
+  const domain = emailDomain(email);
+  return connectionDomains.some((d) => d === domain);
+}

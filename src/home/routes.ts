@@ -1,0 +1,48 @@
+import type { FastifyInstance } from "fastify";
+import type { AppContext } from "../server/context.js";
+import { currentSession } from "../session/validate.js";
+import { html } from "../web/html.js";
+import { layout } from "../web/layout.js";
+
+const methodLabel = { password: "Password", linkedin: "LinkedIn", sso: "Single sign-on" } as const;
+
+export function registerHomeRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get("/", async (request, reply) => {
+    const session = await currentSession(ctx, request);
+    reply.type("text/html; charset=utf-8").header("cache-control", "no-store");
+    if (!session) {
+      return layout({
+        title: "Welcome",
+        variant: "auth",
+        body: html`<section class="card auth-card">
+  <h1>Welcome to Gatehouse</h1>
+  <p class="lead">You are signed out.</p>
+  <p class="actions"><a class="btn btn-primary" href="/login">Sign in</a></p>
+</section>`,
+      });
+    }
+    const csrf = reply.generateCsrf();
+    return layout({
+      title: "Home",
+      session,
+      csrfToken: csrf,
+      body: html`<section class="page-head">
+  <h1>Hello${session.name ? html`, ${session.name}` : ""}</h1>
+  <p class="muted">You are signed in to ${session.organizationName ?? "Gatehouse"}.</p>
+</section>
+<section class="card">
+  <dl class="facts" data-testid="session-facts">
+    <div><dt>Email</dt><dd data-field="email">${session.email}</dd></div>
+    <div><dt>Organization</dt><dd data-field="organization">${session.organizationName ?? "None yet"}</dd></div>
+    <div><dt>Role</dt><dd data-field="role">${session.role ?? "—"}</dd></div>
+    <div><dt>Signed in with</dt><dd data-field="method">${methodLabel[session.method]}${session.connectionName ? html` · ${session.connectionName}` : ""}</dd></div>
+    <div><dt>Session expires</dt><dd>${new Date(session.expiresAt).toUTCString()}</dd></div>
+  </dl>
+  <form method="post" action="/logout" class="actions">
+    <input type="hidden" name="_csrf" value="${csrf}">
+    <button type="submit" class="btn btn-secondary" data-testid="home-sign-out">Sign out</button>
+  </form>
+</section>`,
+    });
+  });
+}

@@ -1,0 +1,113 @@
+import type { FastifyInstance } from "fastify";
+import { emailDomain, normalizeEmail } from "../domain/email.js";
+import { safeReturnTo } from "../domain/return-to.js";
+import type { AppContext } from "../server/context.js";
+import { createSession } from "../session/create.js";
+import { findEnabledConnectionForDomain } from "../store/connections.js";
+import { textField } from "../web/form.js";
+import { signOut } from "./logout.js";
+import { emailStepPage, passwordStepPage, rateLimitedPage, ssoRequiredPage } from "./pages.js";
+import { signInWithPassword } from "./password.js";
+
+const HTML = "text/html; charset=utf-8";
+
+export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const linkedinEnabled = ctx.config.linkedin.clientId !== undefined;
+
+  app.get("/login", async (request, reply) => {
+    const query = request.query;
+    const email = textField(query, "email", 320);
+    const returnTo = safeReturnTo(textField(query, "return_to"));
+    const signedOut = textField(query, "signed_out", 10) === "1";
+    return reply
+      .type(HTML)
+      .header("cache-control", "no-store")
+      .send(
+        emailStepPage({
+          csrfToken: reply.generateCsrf(),
+          email,
+          returnTo,
+          linkedinEnabled,
+          notice: signedOut ? "You have been signed out." : undefined,
+        }),
+      );
+  });
+
+  app.post("/login", { preHandler: app.csrfProtection }, async (request, reply) => {
+    const rawEmail = textField(request.body, "email", 320);
+    const returnTo = safeReturnTo(textField(request.body, "return_to"));
+    const email = normalizeEmail(rawEmail);
+    if (!email) {
+      return reply
+        .status(400)
+        .type(HTML)
+        .send(
+          emailStepPage({
+            csrfToken: reply.generateCsrf(),
+            email: rawEmail,
+            returnTo,
+            linkedinEnabled,
+            error: rawEmail.trim()
+              ? "Enter a valid email address, like name@company.com."
+              : "Enter your email address.",
+          }),
+        );
+    }
+    const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email));
+    if (connection) {
+      const params = new URLSearchParams({ email });
+      if (returnTo !== "/") params.set("return_to", returnTo);
+      return reply.redirect(`/sso/start?${params}`, 303);
+    }
+    return reply
+      .type(HTML)
+      .header("cache-control", "no-store")
+      .send(passwordStepPage({ csrfToken: reply.generateCsrf(), email, returnTo }));
+  });
+
+  app.post("/login/password", { preHandler: app.csrfProtection }, async (request, reply) => {
+    const email = textField(request.body, "email", 320);
+    const password = textField(request.body, "password", 1024);
+    const returnTo = safeReturnTo(textField(request.body, "return_to"));
+    const result = await signInWithPassword(ctx, { email, password, ip: request.ip });
+    if (result.ok) {
+      await createSession(ctx, request, reply, {
+        userId: result.userId,
+        organizationId: result.organizationId,
+        method: "password",
+      });
+      return reply.redirect(returnTo, 303);
+    }
+    reply.type(HTML).header("cache-control", "no-store");
+    switch (result.code) {
+      case "AUTH_RATE_LIMITED":
+        return reply
+          .status(429)
+          .header("retry-after", String(result.retryAfterSeconds))
+          .send(rateLimitedPage(result.retryAfterSeconds));
+      case "AUTH_SSO_REQUIRED":
+        return reply.status(403).send(
+          ssoRequiredPage({
+            organizationName: result.organizationName,
+            email: result.email,
+            returnTo,
+            attempted: "password",
+          }),
+        );
+      case "AUTH_INVALID_CREDENTIALS":
+        return reply.status(401).send(
+          passwordStepPage({
+            csrfToken: reply.generateCsrf(),
+            email: normalizeEmail(email) ?? email,
+            returnTo,
+            error: "That email and password don't match an account. Check them and try again.",
+          }),
+        );
+    }
+  });
+
+  app.post("/logout", { preHandler: app.csrfProtection }, async (request, reply) => {
+    const target = await signOut(ctx, request, reply);
+    return reply.redirect(target, 303);
+  });
+}

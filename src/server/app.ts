@@ -1,0 +1,172 @@
+import { fileURLToPath } from "node:url";
+import fastifyCookie from "@fastify/cookie";
+import fastifyCsrf from "@fastify/csrf-protection";
+import fastifyFormbody from "@fastify/formbody";
+import fastifyHelmet from "@fastify/helmet";
+import fastifyStatic from "@fastify/static";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import { registerAdminRoutes } from "../admin/routes.js";
+import { registerApiRoutes } from "../api/routes.js";
+import { isSecureBaseUrl } from "../config.js";
+import { newTraceId } from "../crypto/tokens.js";
+import { type ErrorCode, GatehouseError, isGatehouseError } from "../errors.js";
+import { registerHomeRoutes } from "../home/routes.js";
+import { registerLoginRoutes } from "../login/routes.js";
+import { currentSession } from "../session/validate.js";
+import { registerSsoRoutes } from "../sso/routes.js";
+import { errorPage } from "../web/error-page.js";
+import { humanMessage } from "../web/messages.js";
+import type { AppContext } from "./context.js";
+import { registerHealthRoutes } from "./health.js";
+import { pathOnly } from "./log.js";
+
+export const CSRF_COOKIE = "gh_csrf";
+const publicDir = fileURLToPath(new URL("../../public/", import.meta.url));
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    requestIdHeader: false,
+    genReqId: () => newTraceId(),
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    ctx.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    ctx.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+        // No form-action: sign-in forms legitimately redirect to the customer's IdP.
+      },
+    },
+    strictTransportSecurity: isSecureBaseUrl(ctx.config)
+      ? { maxAge: 31536000, includeSubDomains: false }
+      : false,
+    referrerPolicy: { policy: "no-referrer" },
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(fastifyCookie, { secret: ctx.cookieSecret.toString("base64url") });
+  await app.register(fastifyFormbody);
+  await app.register(fastifyCsrf, {
+    cookieKey: CSRF_COOKIE,
+    cookieOpts: {
+      signed: true,
+      httpOnly: true,
+      sameSite: "lax",
+      path: "/",
+      secure: isSecureBaseUrl(ctx.config),
+    },
+    getToken: (request) => {
+      const body = request.body as Record<string, unknown> | undefined;
+      const fromBody = body && typeof body._csrf === "string" ? body._csrf : undefined;
+      const fromHeader = request.headers["x-csrf-token"];
+      return fromBody ?? (typeof fromHeader === "string" ? fromHeader : undefined);
+    },
+  });
+  await app.register(fastifyStatic, { root: publicDir, prefix: "/assets/", index: false, maxAge: "1h" });
+
+  app.setNotFoundHandler(async (request, reply) =>
+    sendError(ctx, request, reply, new GatehouseError("NOT_FOUND", "Not found")),
+  );
+  app.setErrorHandler(async (error: FastifyError, request, reply) =>
+    sendError(ctx, request, reply, toGatehouseError(error)),
+  );
+
+  registerHealthRoutes(app, ctx);
+  registerHomeRoutes(app, ctx);
+  registerLoginRoutes(app, ctx);
+  registerSsoRoutes(app, ctx);
+  registerAdminRoutes(app, ctx);
+  registerApiRoutes(app, ctx);
+  return app;
+}
+
+function toGatehouseError(error: FastifyError): GatehouseError {
+  if (isGatehouseError(error)) return error;
+  if (error.code === "FST_CSRF_INVALID_TOKEN" || error.code === "FST_CSRF_MISSING_SECRET") {
+    return new GatehouseError("CSRF_INVALID", "The form's security token is missing or invalid.", {
+      cause: error,
+    });
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return new GatehouseError(
+      "REQUEST_INVALID",
+      error.validation ? "The request is invalid." : "The request could not be read.",
+      {
+        detail: error.code,
+        cause: error,
+      },
+    );
+  }
+  return new GatehouseError("INTERNAL", "Internal error", { cause: error });
+}
+
+export function wantsJson(request: FastifyRequest): boolean {
+  return pathOnly(request.url).startsWith("/api/");
+}
+
+export async function sendError(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: GatehouseError,
+) {
+  const status = error.code === "REQUEST_INVALID" ? statusOf(error) : error.status;
+  if (status >= 500) {
+    request.log.error({ err: error.cause ?? error, traceId: request.id }, "request failed");
+  } else {
+    request.log.info({ code: error.code, detail: error.detail }, "request refused");
+  }
+  reply.status(status);
+  if (wantsJson(request)) {
+    return reply.type("application/json").send({
+      code: error.code,
+      message: status >= 500 ? humanMessage("INTERNAL").title : error.message,
+      ...(error.fields ? { fields: error.fields } : {}),
+      ...(status >= 500 ? { traceId: request.id } : {}),
+    });
+  }
+  let session: Awaited<ReturnType<typeof currentSession>>;
+  try {
+    session = await currentSession(ctx, request);
+  } catch {
+    session = undefined;
+  }
+  const code: ErrorCode = error.code;
+  return reply.type("text/html; charset=utf-8").send(
+    errorPage({
+      code,
+      session,
+      csrfToken: session ? reply.generateCsrf() : undefined,
+      traceId: status >= 500 ? request.id : undefined,
+    }),
+  );
+}
+
+function statusOf(error: GatehouseError): number {
+  const cause = error.cause as { statusCode?: number } | undefined;
+  const status = cause?.statusCode;
+  return typeof status === "number" && status >= 400 && status < 500 ? status : 400;
+}

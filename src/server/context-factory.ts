@@ -1,0 +1,59 @@
+import type { Logger } from "pino";
+import { type Config, ConfigError, sqliteDataDir } from "../config.js";
+import { SecretBox } from "../crypto/secret-box.js";
+import { deriveKey, loadOrCreateKeyFile, parseSecretKey } from "../crypto/secret-key.js";
+import { migrateToLatest, openStore } from "../store/database.js";
+import type { AppContext } from "./context.js";
+import { createLogger } from "./log.js";
+import { createMetrics } from "./metrics.js";
+
+export interface ContextOptions {
+  log?: Logger;
+  now?: () => number;
+  /** Run migrations before returning (the default). */
+  migrate?: boolean;
+}
+
+/** Opens the database, loads the keys and wires the shared services, validating as it goes. */
+export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
+  const log = options.log ?? createLogger(config.logLevel);
+  let key: ReturnType<typeof parseSecretKey>;
+  if (config.secretKey) {
+    key = parseSecretKey(config.secretKey);
+  } else {
+    const dataDir = sqliteDataDir(config.databaseUrl);
+    if (!dataDir)
+      throw new ConfigError("GATEHOUSE_SECRET_KEY is required when the database is not a SQLite file");
+    const loaded = loadOrCreateKeyFile(dataDir);
+    if (loaded.created)
+      log.info(
+        { dataDir },
+        "generated a new secret key in the data folder (mode 0600); back it up with the database",
+      );
+    key = loaded.key;
+  }
+  const previous = config.previousSecretKeys.map((k, i) =>
+    parseSecretKey(k, `GATEHOUSE_PREVIOUS_SECRET_KEYS[${i}]`),
+  );
+  if (config.allowPrivateIssuers) {
+    log.warn(
+      "GATEHOUSE_ALLOW_PRIVATE_ISSUERS=1: http: issuers and private or loopback addresses are allowed; never use this in production",
+    );
+  }
+  const store = openStore(config.databaseUrl);
+  try {
+    if (options.migrate !== false) await migrateToLatest(store);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return {
+    config,
+    store,
+    box: new SecretBox(key, previous),
+    cookieSecret: deriveKey(key, "cookies"),
+    log,
+    metrics: createMetrics(),
+    now: options.now ?? Date.now,
+  };
+}

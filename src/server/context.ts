@@ -1,0 +1,18 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { SecretBox } from "../crypto/secret-box.js";
+import type { Store } from "../store/database.js";
+import type { Metrics } from "./metrics.js";
+
+/** Everything a route needs, built once at start-up and passed down explicitly. */
+export interface AppContext {
+  config: Config;
+  store: Store;
+  box: SecretBox;
+  /** Key for signed cookies (login-transaction binding, CSRF secret). */
+  cookieSecret: Buffer;
+  log: Logger;
+  metrics: Metrics;
+  /** Epoch milliseconds; injected so tests can move time without sleeping. */
+  now: () => number;
+}

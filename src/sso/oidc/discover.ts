@@ -1,0 +1,156 @@
+import * as client from "openid-client";
+import { GatehouseError } from "../../errors.js";
+import type { AppContext } from "../../server/context.js";
+import { findGatehouseError } from "./errors.js";
+import { createIdpFetch, type IdpFetch } from "./outbound.js";
+
+export type ServerMetadata = client.ServerMetadata;
+
+const METADATA_TTL_MS = 60 * 60 * 1000;
+const metadataCache = new Map<string, { metadata: ServerMetadata; fetchedAt: number }>();
+const fetchers = new WeakMap<AppContext, IdpFetch>();
+
+export function idpFetch(ctx: AppContext): IdpFetch {
+  let fetcher = fetchers.get(ctx);
+  if (!fetcher) {
+    fetcher = createIdpFetch({ allowPrivate: ctx.config.allowPrivateIssuers });
+    fetchers.set(ctx, fetcher);
+  }
+  return fetcher;
+}
+
+/** Checks the shape of an issuer URL before anything is fetched. */
+export function parseIssuerUrl(ctx: AppContext, input: string): URL {
+  let url: URL;
+  try {
+    url = new URL(input.trim());
+  } catch {
+    throw new GatehouseError("VALIDATION_FAILED", "The Issuer URL is not a URL.", {
+      fields: { issuer: "enter a URL such as https://acme.okta.com" },
+    });
+  }
+  if (url.protocol !== "https:" && !(ctx.config.allowPrivateIssuers && url.protocol === "http:")) {
+    throw new GatehouseError("VALIDATION_FAILED", "The Issuer URL must start with https://.", {
+      fields: { issuer: "must start with https://" },
+    });
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new GatehouseError(
+      "VALIDATION_FAILED",
+      "The Issuer URL must not contain a query, fragment or credentials.",
+      {
+        fields: { issuer: "remove the ?query, #fragment or user:password@ part" },
+      },
+    );
+  }
+  return url;
+}
+
+/**
+ * OpenID Connect Discovery 1.0: fetches `{issuer}/.well-known/openid-configuration` and checks
+ * that the document names exactly the issuer entered (section 4.3) and supports what
+ * Gatehouse needs: the authorization code flow, a token endpoint and a JWKS.
+ */
+export async function discoverIssuer(
+  ctx: AppContext,
+  issuer: string,
+  options: { fresh?: boolean } = {},
+): Promise<ServerMetadata> {
+  const cached = metadataCache.get(issuer);
+  if (cached && !options.fresh && ctx.now() - cached.fetchedAt < METADATA_TTL_MS) return cached.metadata;
+  const url = parseIssuerUrl(ctx, issuer);
+  let metadata: ServerMetadata;
+  try {
+    const configuration = await client.discovery(url, "gatehouse-discovery", undefined, undefined, {
+      [client.customFetch]: idpFetch(ctx),
+      ...(ctx.config.allowPrivateIssuers ? { execute: [client.allowInsecureRequests] } : {}),
+      timeout: 15,
+    });
+    metadata = configuration.serverMetadata();
+  } catch (error) {
+    throw describeDiscoveryError(issuer, error);
+  }
+  if (metadata.issuer !== issuer) {
+    throw issuerMismatch(issuer, metadata.issuer);
+  }
+  const missing = (["authorization_endpoint", "token_endpoint", "jwks_uri"] as const).filter(
+    (k) => !metadata[k],
+  );
+  if (missing.length > 0) {
+    throw new GatehouseError(
+      "SSO_DISCOVERY_FAILED",
+      `The issuer ${issuer} does not publish ${missing.join(", ")} in its discovery document.`,
+      {
+        detail: `discovery document lacks ${missing.join(", ")}`,
+        fields: { issuer: `the discovery document has no ${missing.join(", ")}` },
+      },
+    );
+  }
+  const responseTypes = metadata.response_types_supported;
+  if (Array.isArray(responseTypes) && !responseTypes.includes("code")) {
+    throw new GatehouseError(
+      "SSO_DISCOVERY_FAILED",
+      `The issuer ${issuer} does not support the authorization code flow.`,
+      {
+        detail: `response_types_supported is ${JSON.stringify(responseTypes)}`,
+        fields: { issuer: 'does not support response type "code"' },
+      },
+    );
+  }
+  metadataCache.set(issuer, { metadata, fetchedAt: ctx.now() });
+  return metadata;
+}
+
+export function forgetIssuer(issuer: string): void {
+  metadataCache.delete(issuer);
+}
+
+function issuerMismatch(entered: string, published: unknown): GatehouseError {
+  const shown = typeof published === "string" ? published.slice(0, 300) : "(none)";
+  return new GatehouseError(
+    "SSO_ISSUER_MISMATCH",
+    `The issuer's discovery document names its issuer "${shown}", not "${entered}". Enter the issuer exactly as the identity provider publishes it.`,
+    {
+      detail: `expected issuer ${entered}, discovery document says ${shown}`,
+      fields: { issuer: `the provider calls itself "${shown}"; enter exactly that` },
+    },
+  );
+}
+
+function describeDiscoveryError(issuer: string, error: unknown): GatehouseError {
+  const wellKnown = `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+  const own = findGatehouseError(error);
+  if (own) {
+    return new GatehouseError(
+      own.code === "SSO_ISSUER_NOT_ALLOWED" ? "SSO_ISSUER_NOT_ALLOWED" : "SSO_DISCOVERY_FAILED",
+      own.message,
+      {
+        detail: own.detail,
+        fields: { issuer: own.message },
+        cause: error,
+      },
+    );
+  }
+  const e = error as { code?: string; cause?: unknown; message?: string };
+  if (e.code === "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") {
+    const body = (e.cause as { body?: { issuer?: unknown } } | undefined)?.body;
+    return issuerMismatch(issuer, body?.issuer);
+  }
+  let reason = "could not be read";
+  if (e.code === "OAUTH_RESPONSE_IS_NOT_CONFORM") {
+    const status = (e.cause as { status?: number } | undefined)?.status;
+    reason = `answered HTTP ${status ?? "error"}`;
+  } else if (e.code === "OAUTH_RESPONSE_IS_NOT_JSON" || e.code === "OAUTH_PARSE_ERROR") {
+    reason = "is not a JSON document";
+  } else if (e.code === "OAUTH_INVALID_RESPONSE") {
+    reason = `is not a valid discovery document (${e.message ?? "invalid"})`;
+  } else if (e.code === "OAUTH_TIMEOUT") {
+    reason = "did not answer in time";
+  }
+  const message = `The issuer ${issuer} does not publish a usable /.well-known/openid-configuration: ${wellKnown} ${reason}.`;
+  return new GatehouseError("SSO_DISCOVERY_FAILED", message, {
+    detail: `discovery failed: ${e.code ?? "error"}: ${reason}`,
+    fields: { issuer: `${wellKnown} ${reason}` },
+    cause: error,
+  });
+}

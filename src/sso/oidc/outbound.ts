@@ -1,0 +1,217 @@
+import { lookup as dnsLookup, type LookupAddress } from "node:dns";
+import { BlockList, isIP } from "node:net";
+import { Agent, fetch as undiciFetch } from "undici";
+import { GatehouseError } from "../../errors.js";
+
+/**
+ * The one module that talks to identity providers: discovery, JWKS, token, userinfo. Every
+ * call has connect and total timeouts and a response size cap, follows no redirect, and
+ * cannot reach private, loopback, link-local or metadata addresses (checked on the address
+ * actually connected to, after DNS resolution) unless GATEHOUSE_ALLOW_PRIVATE_ISSUERS=1.
+ */
+export interface OutboundOptions {
+  allowPrivate: boolean;
+  connectTimeoutMs?: number;
+  totalTimeoutMs?: number;
+  maxResponseBytes?: number;
+}
+
+const blocked = new BlockList();
+for (const [net, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+] as const) {
+  blocked.addSubnet(net, prefix, "ipv4");
+}
+for (const [net, prefix] of [
+  ["::", 128],
+  ["::1", 128],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+  ["64:ff9b::", 96],
+] as const) {
+  blocked.addSubnet(net, prefix, "ipv6");
+}
+
+export function isPublicAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) return !blocked.check(address, "ipv4");
+  if (family === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (mapped?.[1]) return !blocked.check(mapped[1], "ipv4");
+    return !blocked.check(address, "ipv6");
+  }
+  return false;
+}
+
+function refused(url: string, reason: string): GatehouseError {
+  return new GatehouseError("SSO_ISSUER_NOT_ALLOWED", `Gatehouse does not connect to ${url}: ${reason}.`, {
+    detail: `outbound request refused: ${reason}`,
+  });
+}
+
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+function guardedLookup(hostname: string, options: { all?: boolean }, callback: LookupCallback): void {
+  dnsLookup(hostname, { all: true }, (err, addresses) => {
+    if (err) return callback(err, []);
+    const bad = addresses.find((a) => !isPublicAddress(a.address));
+    if (bad) {
+      const error = Object.assign(
+        new Error(`${hostname} resolves to a non-public address (${bad.address})`),
+        { code: "EGATEHOUSEPRIVATE" },
+      );
+      return callback(error, []);
+    }
+    if (options.all) return callback(null, addresses);
+    const first = addresses[0];
+    if (!first)
+      return callback(Object.assign(new Error(`${hostname} has no address`), { code: "ENOTFOUND" }), []);
+    callback(null, first.address, first.family);
+  });
+}
+
+/** The same shape as openid-client's customFetch, so this is what every flow step uses. */
+export type IdpFetch = (url: string, init: IdpRequestInit) => Promise<Response>;
+
+export interface IdpRequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | URLSearchParams | Uint8Array | ArrayBuffer | ReadableStream | null | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export function createIdpFetch(options: OutboundOptions): IdpFetch {
+  const connectTimeout = options.connectTimeoutMs ?? 5000;
+  const totalTimeout = options.totalTimeoutMs ?? 10000;
+  const maxBytes = options.maxResponseBytes ?? 512 * 1024;
+  const dispatcher = new Agent({
+    connect: { timeout: connectTimeout, ...(options.allowPrivate ? {} : { lookup: guardedLookup }) },
+    headersTimeout: totalTimeout,
+    bodyTimeout: totalTimeout,
+  });
+
+  return async (url, init) => {
+    const target = new URL(url);
+    if (target.protocol !== "https:" && !(options.allowPrivate && target.protocol === "http:")) {
+      throw refused(target.origin, "only https: URLs are allowed");
+    }
+    const host = target.hostname.replace(/^\[|\]$/g, "");
+    if (!options.allowPrivate && isIP(host) && !isPublicAddress(host)) {
+      throw refused(target.origin, "the address is private or loopback");
+    }
+    const signal = init.signal
+      ? AbortSignal.any([init.signal, AbortSignal.timeout(totalTimeout)])
+      : AbortSignal.timeout(totalTimeout);
+    let response: Awaited<ReturnType<typeof undiciFetch>>;
+    try {
+      response = await undiciFetch(url, {
+        method: init.method ?? "GET",
+        headers: init.headers ?? {},
+        ...(init.body ? { body: init.body as string } : {}),
+        redirect: "manual",
+        signal,
+        dispatcher,
+      });
+    } catch (error) {
+      throw describeNetworkError(target, error, totalTimeout);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw new GatehouseError(
+        "SSO_OUTBOUND_FAILED",
+        `${target.origin}${target.pathname} answered with a redirect, which Gatehouse does not follow.`,
+        {
+          detail: `HTTP ${response.status} redirect to ${response.headers.get("location") ?? "(none)"}`,
+        },
+      );
+    }
+    const declared = Number(response.headers.get("content-length") ?? "0");
+    if (declared > maxBytes) {
+      await response.body?.cancel();
+      throw tooLarge(target, maxBytes);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    try {
+      if (response.body) {
+        for await (const chunk of response.body) {
+          size += chunk.byteLength;
+          if (size > maxBytes) {
+            throw tooLarge(target, maxBytes);
+          }
+          chunks.push(chunk);
+        }
+      }
+    } catch (error) {
+      if (error instanceof GatehouseError) throw error;
+      throw describeNetworkError(target, error, totalTimeout);
+    }
+    const headers = new Headers();
+    response.headers.forEach((value, key) => {
+      headers.set(key, value);
+    });
+    return new Response(response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks), {
+      status: response.status,
+      statusText: response.statusText,
+      headers,
+    });
+  };
+}
+
+function tooLarge(target: URL, maxBytes: number): GatehouseError {
+  return new GatehouseError(
+    "SSO_OUTBOUND_FAILED",
+    `${target.origin} sent a response larger than ${Math.round(maxBytes / 1024)} KiB.`,
+    {
+      detail: `response from ${target.origin}${target.pathname} exceeded ${maxBytes} bytes`,
+    },
+  );
+}
+
+function describeNetworkError(target: URL, error: unknown, totalTimeout: number): GatehouseError {
+  const causes: unknown[] = [];
+  for (let e: unknown = error; e && causes.length < 5; e = (e as { cause?: unknown }).cause) causes.push(e);
+  const code = causes.map((e) => (e as { code?: string }).code).find(Boolean);
+  const name = causes
+    .map((e) => (e as { name?: string }).name)
+    .find((n) => n === "TimeoutError" || n === "AbortError");
+  if (code === "EGATEHOUSEPRIVATE") {
+    return refused(target.origin, "its address is private or loopback");
+  }
+  let reason: string;
+  if (
+    name ||
+    code === "UND_ERR_CONNECT_TIMEOUT" ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT"
+  ) {
+    reason = `did not answer within ${Math.round(totalTimeout / 1000)} seconds`;
+  } else if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    reason = `the host name ${target.hostname} does not resolve`;
+  } else if (code === "ECONNREFUSED") {
+    reason = "refused the connection";
+  } else if (code?.startsWith("ERR_TLS") || code?.includes("CERT")) {
+    reason = `its TLS certificate was not accepted (${code})`;
+  } else {
+    reason = `could not be reached (${code ?? (error instanceof Error ? error.message : "network error")})`;
+  }
+  return new GatehouseError("SSO_OUTBOUND_FAILED", `${target.origin} ${reason}.`, {
+    detail: `${target.origin}${target.pathname}: ${reason}`,
+    cause: error,
+  });
+}

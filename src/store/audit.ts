@@ -1,0 +1,104 @@
+import type { Kysely } from "kysely";
+import { newId } from "../crypto/tokens.js";
+import type { AuditEventsTable, Database } from "./schema.js";
+
+export type AuditEventType =
+  | "organization.created"
+  | "api_key.created"
+  | "sign_in.password"
+  | "sign_in.sso"
+  | "sign_in.linkedin"
+  | "sign_out"
+  | "connection.created"
+  | "connection.deleted"
+  | "connection.disabled"
+  | "user.provisioned"
+  | "sessions.revoked_for_sso";
+
+export interface AuditInput {
+  type: AuditEventType;
+  organizationId?: string | null | undefined;
+  outcome?: "success" | "failure" | null | undefined;
+  actorUserId?: string | null | undefined;
+  userId?: string | null | undefined;
+  connectionId?: string | null | undefined;
+  email?: string | null | undefined;
+  subject?: string | null | undefined;
+  reasonCode?: string | null | undefined;
+  detail?: Record<string, unknown> | null | undefined;
+  traceId?: string | null | undefined;
+  ip?: string | null | undefined;
+}
+
+export function auditRow(input: AuditInput, now: number): AuditEventsTable {
+  return {
+    id: newId(),
+    organization_id: input.organizationId ?? null,
+    type: input.type,
+    outcome: input.outcome ?? null,
+    actor_user_id: input.actorUserId ?? null,
+    user_id: input.userId ?? null,
+    connection_id: input.connectionId ?? null,
+    email: input.email ?? null,
+    subject: input.subject ?? null,
+    reason_code: input.reasonCode ?? null,
+    detail: input.detail ? JSON.stringify(input.detail) : null,
+    trace_id: input.traceId ?? null,
+    ip: input.ip ?? null,
+    created_at: now,
+  };
+}
+
+export async function insertAuditEvent(db: Kysely<Database>, input: AuditInput, now: number): Promise<void> {
+  await db.insertInto("audit_events").values(auditRow(input, now)).execute();
+}
+
+export interface AuditEvent {
+  id: string;
+  type: string;
+  outcome: "success" | "failure" | null;
+  actorUserId: string | null;
+  userId: string | null;
+  connectionId: string | null;
+  email: string | null;
+  subject: string | null;
+  reasonCode: string | null;
+  detail: Record<string, unknown> | null;
+  traceId: string | null;
+  ip: string | null;
+  createdAt: string;
+}
+
+export interface AuditQuery {
+  organizationId: string;
+  connectionId?: string | undefined;
+  outcome?: "success" | "failure" | undefined;
+  type?: string | undefined;
+  limit: number;
+  /** Events strictly older than this (epoch ms), for paging. */
+  before?: number | undefined;
+}
+
+export async function listAuditEvents(db: Kysely<Database>, q: AuditQuery): Promise<AuditEvent[]> {
+  let query = db.selectFrom("audit_events").selectAll().where("organization_id", "=", q.organizationId);
+  if (q.connectionId) query = query.where("connection_id", "=", q.connectionId);
+  if (q.outcome) query = query.where("outcome", "=", q.outcome);
+  if (q.type) query = query.where("type", "=", q.type);
+  if (q.before !== undefined) query = query.where("created_at", "<", q.before);
+  const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
+  return rows.map((r) => ({
+    id: r.id,
+    type: r.type,
+    outcome: r.outcome,
+    actorUserId: r.actor_user_id,
+    userId: r.user_id,
+    connectionId: r.connection_id,
+    email: r.email,
+    subject: r.subject,
+    reasonCode: r.reason_code,
+    detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+    traceId: r.trace_id,
+    ip: r.ip,
+    createdAt: new Date(r.created_at).toISOString(),
+  }));
+}

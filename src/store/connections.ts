@@ -1,0 +1,195 @@
+import type { Kysely } from "kysely";
+import type { ConnectionStatus, Database, TokenEndpointAuthMethod } from "./schema.js";
+
+/** A connection as the application sees it: the client secret stays sealed until a flow needs it. */
+export interface Connection {
+  id: string;
+  organizationId: string;
+  type: "oidc";
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecretSealed: string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod | null;
+  scopes: string;
+  status: ConnectionStatus;
+  domains: string[];
+  createdByUserId: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+type Row = Database["connections"];
+
+function toConnection(row: Row, domains: string[]): Connection {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    type: row.type,
+    name: row.name,
+    issuer: row.issuer,
+    clientId: row.client_id,
+    clientSecretSealed: row.client_secret_sealed,
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method,
+    scopes: row.scopes,
+    status: row.status,
+    domains,
+    createdByUserId: row.created_by_user_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+async function withDomains(db: Kysely<Database>, rows: Row[]): Promise<Connection[]> {
+  if (rows.length === 0) return [];
+  const domains = await db
+    .selectFrom("connection_domains")
+    .select(["domain", "connection_id"])
+    .where(
+      "connection_id",
+      "in",
+      rows.map((r) => r.id),
+    )
+    .orderBy("domain")
+    .execute();
+  return rows.map((r) =>
+    toConnection(
+      r,
+      domains.filter((d) => d.connection_id === r.id).map((d) => d.domain),
+    ),
+  );
+}
+
+export interface NewConnection {
+  id: string;
+  organizationId: string;
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecretSealed: string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod | null;
+  scopes: string;
+  domains: string[];
+  createdByUserId: string | null;
+}
+
+/** Inserts the connection and its domains; call inside a transaction so both land or neither. */
+export async function insertConnection(db: Kysely<Database>, c: NewConnection, now: number): Promise<void> {
+  await db
+    .insertInto("connections")
+    .values({
+      id: c.id,
+      organization_id: c.organizationId,
+      type: "oidc",
+      name: c.name,
+      name_key: c.name.toLowerCase(),
+      issuer: c.issuer,
+      client_id: c.clientId,
+      client_secret_sealed: c.clientSecretSealed,
+      token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+      scopes: c.scopes,
+      status: "enabled",
+      created_by_user_id: c.createdByUserId,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await db
+    .insertInto("connection_domains")
+    .values(c.domains.map((domain) => ({ domain, connection_id: c.id, organization_id: c.organizationId })))
+    .execute();
+}
+
+export async function listConnections(db: Kysely<Database>, organizationId: string): Promise<Connection[]> {
+  const rows = await db
+    .selectFrom("connections")
+    .selectAll()
+    .where("organization_id", "=", organizationId)
+    .orderBy("created_at")
+    .execute();
+  return withDomains(db, rows);
+}
+
+export async function findConnection(
+  db: Kysely<Database>,
+  organizationId: string,
+  id: string,
+): Promise<Connection | undefined> {
+  const row = await db
+    .selectFrom("connections")
+    .selectAll()
+    .where("organization_id", "=", organizationId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return row ? (await withDomains(db, [row]))[0] : undefined;
+}
+
+export async function findConnectionById(db: Kysely<Database>, id: string): Promise<Connection | undefined> {
+  const row = await db.selectFrom("connections").selectAll().where("id", "=", id).executeTakeFirst();
+  return row ? (await withDomains(db, [row]))[0] : undefined;
+}
+
+export async function findConnectionByName(
+  db: Kysely<Database>,
+  name: string,
+): Promise<Connection | undefined> {
+  const row = await db
+    .selectFrom("connections")
+    .selectAll()
+    .where("name_key", "=", name.trim().toLowerCase())
+    .executeTakeFirst();
+  return row ? (await withDomains(db, [row]))[0] : undefined;
+}
+
+/** The enabled connection that owns an email domain, if any: the routing and enforcement lookup. */
+export async function findEnabledConnectionForDomain(
+  db: Kysely<Database>,
+  domain: string,
+): Promise<(Connection & { organizationName: string }) | undefined> {
+  const row = await db
+    .selectFrom("connection_domains")
+    .innerJoin("connections", "connections.id", "connection_domains.connection_id")
+    .innerJoin("organizations", "organizations.id", "connections.organization_id")
+    .selectAll("connections")
+    .select("organizations.name as organization_name")
+    .where("connection_domains.domain", "=", domain.toLowerCase())
+    .where("connections.status", "=", "enabled")
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { organization_name, ...connection } = row;
+  const [full] = await withDomains(db, [connection]);
+  return full && { ...full, organizationName: organization_name };
+}
+
+export async function findDomainOwner(
+  db: Kysely<Database>,
+  domain: string,
+): Promise<{ connectionId: string; organizationId: string } | undefined> {
+  return db
+    .selectFrom("connection_domains")
+    .select(["connection_id as connectionId", "organization_id as organizationId"])
+    .where("domain", "=", domain.toLowerCase())
+    .executeTakeFirst();
+}
+
+export async function deleteConnectionRow(
+  db: Kysely<Database>,
+  organizationId: string,
+  id: string,
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom("connections")
+    .where("organization_id", "=", organizationId)
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+export async function setConnectionStatus(
+  db: Kysely<Database>,
+  id: string,
+  status: ConnectionStatus,
+  now: number,
+): Promise<void> {
+  await db.updateTable("connections").set({ status, updated_at: now }).where("id", "=", id).execute();
+}

@@ -1,0 +1,48 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+export async function findIdentity(db: Kysely<Database>, providerKey: string, subject: string) {
+  return db
+    .selectFrom("identities")
+    .innerJoin("users", "users.id", "identities.user_id")
+    .select(["identities.id as id", "identities.user_id as userId", "users.email as email"])
+    .where("identities.provider_key", "=", providerKey)
+    .where("identities.subject", "=", subject)
+    .executeTakeFirst();
+}
+
+export async function insertIdentity(
+  db: Kysely<Database>,
+  input: {
+    id: string;
+    userId: string;
+    providerKey: string;
+    connectionId: string | null;
+    subject: string;
+    email: string | null;
+  },
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto("identities")
+    .values({
+      id: input.id,
+      user_id: input.userId,
+      provider_key: input.providerKey,
+      connection_id: input.connectionId,
+      subject: input.subject,
+      email: input.email,
+      created_at: now,
+      last_sign_in_at: now,
+    })
+    .execute();
+}
+
+export async function touchIdentity(
+  db: Kysely<Database>,
+  id: string,
+  email: string | null,
+  now: number,
+): Promise<void> {
+  await db.updateTable("identities").set({ last_sign_in_at: now, email }).where("id", "=", id).execute();
+}

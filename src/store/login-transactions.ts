@@ -1,0 +1,57 @@
+import type { Kysely } from "kysely";
+import type { Database, LoginTransactionsTable } from "./schema.js";
+
+export type LoginTransaction = LoginTransactionsTable;
+
+export async function insertLoginTransaction(db: Kysely<Database>, tx: LoginTransaction): Promise<void> {
+  await db.insertInto("login_transactions").values(tx).execute();
+}
+
+/**
+ * Marks the transaction consumed and returns it as it was before, atomically: of two
+ * callbacks racing with the same state, exactly one sees `consumed_at: null`.
+ */
+export async function consumeLoginTransaction(
+  db: Kysely<Database>,
+  id: string,
+  now: number,
+): Promise<{ tx: LoginTransaction; alreadyConsumed: boolean } | undefined> {
+  const claimed = await db
+    .updateTable("login_transactions")
+    .set({ consumed_at: now })
+    .where("id", "=", id)
+    .where("consumed_at", "is", null)
+    .returningAll()
+    .executeTakeFirst();
+  if (claimed) return { tx: { ...claimed, consumed_at: null }, alreadyConsumed: false };
+  const existing = await db
+    .selectFrom("login_transactions")
+    .selectAll()
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return existing ? { tx: existing, alreadyConsumed: true } : undefined;
+}
+
+export async function countOpenTransactionsForBrowser(
+  db: Kysely<Database>,
+  browserHash: string,
+  now: number,
+): Promise<number> {
+  const row = await db
+    .selectFrom("login_transactions")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("browser_hash", "=", browserHash)
+    .where("consumed_at", "is", null)
+    .where("expires_at", ">", now)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Consumed transactions are kept a day for replay detection, then purged with expired ones. */
+export async function purgeLoginTransactions(db: Kysely<Database>, now: number): Promise<number> {
+  const result = await db
+    .deleteFrom("login_transactions")
+    .where("expires_at", "<", now - 24 * 3600 * 1000)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,52 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+/**
+ * Fixed-window counter kept in the database so that every instance counts the same
+ * attempts. Returns the count after this hit and when the window resets.
+ */
+export async function hitRateLimit(
+  db: Kysely<Database>,
+  key: string,
+  windowMs: number,
+  now: number,
+): Promise<{ count: number; resetAt: number }> {
+  const windowStart = now - (now % windowMs);
+  const row = await db
+    .insertInto("rate_limits")
+    .values({ key, window_start: windowStart, count: 1 })
+    .onConflict((oc) =>
+      oc.column("key").doUpdateSet((eb) => ({
+        count: eb
+          .case()
+          .when("rate_limits.window_start", "=", windowStart)
+          .then(eb("rate_limits.count", "+", 1))
+          .else(1)
+          .end(),
+        window_start: windowStart,
+      })),
+    )
+    .returning(["count", "window_start"])
+    .executeTakeFirstOrThrow();
+  return { count: row.count, resetAt: row.window_start + windowMs };
+}
+
+export async function peekRateLimit(
+  db: Kysely<Database>,
+  key: string,
+  windowMs: number,
+  now: number,
+): Promise<number> {
+  const windowStart = now - (now % windowMs);
+  const row = await db
+    .selectFrom("rate_limits")
+    .select("count")
+    .where("key", "=", key)
+    .where("window_start", "=", windowStart)
+    .executeTakeFirst();
+  return row?.count ?? 0;
+}
+
+export async function clearRateLimit(db: Kysely<Database>, key: string): Promise<void> {
+  await db.deleteFrom("rate_limits").where("key", "=", key).execute();
+}

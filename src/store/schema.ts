@@ -1,0 +1,154 @@
+/**
+ * The database as Kysely sees it: one interface per table. Times are epoch milliseconds
+ * (bigint columns) so both dialects compare them the same way.
+ */
+export type Role = "owner" | "admin" | "member";
+export type SignInMethod = "password" | "linkedin" | "sso";
+export type ConnectionStatus = "enabled" | "disabled";
+export type TokenEndpointAuthMethod = "client_secret_basic" | "client_secret_post";
+
+export interface OrganizationsTable {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  /** Lower-cased; one account per address across the deployment. */
+  email: string;
+  name: string | null;
+  created_at: number;
+}
+
+export interface MembershipsTable {
+  organization_id: string;
+  user_id: string;
+  role: Role;
+  created_at: number;
+}
+
+export interface PasswordCredentialsTable {
+  user_id: string;
+  hash: string;
+  updated_at: number;
+}
+
+export interface IdentitiesTable {
+  id: string;
+  user_id: string;
+  /** `connection:<id>` for enterprise SSO, `linkedin` for the social sign-in. */
+  provider_key: string;
+  connection_id: string | null;
+  subject: string;
+  email: string | null;
+  created_at: number;
+  last_sign_in_at: number;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value; the value itself is never stored. */
+  id_hash: string;
+  user_id: string;
+  organization_id: string | null;
+  method: SignInMethod;
+  connection_id: string | null;
+  /** Kept for RP-initiated logout (`id_token_hint`). */
+  id_token: string | null;
+  idp_sid: string | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  key_hash: string;
+  /** The first characters, so an admin can tell keys apart. */
+  prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  organization_id: string;
+  type: "oidc";
+  name: string;
+  /** Lower-cased name: names are unique across the deployment, case-insensitively. */
+  name_key: string;
+  issuer: string;
+  client_id: string;
+  client_secret_sealed: string;
+  token_endpoint_auth_method: TokenEndpointAuthMethod | null;
+  scopes: string;
+  status: ConnectionStatus;
+  created_by_user_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ConnectionDomainsTable {
+  /** A domain belongs to at most one connection, and so to one organization. */
+  domain: string;
+  connection_id: string;
+  organization_id: string;
+}
+
+export interface LoginTransactionsTable {
+  /** SHA-256 of `state`. */
+  id: string;
+  kind: "sso" | "linkedin";
+  connection_id: string | null;
+  /** SHA-256 of the browser-binding cookie set when the flow started. */
+  browser_hash: string;
+  nonce: string;
+  code_verifier: string;
+  return_to: string;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  organization_id: string | null;
+  type: string;
+  outcome: "success" | "failure" | null;
+  actor_user_id: string | null;
+  user_id: string | null;
+  connection_id: string | null;
+  email: string | null;
+  subject: string | null;
+  reason_code: string | null;
+  /** JSON object with the technical detail; never a secret or token. */
+  detail: string | null;
+  trace_id: string | null;
+  ip: string | null;
+  created_at: number;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  password_credentials: PasswordCredentialsTable;
+  identities: IdentitiesTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  connections: ConnectionsTable;
+  connection_domains: ConnectionDomainsTable;
+  login_transactions: LoginTransactionsTable;
+  audit_events: AuditEventsTable;
+  rate_limits: RateLimitsTable;
+}

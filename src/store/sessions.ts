@@ -1,0 +1,133 @@
+import type { Kysely } from "kysely";
+import type { Database, Role, SignInMethod } from "./schema.js";
+
+export interface NewSession {
+  idHash: string;
+  userId: string;
+  organizationId: string | null;
+  method: SignInMethod;
+  connectionId: string | null;
+  idToken: string | null;
+  idpSid: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export async function insertSession(db: Kysely<Database>, s: NewSession): Promise<void> {
+  await db
+    .insertInto("sessions")
+    .values({
+      id_hash: s.idHash,
+      user_id: s.userId,
+      organization_id: s.organizationId,
+      method: s.method,
+      connection_id: s.connectionId,
+      id_token: s.idToken,
+      idp_sid: s.idpSid,
+      created_at: s.createdAt,
+      expires_at: s.expiresAt,
+      revoked_at: null,
+    })
+    .execute();
+}
+
+export interface ActiveSession {
+  idHash: string;
+  userId: string;
+  email: string;
+  name: string | null;
+  organizationId: string | null;
+  organizationSlug: string | null;
+  organizationName: string | null;
+  role: Role | null;
+  method: SignInMethod;
+  connectionId: string | null;
+  connectionName: string | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** The session check: one indexed query that yields everything a request needs. */
+export async function findActiveSession(
+  db: Kysely<Database>,
+  idHash: string,
+  now: number,
+): Promise<ActiveSession | undefined> {
+  return db
+    .selectFrom("sessions")
+    .innerJoin("users", "users.id", "sessions.user_id")
+    .leftJoin("organizations", "organizations.id", "sessions.organization_id")
+    .leftJoin("memberships", (join) =>
+      join
+        .onRef("memberships.user_id", "=", "sessions.user_id")
+        .onRef("memberships.organization_id", "=", "sessions.organization_id"),
+    )
+    .leftJoin("connections", "connections.id", "sessions.connection_id")
+    .select([
+      "sessions.id_hash as idHash",
+      "sessions.user_id as userId",
+      "users.email as email",
+      "users.name as name",
+      "sessions.organization_id as organizationId",
+      "organizations.slug as organizationSlug",
+      "organizations.name as organizationName",
+      "memberships.role as role",
+      "sessions.method as method",
+      "sessions.connection_id as connectionId",
+      "connections.name as connectionName",
+      "sessions.created_at as createdAt",
+      "sessions.expires_at as expiresAt",
+    ])
+    .where("sessions.id_hash", "=", idHash)
+    .where("sessions.revoked_at", "is", null)
+    .where("sessions.expires_at", ">", now)
+    .executeTakeFirst();
+}
+
+/** Ends a session and hands back what RP-initiated logout needs. */
+export async function revokeSession(
+  db: Kysely<Database>,
+  idHash: string,
+  now: number,
+): Promise<{ connectionId: string | null; idToken: string | null; userId: string } | undefined> {
+  return db
+    .updateTable("sessions")
+    .set({ revoked_at: now, id_token: null })
+    .where("id_hash", "=", idHash)
+    .where("revoked_at", "is", null)
+    .returning(["connection_id as connectionId", "id_token as idToken", "user_id as userId"])
+    .executeTakeFirst()
+    .then((row) => row ?? undefined);
+}
+
+/**
+ * Revokes the sessions that did not come through SSO for users whose email is at one of
+ * `domains`; used when a connection starts enforcing SSO.
+ */
+export async function revokeNonSsoSessionsForDomains(
+  db: Kysely<Database>,
+  domains: readonly string[],
+  exceptIdHash: string | undefined,
+  now: number,
+): Promise<number> {
+  if (domains.length === 0) return 0;
+  let query = db
+    .updateTable("sessions")
+    .set({ revoked_at: now, id_token: null })
+    .where("revoked_at", "is", null)
+    .where("method", "!=", "sso")
+    .where("user_id", "in", (eb) =>
+      eb
+        .selectFrom("users")
+        .select("users.id")
+        .where((w) => w.or(domains.map((d) => w("users.email", "like", `%@${d.replace(/[%_\\]/g, "")}`)))),
+    );
+  if (exceptIdHash) query = query.where("id_hash", "!=", exceptIdHash);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function deleteExpiredSessions(db: Kysely<Database>, now: number): Promise<number> {
+  const result = await db.deleteFrom("sessions").where("expires_at", "<=", now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

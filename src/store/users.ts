@@ -1,0 +1,123 @@
+import type { Kysely } from "kysely";
+import { newId } from "../crypto/tokens.js";
+import type { Database, Role, SignInMethod } from "./schema.js";
+
+export interface User {
+  id: string;
+  email: string;
+  name: string | null;
+  createdAt: number;
+}
+
+function toUser(row: { id: string; email: string; name: string | null; created_at: number }): User {
+  return { id: row.id, email: row.email, name: row.name, createdAt: row.created_at };
+}
+
+export async function insertUser(
+  db: Kysely<Database>,
+  input: { email: string; name?: string | null | undefined },
+  now: number,
+): Promise<User> {
+  const row = { id: newId(), email: input.email.toLowerCase(), name: input.name ?? null, created_at: now };
+  await db.insertInto("users").values(row).execute();
+  return toUser(row);
+}
+
+export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {
+  const row = await db
+    .selectFrom("users")
+    .selectAll()
+    .where("email", "=", email.toLowerCase())
+    .executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {
+  const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+  return row && toUser(row);
+}
+
+/** Everything password sign-in needs, in one round trip. */
+export async function findPasswordLogin(db: Kysely<Database>, email: string) {
+  return db
+    .selectFrom("users")
+    .leftJoin("password_credentials", "password_credentials.user_id", "users.id")
+    .leftJoin("memberships", "memberships.user_id", "users.id")
+    .select([
+      "users.id as userId",
+      "users.email as email",
+      "password_credentials.hash as passwordHash",
+      "memberships.organization_id as organizationId",
+    ])
+    .where("users.email", "=", email.toLowerCase())
+    .executeTakeFirst();
+}
+
+export async function setPassword(
+  db: Kysely<Database>,
+  userId: string,
+  hash: string,
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto("password_credentials")
+    .values({ user_id: userId, hash, updated_at: now })
+    .onConflict((oc) => oc.column("user_id").doUpdateSet({ hash, updated_at: now }))
+    .execute();
+}
+
+export interface OrganizationUser {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  createdAt: number;
+  signInMethods: SignInMethod[];
+}
+
+export async function listOrganizationUsers(
+  db: Kysely<Database>,
+  organizationId: string,
+): Promise<OrganizationUser[]> {
+  const rows = await db
+    .selectFrom("memberships")
+    .innerJoin("users", "users.id", "memberships.user_id")
+    .leftJoin("password_credentials", "password_credentials.user_id", "users.id")
+    .select([
+      "users.id as id",
+      "users.email as email",
+      "users.name as name",
+      "users.created_at as createdAt",
+      "memberships.role as role",
+      "password_credentials.user_id as hasPassword",
+    ])
+    .where("memberships.organization_id", "=", organizationId)
+    .orderBy("users.email")
+    .execute();
+  if (rows.length === 0) return [];
+  const identities = await db
+    .selectFrom("identities")
+    .select(["user_id", "provider_key"])
+    .where(
+      "user_id",
+      "in",
+      rows.map((r) => r.id),
+    )
+    .execute();
+  return rows.map((r) => {
+    const methods = new Set<SignInMethod>();
+    if (r.hasPassword) methods.add("password");
+    for (const identity of identities) {
+      if (identity.user_id !== r.id) continue;
+      methods.add(identity.provider_key === "linkedin" ? "linkedin" : "sso");
+    }
+    return {
+      id: r.id,
+      email: r.email,
+      name: r.name,
+      role: r.role,
+      createdAt: r.createdAt,
+      signInMethods: [...methods],
+    };
+  });
+}

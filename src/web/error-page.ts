@@ -1,0 +1,39 @@
+import type { ErrorCode } from "../errors.js";
+import type { ActiveSession } from "../store/sessions.js";
+import { html } from "./html.js";
+import { layout } from "./layout.js";
+import { humanMessage } from "./messages.js";
+
+export interface ErrorPageOptions {
+  code: ErrorCode;
+  /** Overrides the standard title's detail line; must already be safe for a person to read. */
+  message?: string | undefined;
+  traceId?: string | undefined;
+  session?: ActiveSession | undefined;
+  csrfToken?: string | undefined;
+  /** Where the main button leads. */
+  next?: { href: string; label: string } | undefined;
+}
+
+export function errorPage(options: ErrorPageOptions): string {
+  const human = humanMessage(options.code);
+  const next =
+    options.next ??
+    (options.session
+      ? { href: "/", label: "Go to the home page" }
+      : { href: "/login", label: "Back to sign-in" });
+  return layout({
+    title: human.title,
+    variant: "auth",
+    session: options.session,
+    csrfToken: options.csrfToken,
+    body: html`<section class="card auth-card" role="alert" data-error-code="${options.code}">
+  <div class="status-icon status-error" aria-hidden="true">!</div>
+  <h1>${human.title}</h1>
+  ${options.message ? html`<p class="lead">${options.message}</p>` : ""}
+  <p>${human.action}</p>
+  ${options.traceId ? html`<p class="trace">Reference code: <code class="trace-id">${options.traceId}</code><br><span class="muted">Give this code to your administrator; it identifies this attempt in the sign-in activity.</span></p>` : ""}
+  <p class="actions"><a class="btn btn-primary" href="${next.href}">${next.label}</a></p>
+</section>`,
+  });
+}

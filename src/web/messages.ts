@@ -1,0 +1,105 @@
+import type { ErrorCode } from "../errors.js";
+
+/** What a person reads for each error code: what happened, and what to do about it. */
+export interface HumanMessage {
+  title: string;
+  action: string;
+}
+
+const messages: Partial<Record<ErrorCode, HumanMessage>> = {
+  AUTH_INVALID_CREDENTIALS: {
+    title: "Sign-in failed",
+    action: "Check your email and password and try again.",
+  },
+  AUTH_RATE_LIMITED: {
+    title: "Too many attempts",
+    action: "For your security, sign-in is paused for a while. Wait a few minutes, then try again.",
+  },
+  AUTH_SSO_REQUIRED: {
+    title: "Single sign-on required",
+    action: "Your organization requires you to sign in with your company account. Continue with SSO.",
+  },
+  AUTH_FORBIDDEN: {
+    title: "You don't have access to this page",
+    action:
+      "Only your organization's owners and administrators can open Administration. Ask one of them for access.",
+  },
+  AUTH_UNAUTHENTICATED: { title: "Please sign in", action: "Sign in to continue." },
+  CSRF_INVALID: {
+    title: "This form has expired",
+    action:
+      "The page was open too long or was submitted from somewhere else. Go back, reload the page and try again.",
+  },
+  REQUEST_INVALID: { title: "That request could not be read", action: "Go back and try again." },
+  NOT_FOUND: { title: "Page not found", action: "Check the address, or go back to the home page." },
+  CONNECTION_NOT_FOUND: {
+    title: "Connection not found",
+    action: "It may have been deleted. Go back and reload.",
+  },
+  SSO_NO_CONNECTION: {
+    title: "No single sign-on for that address",
+    action:
+      "Check the email address or the connection name. If your company should have SSO, ask your administrator.",
+  },
+  SSO_STATE_MISSING: {
+    title: "Sign-in could not be completed",
+    action: "Start signing in again from the sign-in page.",
+  },
+  SSO_STATE_UNKNOWN: {
+    title: "Sign-in could not be completed",
+    action: "Start signing in again from the sign-in page.",
+  },
+  SSO_STATE_REPLAYED: {
+    title: "This sign-in link was already used",
+    action: "Each sign-in can be completed only once. Start signing in again.",
+  },
+  SSO_STATE_EXPIRED: {
+    title: "Sign-in took too long",
+    action: "For your security it expired. Start signing in again.",
+  },
+  SSO_BROWSER_MISMATCH: {
+    title: "Sign-in was started in another browser",
+    action: "Finish signing in in the same browser you started in, or start again here.",
+  },
+  SSO_IDP_ERROR: {
+    title: "Your identity provider did not sign you in",
+    action: "Try again. If it keeps happening, give the code below to your administrator.",
+  },
+  SSO_EMAIL_DOMAIN_NOT_ALLOWED: {
+    title: "That account can't sign in here",
+    action:
+      "Your identity provider signed you in with an email address this connection does not cover. Give the code below to your administrator.",
+  },
+  SSO_EMAIL_UNVERIFIED: {
+    title: "Your email address is not verified",
+    action:
+      "Your identity provider says your email is not verified. Verify it there, or ask your administrator.",
+  },
+  SSO_EMAIL_MISSING: {
+    title: "Your identity provider did not send an email address",
+    action: "Give the code below to your administrator: the connection must release the email claim.",
+  },
+  LINKEDIN_NOT_CONFIGURED: {
+    title: "LinkedIn sign-in is not available",
+    action: "Sign in with your email instead.",
+  },
+  INTERNAL: {
+    title: "Something went wrong on our side",
+    action: "Try again in a moment. If it keeps happening, give the code below to your administrator.",
+  },
+};
+
+const ssoDefault: HumanMessage = {
+  title: "Single sign-on failed",
+  action:
+    "Your company's identity provider sent an answer Gatehouse could not accept. Try again; if it keeps happening, give the code below to your administrator.",
+};
+
+export function humanMessage(code: ErrorCode): HumanMessage {
+  return (
+    messages[code] ??
+    (code.startsWith("SSO_")
+      ? ssoDefault
+      : { title: "Something went wrong", action: "Go back and try again." })
+  );
+}

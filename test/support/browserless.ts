@@ -1,0 +1,106 @@
+/**
+ * A minimal browser for HTTP-level tests: a cookie jar (per host, like a browser: ports share
+ * cookies), manual redirects, and form helpers.
+ */
+export interface Answer {
+  status: number;
+  url: string;
+  location: string | undefined;
+  body: string;
+  headers: Headers;
+}
+
+export class Browser {
+  readonly jar = new Map<string, Map<string, string>>();
+
+  cookies(host = "localhost"): Map<string, string> {
+    let cookies = this.jar.get(host);
+    if (!cookies) {
+      cookies = new Map();
+      this.jar.set(host, cookies);
+    }
+    return cookies;
+  }
+
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
+    const target = new URL(url);
+    const cookies = this.cookies(target.hostname);
+    const headers: Record<string, string> = { ...init.headers };
+    if (cookies.size > 0) headers.cookie = [...cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    let body: string | undefined;
+    if (init.form) {
+      body = new URLSearchParams(init.form).toString();
+      headers["content-type"] = "application/x-www-form-urlencoded";
+    }
+    const response = await fetch(target, {
+      method: init.method ?? (body ? "POST" : "GET"),
+      headers,
+      redirect: "manual",
+      ...(body === undefined ? {} : { body }),
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(";");
+      const eq = pair?.indexOf("=") ?? -1;
+      if (!pair || eq < 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      const expired = attributes.some(
+        (a) => /^\s*max-age=0\b/i.test(a) || /^\s*expires=Thu, 01 Jan 1970/i.test(a),
+      );
+      if (expired || value === "") cookies.delete(name);
+      else cookies.set(name, value);
+    }
+    const location = response.headers.get("location") ?? undefined;
+    return {
+      status: response.status,
+      url: target.toString(),
+      location: location ? new URL(location, target).toString() : undefined,
+      body: await response.text(),
+      headers: response.headers,
+    };
+  }
+
+  get(url: string, headers?: Record<string, string>): Promise<Answer> {
+    return this.request(url, headers ? { headers } : {});
+  }
+
+  post(url: string, form: Record<string, string>): Promise<Answer> {
+    return this.request(url, { method: "POST", form });
+  }
+
+  /** Follows redirects from an answer until a non-redirect, or until `stopAt` matches a location. */
+  async follow(answer: Answer, stopAt?: (url: string) => boolean, limit = 15): Promise<Answer> {
+    let current = answer;
+    for (let i = 0; i < limit && current.location && current.status >= 300 && current.status < 400; i++) {
+      if (stopAt?.(current.location)) return current;
+      current = await this.get(current.location);
+    }
+    return current;
+  }
+}
+
+export function csrfToken(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match?.[1]) throw new Error("no CSRF token in the page");
+  return match[1];
+}
+
+export function errorCode(html: string): string | undefined {
+  return /data-error-code="([A-Z_]+)"/.exec(html)?.[1];
+}
+
+/** Signs in through the two-step password form; returns the final answer. */
+export async function passwordSignIn(
+  browser: Browser,
+  base: string,
+  email: string,
+  password: string,
+): Promise<Answer> {
+  const loginPage = await browser.get(`${base}/login`);
+  const step = await browser.post(`${base}/login`, { _csrf: csrfToken(loginPage.body), email });
+  if (step.status !== 200) return step;
+  return browser.post(`${base}/login/password`, { _csrf: csrfToken(step.body), email, password });
+}

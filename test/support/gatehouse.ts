@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import { loadConfig } from "../../src/config.js";
+import { buildApp } from "../../src/server/app.js";
+import type { AppContext } from "../../src/server/context.js";
+import { createContext } from "../../src/server/context-factory.js";
+import { createLogger } from "../../src/server/log.js";
+
+export interface TestGatehouse {
+  url: string;
+  ctx: AppContext;
+  app: FastifyInstance;
+  /** Every log line written during the test, for secret-leak assertions. */
+  logs: string[];
+  /** Moves the injected clock forward. */
+  advance(ms: number): void;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  /** A database URL; defaults to a fresh SQLite file in a temporary folder. */
+  databaseUrl?: string;
+  /** Use a fixed port (for the browser tests); 0 picks one. */
+  port?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startGatehouse(options: StartOptions = {}): Promise<TestGatehouse> {
+  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-test-"));
+  const port = options.port || (await freePort());
+  const config = loadConfig({
+    GATEHOUSE_BASE_URL: `http://localhost:${port}`,
+    GATEHOUSE_DATABASE_URL: options.databaseUrl ?? `sqlite:${path.join(dir, "gatehouse.db")}`,
+    GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1",
+    PORT: String(port),
+    LOG_LEVEL: "debug",
+    ...options.env,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(String(chunk));
+      callback();
+    },
+  });
+  let offset = 0;
+  const ctx = await createContext(config, {
+    log: createLogger("debug", sink),
+    now: () => Date.now() + offset,
+  });
+  const app = await buildApp(ctx);
+  await app.listen({ port, host: "127.0.0.1" });
+  return {
+    url: `http://localhost:${port}`,
+    ctx,
+    app,
+    logs,
+    advance(ms) {
+      offset += ms;
+    },
+    async close() {
+      await app.close();
+      await ctx.store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
