@@ -358,6 +358,7 @@ test("demoIdpSetup describes both stand-in clients and the demo users", () => {
   assert.deepEqual(
     users.map(({ email, name, password, emailVerified }) => ({ email, name, password, emailVerified })),
     [
+      { email: "admin@acme.test", name: "Ada Admin", password: "admin-password", emailVerified: true },
       { email: "alice@acme.test", name: "Alice Anderson", password: "alice-password", emailVerified: true },
       { email: "bob@acme.test", name: "Bob Baker", password: "bob-password", emailVerified: true },
       { email: "carol@gmail.test", name: "Carol Chen", password: "carol-password", emailVerified: true },

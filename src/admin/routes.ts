@@ -1,4 +1,30 @@
 import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../server/context.js";
+import { listConnections } from "../store/connections.js";
+import { listOrganizationUsers } from "../store/users.js";
+import { adminPaths, sendHtml } from "./components.js";
+import { registerEnterpriseAuthenticationRoutes } from "./enterprise-authentication/routes.js";
+import { integrationState } from "./enterprise-authentication/state.js";
+import { adminSession, requireAdmin } from "./guard.js";
+import { overviewPage } from "./overview.js";
 
-export function registerAdminRoutes(_app: FastifyInstance, _ctx: AppContext): void {}
+/** Administration: every route here sits behind `requireAdmin`. */
+export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get(adminPaths.overview, { preHandler: requireAdmin(ctx) }, async (request, reply) => {
+    const session = adminSession(request);
+    const [connections, users] = await Promise.all([
+      listConnections(ctx.store.db, session.organizationId),
+      listOrganizationUsers(ctx.store.db, session.organizationId),
+    ]);
+    return sendHtml(
+      reply,
+      overviewPage({
+        session,
+        csrfToken: reply.generateCsrf(),
+        oidcState: integrationState(connections),
+        userCount: users.length,
+      }),
+    );
+  });
+  registerEnterpriseAuthenticationRoutes(app, ctx);
+}

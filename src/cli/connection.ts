@@ -1,3 +1,115 @@
-export async function runConnectionCommand(_args: string[]): Promise<number> {
-  return 2;
+import { disableConnection } from "../connections/delete.js";
+import { GatehouseError } from "../errors.js";
+import type { AppContext } from "../server/context.js";
+import { listConnections } from "../store/connections.js";
+import { findOrganizationBySlug, type Organization } from "../store/organizations.js";
+import { help, parseOptions, required, withContext } from "./options.js";
+import { UsageError } from "./output.js";
+
+const USAGE = `Usage: gatehouse connection <list|disable> [options]
+
+Commands:
+  list      List an organization's SSO connections
+  disable   Disable an SSO connection: its users can sign in with a password again
+
+Run "gatehouse connection <command> --help" for a command's options.
+`;
+
+const LIST_USAGE = `Usage: gatehouse connection list --org <slug>
+
+Lists the organization's SSO connections: name, status, issuer, domains and id.
+  --org   the organization's slug (e.g. acme)
+`;
+
+const DISABLE_USAGE = `Usage: gatehouse connection disable --org <slug> --name <connection name>
+
+Disables the connection, keeping its configuration. Use it when a broken connection locks an
+organization out: its users (and admins) can sign in with their passwords again.
+  --org    the organization's slug (e.g. acme)
+  --name   the connection's name, as "connection list" shows it
+`;
+
+export async function runConnectionCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case "list":
+      return runList(rest);
+    case "disable":
+      return runDisable(rest);
+    case "--help":
+    case "-h":
+    case "help":
+      return help(USAGE);
+    case undefined:
+      throw new UsageError(`missing command\n\n${USAGE}`);
+    default:
+      throw new UsageError(`unknown command "connection ${sub}"\n\n${USAGE}`);
+  }
+}
+
+async function runList(args: string[]): Promise<number> {
+  const values = parseOptions(args, { org: { type: "string" } });
+  if (values.help) return help(LIST_USAGE);
+  const slug = required(values, "org", LIST_USAGE);
+  return withContext(async (ctx) => {
+    const organization = await organizationBySlug(ctx, slug);
+    const connections = await listConnections(ctx.store.db, organization.id);
+    if (connections.length === 0) {
+      process.stdout.write("No connections.\n");
+      return 0;
+    }
+    process.stdout.write(
+      table(
+        ["NAME", "STATUS", "ISSUER", "DOMAINS", "ID"],
+        connections.map((c) => [c.name, c.status, c.issuer, c.domains.join(","), c.id]),
+      ),
+    );
+    return 0;
+  });
+}
+
+async function runDisable(args: string[]): Promise<number> {
+  const values = parseOptions(args, { org: { type: "string" }, name: { type: "string" } });
+  if (values.help) return help(DISABLE_USAGE);
+  const slug = required(values, "org", DISABLE_USAGE);
+  const name = required(values, "name", DISABLE_USAGE);
+  return withContext(async (ctx) => {
+    const organization = await organizationBySlug(ctx, slug);
+    const connections = await listConnections(ctx.store.db, organization.id);
+    const connection = connections.find((c) => c.name.toLowerCase() === name.trim().toLowerCase());
+    if (!connection) {
+      throw new GatehouseError(
+        "CONNECTION_NOT_FOUND",
+        `No connection named "${name}" in the organization ${organization.slug}. See: gatehouse connection list --org ${organization.slug}`,
+      );
+    }
+    if (connection.status === "disabled") {
+      process.stdout.write(`Connection "${connection.name}" (${connection.id}) is already disabled.\n`);
+      return 0;
+    }
+    await disableConnection(ctx, { organizationId: organization.id, actorUserId: null }, connection.id);
+    process.stdout.write(
+      `Disabled connection "${connection.name}" (${connection.id}) of ${organization.slug}. ` +
+        `Users at ${connection.domains.join(", ")} can sign in with their other methods again.\n`,
+    );
+    return 0;
+  });
+}
+
+async function organizationBySlug(ctx: AppContext, slug: string): Promise<Organization> {
+  const organization = await findOrganizationBySlug(ctx.store.db, slug.trim().toLowerCase());
+  if (!organization) throw new GatehouseError("NOT_FOUND", `No organization with the slug "${slug}".`);
+  return organization;
+}
+
+function table(headings: string[], rows: string[][]): string {
+  const widths = headings.map((heading, i) =>
+    Math.max(heading.length, ...rows.map((row) => (row[i] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    `${cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd()}\n`;
+  return line(headings) + rows.map(line).join("");
 }

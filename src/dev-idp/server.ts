@@ -70,6 +70,7 @@ export function demoIdpSetup(gatehouseBaseUrl: string): { clients: DevIdpClient[
       },
     ],
     users: [
+      { email: "admin@acme.test", password: "admin-password", name: "Ada Admin", emailVerified: true },
       { email: "alice@acme.test", password: "alice-password", name: "Alice Anderson", emailVerified: true },
       { email: "bob@acme.test", password: "bob-password", name: "Bob Baker", emailVerified: true },
       { email: "carol@gmail.test", password: "carol-password", name: "Carol Chen", emailVerified: true },

@@ -10,6 +10,8 @@ export function safeReturnTo(input: unknown, fallback = "/"): string {
   try {
     const url = new URL(input, "http://gatehouse.invalid");
     if (url.origin !== "http://gatehouse.invalid") return fallback;
+    // Dot segments collapse during parsing: "/.//evil" comes out as "//evil", scheme-relative again.
+    if (url.pathname.startsWith("//")) return fallback;
     return url.pathname + url.search + url.hash;
   } catch {
     return fallback;

@@ -3,7 +3,7 @@ import { normalizeEmail } from "../domain/email.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
-import { clearRateLimit, hitRateLimit } from "../store/rate-limits.js";
+import { clearRateLimit, forgiveRateLimitHit, hitRateLimit } from "../store/rate-limits.js";
 import { findPasswordLogin } from "../store/users.js";
 import { checkSsoEnforcement } from "./enforcement.js";
 
@@ -29,9 +29,10 @@ export async function signInWithPassword(ctx: AppContext, attempt: PasswordAttem
   const email = normalizeEmail(attempt.email);
   const windowMs = ctx.config.rateLimitWindowSeconds * 1000;
   const accountKey = `password:account:${email ?? attempt.email.trim().toLowerCase()}`;
+  const ipKey = `password:ip:${attempt.ip}`;
   const [account, ip] = await Promise.all([
     hitRateLimit(ctx.store.db, accountKey, windowMs, now),
-    hitRateLimit(ctx.store.db, `password:ip:${attempt.ip}`, windowMs, now),
+    hitRateLimit(ctx.store.db, ipKey, windowMs, now),
   ]);
   if (account.count > ctx.config.passwordAttemptsPerAccount || ip.count > ctx.config.passwordAttemptsPerIp) {
     const resetAt = Math.max(
@@ -88,6 +89,8 @@ export async function signInWithPassword(ctx: AppContext, attempt: PasswordAttem
   }
 
   await clearRateLimit(ctx.store.db, accountKey);
+  // Many colleagues share one office address: only failures may use up its allowance.
+  await forgiveRateLimitHit(ctx.store.db, ipKey, windowMs, now);
   await audit(ctx, {
     email,
     userId: login.userId,

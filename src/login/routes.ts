@@ -3,8 +3,11 @@ import { emailDomain, normalizeEmail } from "../domain/email.js";
 import { safeReturnTo } from "../domain/return-to.js";
 import type { AppContext } from "../server/context.js";
 import { createSession } from "../session/create.js";
+import { connectionTarget } from "../sso/oidc/provider.js";
+import { startSignIn } from "../sso/oidc/start.js";
 import { findEnabledConnectionForDomain } from "../store/connections.js";
 import { textField } from "../web/form.js";
+import { registerLinkedinRoutes } from "./linkedin.js";
 import { signOut } from "./logout.js";
 import { emailStepPage, passwordStepPage, rateLimitedPage, ssoRequiredPage } from "./pages.js";
 import { signInWithPassword } from "./password.js";
@@ -12,6 +15,7 @@ import { signInWithPassword } from "./password.js";
 const HTML = "text/html; charset=utf-8";
 
 export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void {
+  registerLinkedinRoutes(app, ctx);
   const linkedinEnabled = ctx.config.linkedin.clientId !== undefined;
 
   app.get("/login", async (request, reply) => {
@@ -55,9 +59,11 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
     }
     const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email));
     if (connection) {
-      const params = new URLSearchParams({ email });
-      if (returnTo !== "/") params.set("return_to", returnTo);
-      return reply.redirect(`/sso/start?${params}`, 303);
+      const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {
+        returnTo,
+        loginHint: email,
+      });
+      return reply.header("cache-control", "no-store").redirect(url, 303);
     }
     return reply
       .type(HTML)

@@ -1,4 +1,97 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { emailDomain, normalizeEmail } from "../domain/email.js";
+import { safeReturnTo } from "../domain/return-to.js";
+import type { GatehouseError } from "../errors.js";
+import { ssoRequiredPage } from "../login/pages.js";
 import type { AppContext } from "../server/context.js";
+import { findConnectionByName, findEnabledConnectionForDomain } from "../store/connections.js";
+import { errorPage } from "../web/error-page.js";
+import { textField } from "../web/form.js";
+import { connectionTarget } from "./oidc/provider.js";
+import { startSignIn } from "./oidc/start.js";
+import { ssoScreenPage } from "./pages.js";
+import { finishSignIn, type SignInResult } from "./sign-in.js";
 
-export function registerSsoRoutes(_app: FastifyInstance, _ctx: AppContext): void {}
+const HTML = "text/html; charset=utf-8";
+
+export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
+  app.get("/sso", async (request, reply) => {
+    const returnTo = safeReturnTo(textField(request.query, "return_to"));
+    return reply.type(HTML).header("cache-control", "no-store").send(ssoScreenPage({ returnTo }));
+  });
+
+  // Contract: ?email=<work email> or ?connection=<name>. The SSO screen's single box may hold
+  // either, so an entry without an @ is tried as a connection name.
+  app.get("/sso/start", async (request, reply) => {
+    const returnTo = safeReturnTo(textField(request.query, "return_to"));
+    const rawEmail = textField(request.query, "email", 320).trim();
+    const rawName = textField(request.query, "connection", 200).trim();
+    const entered = rawEmail || rawName;
+    let connection: Awaited<ReturnType<typeof findConnectionByName>>;
+    let loginHint: string | undefined;
+    if (rawEmail.includes("@")) {
+      const email = normalizeEmail(rawEmail);
+      if (email) {
+        connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email));
+        loginHint = email;
+      }
+    } else if (entered) {
+      const byName = await findConnectionByName(ctx.store.db, entered);
+      connection = byName?.status === "enabled" ? byName : undefined;
+    }
+    if (!connection) {
+      return reply
+        .status(entered ? 404 : 400)
+        .type(HTML)
+        .send(
+          ssoScreenPage({
+            value: entered,
+            returnTo,
+            error: entered
+              ? `No single sign-on is set up for "${entered}". Check the address or the connection name, or ask your administrator.`
+              : "Enter your work email or your company's connection name.",
+          }),
+        );
+    }
+    const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {
+      returnTo,
+      loginHint,
+    });
+    return reply.header("cache-control", "no-store").redirect(url, 302);
+  });
+
+  app.get("/sso/oidc/callback", async (request, reply) => {
+    const result = await finishSignIn(ctx, request, reply, "sso");
+    return renderSignInResult(reply, result, "password");
+  });
+}
+
+/** Renders a callback's outcome: home (or return_to) on success, a page that explains otherwise. */
+export function renderSignInResult(
+  reply: FastifyReply,
+  result: SignInResult,
+  attempted: "password" | "linkedin",
+): FastifyReply {
+  reply.header("cache-control", "no-store");
+  if (result.ok) return reply.redirect(result.returnTo, 303);
+  if ("ssoRequired" in result) {
+    return reply
+      .status(403)
+      .type(HTML)
+      .send(ssoRequiredPage({ ...result.ssoRequired, attempted }));
+  }
+  return reply
+    .status(statusFor(result.error))
+    .type(HTML)
+    .send(
+      errorPage({
+        code: result.error.code,
+        traceId: result.traceId,
+        next: { href: "/login", label: "Start signing in again" },
+      }),
+    );
+}
+
+function statusFor(error: GatehouseError): number {
+  return error.status >= 500 ? 500 : error.status;
+}

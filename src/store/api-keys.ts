@@ -31,8 +31,24 @@ export async function findApiKeyByHash(db: Kysely<Database>, keyHash: string) {
       "api_keys.organization_id as organizationId",
       "organizations.slug as organizationSlug",
       "organizations.name as organizationName",
+      "api_keys.last_used_at as lastUsedAt",
     ])
     .where("api_keys.key_hash", "=", keyHash)
     .where("api_keys.revoked_at", "is", null)
     .executeTakeFirst();
+}
+
+/** Records a use of the key; the condition keeps concurrent instances from rewriting it every request. */
+export async function touchApiKey(
+  db: Kysely<Database>,
+  id: string,
+  now: number,
+  interval: number,
+): Promise<void> {
+  await db
+    .updateTable("api_keys")
+    .set({ last_used_at: now })
+    .where("id", "=", id)
+    .where((eb) => eb.or([eb("last_used_at", "is", null), eb("last_used_at", "<=", now - interval)]))
+    .execute();
 }

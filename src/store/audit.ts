@@ -77,6 +77,12 @@ export interface AuditQuery {
   limit: number;
   /** Events strictly older than this (epoch ms), for paging. */
   before?: number | undefined;
+  /**
+   * With `before`: the id of the last event already shown. Events written in one step share
+   * their millisecond, and a page may end among them; the rest of that millisecond, in list
+   * order, comes next instead of being skipped.
+   */
+  beforeId?: string | undefined;
 }
 
 export async function listAuditEvents(db: Kysely<Database>, q: AuditQuery): Promise<AuditEvent[]> {
@@ -84,7 +90,17 @@ export async function listAuditEvents(db: Kysely<Database>, q: AuditQuery): Prom
   if (q.connectionId) query = query.where("connection_id", "=", q.connectionId);
   if (q.outcome) query = query.where("outcome", "=", q.outcome);
   if (q.type) query = query.where("type", "=", q.type);
-  if (q.before !== undefined) query = query.where("created_at", "<", q.before);
+  const { before, beforeId } = q;
+  if (before !== undefined && beforeId !== undefined) {
+    query = query.where((eb) =>
+      eb.or([
+        eb("created_at", "<", before),
+        eb.and([eb("created_at", "=", before), eb("id", "<", beforeId)]),
+      ]),
+    );
+  } else if (before !== undefined) {
+    query = query.where("created_at", "<", before);
+  }
   const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(q.limit).execute();
   return rows.map((r) => ({
     id: r.id,

@@ -61,7 +61,12 @@ export interface MigrationReport {
 
 /** Brings the schema up to date. Kysely's migrator holds a lock, so two instances can start at once. */
 export async function migrateToLatest(store: Store): Promise<MigrationReport> {
-  const migrator = new Migrator({ db: store.db, provider });
+  const schema = await migrationTableSchema(store);
+  const migrator = new Migrator({
+    db: store.db,
+    provider,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === "Error");
@@ -73,6 +78,19 @@ export async function migrateToLatest(store: Store): Promise<MigrationReport> {
     );
   }
   return { applied: (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName) };
+}
+
+/**
+ * On PostgreSQL, the schema Gatehouse lives in (the first of `search_path`). Kysely looks for its
+ * bookkeeping tables in every schema of the database but creates and reads them through
+ * `search_path`: another schema holding a `kysely_migration` table (a second Gatehouse, another
+ * application) would make it skip creating ours and then fail to read it. Naming the schema
+ * keeps the lookup and the use in the same place.
+ */
+async function migrationTableSchema(store: Store): Promise<string | undefined> {
+  if (store.dialect !== "postgres") return undefined;
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(store.db);
+  return rows[0]?.schema ?? undefined;
 }
 
 export async function pingDatabase(store: Store): Promise<void> {

@@ -47,6 +47,26 @@ export async function peekRateLimit(
   return row?.count ?? 0;
 }
 
+/**
+ * Takes back one hit in the current window: an attempt that turned out legitimate must not
+ * count against a limit that is there to slow down guessing.
+ */
+export async function forgiveRateLimitHit(
+  db: Kysely<Database>,
+  key: string,
+  windowMs: number,
+  now: number,
+): Promise<void> {
+  const windowStart = now - (now % windowMs);
+  await db
+    .updateTable("rate_limits")
+    .set((eb) => ({ count: eb("count", "-", 1) }))
+    .where("key", "=", key)
+    .where("window_start", "=", windowStart)
+    .where("count", ">", 0)
+    .execute();
+}
+
 export async function clearRateLimit(db: Kysely<Database>, key: string): Promise<void> {
   await db.deleteFrom("rate_limits").where("key", "=", key).execute();
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database, Role, SignInMethod } from "./schema.js";
 
 export interface NewSession {
@@ -84,20 +84,28 @@ export async function findActiveSession(
     .executeTakeFirst();
 }
 
-/** Ends a session and hands back what RP-initiated logout needs. */
+/**
+ * Ends a session and hands back what RP-initiated logout needs, once: of two concurrent
+ * revocations only one gets the row. `returning` yields the values after the update, so the ID
+ * token is read by the claiming update and erased by a second one.
+ */
 export async function revokeSession(
   db: Kysely<Database>,
   idHash: string,
   now: number,
 ): Promise<{ connectionId: string | null; idToken: string | null; userId: string } | undefined> {
-  return db
+  const claimed = await db
     .updateTable("sessions")
-    .set({ revoked_at: now, id_token: null })
+    .set({ revoked_at: now })
     .where("id_hash", "=", idHash)
     .where("revoked_at", "is", null)
     .returning(["connection_id as connectionId", "id_token as idToken", "user_id as userId"])
-    .executeTakeFirst()
-    .then((row) => row ?? undefined);
+    .executeTakeFirst();
+  if (!claimed) return undefined;
+  if (claimed.idToken !== null) {
+    await db.updateTable("sessions").set({ id_token: null }).where("id_hash", "=", idHash).execute();
+  }
+  return claimed;
 }
 
 /**
@@ -120,11 +128,21 @@ export async function revokeNonSsoSessionsForDomains(
       eb
         .selectFrom("users")
         .select("users.id")
-        .where((w) => w.or(domains.map((d) => w("users.email", "like", `%@${d.replace(/[%_\\]/g, "")}`)))),
+        .where((w) => w.or(domains.map((d) => emailAtDomain(d)))),
     );
   if (exceptIdHash) query = query.where("id_hash", "!=", exceptIdHash);
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+/**
+ * Emails are stored lower-cased, and so is the pattern: SQLite's `like` ignores ASCII case and
+ * PostgreSQL's does not. The escape character is spelled out because only PostgreSQL has a
+ * default one.
+ */
+function emailAtDomain(domain: string) {
+  const pattern = `%@${domain.toLowerCase().replace(/[!%_]/g, "!$&")}`;
+  return sql<boolean>`${sql.ref("users.email")} like ${pattern} escape '!'`;
 }
 
 export async function deleteExpiredSessions(db: Kysely<Database>, now: number): Promise<number> {

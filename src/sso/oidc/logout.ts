@@ -1,11 +1,26 @@
+import * as client from "openid-client";
 import type { AppContext } from "../../server/context.js";
 import type { Connection } from "../../store/connections.js";
+import { clientConfiguration } from "./client.js";
+import { connectionTarget } from "./provider.js";
 
-/** RP-initiated logout 1.0: the IdP's end_session_endpoint with id_token_hint and the home page. */
+/**
+ * RP-Initiated Logout 1.0: when the IdP publishes `end_session_endpoint`, the browser goes
+ * there with `id_token_hint`, `client_id` and the home page as `post_logout_redirect_uri`
+ * (which the admin registered as the sign-out redirect URI). Undefined when it publishes none.
+ */
 export async function endSessionUrl(
-  _ctx: AppContext,
-  _connection: Connection,
-  _idToken: string,
+  ctx: AppContext,
+  connection: Connection,
+  idToken: string,
 ): Promise<string | undefined> {
-  return undefined;
+  const config = await clientConfiguration(ctx, connectionTarget(ctx, connection));
+  if (!config.serverMetadata().end_session_endpoint) return undefined;
+  return client
+    .buildEndSessionUrl(config, {
+      id_token_hint: idToken,
+      client_id: connection.clientId,
+      post_logout_redirect_uri: ctx.config.baseUrl.toString(),
+    })
+    .toString();
 }

@@ -1,0 +1,61 @@
+import type { ConnectionView } from "../../connections/view.js";
+import { html, type SafeHtml } from "../../web/html.js";
+import { adminPage, copyField, crumbs } from "../components.js";
+import type { AdminSession } from "../guard.js";
+import { dangerZone } from "./delete.js";
+
+export interface ConnectionPageModel {
+  session: AdminSession;
+  csrfToken: string;
+  connections: ConnectionView[];
+  homePageUrl: string;
+  notice?: SafeHtml | undefined;
+}
+
+const authMethodLabel: Record<string, string> = {
+  client_secret_basic: "Client secret, HTTP Basic (client_secret_basic)",
+  client_secret_post: "Client secret in the request body (client_secret_post)",
+};
+
+function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml {
+  const enabled = c.status === "enabled";
+  return html`<section class="card" data-testid="oidc-connection" data-connection-id="${c.id}">
+  <div class="page-head">
+    <h2 class="section-title">${c.name}</h2>
+    <span class="badge ${enabled ? "badge-success" : "badge-warning"}" data-status="${c.status}">${enabled ? "Enabled" : "Disabled"}</span>
+  </div>
+  ${
+    enabled
+      ? html`<p class="muted">People at ${c.domains.join(", ")} sign in through this connection; password and LinkedIn sign-in are refused for them.</p>`
+      : html`<p class="muted">This connection signs no one in. People at ${c.domains.join(", ")} use their password or LinkedIn.</p>`
+  }
+  <dl class="facts">
+    <div><dt>Issuer URL</dt><dd data-field="issuer"><code>${c.issuer}</code></dd></div>
+    <div><dt>Client ID</dt><dd data-field="client-id"><code>${c.clientId}</code></dd></div>
+    <div><dt>Client secret</dt><dd data-field="client-secret"><span>••••••••</span> <span class="muted">stored encrypted, never shown</span></dd></div>
+    <div><dt>Identity provider domain${c.domains.length === 1 ? "" : "s"}</dt><dd data-field="domains">${c.domains.join(", ")}</dd></div>
+    <div><dt>Token endpoint authentication</dt><dd data-field="token-endpoint-auth-method">${authMethodLabel[c.tokenEndpointAuthMethod] ?? c.tokenEndpointAuthMethod}</dd></div>
+    <div><dt>Scopes</dt><dd data-field="scopes"><code>${c.scopes.join(" ")}</code></dd></div>
+    <div><dt>Created</dt><dd data-field="created"><time datetime="${c.createdAt}">${new Date(c.createdAt).toUTCString()}</time></dd></div>
+  </dl>
+  ${copyField({ id: `callback-url-${c.id}`, label: "Callback URL", value: c.callbackUrl, help: "The sign-in redirect URI in your identity provider." })}
+  ${copyField({ id: `home-url-${c.id}`, label: "Sign-out redirect URL (home page)", value: m.homePageUrl, help: "The sign-out redirect URI in your identity provider." })}
+  ${dangerZone(c, m.csrfToken)}
+</section>`;
+}
+
+/** The organization's connections, each with its Delete at the bottom. */
+export function connectionPage(m: ConnectionPageModel): string {
+  return adminPage({
+    title: "Open ID Connect",
+    session: m.session,
+    csrfToken: m.csrfToken,
+    breadcrumbs: [crumbs.administration, crumbs.enterpriseAuthentication, { label: crumbs.oidc.label }],
+    body: html`<section class="page-head">
+  <h1>Open ID Connect</h1>
+  <p class="lead">${m.connections.length === 1 ? "Your single sign-on connection." : "Your single sign-on connections."}</p>
+</section>
+${m.notice ?? ""}
+${m.connections.map((c) => connectionSection(c, m))}`,
+  });
+}

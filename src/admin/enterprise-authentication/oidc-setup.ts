@@ -1,0 +1,130 @@
+import { html, type SafeHtml } from "../../web/html.js";
+import { adminPage, adminPaths, copyField, crumbs } from "../components.js";
+import type { AdminSession } from "../guard.js";
+import type { ConnectionField, ConnectionFormValues, FormRefusal } from "./connection-form.js";
+
+export interface SetupPageModel {
+  session: AdminSession;
+  csrfToken: string;
+  callbackUrl: string;
+  homePageUrl: string;
+  values: ConnectionFormValues;
+  refusal?: FormRefusal | undefined;
+  /** The refused form carried a secret, which is deliberately not shown again. */
+  secretSubmitted?: boolean;
+  /** Shown above the page, e.g. after a deletion. */
+  notice?: SafeHtml | undefined;
+}
+
+interface FieldSpec {
+  name: ConnectionField;
+  label: string;
+  help: SafeHtml;
+  type: "text" | "url" | "password";
+  placeholder?: string;
+}
+
+const fields: readonly FieldSpec[] = [
+  {
+    name: "name",
+    label: "Connection name",
+    type: "text",
+    placeholder: "Acme Okta",
+    help: html`A name you recognize, unique across Gatehouse. People can also type it on the SSO screen.`,
+  },
+  {
+    name: "issuer",
+    label: "Issuer URL",
+    type: "url",
+    placeholder: "https://acme.okta.com",
+    help: html`For Okta, your Okta domain such as <code>https://acme.okta.com</code> (General Settings). Gatehouse reads <code>/.well-known/openid-configuration</code> under it.`,
+  },
+  {
+    name: "clientId",
+    label: "Client ID",
+    type: "text",
+    help: html`From the application's Client Credentials in your identity provider.`,
+  },
+  {
+    name: "clientSecret",
+    label: "Client secret",
+    type: "password",
+    help: html`From the same Client Credentials. It is stored encrypted and never shown again.`,
+  },
+  {
+    name: "domains",
+    label: "Identity provider domain",
+    type: "text",
+    placeholder: "acme.com",
+    help: html`Your company's email domain, the part after the @, such as <code>acme.com</code>. Separate several with commas or spaces.`,
+  },
+];
+
+function formField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
+  const { name } = spec;
+  const error = m.refusal?.fields[name];
+  const value = name === "clientSecret" ? "" : m.values[name];
+  const askAgain = name === "clientSecret" && m.refusal && m.secretSubmitted && !error;
+  const describedBy = [`${name}-help`, error ? `${name}-error` : "", askAgain ? `${name}-again` : ""]
+    .filter(Boolean)
+    .join(" ");
+  return html`<div class="field${error ? " has-error" : ""}">
+  <label for="field-${name}">${spec.label}</label>
+  <input id="field-${name}" name="${name}" type="${spec.type}" value="${value}" autocomplete="off" spellcheck="false"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""} aria-describedby="${describedBy}"${error ? html` aria-invalid="true"` : ""}>
+  <p class="field-help" id="${name}-help">${spec.help}</p>
+  ${askAgain ? html`<p class="field-help" id="${name}-again"><strong>Enter the client secret again.</strong> For your security it is not kept when the form is sent back.</p>` : ""}
+  ${error ? html`<p class="field-error" id="${name}-error">${error}</p>` : ""}
+</div>`;
+}
+
+function errorSummary(refusal: FormRefusal): SafeHtml {
+  const listed = fields.filter((f) => refusal.fields[f.name]);
+  return html`<div class="alert alert-error" role="alert" data-error-code="${refusal.code}" data-testid="form-error">
+  <p><strong>${refusal.message}</strong></p>
+  ${
+    listed.length > 0
+      ? html`<ul>${listed.map((f) => html`<li><a href="#field-${f.name}">${f.label}: ${refusal.fields[f.name]}</a></li>`)}</ul>`
+      : ""
+  }
+</div>`;
+}
+
+/** The Setup page: what to copy into the identity provider, then the form that creates the connection. */
+export function setupPage(m: SetupPageModel): string {
+  return adminPage({
+    title: m.refusal ? "Open ID Connect: check the form" : "Open ID Connect",
+    session: m.session,
+    csrfToken: m.csrfToken,
+    breadcrumbs: [crumbs.administration, crumbs.enterpriseAuthentication, { label: crumbs.oidc.label }],
+    body: html`<section class="page-head">
+  <h1>Open ID Connect</h1>
+  <p class="lead">Let people at ${m.session.organizationName} sign in with your identity provider. The steps use Okta as the example; other providers have the same settings under similar names.</p>
+</section>
+${m.notice ?? ""}
+${m.refusal ? errorSummary(m.refusal) : ""}
+<section class="card" data-testid="oidc-idp-values">
+  <h2 class="section-title">1. In your identity provider</h2>
+  <ol class="checklist">
+    <li>Create an app integration: sign-in method <strong>OIDC</strong>, application type <strong>Web Application</strong>.</li>
+    <li>Grant type: <strong>Authorization Code</strong>.</li>
+    <li>Sign-in redirect URI: the <strong>Callback URL</strong> below.</li>
+    <li>Sign-out redirect URI: the <strong>home page</strong> below.</li>
+    <li>Assign the people or groups who may sign in, and save. Note the <strong>Client ID</strong>, the <strong>Client secret</strong> and your Okta domain, which is the <strong>Issuer URL</strong>.</li>
+  </ol>
+  ${copyField({ id: "callback-url", label: "Callback URL", value: m.callbackUrl, help: "Paste it into Sign-in redirect URIs." })}
+  ${copyField({ id: "home-url", label: "Sign-out redirect URL (home page)", value: m.homePageUrl, help: "Paste it into Sign-out redirect URIs." })}
+</section>
+<section class="card" data-testid="oidc-setup">
+  <h2 class="section-title">2. In Gatehouse</h2>
+  <form method="post" action="${adminPaths.oidc}" class="stack" novalidate>
+    <input type="hidden" name="_csrf" value="${m.csrfToken}">
+    ${fields.map((f) => formField(f, m))}
+    <div class="notice" role="note">
+      <p><strong>Once the connection is enabled, everyone with an email address at these domains, including you, must sign in through SSO.</strong></p>
+      <p>Their current password and LinkedIn sessions end when you click Create. Your own session is kept so you can see the confirmation.</p>
+    </div>
+    <p class="actions"><button type="submit" class="btn btn-primary">Create</button></p>
+  </form>
+</section>`,
+  });
+}

@@ -1,0 +1,136 @@
+import type { FastifyInstance } from "fastify";
+import { createConnection } from "../../connections/create.js";
+import { deleteConnection } from "../../connections/delete.js";
+import { callbackUrl, homePageUrl, toConnectionView } from "../../connections/view.js";
+import { GatehouseError } from "../../errors.js";
+import type { AppContext } from "../../server/context.js";
+import { findConnection, listConnections } from "../../store/connections.js";
+import { adminPaths, sendHtml } from "../components.js";
+import { adminSession, requireAdmin } from "../guard.js";
+import { emptyConnectionForm, readConnectionForm, toFormRefusal } from "./connection-form.js";
+import { deleteConfirmPage } from "./delete.js";
+import { introPage } from "./intro.js";
+import {
+  createdLocation,
+  deletedLocation,
+  readOidcNotices,
+  renderOidcNotices,
+} from "./notices.js";
+import { connectionPage } from "./oidc-connection.js";
+import { setupPage } from "./oidc-setup.js";
+import { integrationState } from "./state.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Connection ids are UUIDs; anything else cannot name one, so it is simply not found. */
+function connectionIdParam(params: unknown): string {
+  const id = (params as { id?: unknown }).id;
+  if (typeof id !== "string" || !UUID.test(id)) {
+    throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+  }
+  return id;
+}
+
+export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const admin = requireAdmin(ctx);
+
+  app.get(adminPaths.enterpriseAuthentication, { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connections = await listConnections(ctx.store.db, session.organizationId);
+    return sendHtml(
+      reply,
+      introPage({ session, csrfToken: reply.generateCsrf(), oidcState: integrationState(connections) }),
+    );
+  });
+
+  app.get(adminPaths.oidc, { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connections = await listConnections(ctx.store.db, session.organizationId);
+    const notice = renderOidcNotices(
+      await readOidcNotices(ctx, session.organizationId, request.query, connections),
+    );
+    const csrfToken = reply.generateCsrf();
+    if (connections.length === 0) {
+      return sendHtml(
+        reply,
+        setupPage({
+          session,
+          csrfToken,
+          callbackUrl: callbackUrl(ctx.config),
+          homePageUrl: homePageUrl(ctx.config),
+          values: emptyConnectionForm,
+          notice,
+        }),
+      );
+    }
+    return sendHtml(
+      reply,
+      connectionPage({
+        session,
+        csrfToken,
+        connections: connections.map((c) => toConnectionView(ctx.config, c)),
+        homePageUrl: homePageUrl(ctx.config),
+        notice,
+      }),
+    );
+  });
+
+  app.post(adminPaths.oidc, { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
+    const session = adminSession(request);
+    const form = readConnectionForm(request.body);
+    try {
+      const { revokedSessions } = await createConnection(ctx, {
+        organizationId: session.organizationId,
+        input: form.input,
+        actorUserId: session.userId,
+        actorSessionHash: session.idHash,
+        ip: request.ip,
+      });
+      return reply.redirect(createdLocation(adminPaths.oidc, revokedSessions), 303);
+    } catch (error) {
+      const refusal = toFormRefusal(error);
+      if (!refusal) throw error;
+      request.log.info({ code: refusal.code, detail: refusal.detail }, "connection refused");
+      return sendHtml(
+        reply,
+        setupPage({
+          session,
+          csrfToken: reply.generateCsrf(),
+          callbackUrl: callbackUrl(ctx.config),
+          homePageUrl: homePageUrl(ctx.config),
+          values: form.values,
+          refusal,
+          secretSubmitted: form.secretSubmitted,
+        }),
+        refusal.status,
+      );
+    }
+  });
+
+  app.get(`${adminPaths.oidc}/:id/delete`, { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connection = await findConnection(
+      ctx.store.db,
+      session.organizationId,
+      connectionIdParam(request.params),
+    );
+    if (!connection) {
+      throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+    }
+    return sendHtml(reply, deleteConfirmPage({ session, csrfToken: reply.generateCsrf(), connection }));
+  });
+
+  app.post(
+    `${adminPaths.oidc}/:id/delete`,
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const session = adminSession(request);
+      await deleteConnection(
+        ctx,
+        { organizationId: session.organizationId, actorUserId: session.userId, ip: request.ip },
+        connectionIdParam(request.params),
+      );
+      return reply.redirect(deletedLocation(adminPaths.oidc), 303);
+    },
+  );
+}

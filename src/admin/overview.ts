@@ -1,0 +1,41 @@
+import { html } from "../web/html.js";
+import { adminPage, adminPaths, crumbs } from "./components.js";
+import { type IntegrationState, stateBadge, stateLabel } from "./enterprise-authentication/state.js";
+import type { AdminSession } from "./guard.js";
+
+export interface OverviewPageModel {
+  session: AdminSession;
+  csrfToken: string;
+  oidcState: IntegrationState;
+  userCount: number;
+}
+
+export function overviewPage(m: OverviewPageModel): string {
+  const { session } = m;
+  return adminPage({
+    title: "Administration",
+    session,
+    csrfToken: m.csrfToken,
+    breadcrumbs: [{ label: crumbs.administration.label }],
+    body: html`<section class="page-head">
+  <h1>Administration</h1>
+  <p class="lead">Manage how people at ${session.organizationName} sign in.</p>
+</section>
+<div class="tile-grid">
+  <section class="card tile" data-testid="admin-enterprise-authentication">
+    <h2 class="section-title">Enterprise Authentication</h2>
+    <p>Let your staff sign in with your company's identity provider, such as Okta or Microsoft Entra ID.</p>
+    <p>Open ID Connect: <span class="${stateBadge[m.oidcState]}" data-state="${m.oidcState}">${stateLabel[m.oidcState]}</span></p>
+    <p class="actions"><a class="btn btn-primary" href="${adminPaths.enterpriseAuthentication}">Open Enterprise Authentication</a></p>
+  </section>
+  <section class="card tile" data-testid="admin-organization">
+    <h2 class="section-title">Organization</h2>
+    <dl class="facts">
+      <div><dt>Name</dt><dd data-field="organization-name">${session.organizationName}</dd></div>
+      <div><dt>Slug</dt><dd data-field="organization-slug"><code>${session.organizationSlug}</code></dd></div>
+      <div><dt>Users</dt><dd data-field="user-count">${m.userCount}</dd></div>
+    </dl>
+  </section>
+</div>`,
+  });
+}

@@ -1,0 +1,132 @@
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  preHandlerAsyncHookHandler,
+  preHandlerHookHandler,
+} from "fastify";
+import { hashToken } from "../crypto/tokens.js";
+import { GatehouseError } from "../errors.js";
+import type { AppContext } from "../server/context.js";
+import { type ActiveSession, currentSession, isAdmin } from "../session/validate.js";
+import { findApiKeyByHash, touchApiKey } from "../store/api-keys.js";
+import { API_KEY_PREFIX } from "./keys.js";
+
+/** Who is calling the API. Every answer is scoped to `organizationId`. */
+export type ApiCaller =
+  | {
+      kind: "api_key";
+      organizationId: string;
+      organizationSlug: string;
+      organizationName: string;
+      keyId: string;
+      keyName: string;
+    }
+  | { kind: "session"; organizationId: string | null; session: ActiveSession };
+
+/** What a route lets in: organization admins (by key or session), or any signed-in session too. */
+export type Access = "admin" | "any";
+
+// Writing last_used_at on every request would turn each API read into a write.
+const TOUCH_INTERVAL_MS = 60_000;
+const KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[A-Za-z0-9_-]{20,200}$`);
+
+const callers = new WeakMap<FastifyRequest, ApiCaller>();
+
+/** The caller the route's authentication hook admitted. */
+export function apiCaller(request: FastifyRequest): ApiCaller {
+  const caller = callers.get(request);
+  if (!caller) throw new GatehouseError("INTERNAL", "API route registered without authentication");
+  return caller;
+}
+
+/** The caller's organization, for routes that only admit organization admins. */
+export function callerOrganizationId(request: FastifyRequest): string {
+  const { organizationId } = apiCaller(request);
+  if (!organizationId) throw new GatehouseError("INTERNAL", "admin caller without an organization");
+  return organizationId;
+}
+
+/** The user acting, for the audit log; API keys act for no user. */
+export function callerUserId(request: FastifyRequest): string | null {
+  const caller = apiCaller(request);
+  return caller.kind === "session" ? caller.session.userId : null;
+}
+
+/**
+ * The hooks that admit a request: authentication first, then — for session cookies only, since
+ * a browser sends them on its own — the CSRF token on state-changing methods. A bearer key is
+ * never sent ambiently, so it needs no CSRF token.
+ */
+export function apiAuthentication(
+  app: FastifyInstance,
+  ctx: AppContext,
+  access: Access,
+): [preHandlerAsyncHookHandler, preHandlerHookHandler] {
+  const authenticate: preHandlerAsyncHookHandler = async (request, reply) => {
+    callers.set(request, await authenticateRequest(ctx, request, reply, access));
+  };
+  const checkCsrf = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const caller = callers.get(request);
+    if (caller?.kind === "session" && !["GET", "HEAD", "OPTIONS"].includes(request.method)) {
+      app.csrfProtection(request, reply, done);
+      return;
+    }
+    done();
+  };
+  return [authenticate, checkCsrf];
+}
+
+async function authenticateRequest(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  access: Access,
+): Promise<ApiCaller> {
+  const authorization = request.headers.authorization;
+  // An Authorization header decides alone: a bad key never falls back to the cookie.
+  if (authorization !== undefined) return authenticateKey(ctx, reply, authorization);
+
+  const session = await currentSession(ctx, request);
+  if (!session) {
+    reply.header("www-authenticate", `Bearer realm="gatehouse"`);
+    throw new GatehouseError(
+      "AUTH_UNAUTHENTICATED",
+      "Sign in, or send an API key as Authorization: Bearer <key>.",
+    );
+  }
+  if (access === "admin" && !(isAdmin(session) && session.organizationId)) {
+    throw new GatehouseError("AUTH_FORBIDDEN", "Only an organization's owners and admins can do this.");
+  }
+  return { kind: "session", organizationId: session.organizationId, session };
+}
+
+async function authenticateKey(ctx: AppContext, reply: FastifyReply, header: string): Promise<ApiCaller> {
+  const refuse = (reason: string) => {
+    // RFC 6750 §3.1: invalid_token for a malformed, unknown or revoked token.
+    reply.header("www-authenticate", `Bearer realm="gatehouse", error="invalid_token"`);
+    return new GatehouseError("AUTH_UNAUTHENTICATED", "The API key is malformed, unknown or revoked.", {
+      detail: reason,
+    });
+  };
+  const match = /^Bearer +(\S+) *$/i.exec(header);
+  const key = match?.[1];
+  if (!key) throw refuse("authorization header is not a bearer token");
+  if (!KEY_SHAPE.test(key)) throw refuse("bearer token does not have the shape of an API key");
+  const found = await findApiKeyByHash(ctx.store.db, hashToken(key));
+  if (!found) throw refuse("API key unknown or revoked");
+
+  const now = ctx.now();
+  if (found.lastUsedAt === null || now - found.lastUsedAt >= TOUCH_INTERVAL_MS) {
+    await touchApiKey(ctx.store.db, found.id, now, TOUCH_INTERVAL_MS);
+  }
+  return {
+    kind: "api_key",
+    organizationId: found.organizationId,
+    organizationSlug: found.organizationSlug,
+    organizationName: found.organizationName,
+    keyId: found.id,
+    keyName: found.name,
+  };
+}

@@ -1,0 +1,193 @@
+import type { FastifyRequest } from "fastify";
+import * as client from "openid-client";
+import { hashToken, safeEqual } from "../../crypto/tokens.js";
+import { emailDomain, mayAssertEmail, normalizeEmail } from "../../domain/email.js";
+import { GatehouseError } from "../../errors.js";
+import type { AppContext } from "../../server/context.js";
+import type { Connection } from "../../store/connections.js";
+import { findConnectionById } from "../../store/connections.js";
+import { consumeLoginTransaction, type LoginTransaction } from "../../store/login-transactions.js";
+import { clientConfiguration } from "./client.js";
+import { toSignInError } from "./protocol-errors.js";
+import { connectionTarget, linkedinTarget, type RelyingPartyTarget } from "./provider.js";
+import { readBrowserHash } from "./transaction-cookie.js";
+import { fetchMissingClaims } from "./userinfo.js";
+
+/** What a successful callback proves: who the IdP says this is, checked against every rule. */
+export interface VerifiedSignIn {
+  target: RelyingPartyTarget;
+  transaction: LoginTransaction;
+  subject: string;
+  email: string;
+  name: string | null;
+  idToken: string;
+  idpSid: string | null;
+}
+
+/** Whatever is known about a failed attempt, for the audit log. */
+export interface AttemptFacts {
+  connection?: Connection | undefined;
+  email?: string | undefined;
+  subject?: string | undefined;
+}
+
+/**
+ * The callback's checks, in order. Each failure throws a GatehouseError whose code names the
+ * check; `facts` collects what is known so far for the audit entry.
+ *  1. `state` present, known, not yet used, not expired, started by this browser.
+ *  2. The connection still exists and is enabled (or LinkedIn is still configured).
+ *  3. openid-client: error response, RFC 9207 `iss`, state, code exchange with PKCE, ID token
+ *     signature (JWKS), iss, aud, azp, exp, iat (60 s skew), nonce.
+ *  4. Gatehouse's stricter rules: no audience besides our client id; `sub` present.
+ *  5. Claims: email (from userinfo when the ID token lacks it, with userinfo `sub` equal to
+ *     the ID token's), `email_verified` not false, and for SSO an email at one of the
+ *     connection's domains.
+ */
+export async function verifyCallback(
+  ctx: AppContext,
+  request: FastifyRequest,
+  kind: "sso" | "linkedin",
+  facts: AttemptFacts,
+): Promise<VerifiedSignIn> {
+  const currentUrl = new URL(request.url, ctx.config.baseUrl);
+  const state = currentUrl.searchParams.get("state");
+  if (!state || state.length > 512) {
+    const idpError = currentUrl.searchParams.get("error");
+    throw new GatehouseError(
+      idpError ? "SSO_IDP_ERROR" : "SSO_STATE_MISSING",
+      "The sign-in response has no state.",
+      {
+        detail: idpError
+          ? `error=${idpError.slice(0, 100)} without state`
+          : "callback without a state parameter",
+      },
+    );
+  }
+
+  // Step 1. Consumed before anything else, so a state works once even if a later check fails.
+  const consumed = await consumeLoginTransaction(ctx.store.db, hashToken(state), ctx.now());
+  if (!consumed || consumed.tx.kind !== kind) {
+    throw new GatehouseError("SSO_STATE_UNKNOWN", "This sign-in is not known.", {
+      detail: "no login transaction for this state",
+    });
+  }
+  const tx = consumed.tx;
+  if (tx.connection_id) facts.connection = await findConnectionById(ctx.store.db, tx.connection_id);
+  if (consumed.alreadyConsumed) {
+    throw new GatehouseError("SSO_STATE_REPLAYED", "This sign-in was already completed.", {
+      detail: "state already used",
+    });
+  }
+  if (tx.expires_at <= ctx.now()) {
+    throw new GatehouseError("SSO_STATE_EXPIRED", "This sign-in expired.", {
+      detail: `login transaction expired ${Math.round((ctx.now() - tx.expires_at) / 1000)} s ago`,
+    });
+  }
+  const browserHash = readBrowserHash(request);
+  if (!browserHash || !safeEqual(browserHash, tx.browser_hash)) {
+    throw new GatehouseError("SSO_BROWSER_MISMATCH", "This sign-in was started in another browser.", {
+      detail: browserHash
+        ? "browser-binding cookie differs from the one that started the flow"
+        : "no browser-binding cookie",
+    });
+  }
+
+  // Step 2.
+  let target: RelyingPartyTarget | undefined;
+  if (kind === "sso") {
+    const connection = facts.connection;
+    if (!connection)
+      throw new GatehouseError("CONNECTION_NOT_FOUND", "The connection was deleted.", {
+        detail: "connection deleted during sign-in",
+      });
+    if (connection.status !== "enabled") {
+      throw new GatehouseError("CONNECTION_DISABLED", "The connection is disabled.", {
+        detail: "connection disabled during sign-in",
+      });
+    }
+    target = connectionTarget(ctx, connection);
+  } else {
+    target = linkedinTarget(ctx);
+    if (!target) throw new GatehouseError("LINKEDIN_NOT_CONFIGURED", "LinkedIn sign-in is not configured.");
+  }
+
+  // Step 3.
+  const config = await clientConfiguration(ctx, target);
+  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  try {
+    tokens = await client.authorizationCodeGrant(config, currentUrl, {
+      pkceCodeVerifier: tx.code_verifier,
+      expectedState: state,
+      expectedNonce: tx.nonce,
+      idTokenExpected: true,
+    });
+  } catch (error) {
+    throw toSignInError(error);
+  }
+  const claims = tokens.claims();
+  const idToken = tokens.id_token;
+  if (!claims || !idToken) {
+    throw new GatehouseError("SSO_ID_TOKEN_INVALID", "No ID token.", {
+      detail: "token response without id_token",
+    });
+  }
+
+  // Step 4. OIDC Core 3.1.3.7 step 3: extra audiences are not trusted, with or without azp.
+  if (Array.isArray(claims.aud) && (claims.aud.length !== 1 || claims.aud[0] !== target.clientId)) {
+    throw new GatehouseError("SSO_ID_TOKEN_INVALID", "The ID token is meant for other audiences too.", {
+      detail: `ID token check failed on claim "aud": expected only ${JSON.stringify(target.clientId)}, received ${JSON.stringify(claims.aud).slice(0, 200)}`,
+    });
+  }
+  if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 255) {
+    throw new GatehouseError("SSO_ID_TOKEN_INVALID", "The ID token has no subject.", {
+      detail: 'ID token check failed on claim "sub": missing or invalid',
+    });
+  }
+  facts.subject = claims.sub;
+
+  // Step 5.
+  const profile = await fetchMissingClaims(config, tokens.access_token, claims);
+  const rawEmail = profile.email;
+  if (typeof rawEmail !== "string" || rawEmail.length === 0) {
+    throw new GatehouseError("SSO_EMAIL_MISSING", "The identity provider sent no email address.", {
+      detail: "neither the ID token nor userinfo has an email claim (is the email scope released?)",
+    });
+  }
+  const email = normalizeEmail(rawEmail);
+  facts.email = email ?? rawEmail.slice(0, 200);
+  if (!email) {
+    throw new GatehouseError("SSO_EMAIL_MISSING", "The identity provider sent an invalid email address.", {
+      detail: `email claim ${JSON.stringify(rawEmail.slice(0, 200))} is not a valid address`,
+    });
+  }
+  // `email_verified` absent is not the same as false: enterprise IdPs often omit it.
+  if (profile.email_verified === false || profile.email_verified === "false") {
+    throw new GatehouseError("SSO_EMAIL_UNVERIFIED", "The email address is not verified.", {
+      detail: `email_verified is false for ${email}`,
+    });
+  }
+  if (kind === "linkedin" && profile.email_verified !== true && profile.email_verified !== "true") {
+    throw new GatehouseError("SSO_EMAIL_UNVERIFIED", "The email address is not verified.", {
+      detail: `LinkedIn did not assert email_verified for ${email}`,
+    });
+  }
+  if (target.connection && !mayAssertEmail(target.connection.domains, email)) {
+    throw new GatehouseError(
+      "SSO_EMAIL_DOMAIN_NOT_ALLOWED",
+      "The connection may not sign in this email address.",
+      {
+        detail: `the IdP asserted ${email}; domain ${emailDomain(email)} is not one of the connection's domains (${target.connection.domains.join(", ")})`,
+      },
+    );
+  }
+
+  return {
+    target,
+    transaction: tx,
+    subject: claims.sub,
+    email,
+    name: typeof profile.name === "string" ? profile.name.slice(0, 200) : null,
+    idToken,
+    idpSid: typeof claims.sid === "string" ? claims.sid.slice(0, 255) : null,
+  };
+}

@@ -1,0 +1,113 @@
+import * as client from "openid-client";
+import { type ErrorCode, GatehouseError } from "../../errors.js";
+import { findGatehouseError } from "./errors.js";
+
+/**
+ * The one adapter from openid-client / oauth4webapi errors to Gatehouse's codes. The detail
+ * names the failed check and the claim with expected and received values, for the admin's
+ * sign-in activity; it never carries a token, code or secret.
+ */
+export function toSignInError(error: unknown): GatehouseError {
+  const own = findGatehouseError(error);
+  if (own) return own;
+
+  if (error instanceof client.AuthorizationResponseError) {
+    return new GatehouseError("SSO_IDP_ERROR", "The identity provider refused the sign-in.", {
+      detail: `authorization response error=${clip(error.error)}${error.error_description ? `: ${clip(error.error_description)}` : ""}`,
+      cause: error,
+    });
+  }
+  if (error instanceof client.ResponseBodyError) {
+    return new GatehouseError("SSO_TOKEN_REQUEST_FAILED", "The identity provider refused to issue tokens.", {
+      detail: `token endpoint answered HTTP ${error.status} error=${clip(error.error)}${error.error_description ? `: ${clip(error.error_description)}` : ""}`,
+      cause: error,
+    });
+  }
+  if (error instanceof client.WWWAuthenticateChallengeError) {
+    return new GatehouseError(
+      "SSO_TOKEN_REQUEST_FAILED",
+      "The identity provider refused the client's credentials.",
+      {
+        detail: `HTTP ${error.status} with a WWW-Authenticate challenge (check the client ID, secret and authentication method)`,
+        cause: error,
+      },
+    );
+  }
+  const e = error as { code?: string; message?: string; cause?: unknown };
+  const cause = (e.cause ?? {}) as {
+    claim?: string;
+    expected?: unknown;
+    claims?: Record<string, unknown>;
+    parameters?: URLSearchParams;
+    status?: number;
+  };
+  const message = e.message ?? "";
+  const code = e.code;
+  let gatehouseCode: ErrorCode = "SSO_ID_TOKEN_INVALID";
+  let detail: string;
+  switch (code) {
+    case "OAUTH_JWT_CLAIM_COMPARISON_FAILED":
+    case "OAUTH_JWT_TIMESTAMP_CHECK_FAILED": {
+      const claim = cause.claim ?? "?";
+      const received = cause.claims?.[claim];
+      detail = `ID token check failed on claim "${claim}": ${innerMessage(error)}; expected ${show(cause.expected)}, received ${show(received)}`;
+      break;
+    }
+    case "OAUTH_KEY_SELECTION_FAILED":
+      detail = `ID token signature key not found: ${innerMessage(error)}`;
+      break;
+    case "OAUTH_INVALID_RESPONSE": {
+      const inner = innerMessage(error);
+      if (/"iss" \(issuer\)/.test(inner)) {
+        gatehouseCode = "SSO_RESPONSE_ISS_MISMATCH";
+        detail = `RFC 9207 check failed: ${inner}; received ${show(cause.parameters?.get?.("iss"))}`;
+      } else if (/"state"/.test(inner)) {
+        gatehouseCode = "SSO_STATE_MISSING";
+        detail = inner;
+      } else if (/id_token/.test(inner)) {
+        detail = `token response: ${inner}`;
+      } else {
+        gatehouseCode = "SSO_TOKEN_REQUEST_FAILED";
+        detail = `invalid response: ${inner}`;
+      }
+      break;
+    }
+    case "OAUTH_RESPONSE_IS_NOT_CONFORM":
+      gatehouseCode = "SSO_TOKEN_REQUEST_FAILED";
+      detail = `unexpected HTTP status ${String((cause as { status?: number }).status ?? "")} from the identity provider`;
+      break;
+    case "OAUTH_RESPONSE_IS_NOT_JSON":
+      gatehouseCode = "SSO_TOKEN_REQUEST_FAILED";
+      detail = "the identity provider answered with something other than JSON";
+      break;
+    case "OAUTH_TIMEOUT":
+    case "OAUTH_ABORT":
+      gatehouseCode = "SSO_OUTBOUND_FAILED";
+      detail = "the identity provider did not answer in time";
+      break;
+    default:
+      detail = `${code ?? "error"}: ${innerMessage(error) || message}`;
+      if (/signature/i.test(detail)) detail = `ID token signature invalid: ${innerMessage(error)}`;
+  }
+  return new GatehouseError(gatehouseCode, "The identity provider's answer was not accepted.", {
+    detail,
+    cause: error,
+  });
+}
+
+function innerMessage(error: unknown): string {
+  const messages: string[] = [];
+  for (let e: unknown = error; e && messages.length < 4; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof Error && e.message && !messages.includes(e.message)) messages.push(e.message);
+  }
+  return clip(messages.join(": "), 300);
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "(absent)";
+  return clip(JSON.stringify(value), 200);
+}
+
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}

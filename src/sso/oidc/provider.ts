@@ -1,0 +1,55 @@
+import type { AppContext } from "../../server/context.js";
+import type { Connection } from "../../store/connections.js";
+import type { TokenEndpointAuthMethod } from "../../store/schema.js";
+
+/**
+ * An OpenID Provider Gatehouse signs people in through: a customer's enterprise connection,
+ * or the LinkedIn social sign-in. The flow steps (start, callback, logout) take this, so both
+ * kinds share one implementation of the protocol.
+ */
+export interface RelyingPartyTarget {
+  kind: "sso" | "linkedin";
+  /** `connection:<id>` or `linkedin`: the namespace of `sub` values. */
+  providerKey: string;
+  issuer: string;
+  clientId: string;
+  /** Called only when a token request is about to be made. */
+  clientSecret: () => string;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod | null;
+  scopes: string;
+  redirectUri: string;
+  /** Cache key for the client configuration; changes whenever the settings change. */
+  version: string;
+  connection?: Connection;
+}
+
+export function connectionTarget(ctx: AppContext, connection: Connection): RelyingPartyTarget {
+  return {
+    kind: "sso",
+    providerKey: `connection:${connection.id}`,
+    issuer: connection.issuer,
+    clientId: connection.clientId,
+    clientSecret: () => ctx.box.open(connection.clientSecretSealed, `connection:${connection.id}`),
+    tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,
+    scopes: connection.scopes,
+    redirectUri: new URL("sso/oidc/callback", ctx.config.baseUrl).toString(),
+    version: `${connection.id}:${connection.updatedAt}`,
+    connection,
+  };
+}
+
+export function linkedinTarget(ctx: AppContext): RelyingPartyTarget | undefined {
+  const { issuer, clientId, clientSecret } = ctx.config.linkedin;
+  if (!clientId || !clientSecret) return undefined;
+  return {
+    kind: "linkedin",
+    providerKey: "linkedin",
+    issuer,
+    clientId,
+    clientSecret: () => clientSecret,
+    tokenEndpointAuthMethod: null,
+    scopes: "openid email profile",
+    redirectUri: new URL("login/linkedin/callback", ctx.config.baseUrl).toString(),
+    version: `linkedin:${issuer}:${clientId}`,
+  };
+}

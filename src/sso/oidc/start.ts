@@ -1,0 +1,68 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import * as client from "openid-client";
+import { hashToken } from "../../crypto/tokens.js";
+import { GatehouseError } from "../../errors.js";
+import type { AppContext } from "../../server/context.js";
+import { countOpenTransactionsForBrowser, insertLoginTransaction } from "../../store/login-transactions.js";
+import { clientConfiguration } from "./client.js";
+import type { RelyingPartyTarget } from "./provider.js";
+import { browserBinding } from "./transaction-cookie.js";
+
+/** A sign-in must come back within this time (the issue's 10 minutes). */
+export const TRANSACTION_TTL_MS = 10 * 60 * 1000;
+/** Enough for a few tabs; more is a script filling the table. */
+export const MAX_OPEN_TRANSACTIONS_PER_BROWSER = 5;
+
+export interface StartOptions {
+  returnTo: string;
+  loginHint?: string | undefined;
+}
+
+/**
+ * Starts the authorization code flow: a server-side login transaction holding state, nonce
+ * and the PKCE verifier, bound to this browser, and the IdP's authorization URL to redirect to.
+ */
+export async function startSignIn(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: RelyingPartyTarget,
+  options: StartOptions,
+): Promise<string> {
+  const config = await clientConfiguration(ctx, target);
+  const now = ctx.now();
+  const browserHash = browserBinding(ctx, request, reply);
+  const open = await countOpenTransactionsForBrowser(ctx.store.db, browserHash, now);
+  if (open >= MAX_OPEN_TRANSACTIONS_PER_BROWSER) {
+    throw new GatehouseError("AUTH_RATE_LIMITED", "Too many sign-ins in progress in this browser.", {
+      detail: `${open} open login transactions for this browser`,
+    });
+  }
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const codeVerifier = client.randomPKCECodeVerifier();
+  await insertLoginTransaction(ctx.store.db, {
+    id: hashToken(state),
+    kind: target.kind,
+    connection_id: target.connection?.id ?? null,
+    browser_hash: browserHash,
+    nonce,
+    code_verifier: codeVerifier,
+    return_to: options.returnTo,
+    created_at: now,
+    expires_at: now + TRANSACTION_TTL_MS,
+    consumed_at: null,
+  });
+  const parameters: Record<string, string> = {
+    response_type: "code",
+    redirect_uri: target.redirectUri,
+    scope: target.scopes,
+    state,
+    nonce,
+    // PKCE S256 always (RFC 7636), whatever the provider advertises.
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: "S256",
+  };
+  if (options.loginHint) parameters.login_hint = options.loginHint;
+  return client.buildAuthorizationUrl(config, parameters).toString();
+}

@@ -1,0 +1,39 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { isSecureBaseUrl } from "../../config.js";
+import { hashToken, randomToken } from "../../crypto/tokens.js";
+import type { AppContext } from "../../server/context.js";
+
+/**
+ * A signed cookie that names the browser which started a sign-in. The login transaction
+ * stores its hash, and the callback must present it: a `state` that leaked to another
+ * browser (or was planted in one, login CSRF) finds no transaction to finish.
+ */
+export const BROWSER_COOKIE = "gh_login";
+const MAX_AGE_SECONDS = 60 * 60;
+
+export function browserBinding(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): string {
+  let browserId = readBrowserId(request);
+  if (!browserId) browserId = randomToken(16);
+  reply.setCookie(BROWSER_COOKIE, browserId, {
+    signed: true,
+    httpOnly: true,
+    // Lax still sends it on the IdP's top-level redirect back to the callback.
+    sameSite: "lax",
+    secure: isSecureBaseUrl(ctx.config),
+    path: "/",
+    maxAge: MAX_AGE_SECONDS,
+  });
+  return hashToken(browserId);
+}
+
+export function readBrowserHash(request: FastifyRequest): string | undefined {
+  const id = readBrowserId(request);
+  return id ? hashToken(id) : undefined;
+}
+
+function readBrowserId(request: FastifyRequest): string | undefined {
+  const raw = request.cookies[BROWSER_COOKIE];
+  if (!raw || raw.length > 200) return undefined;
+  const unsigned = request.unsignCookie(raw);
+  return unsigned.valid && unsigned.value ? unsigned.value : undefined;
+}

@@ -1,0 +1,142 @@
+import type { Kysely } from "kysely";
+import { newId } from "../crypto/tokens.js";
+import { GatehouseError } from "../errors.js";
+import { insertAuditEvent } from "../store/audit.js";
+import { findIdentity, insertIdentity, touchIdentity } from "../store/identities.js";
+import { findMembershipOfUser, insertMembership } from "../store/organizations.js";
+import type { Database } from "../store/schema.js";
+import { findUserByEmail, insertUser } from "../store/users.js";
+
+export interface VerifiedIdentity {
+  providerKey: string;
+  connectionId: string | null;
+  subject: string;
+  email: string;
+  name: string | null;
+}
+
+export interface ProvisionedUser {
+  userId: string;
+  organizationId: string | null;
+  created: boolean;
+}
+
+/**
+ * Just-in-time provisioning for enterprise SSO, in the caller's transaction. Returning users
+ * are found by (connection, sub), never by email alone, so an IdP that renames an address
+ * cannot take over another account. A first sign-in links an existing account with the same
+ * email in this organization, or creates the user as a member.
+ */
+export async function provisionSsoUser(
+  trx: Kysely<Database>,
+  identity: VerifiedIdentity,
+  organizationId: string,
+  now: number,
+): Promise<ProvisionedUser> {
+  const known = await findIdentity(trx, identity.providerKey, identity.subject);
+  if (known) {
+    // If the IdP now asserts another address for this sub, the identity records it; the
+    // account keeps its own email.
+    await touchIdentity(trx, known.id, identity.email, now);
+    const membership = await findMembershipOfUser(trx, known.userId);
+    if (membership && membership.organizationId !== organizationId) {
+      throw new GatehouseError("SSO_USER_CONFLICT", "This account belongs to another organization.", {
+        detail: `user ${known.userId} is a member of another organization`,
+      });
+    }
+    if (!membership)
+      await insertMembership(trx, { organizationId, userId: known.userId, role: "member" }, now);
+    return { userId: known.userId, organizationId, created: false };
+  }
+
+  const existing = await findUserByEmail(trx, identity.email);
+  if (existing) {
+    const membership = await findMembershipOfUser(trx, existing.id);
+    if (membership && membership.organizationId !== organizationId) {
+      throw new GatehouseError(
+        "SSO_USER_CONFLICT",
+        "An account with this email belongs to another organization.",
+        {
+          detail: `${identity.email} is already a member of organization ${membership.organizationSlug}`,
+        },
+      );
+    }
+    if (!membership)
+      await insertMembership(trx, { organizationId, userId: existing.id, role: "member" }, now);
+    await insertIdentity(
+      trx,
+      {
+        id: newId(),
+        userId: existing.id,
+        providerKey: identity.providerKey,
+        connectionId: identity.connectionId,
+        subject: identity.subject,
+        email: identity.email,
+      },
+      now,
+    );
+    return { userId: existing.id, organizationId, created: false };
+  }
+
+  const user = await insertUser(trx, { email: identity.email, name: identity.name }, now);
+  await insertMembership(trx, { organizationId, userId: user.id, role: "member" }, now);
+  await insertIdentity(
+    trx,
+    {
+      id: newId(),
+      userId: user.id,
+      providerKey: identity.providerKey,
+      connectionId: identity.connectionId,
+      subject: identity.subject,
+      email: identity.email,
+    },
+    now,
+  );
+  await insertAuditEvent(
+    trx,
+    {
+      type: "user.provisioned",
+      organizationId,
+      userId: user.id,
+      connectionId: identity.connectionId,
+      email: identity.email,
+      subject: identity.subject,
+      outcome: "success",
+    },
+    now,
+  );
+  return { userId: user.id, organizationId, created: true };
+}
+
+/**
+ * LinkedIn sign-in: returning users by (linkedin, sub); a verified email links an existing
+ * account; otherwise a new account without an organization (an admin can invite it later).
+ */
+export async function provisionSocialUser(
+  trx: Kysely<Database>,
+  identity: VerifiedIdentity,
+  now: number,
+): Promise<ProvisionedUser> {
+  const known = await findIdentity(trx, identity.providerKey, identity.subject);
+  if (known) {
+    await touchIdentity(trx, known.id, identity.email, now);
+    const membership = await findMembershipOfUser(trx, known.userId);
+    return { userId: known.userId, organizationId: membership?.organizationId ?? null, created: false };
+  }
+  const existing = await findUserByEmail(trx, identity.email);
+  const user = existing ?? (await insertUser(trx, { email: identity.email, name: identity.name }, now));
+  await insertIdentity(
+    trx,
+    {
+      id: newId(),
+      userId: user.id,
+      providerKey: identity.providerKey,
+      connectionId: null,
+      subject: identity.subject,
+      email: identity.email,
+    },
+    now,
+  );
+  const membership = existing ? await findMembershipOfUser(trx, user.id) : undefined;
+  return { userId: user.id, organizationId: membership?.organizationId ?? null, created: !existing };
+}

@@ -1,0 +1,135 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { newTraceId } from "../crypto/tokens.js";
+import { GatehouseError, isGatehouseError } from "../errors.js";
+import { checkSsoEnforcement } from "../login/enforcement.js";
+import type { AppContext } from "../server/context.js";
+import { createSession } from "../session/create.js";
+import { insertAuditEvent } from "../store/audit.js";
+import { type AttemptFacts, verifyCallback } from "./oidc/callback.js";
+import { provisionSocialUser, provisionSsoUser } from "./provision.js";
+
+export type SignInResult =
+  | { ok: true; returnTo: string }
+  | { ok: false; error: GatehouseError; traceId: string }
+  | { ok: false; ssoRequired: { email: string; organizationName: string; returnTo: string } };
+
+/**
+ * Finishes a sign-in at the callback: verify (every check in oidc/callback.ts), provision the
+ * user and record the outcome in one transaction, then start a fresh session. Every failure
+ * is audited with the failed check and a trace id the person can hand to their admin.
+ */
+export async function finishSignIn(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  kind: "sso" | "linkedin",
+): Promise<SignInResult> {
+  const facts: AttemptFacts = {};
+  const auditType = kind === "sso" ? "sign_in.sso" : "sign_in.linkedin";
+  try {
+    const verified = await verifyCallback(ctx, request, kind, facts);
+    const connection = verified.target.connection;
+    const identity = {
+      providerKey: verified.target.providerKey,
+      connectionId: connection?.id ?? null,
+      subject: verified.subject,
+      email: verified.email,
+      name: verified.name,
+    };
+
+    if (!connection) {
+      // Social sign-in is refused for addresses whose organization requires SSO.
+      const enforcement = await checkSsoEnforcement(ctx, verified.email, "linkedin");
+      if (!enforcement.allowed) {
+        await insertAuditEvent(
+          ctx.store.db,
+          {
+            type: auditType,
+            outcome: "failure",
+            organizationId: enforcement.organizationId ?? null,
+            connectionId: enforcement.connectionId ?? null,
+            email: verified.email,
+            subject: verified.subject,
+            reasonCode: "AUTH_SSO_REQUIRED",
+            detail: { check: "sso_enforcement", connection: enforcement.connectionName },
+            ip: request.ip,
+          },
+          ctx.now(),
+        );
+        ctx.metrics.signIns.inc({ method: kind, outcome: "failure" });
+        return {
+          ok: false,
+          ssoRequired: {
+            email: verified.email,
+            organizationName: enforcement.organizationName,
+            returnTo: verified.transaction.return_to,
+          },
+        };
+      }
+    }
+
+    const now = ctx.now();
+    const user = await ctx.store.db.transaction().execute(async (trx) => {
+      const provisioned = connection
+        ? await provisionSsoUser(trx, identity, connection.organizationId, now)
+        : await provisionSocialUser(trx, identity, now);
+      await insertAuditEvent(
+        trx,
+        {
+          type: auditType,
+          outcome: "success",
+          organizationId: provisioned.organizationId,
+          userId: provisioned.userId,
+          connectionId: connection?.id ?? null,
+          email: verified.email,
+          subject: verified.subject,
+          detail: { provisioned: provisioned.created },
+          ip: request.ip,
+        },
+        now,
+      );
+      return provisioned;
+    });
+    await createSession(ctx, request, reply, {
+      userId: user.userId,
+      organizationId: user.organizationId,
+      method: kind,
+      connectionId: connection?.id ?? null,
+      idToken: verified.idToken,
+      idpSid: verified.idpSid,
+    });
+    ctx.metrics.signIns.inc({ method: kind, outcome: "success" });
+    return { ok: true, returnTo: verified.transaction.return_to };
+  } catch (error) {
+    const failure = isGatehouseError(error)
+      ? error
+      : new GatehouseError("INTERNAL", "Sign-in failed unexpectedly.", {
+          cause: error,
+          detail: "unexpected error",
+        });
+    const traceId = newTraceId();
+    if (failure.code === "INTERNAL")
+      request.log.error({ err: error, traceId }, "sign-in failed unexpectedly");
+    else request.log.info({ code: failure.code, detail: failure.detail, traceId }, "sign-in refused");
+    await insertAuditEvent(
+      ctx.store.db,
+      {
+        type: auditType,
+        outcome: "failure",
+        organizationId: facts.connection?.organizationId ?? null,
+        connectionId: facts.connection?.id ?? null,
+        email: facts.email ?? null,
+        subject: facts.subject ?? null,
+        reasonCode: failure.code,
+        detail: { check: failure.detail ?? failure.message },
+        traceId,
+        ip: request.ip,
+      },
+      ctx.now(),
+    ).catch((auditError: unknown) =>
+      request.log.error({ err: auditError }, "could not record a failed sign-in"),
+    );
+    ctx.metrics.signIns.inc({ method: kind, outcome: "failure" });
+    return { ok: false, error: failure, traceId };
+  }
+}

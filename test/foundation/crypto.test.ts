@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { describe, test } from "node:test";
+import { ConfigError } from "../../src/config.js";
+import { hashPassword, passwordWeakness, verifyPassword } from "../../src/crypto/password.js";
+import { SecretBox } from "../../src/crypto/secret-box.js";
+import { parseSecretKey, type SecretKey } from "../../src/crypto/secret-key.js";
+
+function newKey(): SecretKey {
+  return parseSecretKey(randomBytes(32).toString("base64"));
+}
+
+/** Replaces one base64url part of a sealed value with a variant differing in one bit. */
+function flipBit(sealed: string, part: number): string {
+  const parts = sealed.split(".");
+  const bytes = Buffer.from(parts[part] ?? "", "base64url");
+  bytes[0] = (bytes[0] ?? 0) ^ 1;
+  parts[part] = bytes.toString("base64url");
+  return parts.join(".");
+}
+
+describe("SecretBox", () => {
+  const key = newKey();
+  const box = new SecretBox(key);
+  const secret = "client-secret-Ünïcode-🔑-0123456789";
+
+  test("a sealed value opens to the original", () => {
+    const sealed = box.seal(secret, "connection:1");
+    assert.equal(box.open(sealed, "connection:1"), secret);
+    assert.equal(box.open(box.seal("", "empty"), "empty"), "");
+  });
+
+  test("the sealed form names its key and hides the plaintext", () => {
+    const sealed = box.seal(secret, "connection:1");
+    const [version, kid] = sealed.split(".");
+    assert.equal(version, "v1");
+    assert.equal(kid, key.id);
+    assert.equal(box.currentKeyId, key.id);
+    assert.ok(!sealed.includes(secret));
+    assert.ok(!sealed.includes(Buffer.from(secret).toString("base64url")));
+  });
+
+  test("sealing the same value twice gives different ciphertexts (fresh IV)", () => {
+    assert.notEqual(box.seal(secret, "c"), box.seal(secret, "c"));
+  });
+
+  test("a tampered ciphertext, IV or tag does not open", () => {
+    const sealed = box.seal(secret, "connection:1");
+    for (const part of [2, 3, 4]) {
+      assert.throws(() => box.open(flipBit(sealed, part), "connection:1"), `part ${part}`);
+    }
+  });
+
+  test("a truncated or malformed value does not open", () => {
+    const sealed = box.seal(secret, "connection:1");
+    for (const bad of ["", "v1", sealed.split(".").slice(0, 4).join("."), `v2${sealed.slice(2)}`, "plain"]) {
+      assert.throws(() => box.open(bad, "connection:1"), JSON.stringify(bad));
+    }
+  });
+
+  test("a value does not open under another context (moved to another row)", () => {
+    const sealed = box.seal(secret, "connection:1");
+    assert.throws(() => box.open(sealed, "connection:2"));
+  });
+
+  test("a value sealed with an unknown key id does not open", () => {
+    const other = new SecretBox(newKey());
+    assert.throws(() => box.open(other.seal(secret, "c"), "c"));
+  });
+
+  test("a key id rewritten to the current key does not open", () => {
+    const other = new SecretBox(newKey());
+    const parts = other.seal(secret, "c").split(".");
+    parts[1] = key.id;
+    assert.throws(() => box.open(parts.join("."), "c"));
+  });
+
+  test("rotation: a value sealed with an old key opens when that key is passed as previous", () => {
+    const oldKey = newKey();
+    const sealedEarlier = new SecretBox(oldKey).seal(secret, "connection:1");
+    const rotated = new SecretBox(newKey(), [oldKey]);
+    assert.equal(rotated.open(sealedEarlier, "connection:1"), secret);
+    const resealed = rotated.seal(secret, "connection:1");
+    assert.notEqual(resealed.split(".")[1], oldKey.id, "new values use the current key");
+    assert.throws(() => new SecretBox(newKey()).open(sealedEarlier, "connection:1"), "not without the old key");
+  });
+});
+
+describe("parseSecretKey", () => {
+  test("accepts 32 bytes of base64 and derives a stable key id", () => {
+    const encoded = randomBytes(32).toString("base64");
+    assert.equal(parseSecretKey(encoded).id, parseSecretKey(`${encoded}\n`).id);
+  });
+
+  for (const bad of ["", "short", randomBytes(16).toString("base64"), randomBytes(33).toString("base64")]) {
+    test(`refuses ${JSON.stringify(bad).slice(0, 20)}`, () => {
+      assert.throws(() => parseSecretKey(bad), ConfigError);
+    });
+  }
+
+  test("the key id does not reveal the key", () => {
+    const encoded = randomBytes(32).toString("base64");
+    const id = parseSecretKey(encoded).id;
+    assert.ok(!encoded.includes(id));
+  });
+});
+
+describe("passwordWeakness", () => {
+  const cases: [password: string, email: string | undefined, weak: boolean][] = [
+    ["correct horse battery", undefined, false],
+    ["correct horse battery", "admin@acme.test", false],
+    ["Tr0ub4dor&3xyz", "alice@acme.test", false],
+    ["", undefined, true],
+    ["short", undefined, true],
+    ["elevenchars", undefined, true],
+    ["twelve chars", undefined, false],
+    ["aaaaaaaaaaaaaaaa", undefined, true],
+    ["abababababababab", undefined, true],
+    ["abcdabcdabcdabcd", undefined, true],
+    ["abcdeabcdeabcde", undefined, false],
+    ["x".repeat(257), undefined, true],
+    [`${"abcdefghij".repeat(25)}abcdef`, undefined, false],
+    ["my name is alice, ok", "alice@acme.test", true],
+    ["My Name Is ALICE ok", "alice@acme.test", true],
+    ["my name is alice, ok", "bob@acme.test", false],
+  ];
+  for (const [password, email, weak] of cases) {
+    test(`${JSON.stringify(password).slice(0, 30)} for ${email ?? "no email"}: ${weak ? "weak" : "accepted"}`, () => {
+      const reason = passwordWeakness(password, email);
+      if (weak) assert.equal(typeof reason, "string");
+      else assert.equal(reason, undefined);
+    });
+  }
+});
+
+describe("password hashing", () => {
+  test("argon2id hashes verify the right password only, and never contain it", async () => {
+    const hash = await hashPassword("correct horse battery");
+    assert.match(hash, /^\$argon2id\$/);
+    assert.ok(!hash.includes("correct horse battery"));
+    assert.equal(await verifyPassword(hash, "correct horse battery"), true);
+    assert.equal(await verifyPassword(hash, "correct horse batterY"), false);
+    assert.equal(await verifyPassword("not a hash", "anything"), false);
+  });
+});

@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { mayAssertEmail, normalizeDomain, normalizeEmail } from "../../src/domain/email.js";
+import { safeReturnTo } from "../../src/domain/return-to.js";
+import { decideSignIn, type EnforcingConnection } from "../../src/domain/sso-policy.js";
+import type { SignInMethod } from "../../src/store/schema.js";
+
+describe("normalizeEmail", () => {
+  const cases: [input: string, expected: string | undefined][] = [
+    ["alice@acme.test", "alice@acme.test"],
+    ["  Alice@ACME.Test  ", "alice@acme.test"],
+    ["first.last+tag@mail.acme.co.uk", "first.last+tag@mail.acme.co.uk"],
+    ["o'brien@acme.test", "o'brien@acme.test"],
+    ["", undefined],
+    ["alice", undefined],
+    ["@acme.test", undefined],
+    ["alice@", undefined],
+    ["alice@@acme.test", undefined],
+    ["alice@bob@acme.test", undefined],
+    [".alice@acme.test", undefined],
+    ["alice.@acme.test", undefined],
+    ["al..ice@acme.test", undefined],
+    ["al ice@acme.test", undefined],
+    ['"alice"@acme.test', undefined],
+    ['"><script>alert(1)</script>@x.test', undefined],
+    ["alice@localhost", undefined],
+    ["alice@acme", undefined],
+    ["alice@127.0.0.1", undefined],
+    ["alice@[127.0.0.1]", undefined],
+    ["alice@-acme.test", undefined],
+    ["alice@acme-.test", undefined],
+    ["alice@acme.test.", undefined],
+    ["alice@acme_corp.test", undefined],
+    ["alice@acme.test\n", "alice@acme.test"],
+    ["alice\u0000@acme.test", undefined],
+    [`${"a".repeat(64)}@acme.test`, `${"a".repeat(64)}@acme.test`],
+    [`${"a".repeat(65)}@acme.test`, undefined],
+    [`${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}`, undefined],
+  ];
+  for (const [input, expected] of cases) {
+    test(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () => {
+      assert.equal(normalizeEmail(input), expected);
+    });
+  }
+});
+
+describe("normalizeDomain", () => {
+  const cases: [input: string, expected: string | undefined][] = [
+    ["acme.test", "acme.test"],
+    ["  ACME.Test ", "acme.test"],
+    ["acme.test.", "acme.test"],
+    ["mail.acme.co.uk", "mail.acme.co.uk"],
+    ["xn--bcher-kva.example", "xn--bcher-kva.example"],
+    ["a-b.c1", "a-b.c1"],
+    ["", undefined],
+    [".", undefined],
+    ["acme", undefined],
+    ["localhost", undefined],
+    [".acme.test", undefined],
+    ["acme..test", undefined],
+    ["-acme.test", undefined],
+    ["acme-.test", undefined],
+    ["acme.123", undefined],
+    ["10.0.0.1", undefined],
+    ["acme test.com", undefined],
+    ["acme.test/path", undefined],
+    ["*.acme.test", undefined],
+    ["user@acme.test", undefined],
+    ["https://acme.test", undefined],
+    ["bücher.example", undefined],
+    [`${"a".repeat(64)}.test`, undefined],
+    [`${"a".repeat(63)}.test`, `${"a".repeat(63)}.test`],
+    [`${"a.".repeat(127)}test`, undefined],
+  ];
+  for (const [input, expected] of cases) {
+    test(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () => {
+      assert.equal(normalizeDomain(input), expected);
+    });
+  }
+});
+
+describe("mayAssertEmail", () => {
+  const cases: [domains: string[], email: string, expected: boolean][] = [
+    [["acme.test"], "alice@acme.test", true],
+    [["acme.test", "acme.example"], "bob@acme.example", true],
+    [["acme.test"], "alice@othercompany.test", false],
+    [["acme.test"], "alice@sub.acme.test", false],
+    [["acme.test"], "alice@evilacme.test", false],
+    [["acme.test"], "alice@acme.test.evil.example", false],
+    [["acme.test"], "acme.test@evil.example", false],
+    [["acme.test"], "alice@evil.example@acme.test", true],
+    [[], "alice@acme.test", false],
+  ];
+  for (const [domains, email, expected] of cases) {
+    test(`${JSON.stringify(domains)} may assert ${email}: ${expected}`, () => {
+      assert.equal(mayAssertEmail(domains, email), expected);
+    });
+  }
+});
+
+describe("safeReturnTo", () => {
+  const cases: [input: unknown, expected: string][] = [
+    ["/", "/"],
+    ["/admin", "/admin"],
+    ["/admin/enterprise-authentication/oidc", "/admin/enterprise-authentication/oidc"],
+    ["/admin?tab=1&x=%2F", "/admin?tab=1&x=%2F"],
+    ["/page#section", "/page#section"],
+    ["/a/../admin", "/admin"],
+    [undefined, "/"],
+    [null, "/"],
+    [42, "/"],
+    [["/admin"], "/"],
+    ["", "/"],
+    ["admin", "/"],
+    ["https://evil.example", "/"],
+    ["https://evil.example/admin", "/"],
+    ["http://localhost:3000/admin", "/"],
+    ["//evil.example", "/"],
+    ["///evil.example", "/"],
+    ["/\\evil.example", "/"],
+    ["\\\\evil.example", "/"],
+    ["/\\/evil.example", "/"],
+    ["/admin\\..\\..\\evil", "/"],
+    ["/.//evil.example", "/"],
+    ["/a/..//evil.example", "/"],
+    ["/..//evil.example", "/"],
+    ["/\tevil.example", "/"],
+    ["/\n/evil.example", "/"],
+    ["/\r\nSet-Cookie: x=1", "/"],
+    ["/\u0000", "/"],
+    [" /admin", "/"],
+    ["javascript:alert(1)", "/"],
+    ["data:text/html,<script>alert(1)</script>", "/"],
+    [`/${"a".repeat(2000)}`, "/"],
+  ];
+  for (const [input, expected] of cases) {
+    test(`${JSON.stringify(input)?.slice(0, 60)} → ${expected}`, () => {
+      assert.equal(safeReturnTo(input), expected);
+    });
+  }
+
+  test("the result is always a path that a browser resolves to the same origin", () => {
+    const inputs = ["/%2F%2Fevil.example", "/%5Cevil.example", "/.//evil.example", "/./\\evil.example"];
+    for (const input of inputs) {
+      const result = safeReturnTo(input);
+      assert.equal(new URL(result, "https://sso.acme.example").origin, "https://sso.acme.example", input);
+      assert.ok(!result.startsWith("//") && !result.startsWith("/\\"), `${input} → ${result}`);
+    }
+  });
+
+  test("a fallback other than / can be given", () => {
+    assert.equal(safeReturnTo("https://evil.example", "/login"), "/login");
+  });
+});
+
+describe("decideSignIn", () => {
+  const enabled: EnforcingConnection = {
+    id: "conn-1",
+    name: "Acme Okta",
+    organizationName: "Acme",
+    status: "enabled",
+  };
+  const disabled: EnforcingConnection = { ...enabled, status: "disabled" };
+  const refused = {
+    allowed: false,
+    reason: "AUTH_SSO_REQUIRED",
+    connectionName: "Acme Okta",
+    organizationName: "Acme",
+  } as const;
+
+  const cases: [
+    label: string,
+    method: SignInMethod,
+    enforcing: EnforcingConnection | undefined,
+    via: string | undefined,
+    expected: ReturnType<typeof decideSignIn>,
+  ][] = [
+    ["password, no connection for the domain", "password", undefined, undefined, { allowed: true }],
+    ["linkedin, no connection for the domain", "linkedin", undefined, undefined, { allowed: true }],
+    ["sso, no connection for the domain", "sso", undefined, "conn-9", { allowed: true }],
+    ["password while the domain's connection is enabled", "password", enabled, undefined, refused],
+    ["linkedin while the domain's connection is enabled", "linkedin", enabled, undefined, refused],
+    ["sso through the domain's own connection", "sso", enabled, "conn-1", { allowed: true }],
+    ["sso through another organization's connection", "sso", enabled, "conn-2", refused],
+    ["sso without saying which connection", "sso", enabled, undefined, refused],
+    ["password while the connection is disabled", "password", disabled, undefined, { allowed: true }],
+    ["linkedin while the connection is disabled", "linkedin", disabled, undefined, { allowed: true }],
+  ];
+  for (const [label, method, enforcing, via, expected] of cases) {
+    test(label, () => {
+      assert.deepEqual(decideSignIn(method, enforcing, via), expected);
+    });
+  }
+});

@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { migrateToLatest, openStore } from "../../src/store/database.js";
+import { Browser, passwordSignIn } from "../support/browserless.js";
+import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
+import { ADMIN_EMAIL, ADMIN_PASSWORD, seedAcme } from "./helpers.js";
+
+const EXPECTED_TABLES = [
+  "api_keys",
+  "audit_events",
+  "connections",
+  "memberships",
+  "organizations",
+  "password_credentials",
+  "sessions",
+  "users",
+];
+
+let gh: TestGatehouse;
+before(async () => {
+  gh = await startGatehouse();
+  await seedAcme(gh);
+});
+after(() => gh.close());
+
+test("migrations build the schema in a fresh database file, and a second run is a no-op", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-migrate-"));
+  try {
+    const store = openStore(`sqlite:${path.join(dir, "nested", "fresh.db")}`);
+    try {
+      const first = await migrateToLatest(store);
+      assert.ok(first.applied.length > 0, "the first run applies every migration");
+      const tables = (await store.db.introspection.getTables()).map((t) => t.name);
+      for (const table of EXPECTED_TABLES) assert.ok(tables.includes(table), `table ${table} exists`);
+
+      const second = await migrateToLatest(store);
+      assert.deepEqual(second.applied, []);
+      const again = (await store.db.introspection.getTables()).map((t) => t.name).sort();
+      assert.deepEqual(again, [...tables].sort());
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("GET /healthz answers 200 and names the database", async () => {
+  const answer = await new Browser().get(`${gh.url}/healthz`);
+  assert.equal(answer.status, 200);
+  const body = JSON.parse(answer.body) as { status: string; database: string };
+  assert.equal(body.status, "ok");
+  assert.equal(body.database, "sqlite");
+});
+
+test("GET /healthz answers 503 once the database is gone", async () => {
+  const broken = await startGatehouse();
+  try {
+    await broken.ctx.store.close();
+    const answer = await new Browser().get(`${broken.url}/healthz`);
+    assert.equal(answer.status, 503);
+    const body = JSON.parse(answer.body) as { status: string; database: string };
+    assert.notEqual(body.status, "ok");
+    assert.equal(body.database, "sqlite");
+  } finally {
+    await broken.close();
+  }
+});
+
+test("GET /metrics counts HTTP requests and successful password sign-ins", async () => {
+  const signedIn = await passwordSignIn(new Browser(), gh.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+  assert.equal(signedIn.status, 303);
+  const metrics = await new Browser().get(`${gh.url}/metrics`);
+  assert.equal(metrics.status, 200);
+  assert.match(metrics.headers.get("content-type") ?? "", /^text\/plain/);
+  assert.match(metrics.body, /^gatehouse_http_requests_total\{[^}]*route="\/login"[^}]*\} \d+/m);
+  assert.match(metrics.body, /^gatehouse_sign_ins_total\{method="password",outcome="success"\} 1$/m);
+});

@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, test } from "node:test";
+import { deleteConnection } from "../../src/connections/delete.js";
+import type { DevIdp } from "../../src/dev-idp/server.js";
+import { listAuditEvents } from "../../src/store/audit.js";
+import { Browser, csrfToken, errorCode, passwordSignIn } from "../support/browserless.js";
+import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
+import { ADMIN, connectAcme, seedAcme, signInAtIdp, ssoSignIn, startIdp } from "../support/sso.js";
+
+let gh: TestGatehouse;
+let idp: DevIdp;
+let organizationId: string;
+let connectionId: string;
+
+async function me(browser: Browser) {
+  const home = await browser.get(`${gh.url}/`);
+  const email = /data-field="email">([^<]+)</.exec(home.body)?.[1];
+  const method = /data-field="method">([^<]+)</.exec(home.body)?.[1];
+  return { email, method };
+}
+
+async function lastFailure() {
+  const [event] = await listAuditEvents(gh.ctx.store.db, { organizationId, outcome: "failure", limit: 1 });
+  return event;
+}
+
+before(async () => {
+  gh = await startGatehouse();
+  idp = await startIdp(gh, [
+    { email: "mallory@evil.test", password: "mallory-password", name: "Mallory" },
+    { email: "unverified@acme.test", password: "unverified-password", name: "Una", emailVerified: false },
+  ]);
+  ({ organizationId } = await seedAcme(gh));
+  connectionId = (await connectAcme(gh, idp, organizationId)).id;
+});
+after(async () => {
+  await idp.close();
+  await gh.close();
+});
+
+describe("SSO sign-in through a real OpenID Provider", () => {
+  test("signs Alice in and provisions her just in time as a member", async () => {
+    const browser = new Browser();
+    const answer = await ssoSignIn(browser, gh, idp, "alice@acme.test", "alice-password");
+    assert.equal(answer.status, 303, answer.body);
+    assert.equal(answer.location, `${gh.url}/`);
+    assert.deepEqual(await me(browser), { email: "alice@acme.test", method: "Single sign-on · Acme Okta" });
+    const users = await gh.ctx.store.db.selectFrom("users").innerJoin("memberships", "memberships.user_id", "users.id").select(["email", "role"]).where("email", "=", "alice@acme.test").execute();
+    assert.deepEqual(users, [{ email: "alice@acme.test", role: "member" }]);
+  });
+
+  test("a second sign-in reuses the user found by (connection, sub)", async () => {
+    const browser = new Browser();
+    await ssoSignIn(browser, gh, idp, "alice@acme.test", "alice-password");
+    const rows = await gh.ctx.store.db.selectFrom("users").select("id").where("email", "=", "alice@acme.test").execute();
+    assert.equal(rows.length, 1);
+    const identities = await gh.ctx.store.db.selectFrom("identities").select("id").where("provider_key", "=", `connection:${connectionId}`).where("user_id", "=", rows[0]!.id).execute();
+    assert.equal(identities.length, 1);
+  });
+
+  test("an email outside the connection's domains is refused", async () => {
+    const browser = new Browser();
+    const start = await browser.get(`${gh.url}/sso/start?connection=acme%20okta`);
+    const back = await signInAtIdp(browser, start, idp, "mallory@evil.test", "mallory-password", gh.url);
+    const answer = await browser.get(back.location as string);
+    assert.equal(errorCode(answer.body), "SSO_EMAIL_DOMAIN_NOT_ALLOWED");
+    assert.equal((await me(browser)).email, undefined);
+    const event = await lastFailure();
+    assert.equal(event?.reasonCode, "SSO_EMAIL_DOMAIN_NOT_ALLOWED");
+    assert.equal(event?.email, "mallory@evil.test");
+    assert.match(String(event?.detail?.check), /evil\.test/);
+    assert.ok(event?.traceId && answer.body.includes(event.traceId), "the page shows the trace id the audit keeps");
+    const users = await gh.ctx.store.db.selectFrom("users").select("id").where("email", "=", "mallory@evil.test").execute();
+    assert.equal(users.length, 0);
+  });
+
+  test("email_verified: false is refused", async () => {
+    const browser = new Browser();
+    const answer = await ssoSignIn(browser, gh, idp, "unverified@acme.test", "unverified-password");
+    assert.equal(errorCode(answer.body), "SSO_EMAIL_UNVERIFIED");
+    assert.equal((await lastFailure())?.reasonCode, "SSO_EMAIL_UNVERIFIED");
+  });
+
+  test("a replayed state is refused", async () => {
+    const browser = new Browser();
+    const login = await browser.get(`${gh.url}/login`);
+    const start = await browser.post(`${gh.url}/login`, { _csrf: csrfToken(login.body), email: "bob@acme.test" });
+    const back = await signInAtIdp(browser, start, idp, "bob@acme.test", "bob-password", gh.url);
+    const first = await browser.get(back.location as string);
+    assert.equal(first.status, 303);
+    const replay = await browser.get(back.location as string);
+    assert.equal(errorCode(replay.body), "SSO_STATE_REPLAYED");
+  });
+
+  test("an expired transaction is refused", async () => {
+    const browser = new Browser();
+    const start = await browser.get(`${gh.url}/sso/start?email=bob@acme.test`);
+    const back = await signInAtIdp(browser, start, idp, "bob@acme.test", "bob-password", gh.url);
+    gh.advance(11 * 60 * 1000);
+    try {
+      const answer = await browser.get(back.location as string);
+      assert.equal(errorCode(answer.body), "SSO_STATE_EXPIRED");
+    } finally {
+      gh.advance(-11 * 60 * 1000);
+    }
+  });
+
+  test("a callback in another browser (no binding cookie) is refused", async () => {
+    const victim = new Browser();
+    const start = await victim.get(`${gh.url}/sso/start?email=bob@acme.test`);
+    const back = await signInAtIdp(victim, start, idp, "bob@acme.test", "bob-password", gh.url);
+    const attacker = new Browser();
+    const answer = await attacker.get(back.location as string);
+    assert.equal(errorCode(answer.body), "SSO_BROWSER_MISMATCH");
+    assert.equal((await me(attacker)).email, undefined);
+  });
+
+  test("a callback without state is refused", async () => {
+    const answer = await new Browser().get(`${gh.url}/sso/oidc/callback?code=abc`);
+    assert.equal(answer.status, 400);
+    assert.equal(errorCode(answer.body), "SSO_STATE_MISSING");
+  });
+
+  test("an unknown email or connection name on the SSO screen is a clear 4xx", async () => {
+    const answer = await new Browser().get(`${gh.url}/sso/start?email=someone@nowhere.test`);
+    assert.equal(answer.status, 404);
+    assert.equal(errorCode(answer.body), "SSO_NO_CONNECTION");
+  });
+});
+
+describe("enforcement", () => {
+  test("Alice's password sign-in is refused with the SSO error while the connection is enabled", async () => {
+    const browser = new Browser();
+    const login = await browser.get(`${gh.url}/login`);
+    // Email-first: her domain goes straight to the IdP, never to a password step.
+    const step = await browser.post(`${gh.url}/login`, { _csrf: csrfToken(login.body), email: "alice@acme.test" });
+    assert.equal(step.status, 303);
+    assert.ok(step.location?.startsWith(idp.issuer));
+    // A direct POST to the password step is refused too.
+    const direct = await browser.post(`${gh.url}/login/password`, { _csrf: csrfToken(login.body), email: ADMIN.email, password: ADMIN.password });
+    assert.equal(direct.status, 403);
+    assert.equal(errorCode(direct.body), "AUTH_SSO_REQUIRED");
+    assert.equal((await me(browser)).email, undefined);
+  });
+});
+
+describe("sign-out", () => {
+  test("ends the local session and redirects to the IdP's end_session_endpoint with id_token_hint and the home page", async () => {
+    const browser = new Browser();
+    await ssoSignIn(browser, gh, idp, "bob@acme.test", "bob-password");
+    const home = await browser.get(`${gh.url}/`);
+    const out = await browser.post(`${gh.url}/logout`, { _csrf: csrfToken(home.body) });
+    assert.equal(out.status, 303);
+    const target = new URL(out.location as string);
+    assert.equal(`${target.origin}`, idp.issuer);
+    assert.ok(target.searchParams.get("id_token_hint"));
+    assert.equal(target.searchParams.get("post_logout_redirect_uri"), `${gh.url}/`);
+    assert.equal(target.searchParams.get("client_id"), "gatehouse-okta");
+    assert.equal((await me(browser)).email, undefined, "signed out locally before the IdP is even visited");
+  });
+});
+
+describe("after the connection is deleted", () => {
+  beforeEach(async () => {
+    if (connectionId) {
+      await deleteConnection(gh.ctx, { organizationId, actorUserId: null }, connectionId);
+      connectionId = "";
+    }
+  });
+
+  test("password sign-in works again", async () => {
+    const browser = new Browser();
+    const answer = await passwordSignIn(browser, gh.url, ADMIN.email, ADMIN.password);
+    assert.equal(answer.status, 303);
+    assert.equal((await me(browser)).email, ADMIN.email);
+  });
+});

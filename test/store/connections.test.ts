@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  deleteConnectionRow,
+  findConnection,
+  findConnectionById,
+  findConnectionByName,
+  findDomainOwner,
+  findEnabledConnectionForDomain,
+  listConnections,
+  setConnectionStatus,
+} from "../../src/store/connections.js";
+import { insertIdentity } from "../../src/store/identities.js";
+import { insertLoginTransaction } from "../../src/store/login-transactions.js";
+import { findActiveSession, insertSession } from "../../src/store/sessions.js";
+import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
+import {
+  hour,
+  isUniqueViolation,
+  minute,
+  newSession,
+  seedConnection,
+  seedMember,
+  seedOrganization,
+  t0,
+} from "./fixtures.js";
+
+withEachDatabase("store: connections", (dialect) => {
+  const database = useFreshDatabase(dialect);
+
+  test("a connection is inserted with its domains and read back whole", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const id = await seedConnection(db, acme, { name: "Acme Okta", domains: ["acme.test", "acme-corp.test"] });
+    const connection = await findConnectionById(db, id);
+    assert.deepEqual(connection, {
+      id,
+      organizationId: acme.id,
+      type: "oidc",
+      name: "Acme Okta",
+      issuer: "https://idp.example.test",
+      clientId: "gatehouse",
+      clientSecretSealed: "sealed:v1:opaque",
+      tokenEndpointAuthMethod: "client_secret_basic",
+      scopes: "openid email profile",
+      status: "enabled",
+      domains: ["acme-corp.test", "acme.test"],
+      createdByUserId: null,
+      createdAt: t0,
+      updatedAt: t0,
+    });
+    assert.deepEqual(await findConnection(db, acme.id, id), connection);
+    assert.equal(await findConnectionById(db, "no-such-id"), undefined);
+  });
+
+  test("findConnection and listConnections see only the organization's own", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const globex = await seedOrganization(db, "globex");
+    const second = await seedConnection(db, acme, { domains: ["b.acme.test"], createdAt: t0 + minute });
+    const first = await seedConnection(db, acme, { domains: ["a.acme.test"], createdAt: t0 });
+    const theirs = await seedConnection(db, globex, { domains: ["globex.test"] });
+    assert.equal(await findConnection(db, acme.id, theirs), undefined);
+    const listed = await listConnections(db, acme.id);
+    assert.deepEqual(
+      listed.map((c) => [c.id, c.domains]),
+      [
+        [first, ["a.acme.test"]],
+        [second, ["b.acme.test"]],
+      ],
+    );
+    const empty = await seedOrganization(db, "empty");
+    assert.deepEqual(await listConnections(db, empty.id), []);
+  });
+
+  test("a connection name is found, and is unique, whatever its case", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const globex = await seedOrganization(db, "globex");
+    const id = await seedConnection(db, acme, { name: "Acme Okta", domains: ["acme.test"] });
+    assert.equal((await findConnectionByName(db, "  ACME okta "))?.id, id);
+    assert.equal(await findConnectionByName(db, "Acme Entra"), undefined);
+    await assert.rejects(seedConnection(db, globex, { name: "ACME OKTA", domains: ["globex.test"] }), isUniqueViolation);
+    // The transaction took the domains back with the refused connection.
+    assert.equal(await findDomainOwner(db, "globex.test"), undefined);
+    assert.equal((await listConnections(db, globex.id)).length, 0);
+  });
+
+  test("a domain claimed twice violates its key, and the second connection does not land", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const globex = await seedOrganization(db, "globex");
+    await seedConnection(db, acme, { domains: ["acme.test"] });
+    await assert.rejects(seedConnection(db, globex, { domains: ["globex.test", "acme.test"] }), isUniqueViolation);
+    assert.deepEqual(await listConnections(db, globex.id), []);
+    assert.equal(await findDomainOwner(db, "globex.test"), undefined);
+  });
+
+  test("findDomainOwner names the connection and organization, enabled or not", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const id = await seedConnection(db, acme, { domains: ["acme.test"] });
+    await setConnectionStatus(db, id, "disabled", t0 + minute);
+    assert.deepEqual(await findDomainOwner(db, "ACME.test"), { connectionId: id, organizationId: acme.id });
+    assert.equal(await findDomainOwner(db, "globex.test"), undefined);
+  });
+
+  test("findEnabledConnectionForDomain routes by domain and ignores disabled connections", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const id = await seedConnection(db, acme, { name: "Acme Okta", domains: ["acme.test", "acme.example"] });
+    const found = await findEnabledConnectionForDomain(db, "Acme.Example");
+    assert.equal(found?.id, id);
+    assert.equal(found?.organizationName, acme.name);
+    assert.deepEqual(found?.domains, ["acme.example", "acme.test"]);
+    assert.equal(found?.createdAt, t0);
+
+    await setConnectionStatus(db, id, "disabled", t0 + hour);
+    assert.equal(await findEnabledConnectionForDomain(db, "acme.test"), undefined);
+    const disabled = await findConnectionById(db, id);
+    assert.equal(disabled?.status, "disabled");
+    assert.equal(disabled?.updatedAt, t0 + hour);
+
+    await setConnectionStatus(db, id, "enabled", t0 + 2 * hour);
+    assert.equal((await findEnabledConnectionForDomain(db, "acme.test"))?.id, id);
+    assert.equal(await findEnabledConnectionForDomain(db, "globex.test"), undefined);
+  });
+
+  test("deleteConnectionRow takes domains, identities and login transactions with it and detaches sessions", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const ada = await seedMember(db, acme, "ada@acme.test");
+    const id = await seedConnection(db, acme, { name: "Acme Okta", domains: ["acme.test"] });
+    const keep = await seedConnection(db, acme, { name: "Acme Entra", domains: ["acme.example"] });
+    const providerKey = (connectionId: string) => `connection:${connectionId}`;
+    await insertIdentity(db, { id: "i-gone", userId: ada.id, providerKey: providerKey(id), connectionId: id, subject: "s", email: null }, t0);
+    await insertIdentity(db, { id: "i-kept", userId: ada.id, providerKey: providerKey(keep), connectionId: keep, subject: "s", email: null }, t0);
+    const tx = {
+      kind: "sso" as const,
+      browser_hash: "browser",
+      nonce: "n",
+      code_verifier: "v",
+      return_to: "/",
+      created_at: t0,
+      expires_at: t0 + 10 * minute,
+      consumed_at: null,
+    };
+    await insertLoginTransaction(db, { ...tx, id: "tx-gone", connection_id: id });
+    await insertLoginTransaction(db, { ...tx, id: "tx-kept", connection_id: keep });
+    const session = newSession(ada, { organizationId: acme.id, method: "sso", connectionId: id, idToken: "eyJ" });
+    await insertSession(db, session);
+
+    assert.equal(await deleteConnectionRow(db, acme.id, id), true);
+
+    assert.equal(await findConnectionById(db, id), undefined);
+    assert.equal(await findDomainOwner(db, "acme.test"), undefined);
+    assert.deepEqual(await db.selectFrom("connection_domains").select("domain").execute(), [{ domain: "acme.example" }]);
+    assert.deepEqual(await db.selectFrom("identities").select("id").execute(), [{ id: "i-kept" }]);
+    assert.deepEqual(await db.selectFrom("login_transactions").select("id").execute(), [{ id: "tx-kept" }]);
+    const active = await findActiveSession(db, session.idHash, t0 + minute);
+    assert.equal(active?.connectionId, null);
+    assert.equal(active?.connectionName, null);
+    assert.equal(active?.method, "sso");
+    assert.equal(await deleteConnectionRow(db, acme.id, id), false);
+  });
+
+  test("deleteConnectionRow refuses another organization's connection", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const globex = await seedOrganization(db, "globex");
+    const id = await seedConnection(db, acme, { domains: ["acme.test"] });
+    assert.equal(await deleteConnectionRow(db, globex.id, id), false);
+    assert.equal((await findConnectionById(db, id))?.domains[0], "acme.test");
+  });
+});

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import {
+  consumeLoginTransaction,
+  countOpenTransactionsForBrowser,
+  insertLoginTransaction,
+  type LoginTransaction,
+  purgeLoginTransactions,
+} from "../../src/store/login-transactions.js";
+import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
+import { day, minute, seedConnection, seedOrganization, t0 } from "./fixtures.js";
+
+function transaction(id: string, overrides: Partial<LoginTransaction> = {}): LoginTransaction {
+  return {
+    id,
+    kind: "linkedin",
+    connection_id: null,
+    browser_hash: "browser-1",
+    nonce: `nonce-${id}`,
+    code_verifier: `verifier-${id}`,
+    return_to: "/admin",
+    created_at: t0,
+    expires_at: t0 + 10 * minute,
+    consumed_at: null,
+    ...overrides,
+  };
+}
+
+withEachDatabase("store: login transactions", (dialect) => {
+  const database = useFreshDatabase(dialect);
+
+  test("a transaction is consumed once; afterwards it is reported as already consumed", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const connectionId = await seedConnection(db, acme, { domains: ["acme.test"] });
+    const tx = transaction("state-hash", { kind: "sso", connection_id: connectionId });
+    await insertLoginTransaction(db, tx);
+
+    assert.deepEqual(await consumeLoginTransaction(db, "state-hash", t0 + minute), { tx, alreadyConsumed: false });
+    assert.deepEqual(await consumeLoginTransaction(db, "state-hash", t0 + 2 * minute), {
+      tx: { ...tx, consumed_at: t0 + minute },
+      alreadyConsumed: true,
+    });
+  });
+
+  test("consuming an unknown transaction finds nothing", async () => {
+    const { db } = database().store;
+    assert.equal(await consumeLoginTransaction(db, "no-such-state", t0), undefined);
+  });
+
+  test("of concurrent consumes of one transaction exactly one wins", async () => {
+    const { db } = database().store;
+    await insertLoginTransaction(db, transaction("raced"));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => consumeLoginTransaction(db, "raced", t0 + minute)),
+    );
+    assert.deepEqual(
+      results.map((r) => r?.alreadyConsumed).sort(),
+      [false, true, true, true, true],
+    );
+    for (const result of results) assert.equal(result?.tx.nonce, "nonce-raced");
+  });
+
+  test("countOpenTransactionsForBrowser counts the browser's unconsumed, unexpired transactions", async () => {
+    const { db } = database().store;
+    await insertLoginTransaction(db, transaction("open-1"));
+    await insertLoginTransaction(db, transaction("open-2", { expires_at: t0 + 2 * minute }));
+    await insertLoginTransaction(db, transaction("consumed"));
+    await consumeLoginTransaction(db, "consumed", t0);
+    await insertLoginTransaction(db, transaction("expired", { expires_at: t0 }));
+    await insertLoginTransaction(db, transaction("other-browser", { browser_hash: "browser-2" }));
+
+    const count = await countOpenTransactionsForBrowser(db, "browser-1", t0);
+    assert.equal(count, 2);
+    assert.equal(typeof count, "number");
+    assert.equal(await countOpenTransactionsForBrowser(db, "browser-1", t0 + 2 * minute), 1);
+    assert.equal(await countOpenTransactionsForBrowser(db, "browser-3", t0), 0);
+  });
+
+  test("purgeLoginTransactions deletes transactions expired for more than a day, consumed or not", async () => {
+    const { db } = database().store;
+    const now = t0 + 3 * day;
+    await insertLoginTransaction(db, transaction("long-expired", { expires_at: now - day - 1 }));
+    await insertLoginTransaction(db, transaction("long-consumed", { expires_at: now - 2 * day, consumed_at: t0 }));
+    await insertLoginTransaction(db, transaction("recently-expired", { expires_at: now - day }));
+    await insertLoginTransaction(db, transaction("recently-consumed", { expires_at: now - minute, consumed_at: now - 5 * minute }));
+    await insertLoginTransaction(db, transaction("open", { expires_at: now + minute }));
+
+    assert.equal(await purgeLoginTransactions(db, now), 2);
+    const left = await db.selectFrom("login_transactions").select("id").orderBy("id").execute();
+    assert.deepEqual(
+      left.map((r) => r.id),
+      ["open", "recently-consumed", "recently-expired"],
+    );
+    assert.equal(await purgeLoginTransactions(db, now), 0);
+  });
+});

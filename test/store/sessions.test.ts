@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Kysely } from "kysely";
+import type { Database } from "../../src/store/schema.js";
+import {
+  deleteExpiredSessions,
+  findActiveSession,
+  insertSession,
+  revokeNonSsoSessionsForDomains,
+  revokeSession,
+} from "../../src/store/sessions.js";
+import { insertUser } from "../../src/store/users.js";
+import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
+import { hour, isUniqueViolation, minute, newSession, seedConnection, seedMember, seedOrganization, t0 } from "./fixtures.js";
+
+async function sessionRow(db: Kysely<Database>, idHash: string) {
+  return db.selectFrom("sessions").selectAll().where("id_hash", "=", idHash).executeTakeFirst();
+}
+
+withEachDatabase("store: sessions", (dialect) => {
+  const database = useFreshDatabase(dialect);
+
+  test("findActiveSession joins the user, organization, role and connection name", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const ada = await seedMember(db, acme, "ada@acme.test", "admin");
+    const connectionId = await seedConnection(db, acme, { name: "Acme Okta", domains: ["acme.test"] });
+    const session = newSession(ada, {
+      organizationId: acme.id,
+      method: "sso",
+      connectionId,
+      idToken: "eyJ.id.token",
+      idpSid: "idp-session",
+    });
+    await insertSession(db, session);
+    assert.deepEqual(await findActiveSession(db, session.idHash, t0 + minute), {
+      idHash: session.idHash,
+      userId: ada.id,
+      email: "ada@acme.test",
+      name: "ada",
+      organizationId: acme.id,
+      organizationSlug: "acme",
+      organizationName: acme.name,
+      role: "admin",
+      method: "sso",
+      connectionId,
+      connectionName: "Acme Okta",
+      createdAt: t0,
+      expiresAt: t0 + 8 * hour,
+    });
+  });
+
+  test("a session outside any organization has no organization, role or connection", async () => {
+    const { db } = database().store;
+    const loner = await insertUser(db, { email: "loner@example.test" }, t0);
+    const session = newSession(loner, { method: "linkedin" });
+    await insertSession(db, session);
+    const active = await findActiveSession(db, session.idHash, t0);
+    assert.equal(active?.method, "linkedin");
+    assert.equal(active?.organizationId, null);
+    assert.equal(active?.organizationSlug, null);
+    assert.equal(active?.role, null);
+    assert.equal(active?.connectionName, null);
+  });
+
+  test("an unknown session id finds nothing", async () => {
+    const { db } = database().store;
+    assert.equal(await findActiveSession(db, "no-such-hash", t0), undefined);
+  });
+
+  test("a session id is used once", async () => {
+    const { db } = database().store;
+    const ada = await insertUser(db, { email: "ada@acme.test" }, t0);
+    const session = newSession(ada);
+    await insertSession(db, session);
+    await assert.rejects(insertSession(db, session), isUniqueViolation);
+  });
+
+  test("an expired session is refused from its expiry instant on", async () => {
+    const { db } = database().store;
+    const ada = await insertUser(db, { email: "ada@acme.test" }, t0);
+    const session = newSession(ada, { expiresAt: t0 + hour });
+    await insertSession(db, session);
+    assert.ok(await findActiveSession(db, session.idHash, t0 + hour - 1));
+    assert.equal(await findActiveSession(db, session.idHash, t0 + hour), undefined);
+  });
+
+  test("a revoked session is refused", async () => {
+    const { db } = database().store;
+    const ada = await insertUser(db, { email: "ada@acme.test" }, t0);
+    const session = newSession(ada);
+    await insertSession(db, session);
+    await revokeSession(db, session.idHash, t0 + minute);
+    assert.equal(await findActiveSession(db, session.idHash, t0 + 2 * minute), undefined);
+  });
+
+  test("revokeSession hands back the ID token and connection once, then erases the token", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const ada = await seedMember(db, acme, "ada@acme.test");
+    const connectionId = await seedConnection(db, acme, { domains: ["acme.test"] });
+    const session = newSession(ada, {
+      organizationId: acme.id,
+      method: "sso",
+      connectionId,
+      idToken: "eyJ.id.token",
+    });
+    await insertSession(db, session);
+    assert.deepEqual(await revokeSession(db, session.idHash, t0 + minute), {
+      connectionId,
+      idToken: "eyJ.id.token",
+      userId: ada.id,
+    });
+    assert.equal(await revokeSession(db, session.idHash, t0 + 2 * minute), undefined);
+    const row = await sessionRow(db, session.idHash);
+    assert.equal(row?.revoked_at, t0 + minute);
+    assert.equal(row?.id_token, null);
+  });
+
+  test("of two concurrent revocations exactly one gets the ID token", async () => {
+    const { db } = database().store;
+    const ada = await insertUser(db, { email: "ada@acme.test" }, t0);
+    const session = newSession(ada, { method: "sso", idToken: "eyJ.id.token" });
+    await insertSession(db, session);
+    const results = await Promise.all([
+      revokeSession(db, session.idHash, t0 + minute),
+      revokeSession(db, session.idHash, t0 + minute),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r?.idToken),
+      results[0] ? ["eyJ.id.token", undefined] : [undefined, "eyJ.id.token"],
+    );
+  });
+
+  test("revoking an unknown session finds nothing", async () => {
+    const { db } = database().store;
+    assert.equal(await revokeSession(db, "no-such-hash", t0), undefined);
+  });
+
+  test("revokeNonSsoSessionsForDomains ends only non-SSO sessions of users at those domains", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const connectionId = await seedConnection(db, acme, { domains: ["acme.test"] });
+    const ada = await seedMember(db, acme, "ada@acme.test", "admin");
+    const bob = await seedMember(db, acme, "bob@acme.test");
+    const carol = await seedMember(db, acme, "carol@acme.test");
+    const outsider = await insertUser(db, { email: "eve@globex.test" }, t0);
+    const subdomain = await insertUser(db, { email: "sam@eu.acme.test" }, t0);
+    const lookalike = await insertUser(db, { email: "mal@notacme.test" }, t0);
+    const sessions = {
+      adminHere: newSession(ada),
+      adminElsewhere: newSession(ada),
+      bobPassword: newSession(bob),
+      bobLinkedin: newSession(bob, { method: "linkedin" }),
+      bobAlreadyRevoked: newSession(bob),
+      carolSso: newSession(carol, { method: "sso", connectionId, idToken: "eyJ.carol" }),
+      outsider: newSession(outsider),
+      subdomain: newSession(subdomain),
+      lookalike: newSession(lookalike),
+    };
+    for (const session of Object.values(sessions)) await insertSession(db, session);
+    await revokeSession(db, sessions.bobAlreadyRevoked.idHash, t0);
+
+    const revoked = await revokeNonSsoSessionsForDomains(db, ["acme.test"], sessions.adminHere.idHash, t0 + hour);
+
+    assert.equal(revoked, 3);
+    const state: Record<string, number | null | undefined> = {};
+    for (const [name, session] of Object.entries(sessions)) {
+      state[name] = (await sessionRow(db, session.idHash))?.revoked_at;
+    }
+    assert.deepEqual(state, {
+      adminHere: null,
+      adminElsewhere: t0 + hour,
+      bobPassword: t0 + hour,
+      bobLinkedin: t0 + hour,
+      bobAlreadyRevoked: t0,
+      carolSso: null,
+      outsider: null,
+      subdomain: null,
+      lookalike: null,
+    });
+    assert.equal((await sessionRow(db, sessions.carolSso.idHash))?.id_token, "eyJ.carol");
+  });
+
+  test("revokeNonSsoSessionsForDomains matches a domain given in capitals", async () => {
+    const { db } = database().store;
+    const ada = await insertUser(db, { email: "Ada@Acme.Test" }, t0);
+    const session = newSession(ada);
+    await insertSession(db, session);
+    assert.equal(await revokeNonSsoSessionsForDomains(db, ["ACME.test"], undefined, t0), 1);
+  });
+
+  test("revokeNonSsoSessionsForDomains treats wildcard characters in a domain literally", async () => {
+    const { db } = database().store;
+    const ada = await insertUser(db, { email: "ada@acme.test" }, t0);
+    const bob = await insertUser(db, { email: "bob@a_me.test" }, t0);
+    await insertSession(db, newSession(ada));
+    await insertSession(db, newSession(bob));
+    assert.equal(await revokeNonSsoSessionsForDomains(db, ["%", "a_me.test", "acme!test"], undefined, t0), 1);
+    assert.equal(await revokeNonSsoSessionsForDomains(db, [], undefined, t0), 0);
+  });
+
+  test("deleteExpiredSessions removes expired sessions and keeps live ones", async () => {
+    const { db } = database().store;
+    const ada = await insertUser(db, { email: "ada@acme.test" }, t0);
+    const expired = newSession(ada, { expiresAt: t0 + hour });
+    const expiringNow = newSession(ada, { expiresAt: t0 + 2 * hour });
+    const live = newSession(ada, { expiresAt: t0 + 3 * hour });
+    for (const session of [expired, expiringNow, live]) await insertSession(db, session);
+    assert.equal(await deleteExpiredSessions(db, t0 + 2 * hour), 2);
+    const left = await db.selectFrom("sessions").select("id_hash").execute();
+    assert.deepEqual(left, [{ id_hash: live.idHash }]);
+    assert.equal(await deleteExpiredSessions(db, t0 + 2 * hour), 0);
+  });
+});
