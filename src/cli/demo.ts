@@ -1,3 +1,102 @@
-export async function runDemo(_args: string[]): Promise<number> {
-  return 2;
+import { createOrganizationWithAdmin } from "../accounts/organizations.js";
+import { loadConfig } from "../config.js";
+import { demoIdpSetup, startDevIdp } from "../dev-idp/server.js";
+import { buildApp } from "../server/app.js";
+import { createContext } from "../server/context-factory.js";
+import { findOrganizationBySlug } from "../store/organizations.js";
+import { help, parseOptions } from "./options.js";
+import { waitForShutdown } from "./serve.js";
+
+const DEMO_USAGE = `Usage: gatehouse demo [--idp-port 3001]
+
+Runs everything a newcomer needs on one machine: Gatehouse (SQLite under ./data), the bundled
+development IdP standing in for Okta and LinkedIn, and a seeded organization with its admin.
+Environment variables (PORT, GATEHOUSE_BASE_URL, GATEHOUSE_DATABASE_URL, ...) still apply.
+`;
+
+export const DEMO_ORG = { slug: "acme", name: "Acme Corporation", adminEmail: "admin@acme.test", adminPassword: "acme-demo-password" };
+
+export async function runDemo(args: string[]): Promise<number> {
+  const values = parseOptions(args, { "idp-port": { type: "string" } });
+  if (values.help) return help(DEMO_USAGE);
+  const idpPort = Number(values["idp-port"] ?? 3001);
+  const idpIssuer = `http://localhost:${idpPort}`;
+  const env = {
+    ...process.env,
+    GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1",
+    GATEHOUSE_LINKEDIN_ISSUER: process.env.GATEHOUSE_LINKEDIN_ISSUER || idpIssuer,
+    GATEHOUSE_LINKEDIN_CLIENT_ID: process.env.GATEHOUSE_LINKEDIN_CLIENT_ID || "gatehouse-linkedin",
+    GATEHOUSE_LINKEDIN_CLIENT_SECRET: process.env.GATEHOUSE_LINKEDIN_CLIENT_SECRET || "gatehouse-linkedin-secret",
+    // The demo prints its own summary; set LOG_LEVEL=info to see request logs.
+    LOG_LEVEL: process.env.LOG_LEVEL || "error",
+  };
+  const config = loadConfig(env);
+  const base = config.baseUrl.toString();
+  const setup = demoIdpSetup(base);
+  const idp = await startDevIdp({ port: idpPort, clients: setup.clients, users: setup.users });
+  let ctx: Awaited<ReturnType<typeof createContext>> | undefined;
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let seeded = false;
+  try {
+    ctx = await createContext(config);
+    if (!(await findOrganizationBySlug(ctx.store.db, DEMO_ORG.slug))) {
+      await createOrganizationWithAdmin(ctx, { ...DEMO_ORG, adminName: "Ada Admin" });
+      seeded = true;
+    }
+    app = await buildApp(ctx);
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app?.close();
+    await idp.close();
+    await ctx?.store.close();
+    throw error;
+  }
+  const running = { app, ctx };
+
+  const okta = setup.clients[0];
+  const line = "─".repeat(72);
+  process.stdout.write(`
+${line}
+  Gatehouse demo is running                        (Ctrl+C to stop)
+${line}
+  Gatehouse          ${base}
+  Development IdP    ${idp.issuer}   (stands in for Okta and LinkedIn)
+  Database           ${config.databaseUrl}${seeded ? "   (seeded just now)" : "   (existing data kept)"}
+
+  1. Sign in as the organization's admin
+       ${base}login
+       email     ${DEMO_ORG.adminEmail}
+       password  ${DEMO_ORG.adminPassword}
+
+  2. Open Administration > Enterprise Authentication > Open ID Connect
+       ${base}admin/enterprise-authentication/oidc
+     and paste:
+       Connection name           Acme Okta
+       Issuer URL                ${idp.issuer}
+       Client ID                 ${okta?.clientId}
+       Client secret             ${okta?.clientSecret}
+       Identity provider domain  acme.test
+     (the IdP already knows the Callback URL ${base}sso/oidc/callback
+      and the sign-out redirect ${base})
+
+  3. Sign out, then sign in as a member of Acme through SSO:
+${setup.users
+  .filter((u) => u.email.endsWith("@acme.test"))
+  .map((u) => `       ${u.email.padEnd(22)} ${u.password}   (at the IdP)`)
+  .join("\n")}
+
+  4. "Continue with LinkedIn" signs in people outside Acme:
+${setup.users
+  .filter((u) => !u.email.endsWith("@acme.test"))
+  .map((u) => `       ${u.email.padEnd(22)} ${u.password}`)
+  .join("\n")}
+     and is refused for @acme.test addresses while the connection is enabled.
+${line}
+`);
+  await waitForShutdown(async () => {
+    await running.app.close();
+    await idp.close();
+    await running.ctx.store.close();
+  });
+  return 0;
 }

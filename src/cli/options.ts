@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import pino from "pino";
 import { loadConfig } from "../config.js";
 import type { AppContext } from "../server/context.js";
 import { createContext } from "../server/context-factory.js";
@@ -35,7 +36,9 @@ export function help(text: string): number {
 /** Runs a command against the configured database with logs kept off stdout. */
 export async function withContext<T>(fn: (ctx: AppContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const ctx = await createContext(config, { log: createLogger(process.env.LOG_LEVEL || "warn", undefined) });
+  // stdout carries the command's answer (an id, a key, a table); log lines go to stderr.
+  const log = createLogger(process.env.LOG_LEVEL || "warn", pino.destination(2));
+  const ctx = await createContext(config, { log });
   try {
     return await fn(ctx);
   } finally {

@@ -93,6 +93,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     sendError(ctx, request, reply, toGatehouseError(error)),
   );
 
+  // Browsers ask every site for /favicon.ico; "no icon" keeps a 404 out of their consoles.
+  app.get("/favicon.ico", async (_request, reply) =>
+    reply.status(204).header("cache-control", "public, max-age=86400").send(),
+  );
   registerHealthRoutes(app, ctx);
   registerHomeRoutes(app, ctx);
   registerLoginRoutes(app, ctx);

@@ -18,7 +18,15 @@ import {
   setPassword,
 } from "../../src/store/users.js";
 import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
-import { hour, isUniqueViolation, minute, seedConnection, seedMember, seedOrganization, t0 } from "./fixtures.js";
+import {
+  hour,
+  isUniqueViolation,
+  minute,
+  seedConnection,
+  seedMember,
+  seedOrganization,
+  t0,
+} from "./fixtures.js";
 
 withEachDatabase("store: organizations and memberships", (dialect) => {
   const database = useFreshDatabase(dialect);
@@ -161,7 +169,14 @@ withEachDatabase("store: users", (dialect) => {
     );
     await insertIdentity(
       db,
-      { id: "identity-bob", userId: bob.id, providerKey: "linkedin", connectionId: null, subject: "b", email: null },
+      {
+        id: "identity-bob",
+        userId: bob.id,
+        providerKey: "linkedin",
+        connectionId: null,
+        subject: "b",
+        email: null,
+      },
       t0,
     );
 
@@ -201,7 +216,14 @@ withEachDatabase("store: identities", (dialect) => {
     const user = await insertUser(db, { email: "ada@acme.test" }, t0);
     await insertIdentity(
       db,
-      { id: "i-1", userId: user.id, providerKey: "linkedin", connectionId: null, subject: "sub-1", email: "x@y.test" },
+      {
+        id: "i-1",
+        userId: user.id,
+        providerKey: "linkedin",
+        connectionId: null,
+        subject: "sub-1",
+        email: "x@y.test",
+      },
       t0,
     );
     assert.deepEqual(await findIdentity(db, "linkedin", "sub-1"), {
@@ -228,11 +250,22 @@ withEachDatabase("store: identities", (dialect) => {
     const user = await insertUser(db, { email: "ada@acme.test" }, t0);
     await insertIdentity(
       db,
-      { id: "i-1", userId: user.id, providerKey: "linkedin", connectionId: null, subject: "s", email: "old@acme.test" },
+      {
+        id: "i-1",
+        userId: user.id,
+        providerKey: "linkedin",
+        connectionId: null,
+        subject: "s",
+        email: "old@acme.test",
+      },
       t0,
     );
     await touchIdentity(db, "i-1", "new@acme.test", t0 + hour);
-    const row = await db.selectFrom("identities").selectAll().where("id", "=", "i-1").executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom("identities")
+      .selectAll()
+      .where("id", "=", "i-1")
+      .executeTakeFirstOrThrow();
     assert.equal(row.email, "new@acme.test");
     assert.equal(row.created_at, t0);
     assert.equal(row.last_sign_in_at, t0 + hour);
@@ -270,7 +303,11 @@ withEachDatabase("store: API keys", (dialect) => {
   test("a revoked key is invisible", async () => {
     const { db } = database().store;
     await seedKey();
-    await db.updateTable("api_keys").set({ revoked_at: t0 + minute }).where("id", "=", "key-1").execute();
+    await db
+      .updateTable("api_keys")
+      .set({ revoked_at: t0 + minute })
+      .where("id", "=", "key-1")
+      .execute();
     assert.equal(await findApiKeyByHash(db, "hash-1"), undefined);
   });
 
@@ -278,7 +315,11 @@ withEachDatabase("store: API keys", (dialect) => {
     const { db } = database().store;
     const acme = await seedKey();
     await assert.rejects(
-      insertApiKey(db, { id: "key-2", organizationId: acme.id, name: "Dup", keyHash: "hash-1", prefix: "p" }, t0),
+      insertApiKey(
+        db,
+        { id: "key-2", organizationId: acme.id, name: "Dup", keyHash: "hash-1", prefix: "p" },
+        t0,
+      ),
       isUniqueViolation,
     );
   });

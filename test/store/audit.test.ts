@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Kysely } from "kysely";
-import { type AuditEvent, type AuditInput, auditRow, insertAuditEvent, listAuditEvents } from "../../src/store/audit.js";
+import {
+  type AuditEvent,
+  type AuditInput,
+  auditRow,
+  insertAuditEvent,
+  listAuditEvents,
+} from "../../src/store/audit.js";
 import type { Database } from "../../src/store/schema.js";
 import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
 import { minute, seedOrganization, t0 } from "./fixtures.js";
@@ -33,16 +39,30 @@ test("auditRow fills every column, serialising the detail and defaulting the res
 withEachDatabase("store: audit events", (dialect) => {
   const database = useFreshDatabase(dialect);
 
-  async function insertAt(db: Kysely<Database>, organizationId: string, at: number, input: Partial<AuditInput> = {}) {
-    await insertAuditEvent(db, { type: "sign_in.password", organizationId, outcome: "success", ...input }, at);
+  async function insertAt(
+    db: Kysely<Database>,
+    organizationId: string,
+    at: number,
+    input: Partial<AuditInput> = {},
+  ) {
+    await insertAuditEvent(
+      db,
+      { type: "sign_in.password", organizationId, outcome: "success", ...input },
+      at,
+    );
   }
 
-  const summary = (events: AuditEvent[]) => events.map((e) => `${e.type}/${e.outcome}@${Date.parse(e.createdAt) - t0}`);
+  const summary = (events: AuditEvent[]) =>
+    events.map((e) => `${e.type}/${e.outcome}@${Date.parse(e.createdAt) - t0}`);
 
   test("an event round-trips every field, its detail as JSON", async () => {
     const { db } = database().store;
     const acme = await seedOrganization(db, "acme");
-    const detail = { issuer: "https://idp.example.test", domains: ["acme.test"], nested: { n: 1, ok: true, none: null } };
+    const detail = {
+      issuer: "https://idp.example.test",
+      domains: ["acme.test"],
+      nested: { n: 1, ok: true, none: null },
+    };
     await insertAuditEvent(
       db,
       {
@@ -112,7 +132,11 @@ withEachDatabase("store: audit events", (dialect) => {
     const acme = await seedOrganization(db, "acme");
     await insertAt(db, acme.id, t0 + 1, { type: "sign_in.sso", connectionId: "c-1", outcome: "success" });
     await insertAt(db, acme.id, t0 + 2, { type: "sign_in.sso", connectionId: "c-1", outcome: "failure" });
-    await insertAt(db, acme.id, t0 + 3, { type: "connection.disabled", connectionId: "c-1", outcome: "success" });
+    await insertAt(db, acme.id, t0 + 3, {
+      type: "connection.disabled",
+      connectionId: "c-1",
+      outcome: "success",
+    });
     await insertAt(db, acme.id, t0 + 4, { type: "sign_in.sso", connectionId: "c-2", outcome: "failure" });
     await insertAt(db, acme.id, t0 + 5, { type: "sign_in.password", outcome: "failure" });
     const list = async (q: { connectionId?: string; outcome?: "success" | "failure"; type?: string }) =>
@@ -146,8 +170,15 @@ withEachDatabase("store: audit events", (dialect) => {
     const first = await listAuditEvents(db, { organizationId: acme.id, limit: 2 });
     const last = first.at(-1);
     assert.ok(last);
-    const second = await listAuditEvents(db, { organizationId: acme.id, limit: 2, before: Date.parse(last.createdAt) });
-    assert.deepEqual(summary([...first, ...second]), [5, 4, 3, 2].map((i) => `sign_in.password/success@${i * minute}`));
+    const second = await listAuditEvents(db, {
+      organizationId: acme.id,
+      limit: 2,
+      before: Date.parse(last.createdAt),
+    });
+    assert.deepEqual(
+      summary([...first, ...second]),
+      [5, 4, 3, 2].map((i) => `sign_in.password/success@${i * minute}`),
+    );
   });
 
   test("paging with before and beforeId loses no event among those sharing a millisecond", async () => {

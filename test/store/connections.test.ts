@@ -31,7 +31,10 @@ withEachDatabase("store: connections", (dialect) => {
   test("a connection is inserted with its domains and read back whole", async () => {
     const { db } = database().store;
     const acme = await seedOrganization(db, "acme");
-    const id = await seedConnection(db, acme, { name: "Acme Okta", domains: ["acme.test", "acme-corp.test"] });
+    const id = await seedConnection(db, acme, {
+      name: "Acme Okta",
+      domains: ["acme.test", "acme-corp.test"],
+    });
     const connection = await findConnectionById(db, id);
     assert.deepEqual(connection, {
       id,
@@ -80,7 +83,10 @@ withEachDatabase("store: connections", (dialect) => {
     const id = await seedConnection(db, acme, { name: "Acme Okta", domains: ["acme.test"] });
     assert.equal((await findConnectionByName(db, "  ACME okta "))?.id, id);
     assert.equal(await findConnectionByName(db, "Acme Entra"), undefined);
-    await assert.rejects(seedConnection(db, globex, { name: "ACME OKTA", domains: ["globex.test"] }), isUniqueViolation);
+    await assert.rejects(
+      seedConnection(db, globex, { name: "ACME OKTA", domains: ["globex.test"] }),
+      isUniqueViolation,
+    );
     // The transaction took the domains back with the refused connection.
     assert.equal(await findDomainOwner(db, "globex.test"), undefined);
     assert.equal((await listConnections(db, globex.id)).length, 0);
@@ -91,7 +97,10 @@ withEachDatabase("store: connections", (dialect) => {
     const acme = await seedOrganization(db, "acme");
     const globex = await seedOrganization(db, "globex");
     await seedConnection(db, acme, { domains: ["acme.test"] });
-    await assert.rejects(seedConnection(db, globex, { domains: ["globex.test", "acme.test"] }), isUniqueViolation);
+    await assert.rejects(
+      seedConnection(db, globex, { domains: ["globex.test", "acme.test"] }),
+      isUniqueViolation,
+    );
     assert.deepEqual(await listConnections(db, globex.id), []);
     assert.equal(await findDomainOwner(db, "globex.test"), undefined);
   });
@@ -133,8 +142,30 @@ withEachDatabase("store: connections", (dialect) => {
     const id = await seedConnection(db, acme, { name: "Acme Okta", domains: ["acme.test"] });
     const keep = await seedConnection(db, acme, { name: "Acme Entra", domains: ["acme.example"] });
     const providerKey = (connectionId: string) => `connection:${connectionId}`;
-    await insertIdentity(db, { id: "i-gone", userId: ada.id, providerKey: providerKey(id), connectionId: id, subject: "s", email: null }, t0);
-    await insertIdentity(db, { id: "i-kept", userId: ada.id, providerKey: providerKey(keep), connectionId: keep, subject: "s", email: null }, t0);
+    await insertIdentity(
+      db,
+      {
+        id: "i-gone",
+        userId: ada.id,
+        providerKey: providerKey(id),
+        connectionId: id,
+        subject: "s",
+        email: null,
+      },
+      t0,
+    );
+    await insertIdentity(
+      db,
+      {
+        id: "i-kept",
+        userId: ada.id,
+        providerKey: providerKey(keep),
+        connectionId: keep,
+        subject: "s",
+        email: null,
+      },
+      t0,
+    );
     const tx = {
       kind: "sso" as const,
       browser_hash: "browser",
@@ -147,14 +178,21 @@ withEachDatabase("store: connections", (dialect) => {
     };
     await insertLoginTransaction(db, { ...tx, id: "tx-gone", connection_id: id });
     await insertLoginTransaction(db, { ...tx, id: "tx-kept", connection_id: keep });
-    const session = newSession(ada, { organizationId: acme.id, method: "sso", connectionId: id, idToken: "eyJ" });
+    const session = newSession(ada, {
+      organizationId: acme.id,
+      method: "sso",
+      connectionId: id,
+      idToken: "eyJ",
+    });
     await insertSession(db, session);
 
     assert.equal(await deleteConnectionRow(db, acme.id, id), true);
 
     assert.equal(await findConnectionById(db, id), undefined);
     assert.equal(await findDomainOwner(db, "acme.test"), undefined);
-    assert.deepEqual(await db.selectFrom("connection_domains").select("domain").execute(), [{ domain: "acme.example" }]);
+    assert.deepEqual(await db.selectFrom("connection_domains").select("domain").execute(), [
+      { domain: "acme.example" },
+    ]);
     assert.deepEqual(await db.selectFrom("identities").select("id").execute(), [{ id: "i-kept" }]);
     assert.deepEqual(await db.selectFrom("login_transactions").select("id").execute(), [{ id: "tx-kept" }]);
     const active = await findActiveSession(db, session.idHash, t0 + minute);

@@ -36,7 +36,10 @@ withEachDatabase("store: login transactions", (dialect) => {
     const tx = transaction("state-hash", { kind: "sso", connection_id: connectionId });
     await insertLoginTransaction(db, tx);
 
-    assert.deepEqual(await consumeLoginTransaction(db, "state-hash", t0 + minute), { tx, alreadyConsumed: false });
+    assert.deepEqual(await consumeLoginTransaction(db, "state-hash", t0 + minute), {
+      tx,
+      alreadyConsumed: false,
+    });
     assert.deepEqual(await consumeLoginTransaction(db, "state-hash", t0 + 2 * minute), {
       tx: { ...tx, consumed_at: t0 + minute },
       alreadyConsumed: true,
@@ -54,10 +57,7 @@ withEachDatabase("store: login transactions", (dialect) => {
     const results = await Promise.all(
       Array.from({ length: 5 }, () => consumeLoginTransaction(db, "raced", t0 + minute)),
     );
-    assert.deepEqual(
-      results.map((r) => r?.alreadyConsumed).sort(),
-      [false, true, true, true, true],
-    );
+    assert.deepEqual(results.map((r) => r?.alreadyConsumed).sort(), [false, true, true, true, true]);
     for (const result of results) assert.equal(result?.tx.nonce, "nonce-raced");
   });
 
@@ -81,9 +81,15 @@ withEachDatabase("store: login transactions", (dialect) => {
     const { db } = database().store;
     const now = t0 + 3 * day;
     await insertLoginTransaction(db, transaction("long-expired", { expires_at: now - day - 1 }));
-    await insertLoginTransaction(db, transaction("long-consumed", { expires_at: now - 2 * day, consumed_at: t0 }));
+    await insertLoginTransaction(
+      db,
+      transaction("long-consumed", { expires_at: now - 2 * day, consumed_at: t0 }),
+    );
     await insertLoginTransaction(db, transaction("recently-expired", { expires_at: now - day }));
-    await insertLoginTransaction(db, transaction("recently-consumed", { expires_at: now - minute, consumed_at: now - 5 * minute }));
+    await insertLoginTransaction(
+      db,
+      transaction("recently-consumed", { expires_at: now - minute, consumed_at: now - 5 * minute }),
+    );
     await insertLoginTransaction(db, transaction("open", { expires_at: now + minute }));
 
     assert.equal(await purgeLoginTransactions(db, now), 2);

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { clearRateLimit, forgiveRateLimitHit, hitRateLimit, peekRateLimit } from "../../src/store/rate-limits.js";
+import {
+  clearRateLimit,
+  forgiveRateLimitHit,
+  hitRateLimit,
+  peekRateLimit,
+} from "../../src/store/rate-limits.js";
 import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
 import { minute } from "./fixtures.js";
 
@@ -37,7 +42,9 @@ withEachDatabase("store: rate limits", (dialect) => {
   test("twenty concurrent hits are all counted", async () => {
     const { db } = database().store;
     const results = await Promise.all(
-      Array.from({ length: 20 }, () => hitRateLimit(db, "password:ip:203.0.113.7", windowMs, windowStart + minute)),
+      Array.from({ length: 20 }, () =>
+        hitRateLimit(db, "password:ip:203.0.113.7", windowMs, windowStart + minute),
+      ),
     );
     assert.deepEqual(
       results.map((r) => r.count).sort((a, b) => a - b),

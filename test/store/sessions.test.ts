@@ -11,7 +11,16 @@ import {
 } from "../../src/store/sessions.js";
 import { insertUser } from "../../src/store/users.js";
 import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
-import { hour, isUniqueViolation, minute, newSession, seedConnection, seedMember, seedOrganization, t0 } from "./fixtures.js";
+import {
+  hour,
+  isUniqueViolation,
+  minute,
+  newSession,
+  seedConnection,
+  seedMember,
+  seedOrganization,
+  t0,
+} from "./fixtures.js";
 
 async function sessionRow(db: Kysely<Database>, idHash: string) {
   return db.selectFrom("sessions").selectAll().where("id_hash", "=", idHash).executeTakeFirst();
@@ -161,7 +170,12 @@ withEachDatabase("store: sessions", (dialect) => {
     for (const session of Object.values(sessions)) await insertSession(db, session);
     await revokeSession(db, sessions.bobAlreadyRevoked.idHash, t0);
 
-    const revoked = await revokeNonSsoSessionsForDomains(db, ["acme.test"], sessions.adminHere.idHash, t0 + hour);
+    const revoked = await revokeNonSsoSessionsForDomains(
+      db,
+      ["acme.test"],
+      sessions.adminHere.idHash,
+      t0 + hour,
+    );
 
     assert.equal(revoked, 3);
     const state: Record<string, number | null | undefined> = {};

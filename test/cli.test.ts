@@ -1,0 +1,250 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { createConnection } from "../src/connections/create.js";
+import { type DevIdp, demoIdpSetup, startDevIdp } from "../src/dev-idp/server.js";
+import { findOrganizationBySlug } from "../src/store/organizations.js";
+import { startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const PASSWORD = "correct horse battery";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let dir: string;
+let databaseUrl: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI in a child process, as an operator would. */
+function gatehouse(...args: string[]): Promise<Run> {
+  // The parent's own Gatehouse settings must not leak into the child.
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(GATEHOUSE_|LOG_LEVEL$|PORT$|HOST$)/.test(name)),
+  );
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+    cwd: root,
+    env: { ...inherited, GATEHOUSE_DATABASE_URL: databaseUrl, GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk) => {
+    stdout += String(chunk);
+  });
+  child.stderr.on("data", (chunk) => {
+    stderr += String(chunk);
+  });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function lastLine(text: string): string {
+  return text.trimEnd().split("\n").at(-1) ?? "";
+}
+
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "gatehouse-cli-"));
+  databaseUrl = `sqlite:${path.join(dir, "g.db")}`;
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("operator commands on one database", () => {
+  let gh: TestGatehouse | undefined;
+  let idp: DevIdp | undefined;
+  after(async () => {
+    await idp?.close();
+    await gh?.close();
+  });
+
+  test("migrate brings a new database up to date", async () => {
+    const run = await gatehouse("migrate");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /0001-initial/);
+    const again = await gatehouse("migrate");
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /up to date/);
+  });
+
+  test("org create prints the organization id and nothing else on stdout", async () => {
+    const run = await gatehouse(
+      "org",
+      "create",
+      "--slug",
+      "acme",
+      "--name",
+      "Acme",
+      "--admin-email",
+      "admin@acme.test",
+      "--admin-password",
+      PASSWORD,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^[0-9a-f-]{36}\n$/);
+    assert.match(run.stdout.trim(), UUID);
+  });
+
+  test("org create refuses a taken slug, a malformed email and a weak password, naming them", async () => {
+    const create = (slug: string, email: string, password: string) =>
+      gatehouse(
+        "org",
+        "create",
+        "--slug",
+        slug,
+        "--name",
+        "X",
+        "--admin-email",
+        email,
+        "--admin-password",
+        password,
+      );
+    const [taken, email, weak] = await Promise.all([
+      create("acme", "other@acme.test", PASSWORD),
+      create("beta", "not-an-email", PASSWORD),
+      create("gamma", "owner@gamma.test", "short"),
+    ]);
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /acme/);
+    assert.equal(email.code, 1);
+    assert.match(email.stderr, /--admin-email/);
+    assert.equal(weak.code, 1);
+    assert.match(weak.stderr, /--admin-password/);
+    for (const run of [taken, email, weak]) assert.equal(run.stdout, "");
+  });
+
+  test("apikey create prints a key on its last line that a running server accepts", async () => {
+    const run = await gatehouse("apikey", "create", "--org", "acme", "--name", "ci");
+    assert.equal(run.code, 0, run.stderr);
+    const key = lastLine(run.stdout);
+    assert.match(key, /^ghk_[A-Za-z0-9_-]+$/);
+
+    gh = await startGatehouse({ databaseUrl });
+    const answer = await fetch(`${gh.url}/api/v1/users`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(answer.status, 200);
+    const body = (await answer.json()) as { data: { email: string }[] };
+    assert.deepEqual(
+      body.data.map((u) => u.email),
+      ["admin@acme.test"],
+    );
+
+    const unknown = await gatehouse("apikey", "create", "--org", "nope");
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /nope/);
+  });
+
+  test("connection list and disable: the way back in after a lock-out", async () => {
+    assert.ok(gh, "the server of the previous test runs");
+    const empty = await gatehouse("connection", "list", "--org", "acme");
+    assert.equal(empty.code, 0, empty.stderr);
+    assert.equal(empty.stdout, "No connections.\n");
+
+    idp = await startDevIdp({ port: 0, ...demoIdpSetup(`${gh.url}/`) });
+    const acme = await findOrganizationBySlug(gh.ctx.store.db, "acme");
+    assert.ok(acme);
+    const { connection } = await createConnection(gh.ctx, {
+      organizationId: acme.id,
+      input: {
+        name: "Acme Okta",
+        issuer: idp.issuer,
+        clientId: "gatehouse-okta",
+        clientSecret: "gatehouse-okta-secret",
+        domains: ["acme.test"],
+      },
+      actorUserId: null,
+    });
+
+    const listed = await gatehouse("connection", "list", "--org", "acme");
+    assert.equal(listed.code, 0, listed.stderr);
+    const [heading, row, ...rest] = listed.stdout.trimEnd().split("\n");
+    assert.deepEqual(heading?.split(/\s{2,}/), ["NAME", "STATUS", "ISSUER", "DOMAINS", "ID"]);
+    assert.deepEqual(row?.split(/\s{2,}/), ["Acme Okta", "enabled", idp.issuer, "acme.test", connection.id]);
+    assert.deepEqual(rest, []);
+    assert.ok(!listed.stdout.includes("gatehouse-okta-secret"));
+
+    const disabled = await gatehouse("connection", "disable", "--org", "acme", "--name", "acme okta");
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.match(disabled.stdout, /Disabled connection "Acme Okta"/);
+    const relisted = await gatehouse("connection", "list", "--org", "acme");
+    assert.match(relisted.stdout, /Acme Okta\s+disabled/);
+    const again = await gatehouse("connection", "disable", "--org", "acme", "--name", "Acme Okta");
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /already disabled/);
+
+    // The running server sees the change at once: nothing is cached across the database.
+    const key = lastLine((await gatehouse("apikey", "create", "--org", "acme")).stdout);
+    const view = await fetch(`${gh.url}/api/v1/connections/${connection.id}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(((await view.json()) as { status: string }).status, "disabled");
+    const events = await fetch(`${gh.url}/api/v1/events?type=connection.disabled`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(((await events.json()) as { data: unknown[] }).data.length, 1);
+  });
+
+  test("connection commands name an unknown organization or connection and exit 1", async () => {
+    const [noOrg, noName, listNoOrg] = await Promise.all([
+      gatehouse("connection", "disable", "--org", "nope", "--name", "Acme Okta"),
+      gatehouse("connection", "disable", "--org", "acme", "--name", "Nobody's IdP"),
+      gatehouse("connection", "list", "--org", "nope"),
+    ]);
+    assert.equal(noOrg.code, 1);
+    assert.match(noOrg.stderr, /"nope"/);
+    assert.equal(noName.code, 1);
+    assert.match(noName.stderr, /Nobody's IdP/);
+    assert.equal(listNoOrg.code, 1);
+    assert.match(listNoOrg.stderr, /"nope"/);
+  });
+});
+
+describe("usage", () => {
+  test("--help of every command prints its usage and exits 0", async () => {
+    const commands = [
+      [],
+      ["serve"],
+      ["demo"],
+      ["dev-idp"],
+      ["migrate"],
+      ["org", "create"],
+      ["apikey", "create"],
+      ["connection"],
+      ["connection", "list"],
+      ["connection", "disable"],
+    ];
+    const runs = await Promise.all(commands.map((command) => gatehouse(...command, "--help")));
+    runs.forEach((run, i) => {
+      const command = commands[i]?.join(" ");
+      assert.equal(run.code, 0, `${command} --help: ${run.stderr}`);
+      assert.match(run.stdout, /^Usage: gatehouse/, `${command} --help`);
+    });
+  });
+
+  test("unknown commands, missing and unknown options exit 2 with the usage on stderr", async () => {
+    const commands = [
+      ["frobnicate"],
+      ["org", "delete"],
+      ["connection"],
+      ["connection", "enable", "--org", "acme"],
+      ["connection", "list"],
+      ["connection", "list", "--org", "acme", "--colour", "blue"],
+      ["connection", "disable", "--org", "acme"],
+      ["connection", "list", "acme"],
+    ];
+    const runs = await Promise.all(commands.map((command) => gatehouse(...command)));
+    runs.forEach((run, i) => {
+      const command = commands[i]?.join(" ");
+      assert.equal(run.code, 2, `${command}: ${run.stderr}`);
+      assert.match(run.stderr, /^gatehouse: /, command);
+      assert.equal(run.stdout, "", command);
+    });
+  });
+});

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { sql } from "kysely";
+import { migrateToLatest, openStore, pingDatabase } from "../../src/store/database.js";
+import { withEachDatabase } from "../support/databases.js";
+
+const allMigrations = ["0001-initial"];
+
+withEachDatabase("store: migrations", (dialect) => {
+  const onlyPostgres = dialect.name === "sqlite" && "one SQLite file serves one instance";
+
+  test("migrateToLatest applies every migration once; running it again is a no-op", async () => {
+    const database = await dialect.create({ migrate: false });
+    try {
+      assert.equal(database.store.dialect, dialect.name);
+      assert.deepEqual(await migrateToLatest(database.store), { applied: allMigrations });
+      assert.deepEqual(await migrateToLatest(database.store), { applied: [] });
+      await pingDatabase(database.store);
+      const again = openStore(database.url);
+      try {
+        assert.deepEqual(await migrateToLatest(again), { applied: [] });
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+
+  test("two instances migrating one database at once both succeed", { skip: onlyPostgres }, async () => {
+    const database = await dialect.create({ migrate: false });
+    const stores = [openStore(database.url), openStore(database.url)];
+    try {
+      const reports = await Promise.all(stores.map((store) => migrateToLatest(store)));
+      assert.deepEqual(reports.flatMap((r) => r.applied).sort(), allMigrations);
+      const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(
+        database.store.db,
+      );
+      assert.deepEqual(
+        rows.map((r) => r.name),
+        allMigrations,
+      );
+    } finally {
+      for (const store of stores) await store.close();
+      await database.drop();
+    }
+  });
+
+  test("a schema migrates on its own while another in the same database is already migrated", {
+    skip: onlyPostgres,
+  }, async () => {
+    // Kysely looks for its bookkeeping tables in every schema; this one must get its own.
+    const migrated = await dialect.create();
+    const fresh = await dialect.create({ migrate: false });
+    try {
+      assert.deepEqual(await migrateToLatest(fresh.store), { applied: allMigrations });
+      const { rows } = await sql<{ schema: string }>`
+        select table_schema as schema from information_schema.tables where table_name = 'kysely_migration'
+      `.execute(fresh.store.db);
+      const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(
+        fresh.store.db,
+      );
+      assert.ok(rows.some((r) => r.schema === current.rows[0]?.schema));
+    } finally {
+      await fresh.drop();
+      await migrated.drop();
+    }
+  });
+});
