@@ -8,7 +8,8 @@ import { createConnection } from "../src/connections/create.js";
 import type { ConnectionView } from "../src/connections/view.js";
 import { hashPassword } from "../src/crypto/password.js";
 import { type DevIdp, demoIdpSetup, startDevIdp } from "../src/dev-idp/server.js";
-import { insertMembership } from "../src/store/organizations.js";
+import { insertAuditEvent } from "../src/store/audit.js";
+import { findOrganizationBySlug, insertMembership } from "../src/store/organizations.js";
 import { insertUser, setPassword } from "../src/store/users.js";
 import { Browser, passwordSignIn } from "./support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
@@ -77,6 +78,12 @@ async function api(
     headers,
     ...(payload === undefined ? {} : { body: payload }),
   });
+  if (caller && "browser" in caller) {
+    for (const line of response.headers.getSetCookie()) {
+      const [, name, value] = /^([^=;]+)=([^;]*)/.exec(line) ?? [];
+      if (name && value) caller.browser.cookies("localhost").set(name, value);
+    }
+  }
   const text = await response.text();
   const answer: Answer = {
     status: response.status,
@@ -136,11 +143,8 @@ before(async () => {
     adminEmail: "admin@globex.test",
     adminPassword: PASSWORD,
   });
-  const acme = await gh.ctx.store.db
-    .selectFrom("organizations")
-    .select("id")
-    .where("slug", "=", "acme")
-    .executeTakeFirstOrThrow();
+  const acme = await findOrganizationBySlug(gh.ctx.store.db, "acme");
+  assert.ok(acme);
   const now = gh.ctx.now();
   const memberUser = await insertUser(
     gh.ctx.store.db,
@@ -241,10 +245,17 @@ describe("authentication", () => {
     assertError(post, 403, "CSRF_INVALID");
     const wrong = { browser: admin.browser, csrf: "forged-token" };
     assertError(await api(wrong, "POST", "/api/v1/connections", connectionBody()), 403, "CSRF_INVALID");
-    const del = await api(noCsrf, "DELETE", `/api/v1/connections/${connectionB.id}`);
-    assertError(del, 403, "CSRF_INVALID");
-    const list = await api({ key: keyA }, "GET", "/api/v1/connections");
-    assert.deepEqual(list.json<{ data: unknown[] }>().data, []);
+    const none = await api({ key: keyA }, "GET", "/api/v1/connections");
+    assert.deepEqual(none.json<{ data: unknown[] }>().data, []);
+
+    // An API key needs no token: nothing sends it on its own.
+    const created = await api({ key: keyA }, "POST", "/api/v1/connections", connectionBody({ name: "CSRF" }));
+    assert.equal(created.status, 201, created.text);
+    const path = `/api/v1/connections/${created.json<ConnectionView>().id}`;
+    assertError(await api(noCsrf, "DELETE", path), 403, "CSRF_INVALID");
+    assertError(await api(wrong, "DELETE", path), 403, "CSRF_INVALID");
+    assert.equal((await api({ key: keyA }, "GET", path)).status, 200);
+    assert.equal((await api({ key: keyA }, "DELETE", path)).status, 204);
   });
 
   test("an API key's last use is recorded at most once a minute", async () => {
@@ -523,6 +534,32 @@ describe("GET /api/v1/events", () => {
     }
   });
 
+  test("pages of one event each, chained by before and beforeId, add up to the whole log", async () => {
+    // Events written in one step share their millisecond; a page may end among them.
+    const acme = await findOrganizationBySlug(gh.ctx.store.db, "acme");
+    const now = gh.ctx.now();
+    for (let i = 0; i < 3; i++) {
+      await insertAuditEvent(gh.ctx.store.db, { type: "sign_out", organizationId: acme?.id }, now);
+    }
+    const all = (await api({ key: keyA }, "GET", "/api/v1/events?limit=200")).json<{ data: AuditEvent[] }>()
+      .data;
+    const paged: AuditEvent[] = [];
+    let query = "limit=1";
+    for (let i = 0; i <= all.length; i++) {
+      const [event] = (await api({ key: keyA }, "GET", `/api/v1/events?${query}`)).json<{
+        data: AuditEvent[];
+      }>().data;
+      if (!event) break;
+      paged.push(event);
+      query = `limit=1&before=${encodeURIComponent(event.createdAt)}&beforeId=${event.id}`;
+    }
+    assert.equal(all.filter((e) => e.createdAt === new Date(now).toISOString()).length, 3);
+    assert.deepEqual(
+      paged.map((e) => e.id),
+      all.map((e) => e.id),
+    );
+  });
+
   test("invalid query values answer 400 naming each parameter", async () => {
     const cases: [string, string[]][] = [
       ["limit=0", ["limit"]],
@@ -536,6 +573,8 @@ describe("GET /api/v1/events", () => {
       ["connection=123", ["connection"]],
       ["outcome=success&outcome=failure", ["outcome"]],
       ["colour=blue&limit=0", ["colour", "limit"]],
+      ["beforeId=00000000-0000-4000-8000-000000000000", ["beforeId"]],
+      ["before=2025-01-01T00:00:00Z&beforeId=1", ["beforeId"]],
     ];
     for (const [query, fields] of cases) {
       const answer = await api({ key: keyA }, "GET", `/api/v1/events?${query}`);

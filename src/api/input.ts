@@ -57,7 +57,7 @@ export function parseCreateConnectionBody(body: unknown): ConnectionInput {
 
 export const EVENTS_DEFAULT_LIMIT = 50;
 export const EVENTS_MAX_LIMIT = 200;
-const eventParams = ["connection", "outcome", "type", "limit", "before"] as const;
+const eventParams = ["connection", "outcome", "type", "limit", "before", "beforeId"] as const;
 const EVENT_TYPE = /^[a-z][a-z0-9_.]{0,63}$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
@@ -98,6 +98,12 @@ export function parseEventsQuery(query: unknown, organizationId: string): AuditQ
     const time = ISO_TIME.test(values.before) ? Date.parse(values.before) : Number.NaN;
     if (Number.isFinite(time)) result.before = time;
     else fields.before = "Must be an ISO 8601 time with a time zone, such as 2025-01-31T12:00:00Z.";
+  }
+  if (values.beforeId !== undefined) {
+    if (!isUuid(values.beforeId)) fields.beforeId = "Must be an event id (a UUID).";
+    else if (values.before === undefined)
+      fields.beforeId = "Give it with before: the time and id of the last event already shown.";
+    else result.beforeId = values.beforeId.toLowerCase();
   }
   if (Object.keys(fields).length > 0) throw validationError(fields);
   return result;

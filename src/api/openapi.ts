@@ -152,6 +152,13 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
               description: "Only events strictly older than this time, for paging",
               schema: isoTime,
             },
+            {
+              name: "beforeId",
+              in: "query",
+              description:
+                "With `before`: the id of the last event already shown, so that events of the same millisecond are neither skipped nor repeated. Pass the `createdAt` and `id` of a page's last event to get the next page.",
+              schema: { type: "string", format: "uuid" },
+            },
           ],
           responses: {
             "200": response("The events", list("AuditEvent")),

@@ -14,7 +14,12 @@ development IdP standing in for Okta and LinkedIn, and a seeded organization wit
 Environment variables (PORT, GATEHOUSE_BASE_URL, GATEHOUSE_DATABASE_URL, ...) still apply.
 `;
 
-export const DEMO_ORG = { slug: "acme", name: "Acme Corporation", adminEmail: "admin@acme.test", adminPassword: "acme-demo-password" };
+export const DEMO_ORG = {
+  slug: "acme",
+  name: "Acme Corporation",
+  adminEmail: "admin@acme.test",
+  adminPassword: "acme-demo-password",
+};
 
 export async function runDemo(args: string[]): Promise<number> {
   const values = parseOptions(args, { "idp-port": { type: "string" } });
@@ -26,7 +31,8 @@ export async function runDemo(args: string[]): Promise<number> {
     GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1",
     GATEHOUSE_LINKEDIN_ISSUER: process.env.GATEHOUSE_LINKEDIN_ISSUER || idpIssuer,
     GATEHOUSE_LINKEDIN_CLIENT_ID: process.env.GATEHOUSE_LINKEDIN_CLIENT_ID || "gatehouse-linkedin",
-    GATEHOUSE_LINKEDIN_CLIENT_SECRET: process.env.GATEHOUSE_LINKEDIN_CLIENT_SECRET || "gatehouse-linkedin-secret",
+    GATEHOUSE_LINKEDIN_CLIENT_SECRET:
+      process.env.GATEHOUSE_LINKEDIN_CLIENT_SECRET || "gatehouse-linkedin-secret",
     // The demo prints its own summary; set LOG_LEVEL=info to see request logs.
     LOG_LEVEL: process.env.LOG_LEVEL || "error",
   };

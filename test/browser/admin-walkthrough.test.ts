@@ -41,10 +41,11 @@ interface Problems {
 async function watch(context: BrowserContext, page: Page): Promise<Problems> {
   const problems: Problems = { console: [], csp: [], failed: [] };
   // Init scripts are injected by the DevTools protocol, so the page's CSP does not block them.
-  await context.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (event) => {
-      console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"}`);
-    });
+  // Written as source text: these tests compile without the DOM's types.
+  await context.addInitScript({
+    content: `document.addEventListener("securitypolicyviolation", (event) => {
+      console.error("CSP violation: " + event.violatedDirective + " blocked " + (event.blockedURI || "inline"));
+    });`,
   });
   page.on("console", (message) => {
     if (message.type() !== "error") return;
@@ -53,7 +54,9 @@ async function watch(context: BrowserContext, page: Page): Promise<Problems> {
     else problems.console.push(text);
   });
   page.on("pageerror", (error) => problems.console.push(`uncaught: ${error.message}`));
-  page.on("requestfailed", (request) => problems.failed.push(`${request.url()}: ${request.failure()?.errorText}`));
+  page.on("requestfailed", (request) =>
+    problems.failed.push(`${request.url()}: ${request.failure()?.errorText}`),
+  );
   page.on("response", (response) => {
     if (response.request().resourceType() !== "document" && response.status() >= 400) {
       problems.failed.push(`${response.url()}: ${response.status()}`);
@@ -70,8 +73,8 @@ function assertClean(problems: Problems, where: string) {
 
 async function assertStyled(page: Page, where: string) {
   // A stylesheet the CSP blocked, or one that failed to load, leaves the page unstyled.
-  const sheets = await page.evaluate(() => document.styleSheets.length);
-  assert.ok(sheets > 0, `${where} has its stylesheet`);
+  const sheets = await page.evaluate("document.styleSheets.length");
+  assert.ok(typeof sheets === "number" && sheets > 0, `${where} has its stylesheet`);
   assert.equal(await page.locator("[style]").count(), 0, `${where} has no inline style attributes`);
 }
 
@@ -100,13 +103,19 @@ test(
       assert.equal(await page.locator('[data-field="email"]').textContent(), ADMIN_EMAIL);
       await screenshot(page, "admin-walkthrough-03-home");
 
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Administration" }).click();
+      await page
+        .getByRole("navigation", { name: "Main" })
+        .getByRole("link", { name: "Administration" })
+        .click();
       await page.waitForURL(`${base}/admin`);
       assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Administration");
       await assertStyled(page, "Administration");
       await screenshot(page, "admin-walkthrough-04-administration");
 
-      await page.getByRole("link", { name: /Enterprise Authentication/ }).first().click();
+      await page
+        .getByRole("link", { name: /Enterprise Authentication/ })
+        .first()
+        .click();
       await page.waitForURL(`${base}/admin/enterprise-authentication`);
       assert.equal(await page.getByRole("heading", { level: 1 }).textContent(), "Enterprise Authentication");
       await assertBreadcrumbs(page, ["Administration"], "Enterprise Authentication");
@@ -125,13 +134,19 @@ test(
       const callback = page.getByLabel("Callback URL", { exact: true });
       assert.equal(await callback.inputValue(), `${base}/sso/oidc/callback`);
       await page.getByRole("button", { name: "Copy Callback URL" }).click();
-      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${base}/sso/oidc/callback`);
+      assert.equal(await page.evaluate("navigator.clipboard.readText()"), `${base}/sso/oidc/callback`);
       await screenshot(page, "admin-walkthrough-06-open-id-connect");
 
       // The breadcrumb leads back up the same path.
-      await page.getByRole("navigation", { name: "Breadcrumb" }).getByRole("link", { name: "Enterprise Authentication" }).click();
+      await page
+        .getByRole("navigation", { name: "Breadcrumb" })
+        .getByRole("link", { name: "Enterprise Authentication" })
+        .click();
       await page.waitForURL(`${base}/admin/enterprise-authentication`);
-      await page.getByRole("navigation", { name: "Breadcrumb" }).getByRole("link", { name: "Administration" }).click();
+      await page
+        .getByRole("navigation", { name: "Breadcrumb" })
+        .getByRole("link", { name: "Administration" })
+        .click();
       await page.waitForURL(`${base}/admin`);
 
       assertClean(problems, "the walkthrough");
@@ -144,7 +159,11 @@ test(
 async function assertBreadcrumbs(page: Page, links: string[], current: string) {
   const trail = page.getByRole("navigation", { name: "Breadcrumb" });
   for (const label of links) {
-    assert.equal(await trail.getByRole("link", { name: label, exact: true }).count(), 1, `breadcrumb ${label}`);
+    assert.equal(
+      await trail.getByRole("link", { name: label, exact: true }).count(),
+      1,
+      `breadcrumb ${label}`,
+    );
   }
   assert.equal((await trail.locator('[aria-current="page"]').textContent())?.trim(), current);
 }

@@ -48,7 +48,10 @@ describe("loadConfig defaults", () => {
     });
     assert.equal(config.baseUrl.toString(), "https://sso.acme.example/gatehouse/");
     assert.equal(isSecureBaseUrl(config), true);
-    assert.equal(urlFor(config, "/sso/oidc/callback"), "https://sso.acme.example/gatehouse/sso/oidc/callback");
+    assert.equal(
+      urlFor(config, "/sso/oidc/callback"),
+      "https://sso.acme.example/gatehouse/sso/oidc/callback",
+    );
     assert.equal(config.port, 8080);
     assert.equal(config.host, "0.0.0.0");
     assert.equal(config.secretKey, key);
@@ -70,9 +73,21 @@ describe("loadConfig errors", () => {
   const cases: [label: string, env: Record<string, string>, mentions: RegExp][] = [
     ["a base URL that is not a URL", { GATEHOUSE_BASE_URL: "not a url" }, /GATEHOUSE_BASE_URL/],
     ["a base URL without a scheme", { GATEHOUSE_BASE_URL: "sso.acme.example" }, /GATEHOUSE_BASE_URL/],
-    ["a base URL with another scheme", { GATEHOUSE_BASE_URL: "ftp://sso.acme.example" }, /GATEHOUSE_BASE_URL/],
-    ["a base URL with a query", { GATEHOUSE_BASE_URL: "https://sso.acme.example/?a=1" }, /GATEHOUSE_BASE_URL/],
-    ["a base URL with a fragment", { GATEHOUSE_BASE_URL: "https://sso.acme.example/#x" }, /GATEHOUSE_BASE_URL/],
+    [
+      "a base URL with another scheme",
+      { GATEHOUSE_BASE_URL: "ftp://sso.acme.example" },
+      /GATEHOUSE_BASE_URL/,
+    ],
+    [
+      "a base URL with a query",
+      { GATEHOUSE_BASE_URL: "https://sso.acme.example/?a=1" },
+      /GATEHOUSE_BASE_URL/,
+    ],
+    [
+      "a base URL with a fragment",
+      { GATEHOUSE_BASE_URL: "https://sso.acme.example/#x" },
+      /GATEHOUSE_BASE_URL/,
+    ],
     ["an unknown database", { GATEHOUSE_DATABASE_URL: "mysql://db/gatehouse" }, /GATEHOUSE_DATABASE_URL/],
     [
       "PostgreSQL without a secret key",
@@ -88,14 +103,22 @@ describe("loadConfig errors", () => {
     ["a port out of range", { PORT: "70000" }, /PORT/],
     ["a negative port", { PORT: "-1" }, /PORT/],
     ["a fractional port", { PORT: "80.5" }, /PORT/],
-    ["a session lifetime below the minimum", { GATEHOUSE_SESSION_TTL_SECONDS: "1" }, /GATEHOUSE_SESSION_TTL_SECONDS/],
+    [
+      "a session lifetime below the minimum",
+      { GATEHOUSE_SESSION_TTL_SECONDS: "1" },
+      /GATEHOUSE_SESSION_TTL_SECONDS/,
+    ],
     ["a session lifetime in words", { GATEHOUSE_SESSION_TTL_SECONDS: "8h" }, /GATEHOUSE_SESSION_TTL_SECONDS/],
     [
       "zero attempts per account",
       { GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: "0" },
       /GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT/,
     ],
-    ["attempts per IP in words", { GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP: "ten" }, /GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP/],
+    [
+      "attempts per IP in words",
+      { GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP: "ten" },
+      /GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP/,
+    ],
     [
       "a fractional rate-limit window",
       { GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: "1.5" },

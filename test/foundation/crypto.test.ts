@@ -82,7 +82,10 @@ describe("SecretBox", () => {
     assert.equal(rotated.open(sealedEarlier, "connection:1"), secret);
     const resealed = rotated.seal(secret, "connection:1");
     assert.notEqual(resealed.split(".")[1], oldKey.id, "new values use the current key");
-    assert.throws(() => new SecretBox(newKey()).open(sealedEarlier, "connection:1"), "not without the old key");
+    assert.throws(
+      () => new SecretBox(newKey()).open(sealedEarlier, "connection:1"),
+      "not without the old key",
+    );
   });
 });
 

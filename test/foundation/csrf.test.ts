@@ -2,7 +2,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Browser, csrfToken, errorCode, passwordSignIn } from "../support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
-import { ADMIN_EMAIL, ADMIN_PASSWORD, countSessions, isSignedIn, seedAcme, sessionCookie } from "./helpers.js";
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  countSessions,
+  isSignedIn,
+  seedAcme,
+  sessionCookie,
+} from "./helpers.js";
 
 let gh: TestGatehouse;
 before(async () => {

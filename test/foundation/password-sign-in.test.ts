@@ -71,7 +71,10 @@ describe("password sign-in", () => {
   test("an invalid email on the first step is answered with the form again, not an error", async () => {
     const browser = new Browser();
     const page = await browser.get(`${gh.url}/login`);
-    const answer = await browser.post(`${gh.url}/login`, { _csrf: csrfToken(page.body), email: "not-an-email" });
+    const answer = await browser.post(`${gh.url}/login`, {
+      _csrf: csrfToken(page.body),
+      email: "not-an-email",
+    });
     assert.equal(answer.status, 400);
     assert.match(answer.body, /aria-invalid="true"/);
     assert.match(answer.body, /value="not-an-email"/);
@@ -171,7 +174,10 @@ describe("password sign-in for a second organization", () => {
         adminPassword: "another long password",
       });
       const browser = new Browser();
-      assert.equal((await passwordSignIn(browser, gh.url, "hank@globex.test", "another long password")).status, 303);
+      assert.equal(
+        (await passwordSignIn(browser, gh.url, "hank@globex.test", "another long password")).status,
+        303,
+      );
       const home = await browser.get(`${gh.url}/`);
       assert.match(home.body, /data-field="organization">Globex</);
       assert.doesNotMatch(home.body, /Acme/);

@@ -14,7 +14,9 @@ after(() => gh.close());
 /** A fresh browser holding only the given session cookie, as an attacker replaying it would. */
 function replaying(value: string): Browser {
   const browser = new Browser();
-  browser.cookies().set(gh.ctx.config.baseUrl.protocol === "https:" ? "__Host-gh_session" : "gh_session", value);
+  browser
+    .cookies()
+    .set(gh.ctx.config.baseUrl.protocol === "https:" ? "__Host-gh_session" : "gh_session", value);
   return browser;
 }
 

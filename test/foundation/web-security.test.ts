@@ -28,7 +28,10 @@ function assertSecurityHeaders(answer: Answer, label: string) {
   assert.ok(!csp.includes("unsafe-eval"), `${label}: ${csp}`);
   const policy = directives(csp);
   const scripts = policy.get("script-src") ?? policy.get("default-src");
-  assert.ok(scripts && !scripts.includes("*") && !scripts.includes("data:"), `${label}: script-src ${scripts}`);
+  assert.ok(
+    scripts && !scripts.includes("*") && !scripts.includes("data:"),
+    `${label}: script-src ${scripts}`,
+  );
   assert.deepEqual(policy.get("object-src"), ["'none'"], label);
   const framing =
     policy.get("frame-ancestors")?.join(" ") === "'none'" ||
@@ -197,13 +200,19 @@ describe("malformed input gets a 4xx page, never a 500", () => {
 
     test(`broken JSON on POST ${path}`, async () => {
       const { browser } = await loginPage();
-      assertClientError(await rawPost(browser, `${gh.url}${path}`, '{"email":', "application/json"), "broken JSON");
+      assertClientError(
+        await rawPost(browser, `${gh.url}${path}`, '{"email":', "application/json"),
+        "broken JSON",
+      );
     });
   }
 
   test("an over-long email", async () => {
     const { browser, token } = await loginPage();
-    const answer = await browser.post(`${gh.url}/login`, { _csrf: token, email: `${"a".repeat(5000)}@acme.test` });
+    const answer = await browser.post(`${gh.url}/login`, {
+      _csrf: token,
+      email: `${"a".repeat(5000)}@acme.test`,
+    });
     assertClientError(answer, "long email");
   });
 

@@ -45,16 +45,30 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     assert.equal(answer.status, 303, answer.body);
     assert.equal(answer.location, `${gh.url}/`);
     assert.deepEqual(await me(browser), { email: "alice@acme.test", method: "Single sign-on · Acme Okta" });
-    const users = await gh.ctx.store.db.selectFrom("users").innerJoin("memberships", "memberships.user_id", "users.id").select(["email", "role"]).where("email", "=", "alice@acme.test").execute();
+    const users = await gh.ctx.store.db
+      .selectFrom("users")
+      .innerJoin("memberships", "memberships.user_id", "users.id")
+      .select(["email", "role"])
+      .where("email", "=", "alice@acme.test")
+      .execute();
     assert.deepEqual(users, [{ email: "alice@acme.test", role: "member" }]);
   });
 
   test("a second sign-in reuses the user found by (connection, sub)", async () => {
     const browser = new Browser();
     await ssoSignIn(browser, gh, idp, "alice@acme.test", "alice-password");
-    const rows = await gh.ctx.store.db.selectFrom("users").select("id").where("email", "=", "alice@acme.test").execute();
+    const rows = await gh.ctx.store.db
+      .selectFrom("users")
+      .select("id")
+      .where("email", "=", "alice@acme.test")
+      .execute();
     assert.equal(rows.length, 1);
-    const identities = await gh.ctx.store.db.selectFrom("identities").select("id").where("provider_key", "=", `connection:${connectionId}`).where("user_id", "=", rows[0]!.id).execute();
+    const identities = await gh.ctx.store.db
+      .selectFrom("identities")
+      .select("id")
+      .where("provider_key", "=", `connection:${connectionId}`)
+      .where("user_id", "=", rows[0]!.id)
+      .execute();
     assert.equal(identities.length, 1);
   });
 
@@ -69,8 +83,15 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     assert.equal(event?.reasonCode, "SSO_EMAIL_DOMAIN_NOT_ALLOWED");
     assert.equal(event?.email, "mallory@evil.test");
     assert.match(String(event?.detail?.check), /evil\.test/);
-    assert.ok(event?.traceId && answer.body.includes(event.traceId), "the page shows the trace id the audit keeps");
-    const users = await gh.ctx.store.db.selectFrom("users").select("id").where("email", "=", "mallory@evil.test").execute();
+    assert.ok(
+      event?.traceId && answer.body.includes(event.traceId),
+      "the page shows the trace id the audit keeps",
+    );
+    const users = await gh.ctx.store.db
+      .selectFrom("users")
+      .select("id")
+      .where("email", "=", "mallory@evil.test")
+      .execute();
     assert.equal(users.length, 0);
   });
 
@@ -84,7 +105,10 @@ describe("SSO sign-in through a real OpenID Provider", () => {
   test("a replayed state is refused", async () => {
     const browser = new Browser();
     const login = await browser.get(`${gh.url}/login`);
-    const start = await browser.post(`${gh.url}/login`, { _csrf: csrfToken(login.body), email: "bob@acme.test" });
+    const start = await browser.post(`${gh.url}/login`, {
+      _csrf: csrfToken(login.body),
+      email: "bob@acme.test",
+    });
     const back = await signInAtIdp(browser, start, idp, "bob@acme.test", "bob-password", gh.url);
     const first = await browser.get(back.location as string);
     assert.equal(first.status, 303);
@@ -133,11 +157,18 @@ describe("enforcement", () => {
     const browser = new Browser();
     const login = await browser.get(`${gh.url}/login`);
     // Email-first: her domain goes straight to the IdP, never to a password step.
-    const step = await browser.post(`${gh.url}/login`, { _csrf: csrfToken(login.body), email: "alice@acme.test" });
+    const step = await browser.post(`${gh.url}/login`, {
+      _csrf: csrfToken(login.body),
+      email: "alice@acme.test",
+    });
     assert.equal(step.status, 303);
     assert.ok(step.location?.startsWith(idp.issuer));
     // A direct POST to the password step is refused too.
-    const direct = await browser.post(`${gh.url}/login/password`, { _csrf: csrfToken(login.body), email: ADMIN.email, password: ADMIN.password });
+    const direct = await browser.post(`${gh.url}/login/password`, {
+      _csrf: csrfToken(login.body),
+      email: ADMIN.email,
+      password: ADMIN.password,
+    });
     assert.equal(direct.status, 403);
     assert.equal(errorCode(direct.body), "AUTH_SSO_REQUIRED");
     assert.equal((await me(browser)).email, undefined);

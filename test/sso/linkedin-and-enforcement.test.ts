@@ -22,7 +22,11 @@ before(async () => {
   idp = await startDevIdp({ port: 0, ...demoIdpSetup(`http://localhost:${port}/`) });
   gh = await startGatehouse({
     port,
-    env: { GATEHOUSE_LINKEDIN_ISSUER: idp.issuer, GATEHOUSE_LINKEDIN_CLIENT_ID: "gatehouse-linkedin", GATEHOUSE_LINKEDIN_CLIENT_SECRET: "gatehouse-linkedin-secret" },
+    env: {
+      GATEHOUSE_LINKEDIN_ISSUER: idp.issuer,
+      GATEHOUSE_LINKEDIN_CLIENT_ID: "gatehouse-linkedin",
+      GATEHOUSE_LINKEDIN_CLIENT_SECRET: "gatehouse-linkedin-secret",
+    },
   });
   ({ organizationId } = await seedAcme(gh));
   const now = Date.now();
@@ -72,7 +76,13 @@ test("creating a connection ends other users' password sessions at its domain, b
   const adminCookie = admin.cookies().get("gh_session") as string;
   const created = await createConnection(gh.ctx, {
     organizationId,
-    input: { name: "Acme Okta", issuer: idp.issuer, clientId: "gatehouse-okta", clientSecret: "gatehouse-okta-secret", domains: ["acme.test"] },
+    input: {
+      name: "Acme Okta",
+      issuer: idp.issuer,
+      clientId: "gatehouse-okta",
+      clientSecret: "gatehouse-okta-secret",
+      domains: ["acme.test"],
+    },
     actorUserId: null,
     actorSessionHash: hashToken(adminCookie),
   });
@@ -88,7 +98,11 @@ test("password and LinkedIn sign-in are refused under enforcement; both work aga
   assert.equal(refusedPassword.status, 303);
   assert.ok(refusedPassword.location?.startsWith(idp.issuer));
   const login = await browser.get(`${gh.url}/login`);
-  const direct = await browser.post(`${gh.url}/login/password`, { _csrf: csrfToken(login.body), email: "bob@acme.test", password: BOB_PASSWORD });
+  const direct = await browser.post(`${gh.url}/login/password`, {
+    _csrf: csrfToken(login.body),
+    email: "bob@acme.test",
+    password: BOB_PASSWORD,
+  });
   assert.equal(errorCode(direct.body), "AUTH_SSO_REQUIRED");
 
   const refusedLinkedin = await linkedinSignIn(browser, "alice@acme.test", "alice-password");
@@ -96,9 +110,20 @@ test("password and LinkedIn sign-in are refused under enforcement; both work aga
   assert.equal(errorCode(refusedLinkedin.body), "AUTH_SSO_REQUIRED");
   assert.match(refusedLinkedin.body, /Continue with SSO/);
   assert.equal(await signedInEmail(browser), undefined);
-  const [event] = await listAuditEvents(gh.ctx.store.db, { organizationId, type: "sign_in.linkedin", limit: 1 });
+  const [event] = await listAuditEvents(gh.ctx.store.db, {
+    organizationId,
+    type: "sign_in.linkedin",
+    limit: 1,
+  });
   assert.equal(event?.reasonCode, "AUTH_SSO_REQUIRED");
-  assert.equal(await gh.ctx.store.db.selectFrom("users").select("id").where("email", "=", "alice@acme.test").executeTakeFirst(), undefined);
+  assert.equal(
+    await gh.ctx.store.db
+      .selectFrom("users")
+      .select("id")
+      .where("email", "=", "alice@acme.test")
+      .executeTakeFirst(),
+    undefined,
+  );
 
   const [connection] = await gh.ctx.store.db.selectFrom("connections").select("id").execute();
   await deleteConnection(gh.ctx, { organizationId, actorUserId: null }, connection!.id);

@@ -119,9 +119,7 @@ async function createPostgres(serverUrl: string, options: CreateOptions = {}): P
   const schema = `gh_${randomBytes(8).toString("hex")}`;
   await asSuperuser(serverUrl, `create schema ${schema}`);
   const url = schemaUrl(serverUrl, schema);
-  const store = await openMigrated(url, options, () =>
-    asSuperuser(serverUrl, `drop schema ${schema} cascade`),
-  );
+  const store = await openMigrated(url, options, () => dropSchema(serverUrl, schema));
   let dropped = false;
   return {
     dialect: "postgres",
@@ -132,13 +130,13 @@ async function createPostgres(serverUrl: string, options: CreateOptions = {}): P
       if (dropped) return;
       dropped = true;
       await store.close();
-      await asSuperuser(serverUrl, `drop schema if exists ${schema} cascade`);
+      await dropSchema(serverUrl, schema);
     },
   };
 }
 
 /** The server URL with `search_path` pinned to `schema` for every connection the pool opens. */
-export function schemaUrl(serverUrl: string, schema: string): string {
+function schemaUrl(serverUrl: string, schema: string): string {
   const url = new URL(serverUrl);
   url.searchParams.delete("options");
   const query = url.search ? `${url.search}&` : "?";
@@ -158,11 +156,30 @@ async function openMigrated(url: string, options: CreateOptions, cleanUp: () => 
   }
 }
 
-async function asSuperuser(serverUrl: string, statement: string): Promise<void> {
+/**
+ * Kysely's introspection, run by every `migrateToLatest`, looks up each schema it lists by name;
+ * a schema dropped in between fails a migration in another test process with "schema does not
+ * exist". Those reads of `pg_namespace` hold a lock the drop waits for, and reads that start
+ * later wait for the drop and no longer list the schema.
+ */
+async function dropSchema(serverUrl: string, schema: string): Promise<void> {
+  await asSuperuser(
+    serverUrl,
+    `begin;
+     lock table pg_catalog.pg_namespace in access exclusive mode;
+     drop schema if exists ${schema} cascade;
+     commit;`,
+  );
+}
+
+async function asSuperuser(serverUrl: string, statements: string): Promise<void> {
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
-    await client.query(statement);
+    await client.query(statements);
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
   } finally {
     await client.end();
   }

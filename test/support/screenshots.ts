@@ -167,7 +167,10 @@ async function capture(
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("console", (message) => {
-    if (message.type() === "error") problems.push(message.text());
+    // Error statuses (the wrong password's 401, the unknown page's 404) are expected here.
+    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+      problems.push(message.text());
+    }
   });
   page.on("pageerror", (error) => problems.push(error.message));
   await page.route(`${gh.url}/__gallery*`, (route) =>

@@ -23,10 +23,21 @@ export async function seedAcme(gh: TestGatehouse): Promise<{ organizationId: str
   return { organizationId: organization.id, adminUserId };
 }
 
-export async function connectAcme(gh: TestGatehouse, idp: DevIdp, organizationId: string, domains = ["acme.test"]): Promise<ConnectionView> {
+export async function connectAcme(
+  gh: TestGatehouse,
+  idp: DevIdp,
+  organizationId: string,
+  domains = ["acme.test"],
+): Promise<ConnectionView> {
   const { connection } = await createConnection(gh.ctx, {
     organizationId,
-    input: { name: "Acme Okta", issuer: idp.issuer, clientId: "gatehouse-okta", clientSecret: "gatehouse-okta-secret", domains },
+    input: {
+      name: "Acme Okta",
+      issuer: idp.issuer,
+      clientId: "gatehouse-okta",
+      clientSecret: "gatehouse-okta-secret",
+      domains,
+    },
     actorUserId: null,
   });
   return connection;
@@ -36,8 +47,18 @@ export async function connectAcme(gh: TestGatehouse, idp: DevIdp, organizationId
  * From an answer that redirects to the IdP: follows to its sign-in page, signs in, and stops at
  * the redirect back to Gatehouse (not followed), returning that answer.
  */
-export async function signInAtIdp(browser: Browser, start: Answer, idp: DevIdp, email: string, password: string, gatehouseUrl: string): Promise<Answer> {
-  assert.ok(start.location?.startsWith(idp.issuer), `expected a redirect to the IdP, got ${start.status} ${start.location ?? ""}`);
+export async function signInAtIdp(
+  browser: Browser,
+  start: Answer,
+  idp: DevIdp,
+  email: string,
+  password: string,
+  gatehouseUrl: string,
+): Promise<Answer> {
+  assert.ok(
+    start.location?.startsWith(idp.issuer),
+    `expected a redirect to the IdP, got ${start.status} ${start.location ?? ""}`,
+  );
   const backHome = (url: string) => url.startsWith(gatehouseUrl);
   let page = await browser.follow(start, backHome);
   if (page.location && backHome(page.location)) return page; // the IdP already had a session
@@ -46,12 +67,21 @@ export async function signInAtIdp(browser: Browser, start: Answer, idp: DevIdp, 
   assert.ok(action, "IdP login form not found");
   page = await browser.post(new URL(action, page.url).toString(), { email, password });
   page = await browser.follow(page, backHome);
-  assert.ok(page.location && backHome(page.location), `expected a redirect back to Gatehouse, got ${page.status} ${page.location ?? ""}`);
+  assert.ok(
+    page.location && backHome(page.location),
+    `expected a redirect back to Gatehouse, got ${page.status} ${page.location ?? ""}`,
+  );
   return page;
 }
 
 /** Email-first SSO sign-in through /login; returns Gatehouse's answer to the callback. */
-export async function ssoSignIn(browser: Browser, gh: TestGatehouse, idp: DevIdp, email: string, password: string): Promise<Answer> {
+export async function ssoSignIn(
+  browser: Browser,
+  gh: TestGatehouse,
+  idp: DevIdp,
+  email: string,
+  password: string,
+): Promise<Answer> {
   const login = await browser.get(`${gh.url}/login`);
   const start = await browser.post(`${gh.url}/login`, { _csrf: csrfToken(login.body), email });
   const back = await signInAtIdp(browser, start, idp, email, password, gh.url);

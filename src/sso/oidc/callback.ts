@@ -8,6 +8,7 @@ import type { Connection } from "../../store/connections.js";
 import { findConnectionById } from "../../store/connections.js";
 import { consumeLoginTransaction, type LoginTransaction } from "../../store/login-transactions.js";
 import { clientConfiguration } from "./client.js";
+import { verifyIdTokenSignature } from "./id-token.js";
 import { toSignInError } from "./protocol-errors.js";
 import { connectionTarget, linkedinTarget, type RelyingPartyTarget } from "./provider.js";
 import { readBrowserHash } from "./transaction-cookie.js";
@@ -36,9 +37,10 @@ export interface AttemptFacts {
  * check; `facts` collects what is known so far for the audit entry.
  *  1. `state` present, known, not yet used, not expired, started by this browser.
  *  2. The connection still exists and is enabled (or LinkedIn is still configured).
- *  3. openid-client: error response, RFC 9207 `iss`, state, code exchange with PKCE, ID token
- *     signature (JWKS), iss, aud, azp, exp, iat (60 s skew), nonce.
- *  4. Gatehouse's stricter rules: no audience besides our client id; `sub` present.
+ *  3. openid-client: error response, RFC 9207 `iss`, state, code exchange with PKCE, the ID
+ *     token's iss, aud, azp, exp, iat (60 s skew), nonce.
+ *  4. Gatehouse's stricter rules: the signature against the JWKS with its key policy
+ *     (id-token.ts); no audience besides our client id; `sub` present.
  *  5. Claims: email (from userinfo when the ID token lacks it, with userinfo `sub` equal to
  *     the ID token's), `email_verified` not false, and for SSO an email at one of the
  *     connection's domains.
@@ -132,7 +134,14 @@ export async function verifyCallback(
     });
   }
 
-  // Step 4. OIDC Core 3.1.3.7 step 3: extra audiences are not trusted, with or without azp.
+  // Step 4. The signature, with Gatehouse's key policy (id-token.ts), then the audience rule.
+  await verifyIdTokenSignature(
+    ctx,
+    config.serverMetadata(),
+    { issuer: target.issuer, clientId: target.clientId },
+    idToken,
+  );
+  // OIDC Core 3.1.3.7 step 3: extra audiences are not trusted, with or without azp.
   if (Array.isArray(claims.aud) && (claims.aud.length !== 1 || claims.aud[0] !== target.clientId)) {
     throw new GatehouseError("SSO_ID_TOKEN_INVALID", "The ID token is meant for other audiences too.", {
       detail: `ID token check failed on claim "aud": expected only ${JSON.stringify(target.clientId)}, received ${JSON.stringify(claims.aud).slice(0, 200)}`,

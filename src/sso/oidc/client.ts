@@ -13,10 +13,10 @@ const CONFIG_TTL_MS = 60 * 60 * 1000;
 /**
  * The openid-client configuration for a target, built once per settings version and kept so
  * that its JWKS cache survives between sign-ins. Gatehouse's rules are stricter than the
- * library's defaults, so two switches are always on:
- * - `enableNonRepudiationChecks`: verify the ID token's signature against the issuer's JWKS
- *   even though it came straight from the token endpoint over TLS (PRODUCT.md, Rules).
- * - `allowInsecureRequests` only where GATEHOUSE_ALLOW_PRIVATE_ISSUERS=1 permits http: issuers.
+ * library's defaults: the ID token's signature is always verified against the issuer's JWKS
+ * even though it came straight from the token endpoint over TLS (PRODUCT.md, Rules) — by
+ * id-token.ts, with a stricter key policy than openid-client's — and `allowInsecureRequests`
+ * is set only where GATEHOUSE_ALLOW_PRIVATE_ISSUERS=1 permits http: issuers.
  */
 export async function clientConfiguration(
   ctx: AppContext,
@@ -47,7 +47,6 @@ export async function clientConfiguration(
   config.timeout = 10;
   if (ctx.config.allowPrivateIssuers && target.issuer.startsWith("http:"))
     client.allowInsecureRequests(config);
-  client.enableNonRepudiationChecks(config);
   configurations.set(target.version, { config, createdAt: ctx.now() });
   return config;
 }
