@@ -1,5 +1,8 @@
 // Progressive enhancement only: every page works without this file.
 (() => {
+  // biome-ignore lint/suspicious/noRedundantUseStrict: the page loads this file as a classic script, not a module, so the directive is not implied.
+  "use strict";
+
   const COPIED_FOR_MS = 2000;
 
   // The stylesheet shows script-only controls (copy buttons) once this class is present.
@@ -98,6 +101,8 @@
       }
     }
     if (legacyCopy(target)) {
+      // Selecting moved focus into the field; keyboard users continue from the button.
+      button.focus();
       showFeedback(button, "Copied", "Copied to the clipboard");
     } else {
       showFeedback(button, "Selected", "Text selected: press Control C or Command C to copy");

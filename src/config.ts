@@ -11,6 +11,8 @@ export interface Config {
   host: string;
   /** `sqlite:<path>` or `postgres://...`. */
   databaseUrl: string;
+  /** PostgreSQL connections each instance may open; ignored for SQLite. */
+  databasePoolSize: number;
   /** Base64 of 32 bytes, or undefined to generate one next to the SQLite database. */
   secretKey: string | undefined;
   /** Older keys (comma-separated base64) still accepted for decryption during rotation. */
@@ -25,6 +27,8 @@ export interface Config {
   passwordAttemptsPerAccount: number;
   passwordAttemptsPerIp: number;
   rateLimitWindowSeconds: number;
+  /** Total time allowed for one request to an identity provider (discovery, JWKS, token, userinfo). */
+  idpTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -74,6 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, "PORT", 3000, 0, 65535),
     host: env.HOST || "127.0.0.1",
     databaseUrl,
+    databasePoolSize: integer(env, "GATEHOUSE_DATABASE_POOL_SIZE", 10, 1, 100),
     secretKey,
     previousSecretKeys: (env.GATEHOUSE_PREVIOUS_SECRET_KEYS ?? "")
       .split(",")
@@ -90,6 +95,7 @@ export function loadConfig(env: Env = process.env): Config {
     passwordAttemptsPerAccount: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT", 5, 1, 1000),
     passwordAttemptsPerIp: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP", 20, 1, 100000),
     rateLimitWindowSeconds: integer(env, "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS", 900, 1, 86400),
+    idpTimeoutMs: integer(env, "GATEHOUSE_IDP_TIMEOUT_MS", 10_000, 100, 120_000),
   };
 }
 

@@ -65,6 +65,10 @@ interface ConnectionForm {
   clientId: string;
   clientSecret: string;
   domains: string;
+  tokenEndpointAuthMethod?: string;
+  extraScopes?: string;
+  emailClaim?: string;
+  clockSkewSeconds?: string;
 }
 
 function validForm(slug: string, overrides: Partial<ConnectionForm> = {}): ConnectionForm {
@@ -99,7 +103,7 @@ function fieldError(body: string, name: string): string | undefined {
 }
 
 function inputOf(body: string, name: string): string {
-  const input = new RegExp(`<input id="field-${name}"[^>]*>`).exec(body)?.[0];
+  const input = new RegExp(`<(?:input|select) id="field-${name}"[^>]*>`).exec(body)?.[0];
   assert.ok(input, `the form has a ${name} field`);
   return input;
 }
@@ -239,6 +243,8 @@ describe("the Open ID Connect Setup page", () => {
 
     const plain = await admin.browser.get(`${gh.url}${OIDC}`);
     assert.doesNotMatch(plain.body, /data-testid="connection-created"/);
+    const spoofed = await admin.browser.get(`${gh.url}${OIDC}?deleted=1`);
+    assert.doesNotMatch(spoofed.body, /data-testid="connection-deleted"/, "nothing was deleted");
   });
 
   test("creating a connection for the admin's own domain keeps the admin's session and ends the others", async () => {
@@ -258,8 +264,9 @@ describe("the Open ID Connect Setup page", () => {
   test("connection values are escaped on every page", async () => {
     const admin = await adminOf("escaping");
     await createThroughForm(admin, validForm("escaping", { name: `<img src=x onerror="alert(1)"> & Co` }));
-    const page = await admin.browser.get(`${gh.url}${OIDC}?created=1`);
+    const page = await admin.browser.get(`${gh.url}${OIDC}?created=1&signed_out=%3Cb%3E`);
     assert.doesNotMatch(page.body, /<img src=x/);
+    assert.doesNotMatch(page.body, /signed out/, "only a number passes through signed_out");
     assert.match(page.body, /&lt;img src=x onerror=&quot;alert\(1\)&quot;&gt; &amp; Co/);
   });
 
@@ -351,6 +358,45 @@ describe("the Open ID Connect Setup page", () => {
     assert.equal(errorCode(answer.body), "CONFLICT");
     assert.ok(fieldError(answer.body, "domains"));
     assert.equal((await listConnections(gh.ctx.store.db, second.organizationId)).length, 0);
+  });
+
+  test("advanced settings are kept on the connection", async () => {
+    const admin = await adminOf("advanced");
+    await createThroughForm(admin, {
+      ...validForm("advanced"),
+      tokenEndpointAuthMethod: "client_secret_post",
+      extraScopes: "groups",
+      emailClaim: "preferred_username",
+      clockSkewSeconds: "30",
+    });
+    const page = await admin.browser.get(`${gh.url}${OIDC}`);
+    assert.match(page.body, /client_secret_post/);
+    assert.match(page.body, /<code>openid email profile groups<\/code>/);
+    assert.match(page.body, /<code>preferred_username<\/code>/);
+    assert.match(page.body, /30 seconds/);
+  });
+
+  test("a refused advanced setting opens Advanced settings with the error beside it", async () => {
+    const { browser } = await adminOf("advbad");
+    const skew = await submitSetup(browser, { ...validForm("advbad"), clockSkewSeconds: "a minute" });
+    assert.equal(skew.status, 400);
+    assert.ok(fieldError(skew.body, "clockSkewSeconds"));
+    assert.match(skew.body, /<details class="advanced" data-testid="advanced-settings" open>/);
+    assert.match(inputOf(skew.body, "clockSkewSeconds"), /value="a minute"/);
+
+    // The development IdP accepts client secrets only.
+    const jwt = await submitSetup(browser, {
+      ...validForm("advbad"),
+      clientSecret: "",
+      tokenEndpointAuthMethod: "private_key_jwt",
+    });
+    assert.equal(jwt.status, 400);
+    assert.ok(fieldError(jwt.body, "tokenEndpointAuthMethod"));
+    assert.match(jwt.body, /<option value="private_key_jwt" selected>/);
+
+    const tampered = await submitSetup(browser, { ...validForm("advbad"), tokenEndpointAuthMethod: "none" });
+    assert.equal(tampered.status, 400);
+    assert.equal(errorCode(tampered.body), "REQUEST_INVALID");
   });
 
   test("a create without the CSRF token is refused and creates nothing", async () => {

@@ -1,6 +1,6 @@
 import type { FastifyReply } from "fastify";
-import { type Crumb, layout } from "../web/layout.js";
 import { type HtmlValue, html, type SafeHtml } from "../web/html.js";
+import { type Crumb, layout } from "../web/layout.js";
 import type { AdminSession } from "./guard.js";
 
 export const adminPaths = {

@@ -15,8 +15,19 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
-const connectionFields = ["type", "name", "issuer", "clientId", "clientSecret", "domains"] as const;
-const stringFields = ["name", "issuer", "clientId", "clientSecret"] as const;
+const connectionFields = [
+  "type",
+  "name",
+  "issuer",
+  "clientId",
+  "clientSecret",
+  "domains",
+  "tokenEndpointAuthMethod",
+  "extraScopes",
+  "emailClaim",
+  "clockSkewSeconds",
+] as const;
+const stringFields = ["name", "issuer", "clientId"] as const;
 
 export function parseCreateConnectionBody(body: unknown): ConnectionInput {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
@@ -39,6 +50,22 @@ export function parseCreateConnectionBody(body: unknown): ConnectionInput {
     if (value === undefined) fields[name] = "Required.";
     else if (typeof value !== "string") fields[name] = "Must be a string.";
   }
+  // Not required with private_key_jwt; the service says when it is missing.
+  if (record.clientSecret !== undefined && typeof record.clientSecret !== "string")
+    fields.clientSecret = "Must be a string.";
+  for (const name of ["tokenEndpointAuthMethod", "emailClaim"] as const) {
+    if (record[name] !== undefined && typeof record[name] !== "string") fields[name] = "Must be a string.";
+  }
+  const extraScopes = record.extraScopes;
+  if (
+    extraScopes !== undefined &&
+    (!Array.isArray(extraScopes) || !extraScopes.every((s) => typeof s === "string"))
+  ) {
+    fields.extraScopes = 'Must be an array of scope names, such as ["groups"].';
+  }
+  const skew = record.clockSkewSeconds;
+  if (skew !== undefined && (typeof skew !== "number" || !Number.isInteger(skew)))
+    fields.clockSkewSeconds = "Must be a whole number of seconds.";
   const domains = record.domains;
   if (domains === undefined) fields.domains = 'Required: an array of email domains, such as ["acme.com"].';
   else if (!Array.isArray(domains))
@@ -50,8 +77,12 @@ export function parseCreateConnectionBody(body: unknown): ConnectionInput {
     name: record.name as string,
     issuer: record.issuer as string,
     clientId: record.clientId as string,
-    clientSecret: record.clientSecret as string,
+    clientSecret: (record.clientSecret as string | undefined) ?? "",
     domains: domains as string[],
+    tokenEndpointAuthMethod: record.tokenEndpointAuthMethod as ConnectionInput["tokenEndpointAuthMethod"],
+    extraScopes: extraScopes as string[] | undefined,
+    emailClaim: record.emailClaim as string | undefined,
+    clockSkewSeconds: skew as number | undefined,
   };
 }
 

@@ -3,6 +3,7 @@ import { loadConfig } from "../config.js";
 import { demoIdpSetup, startDevIdp } from "../dev-idp/server.js";
 import { buildApp } from "../server/app.js";
 import { createContext } from "../server/context-factory.js";
+import { startMaintenance } from "../server/maintenance.js";
 import { findOrganizationBySlug } from "../store/organizations.js";
 import { help, parseOptions } from "./options.js";
 import { waitForShutdown } from "./serve.js";
@@ -57,7 +58,7 @@ export async function runDemo(args: string[]): Promise<number> {
     await ctx?.store.close();
     throw error;
   }
-  const running = { app, ctx };
+  const running = { app, ctx, stopMaintenance: startMaintenance(ctx) };
 
   const okta = setup.clients[0];
   const line = "─".repeat(72);
@@ -100,6 +101,7 @@ ${setup.users
 ${line}
 `);
   await waitForShutdown(async () => {
+    running.stopMaintenance();
     await running.app.close();
     await idp.close();
     await running.ctx.store.close();

@@ -1,6 +1,8 @@
+import type { FastifyInstance } from "fastify";
 import { loadConfig } from "../config.js";
 import { buildApp } from "../server/app.js";
 import { createContext } from "../server/context-factory.js";
+import { startMaintenance } from "../server/maintenance.js";
 import { help, parseOptions } from "./options.js";
 
 const SERVE_USAGE = `Usage: gatehouse serve
@@ -15,14 +17,34 @@ export async function runServe(args: string[]): Promise<number> {
   const config = loadConfig();
   const ctx = await createContext(config);
   const app = await buildApp(ctx);
+  closeKeepAliveOnShutdown(app);
   await app.listen({ port: config.port, host: config.host });
+  const stopMaintenance = startMaintenance(ctx);
   ctx.log.info({ baseUrl: config.baseUrl.toString(), database: ctx.store.dialect }, "Gatehouse is listening");
   await waitForShutdown(async () => {
     // close() stops accepting connections and waits for in-flight requests to finish.
+    stopMaintenance();
     await app.close();
     await ctx.store.close();
   });
   return 0;
+}
+
+/**
+ * Answers sent once shutdown has begun carry `Connection: close`. Fastify closes the keep-alive
+ * connections that are idle when it starts closing, but a connection whose request was still in
+ * flight would otherwise stay open after its answer, until the keep-alive timeout (72 s), and
+ * hold the process up long after its last request.
+ */
+function closeKeepAliveOnShutdown(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
 }
 
 export function waitForShutdown(onSignal: () => Promise<void>): Promise<void> {

@@ -11,6 +11,7 @@ import {
 } from "../store/connections.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
 import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
+import { generateSigningKey } from "./signing-key.js";
 import { type ConnectionInput, type FieldErrors, validateConnectionInput } from "./validate.js";
 import { type ConnectionView, toConnectionView } from "./view.js";
 
@@ -60,16 +61,31 @@ export async function createConnection(
   if (Object.keys(conflicts).length > 0) throw fieldErrors(conflicts, "CONFLICT");
 
   const metadata = await discoverIssuer(ctx, value.issuer, { fresh: true });
-  const tokenEndpointAuthMethod = chooseTokenEndpointAuthMethod(
-    metadata.token_endpoint_auth_methods_supported,
-  );
-  if (!tokenEndpointAuthMethod) {
-    throw fieldErrors({
-      issuer: `The provider supports none of client_secret_basic and client_secret_post for its token endpoint (it lists ${JSON.stringify(metadata.token_endpoint_auth_methods_supported)}).`,
-    });
+  const supported = metadata.token_endpoint_auth_methods_supported;
+  let tokenEndpointAuthMethod: TokenEndpointAuthMethod | undefined;
+  if (value.tokenEndpointAuthMethod === "auto") {
+    tokenEndpointAuthMethod = chooseTokenEndpointAuthMethod(supported);
+    if (!tokenEndpointAuthMethod) {
+      throw fieldErrors({
+        issuer: `The provider supports neither client_secret_basic nor client_secret_post at its token endpoint (it lists ${JSON.stringify(supported)}). Choose private_key_jwt under Advanced settings.`,
+      });
+    }
+  } else {
+    tokenEndpointAuthMethod = value.tokenEndpointAuthMethod;
+    // OIDC Discovery 1.0 §3: an absent list means client_secret_basic only.
+    const listed = Array.isArray(supported) ? supported : ["client_secret_basic"];
+    if (!listed.includes(tokenEndpointAuthMethod)) {
+      throw fieldErrors({
+        tokenEndpointAuthMethod: `The provider does not support ${tokenEndpointAuthMethod} (it lists ${JSON.stringify(listed)}).`,
+      });
+    }
+  }
+  if (!value.clientSecret && tokenEndpointAuthMethod !== "private_key_jwt") {
+    throw fieldErrors({ clientSecret: "Enter the Client secret from your identity provider's application." });
   }
 
   const id = newId();
+  const signingKey = tokenEndpointAuthMethod === "private_key_jwt" ? await generateSigningKey() : undefined;
   const now = ctx.now();
   let revokedSessions = 0;
   try {
@@ -84,9 +100,16 @@ export async function createConnection(
           clientId: value.clientId,
           clientSecretSealed: ctx.box.seal(value.clientSecret, `connection:${id}`),
           tokenEndpointAuthMethod,
-          scopes: DEFAULT_SCOPES,
+          scopes: [DEFAULT_SCOPES, ...value.extraScopes].join(" "),
           domains: value.domains,
           createdByUserId: request.actorUserId,
+          emailClaim: value.emailClaim,
+          clockSkewSeconds: value.clockSkewSeconds,
+          signingKeySealed: signingKey
+            ? ctx.box.seal(JSON.stringify(signingKey.privateJwk), `connection-key:${id}`)
+            : null,
+          signingKid: signingKey?.kid ?? null,
+          idTokenIssuer: issuerTemplate(metadata.issuer, value.issuer),
         },
         now,
       );
@@ -129,6 +152,15 @@ export async function createConnection(
   const created = await findConnectionById(ctx.store.db, id);
   if (!created) throw new GatehouseError("INTERNAL", "connection vanished after creation");
   return { connection: toConnectionView(ctx.config, created), revokedSessions };
+}
+
+/**
+ * Entra ID's multi-tenant issuers (`/common`, `/organizations`) publish a template issuer,
+ * `https://login.microsoftonline.com/{tenantid}/v2.0`; ID tokens then carry the user's tenant.
+ * The template is kept so the callback can check `iss` against it with the token's `tid`.
+ */
+export function issuerTemplate(published: string, entered: string): string | null {
+  return published !== entered && published.includes("{tenantid}") ? published : null;
 }
 
 export function chooseTokenEndpointAuthMethod(supported: unknown): TokenEndpointAuthMethod | undefined {

@@ -2,6 +2,7 @@ import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { deleteConnectionRow, findConnection, setConnectionStatus } from "../store/connections.js";
+import { detachLoginTransactions } from "../store/login-transactions.js";
 
 export interface ConnectionActor {
   organizationId: string;
@@ -10,8 +11,10 @@ export interface ConnectionActor {
 }
 
 /**
- * Deletes a connection with its domains, identities and pending sign-ins. Its users keep their
- * accounts and can use their other sign-in methods again at once.
+ * Deletes a connection with its domains and identities. Its users keep their accounts and can
+ * use their other sign-in methods again at once. Sign-ins already under way stay recorded
+ * without their connection, so that their callback, on whichever instance, says the connection
+ * was deleted.
  */
 export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, id: string): Promise<void> {
   const connection = await findConnection(ctx.store.db, actor.organizationId, id);
@@ -19,6 +22,7 @@ export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, 
     throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
   const now = ctx.now();
   await ctx.store.db.transaction().execute(async (trx) => {
+    await detachLoginTransactions(trx, id);
     await deleteConnectionRow(trx, actor.organizationId, id);
     await insertAuditEvent(
       trx,

@@ -1,19 +1,55 @@
 import { normalizeDomain } from "../domain/email.js";
+import type { TokenEndpointAuthMethod } from "../store/schema.js";
 
 /** What an admin or API client submits to create an OIDC connection. */
 export interface ConnectionInput {
   name: string;
   issuer: string;
   clientId: string;
+  /** Not needed with `private_key_jwt`. */
   clientSecret: string;
   domains: string[];
+  /** Advanced settings; each has a default that works for Okta, Entra ID, Google, Auth0, Keycloak and Ping. */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethodChoice | undefined;
+  extraScopes?: string[] | undefined;
+  emailClaim?: string | undefined;
+  clockSkewSeconds?: number | undefined;
 }
+
+/** `auto` picks client_secret_basic, or client_secret_post when the provider supports only that. */
+export type TokenEndpointAuthMethodChoice = "auto" | TokenEndpointAuthMethod;
+export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethodChoice[] = [
+  "auto",
+  "client_secret_basic",
+  "client_secret_post",
+  "private_key_jwt",
+];
+
+export interface ValidConnectionInput {
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  domains: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethodChoice;
+  extraScopes: string[];
+  emailClaim: string;
+  clockSkewSeconds: number;
+}
+
+export const DEFAULT_EMAIL_CLAIM = "email";
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+export const MAX_CLOCK_SKEW_SECONDS = 300;
+// RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,100}$/;
+const CLAIM_NAME = /^[A-Za-z0-9_.:/-]{1,100}$/;
+const BASE_SCOPES = new Set(["openid", "email", "profile"]);
 
 export type FieldErrors = Partial<Record<keyof ConnectionInput, string>>;
 
 /** Field checks that need no I/O. Returns the cleaned input and any per-field messages. */
 export function validateConnectionInput(input: ConnectionInput): {
-  value: ConnectionInput;
+  value: ValidConnectionInput;
   errors: FieldErrors;
 } {
   const errors: FieldErrors = {};
@@ -33,10 +69,14 @@ export function validateConnectionInput(input: ConnectionInput): {
   if (!clientId) errors.clientId = "Enter the Client ID from your identity provider's application.";
   else if (clientId.length > 500) errors.clientId = "Use at most 500 characters.";
 
+  const tokenEndpointAuthMethod = input.tokenEndpointAuthMethod ?? "auto";
+  if (!TOKEN_ENDPOINT_AUTH_METHODS.includes(tokenEndpointAuthMethod)) {
+    errors.tokenEndpointAuthMethod = `Choose one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(", ")}.`;
+  }
   const clientSecret = input.clientSecret.trim();
-  if (!clientSecret)
+  if (!clientSecret && tokenEndpointAuthMethod !== "private_key_jwt") {
     errors.clientSecret = "Enter the Client secret from your identity provider's application.";
-  else if (clientSecret.length > 2000) errors.clientSecret = "Use at most 2000 characters.";
+  } else if (clientSecret.length > 2000) errors.clientSecret = "Use at most 2000 characters.";
 
   const domains: string[] = [];
   const rawDomains = input.domains.map((d) => d.trim()).filter(Boolean);
@@ -52,7 +92,45 @@ export function validateConnectionInput(input: ConnectionInput): {
       if (!domains.includes(domain)) domains.push(domain);
     }
   }
-  return { value: { name, issuer, clientId, clientSecret, domains }, errors };
+  const extraScopes: string[] = [];
+  for (const scope of input.extraScopes ?? []) {
+    const trimmed = scope.trim();
+    if (!trimmed || BASE_SCOPES.has(trimmed) || extraScopes.includes(trimmed)) continue;
+    if (!SCOPE_TOKEN.test(trimmed)) {
+      errors.extraScopes = `"${trimmed.slice(0, 100)}" is not a valid scope.`;
+      break;
+    }
+    extraScopes.push(trimmed);
+  }
+  if (extraScopes.length > 20) errors.extraScopes = "Use at most 20 extra scopes.";
+
+  const emailClaim = (input.emailClaim ?? "").trim() || DEFAULT_EMAIL_CLAIM;
+  if (!CLAIM_NAME.test(emailClaim))
+    errors.emailClaim = "Enter a claim name such as email, preferred_username or upn.";
+
+  const clockSkewSeconds = input.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  if (
+    !Number.isInteger(clockSkewSeconds) ||
+    clockSkewSeconds < 0 ||
+    clockSkewSeconds > MAX_CLOCK_SKEW_SECONDS
+  ) {
+    errors.clockSkewSeconds = `Enter a whole number of seconds from 0 to ${MAX_CLOCK_SKEW_SECONDS}.`;
+  }
+
+  return {
+    value: {
+      name,
+      issuer,
+      clientId,
+      clientSecret,
+      domains,
+      tokenEndpointAuthMethod,
+      extraScopes,
+      emailClaim,
+      clockSkewSeconds,
+    },
+    errors,
+  };
 }
 
 /** The form field may hold several domains separated by commas, spaces or new lines. */

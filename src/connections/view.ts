@@ -14,6 +14,10 @@ export interface ConnectionView {
   domains: string[];
   tokenEndpointAuthMethod: string;
   scopes: string[];
+  emailClaim: string;
+  clockSkewSeconds: number;
+  /** Where the IdP fetches the public key for `private_key_jwt`; null for client secrets. */
+  jwksUrl: string | null;
   callbackUrl: string;
   createdAt: string;
   updatedAt: string;
@@ -31,10 +35,18 @@ export function toConnectionView(config: Pick<Config, "baseUrl">, c: Connection)
     domains: c.domains,
     tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? "client_secret_basic",
     scopes: c.scopes.split(" ").filter(Boolean),
+    emailClaim: c.emailClaim,
+    clockSkewSeconds: c.clockSkewSeconds,
+    jwksUrl: c.signingKid ? connectionJwksUrl(config, c.id) : null,
     callbackUrl: callbackUrl(config),
     createdAt: new Date(c.createdAt).toISOString(),
     updatedAt: new Date(c.updatedAt).toISOString(),
   };
+}
+
+/** The public keys of a connection's `private_key_jwt` client assertions. */
+export function connectionJwksUrl(config: Pick<Config, "baseUrl">, connectionId: string): string {
+  return urlFor(config, `sso/oidc/connections/${connectionId}/jwks.json`);
 }
 
 export function callbackUrl(config: Pick<Config, "baseUrl">): string {

@@ -40,9 +40,16 @@ export async function createContext(config: Config, options: ContextOptions = {}
       "GATEHOUSE_ALLOW_PRIVATE_ISSUERS=1: http: issuers and private or loopback addresses are allowed; never use this in production",
     );
   }
-  const store = openStore(config.databaseUrl);
+  const store = openStore(config.databaseUrl, {
+    poolSize: config.databasePoolSize,
+    onIdleError: (error) =>
+      log.warn({ err: error }, "lost an idle database connection; the next query opens another"),
+  });
   try {
-    if (options.migrate !== false) await migrateToLatest(store);
+    if (options.migrate !== false) {
+      const { applied } = await migrateToLatest(store);
+      if (applied.length > 0) log.info({ applied }, "database migrated");
+    }
   } catch (error) {
     await store.close();
     throw error;

@@ -7,6 +7,7 @@ import type { AppContext } from "../server/context.js";
 import { findConnectionByName, findEnabledConnectionForDomain } from "../store/connections.js";
 import { errorPage } from "../web/error-page.js";
 import { textField } from "../web/form.js";
+import { registerConnectionJwksRoute } from "./jwks.js";
 import { connectionTarget } from "./oidc/provider.js";
 import { startSignIn } from "./oidc/start.js";
 import { ssoScreenPage } from "./pages.js";
@@ -15,6 +16,7 @@ import { finishSignIn, type SignInResult } from "./sign-in.js";
 const HTML = "text/html; charset=utf-8";
 
 export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
+  registerConnectionJwksRoute(app, ctx);
   app.get("/sso", async (request, reply) => {
     const returnTo = safeReturnTo(textField(request.query, "return_to"));
     return reply.type(HTML).header("cache-control", "no-store").send(ssoScreenPage({ returnTo }));

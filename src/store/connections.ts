@@ -17,6 +17,11 @@ export interface Connection {
   createdByUserId: string | null;
   createdAt: number;
   updatedAt: number;
+  emailClaim: string;
+  clockSkewSeconds: number;
+  signingKeySealed: string | null;
+  signingKid: string | null;
+  idTokenIssuer: string | null;
 }
 
 type Row = Database["connections"];
@@ -37,6 +42,11 @@ function toConnection(row: Row, domains: string[]): Connection {
     createdByUserId: row.created_by_user_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    emailClaim: row.email_claim,
+    clockSkewSeconds: row.clock_skew_seconds,
+    signingKeySealed: row.signing_key_sealed,
+    signingKid: row.signing_kid,
+    idTokenIssuer: row.id_token_issuer,
   };
 }
 
@@ -71,6 +81,11 @@ export interface NewConnection {
   scopes: string;
   domains: string[];
   createdByUserId: string | null;
+  emailClaim?: string;
+  clockSkewSeconds?: number;
+  signingKeySealed?: string | null;
+  signingKid?: string | null;
+  idTokenIssuer?: string | null;
 }
 
 /** Inserts the connection and its domains; call inside a transaction so both land or neither. */
@@ -92,6 +107,11 @@ export async function insertConnection(db: Kysely<Database>, c: NewConnection, n
       created_by_user_id: c.createdByUserId,
       created_at: now,
       updated_at: now,
+      email_claim: c.emailClaim ?? "email",
+      clock_skew_seconds: c.clockSkewSeconds ?? 60,
+      signing_key_sealed: c.signingKeySealed ?? null,
+      signing_kid: c.signingKid ?? null,
+      id_token_issuer: c.idTokenIssuer ?? null,
     })
     .execute();
   await db

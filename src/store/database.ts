@@ -12,6 +12,7 @@ import {
 } from "kysely";
 import pg from "pg";
 import * as initial from "./migrations/0001-initial.js";
+import * as connectionSettings from "./migrations/0002-connection-settings.js";
 import type { Database } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -25,6 +26,7 @@ export interface Store {
 // Listed in code rather than read from a folder, so the same list runs from src/ and dist/.
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
+  "0002-connection-settings": connectionSettings,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -36,6 +38,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export interface OpenOptions {
   /** PostgreSQL pool size per instance. */
   poolSize?: number;
+  /** Told when an idle PostgreSQL connection fails; the pool has already dropped it. */
+  onIdleError?: (error: Error) => void;
 }
 
 export function openStore(databaseUrl: string, options: OpenOptions = {}): Store {
@@ -51,6 +55,10 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     return { db, dialect: "sqlite", close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
+  // Idle connections drop when the database restarts or a proxy times them out. The pool
+  // discards them and connects again on the next query, but it reports each loss as an
+  // "error" event, which without a listener is an uncaught exception that ends the process.
+  pool.on("error", (error) => options.onIdleError?.(error));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", close: () => db.destroy() };
 }

@@ -47,6 +47,20 @@ export async function countOpenTransactionsForBrowser(
   return Number(row.n);
 }
 
+/**
+ * Unhooks a connection's pending sign-ins before the connection is deleted: the foreign key
+ * would otherwise delete them with it, and their callbacks could then only answer "unknown
+ * sign-in" instead of "the connection was deleted". Expiry purges them as usual.
+ */
+export async function detachLoginTransactions(db: Kysely<Database>, connectionId: string): Promise<number> {
+  const result = await db
+    .updateTable("login_transactions")
+    .set({ connection_id: null })
+    .where("connection_id", "=", connectionId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Consumed transactions are kept a day for replay detection, then purged with expired ones. */
 export async function purgeLoginTransactions(db: Kysely<Database>, now: number): Promise<number> {
   const result = await db

@@ -70,3 +70,9 @@ export async function forgiveRateLimitHit(
 export async function clearRateLimit(db: Kysely<Database>, key: string): Promise<void> {
   await db.deleteFrom("rate_limits").where("key", "=", key).execute();
 }
+
+/** Deletes counters whose window started before `before`; pass at most now minus the longest window. */
+export async function purgeRateLimits(db: Kysely<Database>, before: number): Promise<number> {
+  const result = await db.deleteFrom("rate_limits").where("window_start", "<", before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -5,7 +5,7 @@
 export type Role = "owner" | "admin" | "member";
 export type SignInMethod = "password" | "linkedin" | "sso";
 export type ConnectionStatus = "enabled" | "disabled";
-export type TokenEndpointAuthMethod = "client_secret_basic" | "client_secret_post";
+export type TokenEndpointAuthMethod = "client_secret_basic" | "client_secret_post" | "private_key_jwt";
 
 export interface OrganizationsTable {
   id: string;
@@ -90,6 +90,14 @@ export interface ConnectionsTable {
   created_by_user_id: string | null;
   created_at: number;
   updated_at: number;
+  /** The claim that holds the email: `email`, or e.g. `preferred_username` / `upn` for Entra ID. */
+  email_claim: string;
+  clock_skew_seconds: number;
+  /** The private JWK for `private_key_jwt`, sealed like the client secret. */
+  signing_key_sealed: string | null;
+  signing_kid: string | null;
+  /** Set when the discovery document's issuer is a template (Entra ID's `{tenantid}`). */
+  id_token_issuer: string | null;
 }
 
 export interface ConnectionDomainsTable {

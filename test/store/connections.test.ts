@@ -7,6 +7,7 @@ import {
   findConnectionByName,
   findDomainOwner,
   findEnabledConnectionForDomain,
+  insertConnection,
   listConnections,
   setConnectionStatus,
 } from "../../src/store/connections.js";
@@ -51,9 +52,55 @@ withEachDatabase("store: connections", (dialect) => {
       createdByUserId: null,
       createdAt: t0,
       updatedAt: t0,
+      emailClaim: "email",
+      clockSkewSeconds: 60,
+      signingKeySealed: null,
+      signingKid: null,
+      idTokenIssuer: null,
     });
     assert.deepEqual(await findConnection(db, acme.id, id), connection);
     assert.equal(await findConnectionById(db, "no-such-id"), undefined);
+  });
+
+  test("a connection's provider settings round-trip", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const settings = {
+      tokenEndpointAuthMethod: "private_key_jwt" as const,
+      emailClaim: "preferred_username",
+      clockSkewSeconds: 120,
+      signingKeySealed: "sealed:v1:jwk",
+      signingKid: "kid-1",
+      idTokenIssuer: "https://login.example.test/tenant-1/v2.0",
+    };
+    await insertConnection(
+      db,
+      {
+        id: "entra",
+        organizationId: acme.id,
+        name: "Acme Entra",
+        issuer: "https://login.example.test/{tenantid}/v2.0",
+        clientId: "gatehouse",
+        clientSecretSealed: "sealed:v1:opaque",
+        scopes: "openid email profile",
+        domains: ["acme.test"],
+        createdByUserId: null,
+        ...settings,
+      },
+      t0,
+    );
+    const connection = await findConnectionById(db, "entra");
+    assert.deepEqual(
+      {
+        tokenEndpointAuthMethod: connection?.tokenEndpointAuthMethod,
+        emailClaim: connection?.emailClaim,
+        clockSkewSeconds: connection?.clockSkewSeconds,
+        signingKeySealed: connection?.signingKeySealed,
+        signingKid: connection?.signingKid,
+        idTokenIssuer: connection?.idTokenIssuer,
+      },
+      settings,
+    );
   });
 
   test("findConnection and listConnections see only the organization's own", async () => {

@@ -5,6 +5,7 @@ import {
   forgiveRateLimitHit,
   hitRateLimit,
   peekRateLimit,
+  purgeRateLimits,
 } from "../../src/store/rate-limits.js";
 import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
 import { minute } from "./fixtures.js";
@@ -88,5 +89,16 @@ withEachDatabase("store: rate limits", (dialect) => {
     await hitRateLimit(db, "k", windowMs, windowStart + windowMs);
     await forgiveRateLimitHit(db, "k", windowMs, windowStart);
     assert.equal(await peekRateLimit(db, "k", windowMs, windowStart + windowMs), 1);
+  });
+
+  test("purgeRateLimits deletes counters of windows that started before the cut-off", async () => {
+    const { db } = database().store;
+    await hitRateLimit(db, "old", windowMs, windowStart - windowMs);
+    await hitRateLimit(db, "current", windowMs, windowStart);
+    await hitRateLimit(db, "current", windowMs, windowStart + minute);
+    assert.equal(await purgeRateLimits(db, windowStart), 1);
+    const left = await db.selectFrom("rate_limits").selectAll().execute();
+    assert.deepEqual(left, [{ key: "current", window_start: windowStart, count: 2 }]);
+    assert.equal(await purgeRateLimits(db, windowStart), 0);
   });
 });

@@ -2,6 +2,7 @@
  * Captures the main pages at desktop and phone sizes, for a person to look at:
  *
  *   node --import tsx test/support/screenshots.ts [outdir]     (default /tmp/gatehouse-shots)
+ *   SHOTS=all node --import tsx test/support/screenshots.ts    (also 768px and 360px wide)
  *
  * Pages that do not exist yet (they answer 404) are skipped. A component gallery, rendered by
  * the real layout and served on Gatehouse's own origin so the real CSP applies, shows every
@@ -11,27 +12,27 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { createOrganizationWithAdmin } from "../../src/accounts/organizations.js";
+import { createConnection } from "../../src/connections/create.js";
 import type { ActiveSession } from "../../src/store/sessions.js";
 import { html } from "../../src/web/html.js";
 import { layout } from "../../src/web/layout.js";
 import { CHROMIUM_ARGS, chromiumPath } from "./chromium.js";
 import { startGatehouse, type TestGatehouse } from "./gatehouse.js";
+import { startIdp } from "./sso.js";
 
 const EMAIL = "ada@acme.test";
+/** An admin whose domain has an enabled connection: password sign-in is refused. */
+const SSO_EMAIL = "bob@globex.test";
 const PASSWORD = "correct horse battery staple";
 
 const viewports = {
   desktop: { width: 1280, height: 800 },
+  tablet: { width: 768, height: 1024 },
   phone: { width: 390, height: 844 },
+  narrow: { width: 360, height: 740 },
 } as const;
 
 type ViewportName = keyof typeof viewports;
-
-const adminPages = [
-  ["admin", "/admin"],
-  ["admin-enterprise-authentication", "/admin/enterprise-authentication"],
-  ["admin-oidc", "/admin/enterprise-authentication/oidc"],
-] as const;
 
 function gallerySession(): ActiveSession {
   return {
@@ -151,102 +152,226 @@ function authGalleryPage(): string {
   });
 }
 
-async function shoot(page: Page, dir: string, name: string): Promise<string> {
-  const file = path.join(dir, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  return file;
-}
+/** One screenshot session in one browser context; optional steps are skipped, not fatal. */
+class Session {
+  readonly files: string[] = [];
+  readonly problems: string[] = [];
 
-async function capture(
-  gh: TestGatehouse,
-  context: BrowserContext,
-  dir: string,
-  suffix: string,
-): Promise<string[]> {
-  const files: string[] = [];
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("console", (message) => {
-    // Error statuses (the wrong password's 401, the unknown page's 404) are expected here.
-    if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
-      problems.push(message.text());
-    }
-  });
-  page.on("pageerror", (error) => problems.push(error.message));
-  await page.route(`${gh.url}/__gallery*`, (route) =>
-    route.fulfill({
-      contentType: "text/html; charset=utf-8",
-      body: route.request().url().endsWith("auth") ? authGalleryPage() : galleryPage(),
-    }),
-  );
-  const at = (name: string) => `${name}-${suffix}`;
+  private constructor(
+    readonly gh: TestGatehouse,
+    readonly page: Page,
+    readonly dir: string,
+    readonly suffix: string,
+  ) {}
 
-  await page.goto(`${gh.url}/`);
-  files.push(await shoot(page, dir, at("home-signed-out")));
-  await page.goto(`${gh.url}/login`);
-  files.push(await shoot(page, dir, at("login")));
-  await page.fill("#email", EMAIL);
-  await Promise.all([page.waitForURL(/\/login/), page.click("button[type=submit]")]);
-  files.push(await shoot(page, dir, at("login-password")));
-  await page.fill("#password", "not the password");
-  await page.click("button[type=submit]");
-  await page.waitForLoadState();
-  files.push(await shoot(page, dir, at("login-wrong-password")));
-  await page.fill("#password", PASSWORD);
-  await Promise.all([page.waitForURL(`${gh.url}/`), page.click("button[type=submit]")]);
-  files.push(await shoot(page, dir, at("home-signed-in")));
-  await page.goto(`${gh.url}/nope`);
-  files.push(await shoot(page, dir, at("error-not-found")));
-
-  for (const [name, route] of adminPages) {
-    const answer = await page.goto(`${gh.url}${route}`);
-    if (answer?.status() === 404) continue;
-    files.push(await shoot(page, dir, at(name)));
+  static async open(gh: TestGatehouse, context: BrowserContext, dir: string, suffix: string) {
+    const page = await context.newPage();
+    const session = new Session(gh, page, dir, suffix);
+    page.on("console", (message) => {
+      // Error statuses (the wrong password's 401, the unknown page's 404) are expected here.
+      if (message.type() === "error" && !message.text().startsWith("Failed to load resource")) {
+        session.problems.push(message.text());
+      }
+    });
+    page.on("pageerror", (error) => session.problems.push(error.message));
+    await page.route(`${gh.url}/__gallery*`, (route) =>
+      route.fulfill({
+        contentType: "text/html; charset=utf-8",
+        body: route.request().url().endsWith("auth") ? authGalleryPage() : galleryPage(),
+      }),
+    );
+    return session;
   }
 
-  await page.goto(`${gh.url}/__gallery`);
-  files.push(await shoot(page, dir, at("gallery")));
-  await page.click("[data-copy='#callback']");
-  await page.click("[data-dialog='#delete-dialog']");
-  await page.waitForTimeout(250);
-  await page.screenshot({ path: path.join(dir, `${at("gallery-dialog")}.png`) });
-  files.push(path.join(dir, `${at("gallery-dialog")}.png`));
-  await page.keyboard.press("Escape");
-  await page.goto(`${gh.url}/__gallery-auth`);
-  files.push(await shoot(page, dir, at("gallery-auth")));
+  async shot(name: string, fullPage = true): Promise<void> {
+    const file = path.join(this.dir, `${name}-${this.suffix}.png`);
+    await this.page.screenshot({ path: file, fullPage });
+    this.files.push(file);
+  }
 
-  if (problems.length > 0) console.error(`console errors (${suffix}):\n  ${problems.join("\n  ")}`);
-  await page.close();
-  return files;
+  /** Visits a page and captures it, unless it does not exist yet. */
+  async visit(name: string, route: string): Promise<boolean> {
+    const answer = await this.page.goto(`${this.gh.url}${route}`);
+    if (answer?.status() === 404 && route !== "/nope") {
+      this.problems.push(`skipped ${route}: 404`);
+      return false;
+    }
+    await this.shot(name);
+    return true;
+  }
+
+  async step(label: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.problems.push(
+        `skipped ${label}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      );
+    }
+  }
+
+  async signIn(email: string, password: string): Promise<void> {
+    const { page, gh } = this;
+    await page.goto(`${gh.url}/login`);
+    await page.fill("#email", email);
+    await Promise.all([page.waitForURL(/\/login/), page.click("button[type=submit]")]);
+    await page.fill("#password", password);
+    await Promise.all([page.waitForLoadState(), page.click("button[type=submit]")]);
+  }
+}
+
+/** Before any connection exists: sign-in, home, errors, the admin pages and the Setup form. */
+async function firstPass(s: Session): Promise<void> {
+  const { page, gh } = s;
+  await s.visit("home-signed-out", "/");
+  if (await s.visit("login", "/login")) {
+    // Keyboard focus moves from the autofocused email to the button: its ring must show.
+    await page.keyboard.press("Tab");
+    await s.shot("login-focus-ring", false);
+  }
+  await s.visit("sso", "/sso");
+  await s.step("login steps", async () => {
+    await page.goto(`${gh.url}/login`);
+    await page.fill("#email", EMAIL);
+    await Promise.all([page.waitForURL(/\/login/), page.click("button[type=submit]")]);
+    await s.shot("login-password");
+    await page.fill("#password", "not the password");
+    await Promise.all([page.waitForLoadState(), page.click("button[type=submit]")]);
+    await s.shot("login-wrong-password");
+    await page.fill("#password", PASSWORD);
+    await Promise.all([page.waitForURL(`${gh.url}/`), page.click("button[type=submit]")]);
+    await s.shot("home-signed-in");
+  });
+  await s.visit("error-not-found", "/nope");
+  await s.visit("admin", "/admin");
+  await s.visit("admin-enterprise-authentication", "/admin/enterprise-authentication");
+  if (await s.visit("admin-oidc-setup", "/admin/enterprise-authentication/oidc")) {
+    await s.step("advanced settings", async () => {
+      await page.click("details summary", { timeout: 2000 });
+      await s.shot("admin-oidc-setup-advanced");
+    });
+    await s.step("setup form errors", async () => {
+      await page.fill("#field-issuer", "https://acme.okta.invalid");
+      await Promise.all([page.waitForLoadState(), page.click("form.stack button[type=submit]")]);
+      await s.shot("admin-oidc-setup-errors");
+    });
+  }
+  await s.step("gallery", async () => {
+    await page.goto(`${gh.url}/__gallery`);
+    await s.shot("gallery");
+    await page.click("[data-copy='#callback']");
+    await page.locator("[data-copy='#callback']").scrollIntoViewIfNeeded();
+    await s.shot("gallery-copied", false);
+    await page.click("[data-dialog='#delete-dialog']");
+    await page.waitForTimeout(250);
+    await s.shot("gallery-dialog", false);
+    await page.keyboard.press("Escape");
+    await page.goto(`${gh.url}/__gallery-auth`);
+    await s.shot("gallery-auth");
+  });
+}
+
+/** With connections: the enabled connection, its delete dialog and page, and SSO-required. */
+async function secondPass(s: Session): Promise<void> {
+  const { page } = s;
+  await s.step("admin with a connection", async () => {
+    await s.signIn(EMAIL, PASSWORD);
+    await s.visit("admin-enterprise-authentication-enabled", "/admin/enterprise-authentication");
+    if (!(await s.visit("admin-oidc-connection", "/admin/enterprise-authentication/oidc"))) return;
+    const remove = page.locator("[data-dialog]").first();
+    const confirmHref = await remove.getAttribute("href");
+    await remove.scrollIntoViewIfNeeded();
+    await remove.click();
+    await page.waitForTimeout(250);
+    await s.shot("admin-oidc-delete-dialog", false);
+    await page.keyboard.press("Escape");
+    if (confirmHref) await s.visit("admin-oidc-delete-page", confirmHref);
+  });
+  await s.step("sso required", async () => {
+    // An SSO domain's email step redirects to the IdP, so the password step is reached through
+    // another account's form, re-addressed; the server must still refuse the password.
+    await page.context().clearCookies();
+    await page.goto(`${s.gh.url}/login`);
+    await page.fill("#email", EMAIL);
+    await Promise.all([page.waitForURL(/\/login/), page.click("button[type=submit]")]);
+    await page.locator("input[name=email]").evaluate((input, email) => {
+      (input as HTMLInputElement).value = email;
+    }, SSO_EMAIL);
+    await page.fill("#password", PASSWORD);
+    await Promise.all([page.waitForLoadState(), page.click("button[type=submit]")]);
+    await s.shot("sso-required");
+  });
 }
 
 async function main(): Promise<void> {
   const dir = path.resolve(process.argv[2] ?? "/tmp/gatehouse-shots");
   mkdirSync(dir, { recursive: true });
   const gh = await startGatehouse();
+  const idp = await startIdp(gh);
   const browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  // SHOTS=all adds a tablet and the narrowest supported phone to the three usual runs.
+  type Run = [ViewportName, "light" | "dark"];
+  const extra: Run[] = [
+    ["tablet", "light"],
+    ["narrow", "light"],
+  ];
+  const runs: Run[] = [
+    ["desktop", "light"],
+    ["phone", "light"],
+    ["desktop", "dark"],
+    ...(process.env.SHOTS === "all" ? extra : []),
+  ];
+  const everyPass = async (pass: (s: Session) => Promise<void>) => {
+    for (const [viewport, colorScheme] of runs) {
+      const context = await browser.newContext({ viewport: viewports[viewport], colorScheme });
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: gh.url });
+      const session = await Session.open(
+        gh,
+        context,
+        dir,
+        colorScheme === "dark" ? `${viewport}-dark` : viewport,
+      );
+      await pass(session);
+      await context.close();
+      console.log(session.files.join("\n"));
+      if (session.problems.length > 0)
+        console.error(`${session.suffix}:\n  ${session.problems.join("\n  ")}`);
+    }
+  };
   try {
-    await createOrganizationWithAdmin(gh.ctx, {
+    const acme = await createOrganizationWithAdmin(gh.ctx, {
       slug: "acme",
       name: "Acme Corporation",
       adminEmail: EMAIL,
       adminPassword: PASSWORD,
       adminName: "Ada Lovelace",
     });
-    const runs: [ViewportName, "light" | "dark"][] = [
-      ["desktop", "light"],
-      ["phone", "light"],
-      ["desktop", "dark"],
-    ];
-    for (const [viewport, colorScheme] of runs) {
-      const context = await browser.newContext({ viewport: viewports[viewport], colorScheme });
-      const suffix = colorScheme === "dark" ? `${viewport}-dark` : viewport;
-      const files = await capture(gh, context, dir, suffix);
-      await context.close();
-      console.log(files.join("\n"));
-    }
+    const globex = await createOrganizationWithAdmin(gh.ctx, {
+      slug: "globex",
+      name: "Globex",
+      adminEmail: SSO_EMAIL,
+      adminPassword: PASSWORD,
+    });
+    await everyPass(firstPass);
+    // Acme's connection serves another of its domains, so its admin keeps password sign-in.
+    const connect = (organizationId: string, name: string, domain: string) =>
+      createConnection(gh.ctx, {
+        organizationId,
+        input: {
+          name,
+          issuer: idp.issuer,
+          clientId: "gatehouse-okta",
+          clientSecret: "gatehouse-okta-secret",
+          domains: [domain],
+        },
+        actorUserId: null,
+      });
+    await connect(acme.organization.id, "Acme Okta", "acme.example");
+    await connect(globex.organization.id, "Globex Entra ID", "globex.test");
+    await everyPass(secondPass);
   } finally {
     await browser.close();
+    await idp.close();
     await gh.close();
   }
 }

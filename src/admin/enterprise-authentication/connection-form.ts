@@ -1,24 +1,36 @@
-import type { ConnectionInput } from "../../connections/validate.js";
-import { splitDomains } from "../../connections/validate.js";
-import { type ErrorCode, isGatehouseError } from "../../errors.js";
+import {
+  type ConnectionInput,
+  splitDomains,
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type TokenEndpointAuthMethodChoice,
+} from "../../connections/validate.js";
+import { type ErrorCode, GatehouseError, isGatehouseError } from "../../errors.js";
 import { textField } from "../../web/form.js";
 
 export type ConnectionField = keyof ConnectionInput;
 
-/** What the form shows again after a refusal. The client secret is never among them. */
-export interface ConnectionFormValues {
-  name: string;
-  issuer: string;
-  clientId: string;
-  domains: string;
-}
+/** What the form shows again after a refusal, as typed. The client secret is never among them. */
+export type ConnectionFormValues = Record<Exclude<ConnectionField, "clientSecret">, string>;
 
-export const emptyConnectionForm: ConnectionFormValues = { name: "", issuer: "", clientId: "", domains: "" };
+export const emptyConnectionForm: ConnectionFormValues = {
+  name: "",
+  issuer: "",
+  clientId: "",
+  domains: "",
+  tokenEndpointAuthMethod: "auto",
+  extraScopes: "",
+  emailClaim: "",
+  clockSkewSeconds: "",
+};
 
 export interface SubmittedConnectionForm {
   values: ConnectionFormValues;
   input: ConnectionInput;
   secretSubmitted: boolean;
+}
+
+function isAuthMethodChoice(value: string): value is TokenEndpointAuthMethodChoice {
+  return (TOKEN_ENDPOINT_AUTH_METHODS as readonly string[]).includes(value);
 }
 
 // Generous limits: the service's own checks answer with a message beside the field; these only
@@ -29,11 +41,38 @@ export function readConnectionForm(body: unknown): SubmittedConnectionForm {
     issuer: textField(body, "issuer", 2000),
     clientId: textField(body, "clientId", 2000),
     domains: textField(body, "domains", 5000),
+    tokenEndpointAuthMethod: textField(body, "tokenEndpointAuthMethod", 100) || "auto",
+    extraScopes: textField(body, "extraScopes", 3000),
+    emailClaim: textField(body, "emailClaim", 200),
+    clockSkewSeconds: textField(body, "clockSkewSeconds", 20),
   };
+  const method = values.tokenEndpointAuthMethod;
+  // The page offers a fixed list; anything else was not sent by it.
+  if (!isAuthMethodChoice(method)) {
+    throw new GatehouseError(
+      "REQUEST_INVALID",
+      "Choose a token endpoint authentication method from the list.",
+      {
+        detail: "tokenEndpointAuthMethod outside the offered choices",
+      },
+    );
+  }
   const clientSecret = textField(body, "clientSecret", 4000);
+  const skew = values.clockSkewSeconds.trim();
   return {
     values,
-    input: { ...values, clientSecret, domains: splitDomains(values.domains) },
+    input: {
+      name: values.name,
+      issuer: values.issuer,
+      clientId: values.clientId,
+      clientSecret,
+      domains: splitDomains(values.domains),
+      tokenEndpointAuthMethod: method,
+      extraScopes: values.extraScopes.split(/[\s,]+/).filter(Boolean),
+      emailClaim: values.emailClaim,
+      // Number("1.5") or NaN are refused by the service with a message beside the field.
+      ...(skew ? { clockSkewSeconds: /^\d{1,6}$/.test(skew) ? Number(skew) : Number.NaN } : {}),
+    },
     secretSubmitted: clientSecret.trim() !== "",
   };
 }
@@ -48,7 +87,17 @@ export interface FormRefusal {
   fields: Partial<Record<ConnectionField, string>>;
 }
 
-const formFields: readonly ConnectionField[] = ["name", "issuer", "clientId", "clientSecret", "domains"];
+const formFields: readonly ConnectionField[] = [
+  "name",
+  "issuer",
+  "clientId",
+  "clientSecret",
+  "domains",
+  "tokenEndpointAuthMethod",
+  "extraScopes",
+  "emailClaim",
+  "clockSkewSeconds",
+];
 
 export function toFormRefusal(error: unknown): FormRefusal | undefined {
   if (!isGatehouseError(error)) return undefined;

@@ -23,15 +23,13 @@ export function introPage(m: IntroPageModel): string {
 </section>
 <div class="tile-grid">
   <section class="card tile" data-integration="oidc" data-state="${m.oidcState}">
-    <h2 class="section-title">Open ID Connect</h2>
+    <h2 class="section-title">Open ID Connect <span class="${stateBadge[m.oidcState]}">${stateLabel[m.oidcState]}</span></h2>
     <p>Okta, Microsoft Entra ID, Google Workspace, Auth0, Keycloak, PingFederate and any other OpenID Connect provider.</p>
-    <p><span class="${stateBadge[m.oidcState]}">${stateLabel[m.oidcState]}</span></p>
     <p class="actions"><a class="btn ${m.oidcState === "not-connected" ? "btn-primary" : "btn-secondary"}" href="${adminPaths.oidc}">${m.oidcState === "not-connected" ? "Connect" : "Manage"}</a></p>
   </section>
   <section class="card tile" data-integration="saml" data-state="coming-soon" aria-disabled="true">
-    <h2 class="section-title">SAML 2.0</h2>
+    <h2 class="section-title">SAML 2.0 <span class="badge badge-neutral">Coming soon</span></h2>
     <p>For identity providers that speak SAML only.</p>
-    <p><span class="badge badge-neutral">Coming soon</span></p>
   </section>
 </div>`,
   });

@@ -1,6 +1,6 @@
-import type { Connection } from "../../store/connections.js";
 import type { AppContext } from "../../server/context.js";
 import { listAuditEvents } from "../../store/audit.js";
+import type { Connection } from "../../store/connections.js";
 import { textField } from "../../web/form.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { successAlert } from "../components.js";

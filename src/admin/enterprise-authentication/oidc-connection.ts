@@ -15,6 +15,7 @@ export interface ConnectionPageModel {
 const authMethodLabel: Record<string, string> = {
   client_secret_basic: "Client secret, HTTP Basic (client_secret_basic)",
   client_secret_post: "Client secret in the request body (client_secret_post)",
+  private_key_jwt: "Signed JWT (private_key_jwt)",
 };
 
 function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml {
@@ -32,14 +33,30 @@ function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml 
   <dl class="facts">
     <div><dt>Issuer URL</dt><dd data-field="issuer"><code>${c.issuer}</code></dd></div>
     <div><dt>Client ID</dt><dd data-field="client-id"><code>${c.clientId}</code></dd></div>
-    <div><dt>Client secret</dt><dd data-field="client-secret"><span>••••••••</span> <span class="muted">stored encrypted, never shown</span></dd></div>
+    <div><dt>Client secret</dt><dd data-field="client-secret">${
+      c.jwksUrl
+        ? html`<span class="muted">Not used: Gatehouse signs its requests with its own key</span>`
+        : html`<span>••••••••</span> <span class="muted">stored encrypted, never shown</span>`
+    }</dd></div>
     <div><dt>Identity provider domain${c.domains.length === 1 ? "" : "s"}</dt><dd data-field="domains">${c.domains.join(", ")}</dd></div>
     <div><dt>Token endpoint authentication</dt><dd data-field="token-endpoint-auth-method">${authMethodLabel[c.tokenEndpointAuthMethod] ?? c.tokenEndpointAuthMethod}</dd></div>
     <div><dt>Scopes</dt><dd data-field="scopes"><code>${c.scopes.join(" ")}</code></dd></div>
+    <div><dt>Email claim</dt><dd data-field="email-claim"><code>${c.emailClaim}</code></dd></div>
+    <div><dt>Clock tolerance</dt><dd data-field="clock-skew">${c.clockSkewSeconds} seconds</dd></div>
     <div><dt>Created</dt><dd data-field="created"><time datetime="${c.createdAt}">${new Date(c.createdAt).toUTCString()}</time></dd></div>
   </dl>
   ${copyField({ id: `callback-url-${c.id}`, label: "Callback URL", value: c.callbackUrl, help: "The sign-in redirect URI in your identity provider." })}
   ${copyField({ id: `home-url-${c.id}`, label: "Sign-out redirect URL (home page)", value: m.homePageUrl, help: "The sign-out redirect URI in your identity provider." })}
+  ${
+    c.jwksUrl
+      ? copyField({
+          id: `jwks-url-${c.id}`,
+          label: "JWKS URL",
+          value: c.jwksUrl,
+          help: "For private_key_jwt: register it as the application's JWKS URL (public keys) in your identity provider.",
+        })
+      : ""
+  }
   ${dangerZone(c, m.csrfToken)}
 </section>`;
 }

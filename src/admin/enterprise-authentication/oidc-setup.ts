@@ -1,7 +1,12 @@
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, copyField, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
-import type { ConnectionField, ConnectionFormValues, FormRefusal } from "./connection-form.js";
+import {
+  type ConnectionField,
+  type ConnectionFormValues,
+  emptyConnectionForm,
+  type FormRefusal,
+} from "./connection-form.js";
 
 export interface SetupPageModel {
   session: AdminSession;
@@ -20,8 +25,9 @@ interface FieldSpec {
   name: ConnectionField;
   label: string;
   help: SafeHtml;
-  type: "text" | "url" | "password";
+  type: "text" | "url" | "password" | "select";
   placeholder?: string;
+  options?: readonly { value: string; label: string }[];
 }
 
 const fields: readonly FieldSpec[] = [
@@ -49,7 +55,7 @@ const fields: readonly FieldSpec[] = [
     name: "clientSecret",
     label: "Client secret",
     type: "password",
-    help: html`From the same Client Credentials. It is stored encrypted and never shown again.`,
+    help: html`From the same Client Credentials. It is stored encrypted and never shown again. Not needed with <code>private_key_jwt</code> (Advanced settings).`,
   },
   {
     name: "domains",
@@ -59,6 +65,52 @@ const fields: readonly FieldSpec[] = [
     help: html`Your company's email domain, the part after the @, such as <code>acme.com</code>. Separate several with commas or spaces.`,
   },
 ];
+
+const advancedFields: readonly FieldSpec[] = [
+  {
+    name: "tokenEndpointAuthMethod",
+    label: "Token endpoint authentication",
+    type: "select",
+    options: [
+      { value: "auto", label: "Automatic: client secret, as the provider prefers" },
+      { value: "client_secret_basic", label: "Client secret, HTTP Basic (client_secret_basic)" },
+      { value: "client_secret_post", label: "Client secret in the request body (client_secret_post)" },
+      { value: "private_key_jwt", label: "Signed JWT, no client secret (private_key_jwt)" },
+    ],
+    help: html`How Gatehouse proves itself to the provider's token endpoint. With <code>private_key_jwt</code>, register the JWKS URL shown after creation in your identity provider.`,
+  },
+  {
+    name: "extraScopes",
+    label: "Extra scopes",
+    type: "text",
+    placeholder: "groups",
+    help: html`Requested in addition to <code>openid email profile</code>. Separate several with spaces.`,
+  },
+  {
+    name: "emailClaim",
+    label: "Email claim",
+    type: "text",
+    placeholder: "email",
+    help: html`The claim that holds the user's email address: <code>email</code> for most providers, sometimes <code>preferred_username</code> or <code>upn</code> with Microsoft Entra ID.`,
+  },
+  {
+    name: "clockSkewSeconds",
+    label: "Clock tolerance (seconds)",
+    type: "text",
+    placeholder: "60",
+    help: html`How far the provider's clock may differ when ID token times are checked, from 0 to 300. Leave empty for 60.`,
+  },
+];
+
+function control(spec: FieldSpec, value: string, describedBy: string, invalid: boolean): SafeHtml {
+  const common = html`id="field-${spec.name}" name="${spec.name}" aria-describedby="${describedBy}"${invalid ? html` aria-invalid="true"` : ""}`;
+  if (spec.type === "select") {
+    return html`<select ${common}>${(spec.options ?? []).map(
+      (o) => html`<option value="${o.value}"${o.value === value ? " selected" : ""}>${o.label}</option>`,
+    )}</select>`;
+  }
+  return html`<input ${common} type="${spec.type}" value="${value}" autocomplete="off" spellcheck="false"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""}${spec.name === "clockSkewSeconds" ? html` inputmode="numeric"` : ""}>`;
+}
 
 function formField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
   const { name } = spec;
@@ -70,20 +122,30 @@ function formField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
     .join(" ");
   return html`<div class="field${error ? " has-error" : ""}">
   <label for="field-${name}">${spec.label}</label>
-  <input id="field-${name}" name="${name}" type="${spec.type}" value="${value}" autocomplete="off" spellcheck="false"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""} aria-describedby="${describedBy}"${error ? html` aria-invalid="true"` : ""}>
+  ${control(spec, value, describedBy, Boolean(error))}
   <p class="field-help" id="${name}-help">${spec.help}</p>
   ${askAgain ? html`<p class="field-help" id="${name}-again"><strong>Enter the client secret again.</strong> For your security it is not kept when the form is sent back.</p>` : ""}
   ${error ? html`<p class="field-error" id="${name}-error">${error}</p>` : ""}
 </div>`;
 }
 
+/** Closed unless the admin used it or it holds an error, so the seed's five fields stay the whole story. */
+function advancedOpen(m: SetupPageModel): boolean {
+  return advancedFields.some(({ name }) =>
+    name === "clientSecret"
+      ? false
+      : Boolean(m.refusal?.fields[name]) || m.values[name].trim() !== emptyConnectionForm[name],
+  );
+}
+
 function errorSummary(refusal: FormRefusal): SafeHtml {
-  const listed = fields.filter((f) => refusal.fields[f.name]);
+  // A field message that only repeats the headline adds nothing but the link to the field.
+  const listed = [...fields, ...advancedFields].filter((f) => refusal.fields[f.name]);
   return html`<div class="alert alert-error" role="alert" data-error-code="${refusal.code}" data-testid="form-error">
   <p><strong>${refusal.message}</strong></p>
   ${
     listed.length > 0
-      ? html`<ul>${listed.map((f) => html`<li><a href="#field-${f.name}">${f.label}: ${refusal.fields[f.name]}</a></li>`)}</ul>`
+      ? html`<ul>${listed.map((f) => html`<li><a href="#field-${f.name}">${f.label}${refusal.fields[f.name] === refusal.message ? "" : html`: ${refusal.fields[f.name]}`}</a></li>`)}</ul>`
       : ""
   }
 </div>`;
@@ -119,6 +181,12 @@ ${m.refusal ? errorSummary(m.refusal) : ""}
   <form method="post" action="${adminPaths.oidc}" class="stack" novalidate>
     <input type="hidden" name="_csrf" value="${m.csrfToken}">
     ${fields.map((f) => formField(f, m))}
+    <details class="advanced" data-testid="advanced-settings"${advancedOpen(m) ? " open" : ""}>
+      <summary>Advanced settings</summary>
+      <div class="stack">
+        ${advancedFields.map((f) => formField(f, m))}
+      </div>
+    </details>
     <div class="notice" role="note">
       <p><strong>Once the connection is enabled, everyone with an email address at these domains, including you, must sign in through SSO.</strong></p>
       <p>Their current password and LinkedIn sessions end when you click Create. Your own session is kept so you can see the confirmation.</p>

@@ -10,12 +10,7 @@ import { adminSession, requireAdmin } from "../guard.js";
 import { emptyConnectionForm, readConnectionForm, toFormRefusal } from "./connection-form.js";
 import { deleteConfirmPage } from "./delete.js";
 import { introPage } from "./intro.js";
-import {
-  createdLocation,
-  deletedLocation,
-  readOidcNotices,
-  renderOidcNotices,
-} from "./notices.js";
+import { createdLocation, deletedLocation, readOidcNotices, renderOidcNotices } from "./notices.js";
 import { connectionPage } from "./oidc-connection.js";
 import { setupPage } from "./oidc-setup.js";
 import { integrationState } from "./state.js";

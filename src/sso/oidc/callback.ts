@@ -8,7 +8,7 @@ import type { Connection } from "../../store/connections.js";
 import { findConnectionById } from "../../store/connections.js";
 import { consumeLoginTransaction, type LoginTransaction } from "../../store/login-transactions.js";
 import { clientConfiguration } from "./client.js";
-import { verifyIdTokenSignature } from "./id-token.js";
+import { verifyAccessTokenHash, verifyIdTokenSignature } from "./id-token.js";
 import { toSignInError } from "./protocol-errors.js";
 import { connectionTarget, linkedinTarget, type RelyingPartyTarget } from "./provider.js";
 import { readBrowserHash } from "./transaction-cookie.js";
@@ -40,7 +40,9 @@ export interface AttemptFacts {
  *  3. openid-client: error response, RFC 9207 `iss`, state, code exchange with PKCE, the ID
  *     token's iss, aud, azp, exp, iat (60 s skew), nonce.
  *  4. Gatehouse's stricter rules: the signature against the JWKS with its key policy
- *     (id-token.ts); no audience besides our client id; `sub` present.
+ *     (id-token.ts), with `iat` neither in the future nor older than 10 minutes (plus skew);
+ *     no audience besides our client id; `azp`, when present, our client id; `at_hash`, when
+ *     present, matching the access token; `sub` present.
  *  5. Claims: email (from userinfo when the ID token lacks it, with userinfo `sub` equal to
  *     the ID token's), `email_verified` not false, and for SSO an email at one of the
  *     connection's domains.
@@ -147,6 +149,13 @@ export async function verifyCallback(
       detail: `ID token check failed on claim "aud": expected only ${JSON.stringify(target.clientId)}, received ${JSON.stringify(claims.aud).slice(0, 200)}`,
     });
   }
+  // OIDC Core 3.1.3.7 step 5: an azp, when present, names this client, whatever the audience.
+  if (claims.azp !== undefined && claims.azp !== target.clientId) {
+    throw new GatehouseError("SSO_ID_TOKEN_INVALID", "The ID token was issued to another client.", {
+      detail: `ID token check failed on claim "azp": expected ${JSON.stringify(target.clientId)}, received ${JSON.stringify(claims.azp).slice(0, 200)}`,
+    });
+  }
+  if (claims.at_hash !== undefined) await verifyAccessTokenHash(idToken, claims.at_hash, tokens.access_token);
   if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 255) {
     throw new GatehouseError("SSO_ID_TOKEN_INVALID", "The ID token has no subject.", {
       detail: 'ID token check failed on claim "sub": missing or invalid',

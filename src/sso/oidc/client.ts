@@ -44,7 +44,8 @@ export async function clientConfiguration(
     clientAuth,
   );
   config[client.customFetch] = idpFetch(ctx);
-  config.timeout = 10;
+  // openid-client's own deadline (seconds) only backs up the outbound module's.
+  config.timeout = Math.ceil(ctx.config.idpTimeoutMs / 1000);
   if (ctx.config.allowPrivateIssuers && target.issuer.startsWith("http:"))
     client.allowInsecureRequests(config);
   configurations.set(target.version, { config, createdAt: ctx.now() });

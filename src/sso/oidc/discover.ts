@@ -13,7 +13,11 @@ const fetchers = new WeakMap<AppContext, IdpFetch>();
 export function idpFetch(ctx: AppContext): IdpFetch {
   let fetcher = fetchers.get(ctx);
   if (!fetcher) {
-    fetcher = createIdpFetch({ allowPrivate: ctx.config.allowPrivateIssuers });
+    fetcher = createIdpFetch({
+      allowPrivate: ctx.config.allowPrivateIssuers,
+      totalTimeoutMs: ctx.config.idpTimeoutMs,
+      connectTimeoutMs: Math.min(5000, ctx.config.idpTimeoutMs),
+    });
     fetchers.set(ctx, fetcher);
   }
   return fetcher;

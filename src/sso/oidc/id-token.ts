@@ -7,8 +7,8 @@ import { findGatehouseError } from "./errors.js";
 
 /**
  * Signature verification of the ID token against the issuer's JWKS (OIDC Core 3.1.3.7 step 6),
- * done here with jose's remote key set rather than left to openid-client, because Gatehouse
- * needs a stricter key policy than the library's defaults:
+ * done here with jose and a JWKS cache on Gatehouse's clock rather than left to openid-client,
+ * because Gatehouse needs a stricter key policy than the library's defaults:
  *  - asymmetric algorithms only: `none` and HMAC with the client secret are never accepted;
  *  - a `kid` that is not in the cached JWKS triggers one refetch, at most once per issuer per
  *    REFETCH_COOLDOWN_MS, so made-up `kid`s cannot make Gatehouse hammer a provider;
@@ -29,29 +29,84 @@ export const ALLOWED_ALGORITHMS = [
   "Ed25519",
 ];
 export const REFETCH_COOLDOWN_MS = 5_000;
+/**
+ * Gatehouse's rule, stricter than OIDC Core 3.1.3.7 step 10 leaves it: an ID token issued more
+ * than this long ago (plus the clock skew) is refused, whatever its exp, and so is one issued
+ * in the future.
+ */
+export const MAX_ID_TOKEN_AGE_SECONDS = 10 * 60;
 const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
 
-const keySets = new Map<string, ReturnType<typeof jose.createRemoteJWKSet>>();
+type LocalKeySet = ReturnType<typeof jose.createLocalJWKSet>;
+interface CachedKeySet {
+  local: LocalKeySet | undefined;
+  fetchedAt: number;
+  pending: Promise<void> | undefined;
+}
+const keySets = new Map<string, CachedKeySet>();
 
-function keySetFor(ctx: AppContext, jwksUri: string) {
-  let keySet = keySets.get(jwksUri);
-  if (!keySet) {
-    keySet = jose.createRemoteJWKSet(new URL(jwksUri), {
-      cooldownDuration: REFETCH_COOLDOWN_MS,
-      cacheMaxAge: JWKS_MAX_AGE_MS,
-      timeoutDuration: 10_000,
-      [jose.customFetch]: (url, init) => {
-        const fetcher = idpFetch(ctx);
-        return fetcher(url, {
-          method: init.method,
-          headers: Object.fromEntries(init.headers),
-          signal: init.signal,
-        });
-      },
-    });
-    keySets.set(jwksUri, keySet);
+/**
+ * The issuer's JWKS, cached per jwks_uri. Not jose's remote key set: its cooldown and cache age
+ * run on the wall clock, and Gatehouse's time is `ctx.now()`.
+ */
+function keySetFor(ctx: AppContext, jwksUri: string): jose.JWTVerifyGetKey {
+  let cached = keySets.get(jwksUri);
+  if (!cached) {
+    cached = { local: undefined, fetchedAt: 0, pending: undefined };
+    keySets.set(jwksUri, cached);
   }
-  return keySet;
+  const entry = cached;
+  const reload = async (): Promise<LocalKeySet> => {
+    // Concurrent sign-ins that miss the same kid share one fetch.
+    entry.pending ??= fetchKeySet(ctx, jwksUri)
+      .then((local) => {
+        entry.local = local;
+        entry.fetchedAt = ctx.now();
+      })
+      .finally(() => {
+        entry.pending = undefined;
+      });
+    await entry.pending;
+    if (!entry.local) throw invalid("the issuer's JWKS could not be loaded");
+    return entry.local;
+  };
+  return async (header, token) => {
+    const local = entry.local && ctx.now() - entry.fetchedAt < JWKS_MAX_AGE_MS ? entry.local : await reload();
+    try {
+      return await local(header, token);
+    } catch (error) {
+      if (
+        error instanceof jose.errors.JWKSNoMatchingKey &&
+        ctx.now() - entry.fetchedAt >= REFETCH_COOLDOWN_MS
+      ) {
+        return (await reload())(header, token);
+      }
+      throw error;
+    }
+  };
+}
+
+async function fetchKeySet(ctx: AppContext, jwksUri: string): Promise<LocalKeySet> {
+  const response = await idpFetch(ctx)(jwksUri, {
+    method: "GET",
+    headers: { accept: "application/json, application/jwk-set+json" },
+  });
+  if (response.status !== 200) {
+    throw new GatehouseError("SSO_OUTBOUND_FAILED", "The identity provider's keys could not be fetched.", {
+      detail: `JWKS endpoint ${jwksUri} answered HTTP ${response.status}`,
+    });
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (cause) {
+    throw new GatehouseError("SSO_OUTBOUND_FAILED", "The identity provider's keys could not be fetched.", {
+      detail: `JWKS endpoint ${jwksUri} did not answer with JSON`,
+      cause,
+    });
+  }
+  // Throws JWKSInvalid when the document is not a key set.
+  return jose.createLocalJWKSet(body as jose.JSONWebKeySet);
 }
 
 export async function verifyIdTokenSignature(
@@ -78,15 +133,16 @@ export async function verifyIdTokenSignature(
       issuer: expected.issuer,
       audience: expected.clientId,
       clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      maxTokenAge: MAX_ID_TOKEN_AGE_SECONDS,
       currentDate: new Date(ctx.now()),
     });
     return payload;
   } catch (error) {
-    throw describe(error);
+    throw describe(error, idToken);
   }
 }
 
-function describe(error: unknown): GatehouseError {
+function describe(error: unknown, idToken: string): GatehouseError {
   const own = findGatehouseError(error);
   if (own) {
     return own.code === "SSO_OUTBOUND_FAILED" || own.code === "SSO_ISSUER_NOT_ALLOWED"
@@ -106,12 +162,12 @@ function describe(error: unknown): GatehouseError {
   }
   if (error instanceof jose.errors.JOSEAlgNotAllowed || error instanceof jose.errors.JOSENotSupported) {
     return invalid(
-      `ID token signed with an algorithm Gatehouse does not accept (${(error as Error).message})`,
+      `ID token signed with alg ${headerAlg(idToken)}, an algorithm Gatehouse does not accept (${(error as Error).message})`,
       error,
     );
   }
   if (error instanceof jose.errors.JWTClaimValidationFailed || error instanceof jose.errors.JWTExpired) {
-    return invalid(`ID token check failed on claim "${error.claim}": ${error.reason}`, error);
+    return invalid(`ID token check failed on claim "${error.claim}": ${error.message}`, error);
   }
   if (error instanceof jose.errors.JWKSTimeout) {
     return new GatehouseError("SSO_OUTBOUND_FAILED", "The identity provider's keys could not be fetched.", {
@@ -126,6 +182,38 @@ function describe(error: unknown): GatehouseError {
     detail: `JWKS fetch failed: ${error instanceof Error ? error.message : String(error)}`,
     cause: error,
   });
+}
+
+/**
+ * OIDC Core 3.1.3.8: when the ID token carries `at_hash`, it must be the left half of the hash
+ * of the access token it came with, the hash being the one of the token's signing algorithm.
+ * Called after the signature is verified, so the header can be trusted.
+ */
+export async function verifyAccessTokenHash(
+  idToken: string,
+  atHash: unknown,
+  accessToken: string,
+): Promise<void> {
+  const { alg } = jose.decodeProtectedHeader(idToken);
+  const hash =
+    alg === "EdDSA" || alg === "Ed25519" || alg?.endsWith("512")
+      ? "SHA-512"
+      : alg?.endsWith("384")
+        ? "SHA-384"
+        : "SHA-256";
+  const digest = new Uint8Array(await crypto.subtle.digest(hash, new TextEncoder().encode(accessToken)));
+  const expected = jose.base64url.encode(digest.slice(0, digest.length / 2));
+  if (atHash !== expected) {
+    throw invalid('ID token check failed on claim "at_hash": it does not match the access token');
+  }
+}
+
+function headerAlg(idToken: string): string {
+  try {
+    return JSON.stringify(jose.decodeProtectedHeader(idToken).alg).slice(0, 40);
+  } catch {
+    return "(unreadable header)";
+  }
 }
 
 function invalid(detail: string, cause?: unknown): GatehouseError {

@@ -33,14 +33,9 @@ export function toSignInError(error: unknown): GatehouseError {
       },
     );
   }
-  const e = error as { code?: string; message?: string; cause?: unknown };
-  const cause = (e.cause ?? {}) as {
-    claim?: string;
-    expected?: unknown;
-    claims?: Record<string, unknown>;
-    parameters?: URLSearchParams;
-    status?: number;
-  };
+  const e = error as { code?: string; message?: string };
+  // openid-client wraps oauth4webapi's error, which holds the facts: look down the chain.
+  const cause = causeFacts(error);
   const message = e.message ?? "";
   const code = e.code;
   let gatehouseCode: ErrorCode = "SSO_ID_TOKEN_INVALID";
@@ -58,14 +53,17 @@ export function toSignInError(error: unknown): GatehouseError {
       break;
     case "OAUTH_INVALID_RESPONSE": {
       const inner = innerMessage(error);
-      if (/"iss" \(issuer\)/.test(inner)) {
+      const missingClaim = /JWT "(\w+)" \([^)]*\) claim missing/.exec(inner)?.[1];
+      if (/"iss" \(issuer\)/.test(inner) && /response parameter/.test(inner)) {
         gatehouseCode = "SSO_RESPONSE_ISS_MISMATCH";
-        detail = `RFC 9207 check failed: ${inner}; received ${show(cause.parameters?.get?.("iss"))}`;
+        detail = `RFC 9207 check failed: ${inner}; received ${show(cause.parameters?.get?.("iss") ?? undefined)}`;
       } else if (/"state"/.test(inner)) {
         gatehouseCode = "SSO_STATE_MISSING";
         detail = inner;
-      } else if (/id_token/.test(inner)) {
-        detail = `token response: ${inner}`;
+      } else if (missingClaim) {
+        detail = `ID token check failed on claim "${missingClaim}": missing`;
+      } else if (/id_token|JWT|ID Token/.test(inner)) {
+        detail = `ID token: ${inner}`;
       } else {
         gatehouseCode = "SSO_TOKEN_REQUEST_FAILED";
         detail = `invalid response: ${inner}`;
@@ -74,7 +72,7 @@ export function toSignInError(error: unknown): GatehouseError {
     }
     case "OAUTH_RESPONSE_IS_NOT_CONFORM":
       gatehouseCode = "SSO_TOKEN_REQUEST_FAILED";
-      detail = `unexpected HTTP status ${String((cause as { status?: number }).status ?? "")} from the identity provider`;
+      detail = `unexpected HTTP status ${String(cause.status ?? "")} from the identity provider`;
       break;
     case "OAUTH_RESPONSE_IS_NOT_JSON":
       gatehouseCode = "SSO_TOKEN_REQUEST_FAILED";
@@ -93,6 +91,32 @@ export function toSignInError(error: unknown): GatehouseError {
     detail,
     cause: error,
   });
+}
+
+interface CauseFacts {
+  claim?: string;
+  expected?: unknown;
+  claims?: Record<string, unknown>;
+  parameters?: URLSearchParams;
+  status?: number;
+}
+
+function causeFacts(error: unknown): CauseFacts {
+  const facts: CauseFacts = {};
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    const level = e as CauseFacts & { cause?: unknown };
+    if (facts.claim === undefined && typeof level.claim === "string") {
+      facts.claim = level.claim;
+      facts.expected = level.expected;
+    }
+    if (facts.claims === undefined && level.claims && typeof level.claims === "object")
+      facts.claims = level.claims;
+    if (facts.parameters === undefined && level.parameters instanceof URLSearchParams)
+      facts.parameters = level.parameters;
+    if (facts.status === undefined && typeof level.status === "number") facts.status = level.status;
+    e = level.cause;
+  }
+  return facts;
 }
 
 function innerMessage(error: unknown): string {

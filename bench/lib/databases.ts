@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pg from "pg";
+import type { Dialect } from "../../src/store/database.js";
+
+/**
+ * A database for one benchmark run: a SQLite file in a temporary folder, or a fresh schema on
+ * the PostgreSQL server (as test/support/databases.ts makes them), removed afterwards.
+ */
+export interface BenchDatabase {
+  dialect: Dialect;
+  /** The URL Gatehouse is started with; on PostgreSQL its connections carry `applicationName`. */
+  gatehouseUrl: string;
+  /** The URL the benchmark itself uses for set-up. */
+  setupUrl: string;
+  /** PostgreSQL backends serving Gatehouse, for their CPU; empty on SQLite. */
+  gatehouseBackendPids(): Promise<number[]>;
+  drop(): Promise<void>;
+}
+
+export function postgresServerUrl(): string | undefined {
+  return process.env.GATEHOUSE_BENCH_POSTGRES_URL || process.env.GATEHOUSE_TEST_POSTGRES_URL || undefined;
+}
+
+export function createSqlite(): BenchDatabase {
+  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-"));
+  const url = `sqlite:${path.join(dir, "bench.db")}`;
+  return {
+    dialect: "sqlite",
+    gatehouseUrl: url,
+    setupUrl: url,
+    gatehouseBackendPids: async () => [],
+    async drop() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function createPostgres(serverUrl: string): Promise<BenchDatabase> {
+  const schema = `gh_bench_${randomBytes(6).toString("hex")}`;
+  const applicationName = `${schema}_gatehouse`;
+  await asSuperuser(serverUrl, `create schema ${schema}`);
+  let dropped = false;
+  return {
+    dialect: "postgres",
+    gatehouseUrl: schemaUrl(serverUrl, schema, applicationName),
+    setupUrl: schemaUrl(serverUrl, schema, `${schema}_setup`),
+    async gatehouseBackendPids() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ pid: number }>(
+          "select pid from pg_stat_activity where application_name = $1",
+          [applicationName],
+        );
+        return rows.map((r) => r.pid);
+      } finally {
+        await client.end();
+      }
+    },
+    async drop() {
+      if (dropped) return;
+      dropped = true;
+      // The pg_namespace lock keeps a concurrent migration elsewhere from seeing a half-dropped schema.
+      await asSuperuser(
+        serverUrl,
+        `begin;
+         lock table pg_catalog.pg_namespace in access exclusive mode;
+         drop schema if exists ${schema} cascade;
+         commit;`,
+      );
+    },
+  };
+}
+
+function schemaUrl(serverUrl: string, schema: string, applicationName: string): string {
+  const url = new URL(serverUrl);
+  url.searchParams.delete("options");
+  url.searchParams.set("application_name", applicationName);
+  const query = url.search ? `${url.search}&` : "?";
+  url.search = "";
+  return `${url.toString()}${query}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+}
+
+async function asSuperuser(serverUrl: string, statements: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(statements);
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,101 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+/** Clock ticks per second for /proc CPU times; 100 on every Linux this runs on, but asked anyway. */
+export const CLOCK_TICKS = (() => {
+  try {
+    const ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+    return Number.isFinite(ticks) && ticks > 0 ? ticks : 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of a whole process (every thread), in seconds; undefined once it has gone. */
+export function processCpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses: count fields after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return (utime + stime) / CLOCK_TICKS;
+}
+
+/** Resident set size in bytes (VmRSS). */
+export function processRssBytes(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return match?.[1] ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds the whole machine spent busy since boot, every core added up. */
+export function machineBusySeconds(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  return (
+    ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / CLOCK_TICKS
+  );
+}
+
+export function loadAverage(): number[] {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The CPU of named processes and of the machine at one instant. Groups hold several pids
+ * (PostgreSQL backends come and go), each read separately so that a backend that appears
+ * between two snapshots is counted from zero.
+ */
+export interface CpuSnapshot {
+  at: number;
+  machine: number;
+  groups: Record<string, Map<number, number>>;
+}
+
+export function snapshotCpu(groups: Record<string, readonly number[]>): CpuSnapshot {
+  const out: CpuSnapshot["groups"] = {};
+  for (const [name, pids] of Object.entries(groups)) {
+    const values = new Map<number, number>();
+    for (const pid of pids) {
+      const cpu = processCpuSeconds(pid);
+      if (cpu !== undefined) values.set(pid, cpu);
+    }
+    out[name] = values;
+  }
+  return { at: performance.now(), machine: machineBusySeconds(), groups: out };
+}
+
+export interface CpuDelta {
+  wallSeconds: number;
+  /** CPU seconds per group over the interval. */
+  cpu: Record<string, number>;
+  /** Cores kept busy by everything else on the machine (other people's work), on average. */
+  otherCores: number;
+}
+
+export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuDelta {
+  const cpu: Record<string, number> = {};
+  let ours = 0;
+  for (const [name, values] of Object.entries(after.groups)) {
+    let total = 0;
+    for (const [pid, value] of values) total += value - (before.groups[name]?.get(pid) ?? 0);
+    cpu[name] = Math.max(0, total);
+    ours += cpu[name];
+  }
+  const wallSeconds = (after.at - before.at) / 1000;
+  const otherCores = wallSeconds > 0 ? Math.max(0, (after.machine - before.machine - ours) / wallSeconds) : 0;
+  return { wallSeconds, cpu, otherCores };
+}

@@ -1,0 +1,278 @@
+import type { Dialect } from "../../src/store/database.js";
+import type { LoadResult, Percentiles } from "./load.js";
+import { percentiles } from "./load.js";
+import type { CpuDelta } from "./proc.js";
+
+/** One measured phase, as printed and as written to latest.json. */
+export interface PhaseReport {
+  completed: number;
+  errors: number;
+  errorSamples: string[];
+  seconds: number;
+  rate: number;
+  targetRate?: number;
+  skipped: number;
+  latencyMs: Percentiles;
+  /** CPU milliseconds per completed operation, per process group. */
+  cpuMsPerOp: Record<string, number>;
+  /** Cores kept busy by other work on the machine during the phase. */
+  otherCores: number;
+}
+
+export function phaseReport(load: LoadResult, cpu: CpuDelta): PhaseReport {
+  const perOp: Record<string, number> = {};
+  for (const [name, seconds] of Object.entries(cpu.cpu)) {
+    perOp[name] = load.completed > 0 ? (seconds * 1000) / load.completed : Number.NaN;
+  }
+  return {
+    completed: load.completed,
+    errors: load.errors,
+    errorSamples: load.errorSamples,
+    seconds: load.elapsedMs / 1000,
+    rate: load.rate,
+    ...(load.targetRate === undefined ? {} : { targetRate: load.targetRate }),
+    skipped: load.skipped,
+    latencyMs: percentiles(load.latencies),
+    cpuMsPerOp: perOp,
+    otherCores: cpu.otherCores,
+  };
+}
+
+export interface DatabaseResult {
+  dialect: Dialect;
+  returning: PhaseReport;
+  newUsers: PhaseReport;
+  halfRate: PhaseReport;
+  sessionCount: number;
+  sessionInsertSeconds: number;
+  sessionMax: PhaseReport;
+  sessionPaced: PhaseReport;
+  rssBeforeBytes: number;
+  rssAfterBytes: number;
+  notes: string[];
+}
+
+export interface References {
+  floor: {
+    rate: number;
+    completed: number;
+    errors: number;
+    errorSamples: string[];
+    seconds: number;
+    cpuMsPerSignIn: number;
+    opCpuMsPerSignIn: number;
+    otherCores: number;
+  };
+  constant: PhaseReport;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  mode: "quick" | "full";
+  profiled: boolean;
+  source: string;
+  concurrency: number;
+  machine: { cores: number; loadAverageAtStart: number[]; node: string };
+  settings: Record<string, number>;
+  references: References;
+  databases: DatabaseResult[];
+  targets: TargetResult[];
+  notes: string[];
+}
+
+export interface TargetResult {
+  target: string;
+  dialect: Dialect;
+  value: string;
+  met: boolean | null;
+}
+
+const MiB = 1024 * 1024;
+
+export function evaluateTargets(references: References, databases: DatabaseResult[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const floor = references.floor.rate;
+  const constantCpu = references.constant.cpuMsPerOp.server ?? Number.NaN;
+  for (const d of databases) {
+    const needed = d.dialect === "sqlite" ? 0.6 : 0.4;
+    const returning = d.returning.rate / floor;
+    const fresh = d.newUsers.rate / floor;
+    out.push({
+      target: `sign-ins >= ${needed} x floor`,
+      dialect: d.dialect,
+      value: `returning ${returning.toFixed(2)}x, new ${fresh.toFixed(2)}x`,
+      met: Math.min(returning, fresh) >= needed,
+    });
+    const cpu = Math.max(d.returning.cpuMsPerOp.gatehouse ?? 0, d.newUsers.cpuMsPerOp.gatehouse ?? 0);
+    out.push({
+      target: "Gatehouse CPU per sign-in <= 1.5 ms",
+      dialect: d.dialect,
+      value: `returning ${fmt(d.returning.cpuMsPerOp.gatehouse)} ms, new ${fmt(d.newUsers.cpuMsPerOp.gatehouse)} ms`,
+      met: cpu <= 1.5,
+    });
+    const checkCpu = d.sessionMax.cpuMsPerOp.gatehouse ?? Number.NaN;
+    out.push({
+      target: "session-check CPU <= 1.5 x constant route",
+      dialect: d.dialect,
+      value: `${(checkCpu / constantCpu).toFixed(2)}x (${us(checkCpu)} vs ${us(constantCpu)})`,
+      met: checkCpu / constantCpu <= 1.5,
+    });
+    const paced = d.sessionPaced;
+    const sustained = (paced.targetRate ?? 0) >= 5000 && paced.rate >= 0.97 * 5000;
+    out.push({
+      target: "session-check p99 <= 5 ms at 5,000/s",
+      dialect: d.dialect,
+      value: sustained
+        ? `p99 ${fmt(paced.latencyMs.p99)} ms`
+        : `5,000/s not reachable: p99 ${fmt(paced.latencyMs.p99)} ms at ${Math.round(paced.rate)}/s`,
+      met: sustained && paced.latencyMs.p99 <= 5,
+    });
+    out.push({
+      target: "callback p99 <= 10 ms at half the max rate",
+      dialect: d.dialect,
+      value: `p99 ${fmt(d.halfRate.latencyMs.p99)} ms at ${Math.round(d.halfRate.rate)}/s`,
+      met: d.halfRate.latencyMs.p99 <= 10,
+    });
+    const growth = (d.rssAfterBytes - d.rssBeforeBytes) / MiB;
+    out.push({
+      target: "RSS growth <= 64 MiB for 100,000 sessions",
+      dialect: d.dialect,
+      value: `${growth.toFixed(1)} MiB for ${d.sessionCount.toLocaleString("en-US")} sessions`,
+      met: d.sessionCount >= 100_000 ? growth <= 64 : null,
+    });
+  }
+  return out;
+}
+
+function fmt(value: number | undefined, digits = 2): string {
+  return value === undefined || Number.isNaN(value) ? "-" : value.toFixed(digits);
+}
+
+function us(ms: number): string {
+  return `${Math.round(ms * 1000)} us`;
+}
+
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  const line = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("   ");
+  const [head, ...body] = rows;
+  const rule = widths.map((w) => "-".repeat(w)).join("   ");
+  return [line(head!), rule, ...body.map((r) => (r.length === 1 ? r[0]! : line(r)))].join("\n");
+}
+
+const NAMES: Record<Dialect, string> = { sqlite: "SQLite", postgres: "PostgreSQL" };
+
+export function formatReport(results: BenchResults): string {
+  const dbs = results.databases;
+  const head = ["", ...dbs.map((d) => NAMES[d.dialect])];
+  const row = (label: string, value: (d: DatabaseResult) => string) => [label, ...dbs.map(value)];
+  const lat = (p: PhaseReport) => `${fmt(p.latencyMs.p50)} / ${fmt(p.latencyMs.p99)}`;
+  const cpu = (p: PhaseReport, group: string) => fmt(p.cpuMsPerOp[group]);
+  const c = results.concurrency;
+  const hasPg = dbs.some((d) => d.dialect === "postgres");
+
+  const rows: string[][] = [
+    head,
+    row(`sign-ins/s, returning users (${c} concurrent)`, (d) => d.returning.rate.toFixed(0)),
+    row(`sign-ins/s, new users (${c} concurrent)`, (d) => d.newUsers.rate.toFixed(0)),
+    row(
+      "  Gatehouse CPU per sign-in, returning / new (ms)",
+      (d) => `${cpu(d.returning, "gatehouse")} / ${cpu(d.newUsers, "gatehouse")}`,
+    ),
+    ...(hasPg
+      ? [
+          row(
+            "  PostgreSQL backend CPU per sign-in, ret. / new (ms)",
+            (d) => `${cpu(d.returning, "postgres")} / ${cpu(d.newUsers, "postgres")}`,
+          ),
+        ]
+      : []),
+    row("  fast OP CPU per sign-in, returning (ms)", (d) => cpu(d.returning, "op")),
+    row("  bench client CPU per sign-in, returning (ms)", (d) => cpu(d.returning, "client")),
+    row("callback p50 / p99 at full load, returning (ms)", (d) => lat(d.returning)),
+    row("callback p50 / p99 at full load, new (ms)", (d) => lat(d.newUsers)),
+    row("callback p50 / p99 at half the max rate (ms)", (d) => lat(d.halfRate)),
+    row(
+      "  half rate: target / achieved sign-ins/s",
+      (d) => `${(d.halfRate.targetRate ?? 0).toFixed(0)} / ${d.halfRate.rate.toFixed(0)}`,
+    ),
+    row(
+      "live sessions (inserted in s)",
+      (d) => `${d.sessionCount.toLocaleString("en-US")} (${d.sessionInsertSeconds.toFixed(1)} s)`,
+    ),
+    row(`session checks/s, GET /api/v1/me (${c} concurrent)`, (d) => d.sessionMax.rate.toFixed(0)),
+    row("  p50 / p99 at full load (ms)", (d) => lat(d.sessionMax)),
+    row("  Gatehouse CPU per check (us)", (d) => usCell(d.sessionMax.cpuMsPerOp.gatehouse)),
+    ...(hasPg
+      ? [row("  PostgreSQL backend CPU per check (us)", (d) => usCell(d.sessionMax.cpuMsPerOp.postgres))]
+      : []),
+    row(
+      "  paced: target / achieved checks/s",
+      (d) => `${(d.sessionPaced.targetRate ?? 0).toFixed(0)} / ${d.sessionPaced.rate.toFixed(0)}`,
+    ),
+    row("  p50 / p99 paced (ms)", (d) => lat(d.sessionPaced)),
+    row(
+      "Gatehouse RSS before / after sessions (MiB)",
+      (d) => `${(d.rssBeforeBytes / MiB).toFixed(1)} / ${(d.rssAfterBytes / MiB).toFixed(1)}`,
+    ),
+    row("  RSS growth (MiB)", (d) => ((d.rssAfterBytes - d.rssBeforeBytes) / MiB).toFixed(1)),
+    row(
+      "other load on the machine (cores, sign-in / checks)",
+      (d) => `${d.returning.otherCores.toFixed(2)} / ${d.sessionMax.otherCores.toFixed(2)}`,
+    ),
+    row("errors (all phases)", (d) => String(errorsOf(d))),
+  ];
+
+  const f = results.references.floor;
+  const k = results.references.constant;
+  const refs = table([
+    ["reference", "value"],
+    [`floor: openid-client sign-ins/s (${c} concurrent, in-process)`, f.rate.toFixed(0)],
+    ["  floor script CPU per sign-in (ms)", fmt(f.cpuMsPerSignIn)],
+    ["  fast OP CPU per floor sign-in (ms)", fmt(f.opCpuMsPerSignIn)],
+    [`constant Fastify route: requests/s (${c} concurrent)`, k.rate.toFixed(0)],
+    ["  server CPU per request (us)", usCell(k.cpuMsPerOp.server)],
+    ["  p50 / p99 (ms)", `${fmt(k.latencyMs.p50)} / ${fmt(k.latencyMs.p99)}`],
+  ]);
+
+  const targetRows: string[][] = [["target", "database", "value", "result"]];
+  for (const t of results.targets) {
+    targetRows.push([
+      t.target,
+      NAMES[t.dialect],
+      t.value,
+      t.met === null ? "not judged" : t.met ? "met" : "NOT MET",
+    ]);
+  }
+
+  const out = [
+    `Gatehouse benchmark (${results.mode}${results.profiled ? ", PROFILED: numbers include profiler overhead" : ""}) - ${results.startedAt}`,
+    `node ${results.machine.node}, ${results.machine.cores} cores, load average at start ${results.machine.loadAverageAtStart.join(" ")}, Gatehouse from ${results.source}`,
+    "",
+    table(rows),
+    "",
+    refs,
+    "",
+    table(targetRows),
+  ];
+  const notes = [...results.notes, ...dbs.flatMap((d) => d.notes.map((n) => `${NAMES[d.dialect]}: ${n}`))];
+  if (notes.length > 0) out.push("", "Notes:", ...notes.map((n) => `- ${n}`));
+  return out.join("\n");
+}
+
+function usCell(ms: number | undefined): string {
+  return ms === undefined || Number.isNaN(ms) ? "-" : String(Math.round(ms * 1000));
+}
+
+function errorsOf(d: DatabaseResult): number {
+  return [d.returning, d.newUsers, d.halfRate, d.sessionMax, d.sessionPaced].reduce(
+    (n, p) => n + p.errors,
+    0,
+  );
+}

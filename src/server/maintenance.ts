@@ -1,0 +1,36 @@
+import { purgeLoginTransactions } from "../store/login-transactions.js";
+import { purgeRateLimits } from "../store/rate-limits.js";
+import { deleteExpiredSessions } from "../store/sessions.js";
+import type { AppContext } from "./context.js";
+
+const INTERVAL_MS = 10 * 60 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * Removes rows that can no longer matter: expired sessions, login transactions a day past
+ * expiry (kept that long so a replayed state is still recognised as a replay), and rate-limit
+ * counters of past windows. Every instance may run it; the deletes are idempotent.
+ */
+export async function purgeExpired(
+  ctx: AppContext,
+): Promise<{ sessions: number; transactions: number; rateLimits: number }> {
+  const now = ctx.now();
+  const sessions = await deleteExpiredSessions(ctx.store.db, now);
+  const transactions = await purgeLoginTransactions(ctx.store.db, now);
+  const rateLimits = await purgeRateLimits(ctx.store.db, now - DAY_MS);
+  return { sessions, transactions, rateLimits };
+}
+
+/** Runs `purgeExpired` now and every ten minutes until the returned function is called. */
+export function startMaintenance(ctx: AppContext): () => void {
+  const run = () => {
+    purgeExpired(ctx).then(
+      (counts) => ctx.log.debug(counts, "purged expired rows"),
+      (error: unknown) => ctx.log.warn({ err: error }, "purging expired rows failed; will retry"),
+    );
+  };
+  run();
+  const timer = setInterval(run, INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}

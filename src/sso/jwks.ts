@@ -1,0 +1,39 @@
+import type { FastifyInstance } from "fastify";
+import type { JWK } from "jose";
+import { publicJwk } from "../connections/signing-key.js";
+import { GatehouseError } from "../errors.js";
+import type { AppContext } from "../server/context.js";
+import { findConnectionById } from "../store/connections.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * The public JWKS of a connection that authenticates with `private_key_jwt`: the URL the
+ * admin registers in their IdP. Public by design; it holds only the public half of the key.
+ */
+export function registerConnectionJwksRoute(app: FastifyInstance, ctx: AppContext): void {
+  app.get<{ Params: { id: string } }>("/sso/oidc/connections/:id/jwks.json", async (request, reply) => {
+    const id = request.params.id.toLowerCase();
+    const connection = UUID.test(id) ? await findConnectionById(ctx.store.db, id) : undefined;
+    if (!connection?.signingKeySealed) {
+      return reply
+        .status(404)
+        .type("application/json")
+        .send({ code: "NOT_FOUND", message: "No key set for this connection." });
+    }
+    let key: JWK;
+    try {
+      key = publicJwk(
+        JSON.parse(ctx.box.open(connection.signingKeySealed, `connection-key:${connection.id}`)) as JWK,
+      );
+    } catch (error) {
+      throw new GatehouseError("INTERNAL", "The connection's signing key could not be opened.", {
+        cause: error,
+      });
+    }
+    return reply
+      .header("cache-control", "public, max-age=300")
+      .type("application/jwk-set+json")
+      .send({ keys: [key] });
+  });
+}
