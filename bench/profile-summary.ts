@@ -34,6 +34,8 @@ export interface Row {
   name: string;
   ms: number;
   percent: number;
+  /** For self time: the caller that accounts for most of it. */
+  calledFrom?: string;
 }
 
 export interface ProfileSummary {
@@ -96,6 +98,7 @@ export function summarizeProfile(
   const to = options.toMs === undefined ? Number.POSITIVE_INFINITY : options.toMs * 1000;
 
   const self = new Map<string, number>();
+  const callers = new Map<string, Map<string, number>>();
   const area = new Map<string, number>();
   const inclusive = new Map<string, number>();
   const pathKeys = new Map<number, string[]>();
@@ -110,6 +113,18 @@ export function summarizeProfile(
     const list = [...keys];
     pathKeys.set(id, list);
     return list;
+  };
+
+  // The nearest named function up the stack outside Node's internals: who asked for the work.
+  const callerOf = (id: number, key: string): string | undefined => {
+    for (let at = parent.get(id); at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)?.callFrame;
+      if (!frame || SPECIAL.has(frame.functionName)) return undefined;
+      if (!frame.functionName || frame.url.startsWith("node:") || frame.url === "") continue;
+      const k = frameKey(frame);
+      if (k !== key) return k;
+    }
+    return undefined;
   };
 
   let t = 0;
@@ -128,6 +143,12 @@ export function summarizeProfile(
     busyUs += weight;
     const key = frameKey(frame);
     self.set(key, (self.get(key) ?? 0) + weight);
+    const caller = callerOf(node.id, key);
+    if (caller) {
+      const byCaller = callers.get(key) ?? new Map<string, number>();
+      byCaller.set(caller, (byCaller.get(caller) ?? 0) + weight);
+      callers.set(key, byCaller);
+    }
     const where = areaOf(frame);
     area.set(where, (area.get(where) ?? 0) + weight);
     for (const k of gatehouseKeysOf(node.id)) inclusive.set(k, (inclusive.get(k) ?? 0) + weight);
@@ -141,7 +162,12 @@ export function summarizeProfile(
   return {
     windowMs: windowUs / 1000,
     busyMs: busyUs / 1000,
-    selfTop: rows(self, top),
+    selfTop: rows(self, top).map((row) => {
+      const byCaller = callers.get(row.name);
+      if (!byCaller) return row;
+      const [name] = [...byCaller.entries()].sort((a, b) => b[1] - a[1])[0] ?? [];
+      return name ? { ...row, calledFrom: name } : row;
+    }),
     byArea: rows(area, 15),
     gatehouseInclusive: rows(inclusive, 20),
   };
@@ -149,7 +175,10 @@ export function summarizeProfile(
 
 export function formatProfileSummary(title: string, summary: ProfileSummary): string {
   const lines = [
-    `${title}: ${(summary.busyMs / 1000).toFixed(1)} s on CPU in a ${(summary.windowMs / 1000).toFixed(1)} s window (percentages are of CPU time)`,
+    `${title}: busy ${(summary.busyMs / 1000).toFixed(1)} s of a ${(summary.windowMs / 1000).toFixed(1)} s window`,
+    "(V8 samples the main thread on a wall clock: busy time includes time spent preempted, which on a",
+    "loaded machine lands on syscalls that wake another process, such as writev; worker and libuv",
+    "threads are not sampled)",
   ];
   const table = (heading: string, rows: Row[]) => {
     lines.push("", heading);
@@ -157,6 +186,7 @@ export function formatProfileSummary(title: string, summary: ProfileSummary): st
       lines.push(
         `  ${row.percent.toFixed(1).padStart(5)}%  ${row.ms.toFixed(0).padStart(7)} ms  ${row.name}`,
       );
+      if (row.calledFrom) lines.push(`                         <- ${row.calledFrom}`);
     }
   };
   table("Top functions by self time:", summary.selfTop);

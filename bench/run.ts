@@ -380,6 +380,7 @@ async function runDatabase(shared: Shared, dialect: Dialect): Promise<DatabaseRe
         if (pacedReport.skipped > 0)
           notes.push(`paced checks: ${pacedReport.skipped} skipped (in flight > ${MAX_IN_FLIGHT})`);
         const rssAfter = processRssBytes(gh.pid) ?? Number.NaN;
+        const rssPeak = processRssBytes(gh.pid, "VmHWM") ?? Number.NaN;
 
         const result: DatabaseResult = {
           dialect,
@@ -392,6 +393,8 @@ async function runDatabase(shared: Shared, dialect: Dialect): Promise<DatabaseRe
           sessionPaced: pacedReport,
           rssBeforeBytes: rssBefore,
           rssAfterBytes: rssAfter,
+          rssPeakBytes: rssPeak,
+          ...(profileDir ? { profileWindows: windows } : {}),
           notes,
         };
         await pool.close();

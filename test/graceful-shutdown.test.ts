@@ -52,6 +52,11 @@ describe("SIGTERM", () => {
     );
     const half = Math.floor(body.length / 2);
     socket.write(body.slice(0, half));
+    // Until the server has read the headers, the connection counts as idle and shutdown may drop it.
+    await gatehouse.waitForLog((line) => {
+      const request = line.req as { method?: string; path?: string } | undefined;
+      return line.msg === "incoming request" && request?.method === "POST" && request.path === "/login";
+    });
 
     const signalled = Date.now();
     gatehouse.child.kill("SIGTERM");

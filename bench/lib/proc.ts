@@ -26,11 +26,11 @@ export function processCpuSeconds(pid: number): number | undefined {
   return (utime + stime) / CLOCK_TICKS;
 }
 
-/** Resident set size in bytes (VmRSS). */
-export function processRssBytes(pid: number): number | undefined {
+/** Resident set size in bytes (VmRSS), or its peak since the process started (VmHWM). */
+export function processRssBytes(pid: number, which: "VmRSS" | "VmHWM" = "VmRSS"): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    const match = new RegExp(`^${which}:\\s+(\\d+)\\s+kB`, "m").exec(status);
     return match?.[1] ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;

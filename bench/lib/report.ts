@@ -49,6 +49,10 @@ export interface DatabaseResult {
   sessionPaced: PhaseReport;
   rssBeforeBytes: number;
   rssAfterBytes: number;
+  /** The highest RSS Gatehouse reached during the whole run (VmHWM). */
+  rssPeakBytes: number;
+  /** With --profile: the phases' windows in the profile, ms since Gatehouse was started. */
+  profileWindows?: Record<string, [number, number]>;
   notes: string[];
 }
 
@@ -197,7 +201,7 @@ export function formatReport(results: BenchResults): string {
     row("  bench client CPU per sign-in, returning (ms)", (d) => cpu(d.returning, "client")),
     row("callback p50 / p99 at full load, returning (ms)", (d) => lat(d.returning)),
     row("callback p50 / p99 at full load, new (ms)", (d) => lat(d.newUsers)),
-    row("callback p50 / p99 at half the max rate (ms)", (d) => lat(d.halfRate)),
+    row("callback p50 / p99 at half the max rate, returning (ms)", (d) => lat(d.halfRate)),
     row(
       "  half rate: target / achieved sign-ins/s",
       (d) => `${(d.halfRate.targetRate ?? 0).toFixed(0)} / ${d.halfRate.rate.toFixed(0)}`,
@@ -222,6 +226,7 @@ export function formatReport(results: BenchResults): string {
       (d) => `${(d.rssBeforeBytes / MiB).toFixed(1)} / ${(d.rssAfterBytes / MiB).toFixed(1)}`,
     ),
     row("  RSS growth (MiB)", (d) => ((d.rssAfterBytes - d.rssBeforeBytes) / MiB).toFixed(1)),
+    row("  peak RSS over the whole run (MiB)", (d) => (d.rssPeakBytes / MiB).toFixed(1)),
     row(
       "other load on the machine (cores, sign-in / checks)",
       (d) => `${d.returning.otherCores.toFixed(2)} / ${d.sessionMax.otherCores.toFixed(2)}`,

@@ -50,9 +50,10 @@ export function parseCreateConnectionBody(body: unknown): ConnectionInput {
     if (value === undefined) fields[name] = "Required.";
     else if (typeof value !== "string") fields[name] = "Must be a string.";
   }
-  // Not required with private_key_jwt; the service says when it is missing.
-  if (record.clientSecret !== undefined && typeof record.clientSecret !== "string")
-    fields.clientSecret = "Must be a string.";
+  // The one credential private_key_jwt does without.
+  if (record.clientSecret === undefined) {
+    if (record.tokenEndpointAuthMethod !== "private_key_jwt") fields.clientSecret = "Required.";
+  } else if (typeof record.clientSecret !== "string") fields.clientSecret = "Must be a string.";
   for (const name of ["tokenEndpointAuthMethod", "emailClaim"] as const) {
     if (record[name] !== undefined && typeof record[name] !== "string") fields[name] = "Must be a string.";
   }

@@ -74,7 +74,7 @@ export interface SigningKey {
 }
 
 export interface TokenRequestRecord {
-  authMethod: "client_secret_basic" | "client_secret_post";
+  authMethod: "client_secret_basic" | "client_secret_post" | "private_key_jwt";
   code: string;
 }
 
@@ -129,6 +129,8 @@ export class HostileProvider {
   readonly redirectUri: string;
   user: ProviderUser;
   scenario: Scenario = {};
+  /** Where the client publishes its keys, for `private_key_jwt` (RFC 7523): like a real IdP, fetched per use. */
+  clientJwksUrl: string | undefined;
   /** The keys the JWKS publishes; the ID token is signed with the first one of the scenario's alg. */
   keys: SigningKey[];
   /** How many times each endpoint was called. */
@@ -187,7 +189,12 @@ export class HostileProvider {
         grant_types_supported: ["authorization_code"],
         subject_types_supported: ["public"],
         id_token_signing_alg_values_supported: algs,
-        token_endpoint_auth_methods_supported: ["client_secret_basic", "client_secret_post"],
+        token_endpoint_auth_methods_supported: [
+          "client_secret_basic",
+          "client_secret_post",
+          "private_key_jwt",
+        ],
+        token_endpoint_auth_signing_alg_values_supported: ["RS256", "ES256"],
         code_challenge_methods_supported: ["S256"],
         scopes_supported: ["openid", "email", "profile"],
         claims_supported: ["sub", "email", "email_verified", "name"],
@@ -281,7 +288,7 @@ export class HostileProvider {
   private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = new URLSearchParams(await readBody(req));
     const s = this.scenario;
-    const authMethod = this.authenticateClient(req, body);
+    const authMethod = await this.authenticateClient(req, body);
     if (!authMethod) {
       res.setHeader("www-authenticate", 'Basic realm="token"');
       return json(res, 401, { error: "invalid_client" });
@@ -335,12 +342,41 @@ export class HostileProvider {
     json(res, 200, answer);
   }
 
-  private authenticateClient(
+  /** RFC 7523 section 3: iss and sub are the client id, aud names this provider, signed with a published key. */
+  private async verifyClientAssertion(assertion: string): Promise<boolean> {
+    if (!this.clientJwksUrl) return false;
+    try {
+      const { payload } = await jose.jwtVerify(
+        assertion,
+        jose.createRemoteJWKSet(new URL(this.clientJwksUrl)),
+        {
+          issuer: this.clientId,
+          subject: this.clientId,
+          audience: [this.issuer, `${this.issuer}/token`],
+          maxTokenAge: 300,
+        },
+      );
+      return typeof payload.jti === "string";
+    } catch {
+      return false;
+    }
+  }
+
+  private async authenticateClient(
     req: IncomingMessage,
     body: URLSearchParams,
-  ): TokenRequestRecord["authMethod"] | undefined {
+  ): Promise<TokenRequestRecord["authMethod"] | undefined> {
     const allowed = this.metadata().token_endpoint_auth_methods_supported;
     const may = (m: string) => !Array.isArray(allowed) || allowed.includes(m);
+    const assertion = body.get("client_assertion");
+    if (
+      body.get("client_assertion_type") === "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" &&
+      assertion
+    ) {
+      return may("private_key_jwt") && (await this.verifyClientAssertion(assertion))
+        ? "private_key_jwt"
+        : undefined;
+    }
     const header = req.headers.authorization;
     if (header?.startsWith("Basic ")) {
       const decoded = Buffer.from(header.slice(6), "base64").toString();

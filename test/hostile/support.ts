@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createConnection } from "../../src/connections/create.js";
 import { deleteConnection } from "../../src/connections/delete.js";
+import type { ConnectionInput } from "../../src/connections/validate.js";
 import type { ErrorCode } from "../../src/errors.js";
 import { listAuditEvents } from "../../src/store/audit.js";
 import { type Answer, Browser, errorCode } from "../support/browserless.js";
@@ -26,7 +27,7 @@ export class Harness {
    * Starts a provider with `scenario` already installed (so its discovery document is the one
    * Gatehouse reads when the connection is created) and connects the organization to it.
    */
-  async provider(scenario: Scenario = {}): Promise<HostileProvider> {
+  async provider(scenario: Scenario = {}, settings: Partial<ConnectionInput> = {}): Promise<HostileProvider> {
     await this.disconnect();
     const op = await startHostileProvider({ redirectUri: `${this.gh.url}/sso/oidc/callback` });
     op.set(scenario);
@@ -39,10 +40,12 @@ export class Harness {
         clientId: op.clientId,
         clientSecret: op.clientSecret,
         domains: ["acme.test"],
+        ...settings,
       },
       actorUserId: null,
     });
     this.connectionId = connection.id;
+    if (connection.jwksUrl) op.clientJwksUrl = connection.jwksUrl;
     return op;
   }
 

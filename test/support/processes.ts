@@ -20,6 +20,11 @@ export interface GatehouseProcess {
   /** Parsed JSON log lines from stdout. */
   logs(): Array<Record<string, unknown>>;
   exited: Promise<Exit>;
+  /** Resolves with the first log line `matches` accepts, once it is written. */
+  waitForLog(
+    matches: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** Resolves once `/healthz` answers 200; rejects if the process exits first or `timeoutMs` passes. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** SIGTERM, then SIGKILL if the process is still running after `graceMs`. */
@@ -88,6 +93,15 @@ export function spawnGatehouse(options: SpawnOptions): GatehouseProcess {
       return parsed;
     },
     exited,
+    async waitForLog(matches, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const line = this.logs().find(matches);
+        if (line) return line;
+        if (exit || Date.now() > deadline) throw new Error(`log line not written:\n${tail(output)}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
     async waitHealthy(timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

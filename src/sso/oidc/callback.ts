@@ -140,7 +140,12 @@ export async function verifyCallback(
   await verifyIdTokenSignature(
     ctx,
     config.serverMetadata(),
-    { issuer: target.issuer, clientId: target.clientId },
+    {
+      issuer: target.issuer,
+      issuerTemplate: target.idTokenIssuerTemplate,
+      clientId: target.clientId,
+      clockSkewSeconds: target.clockSkewSeconds,
+    },
     idToken,
   );
   // OIDC Core 3.1.3.7 step 3: extra audiences are not trusted, with or without azp.
@@ -164,11 +169,11 @@ export async function verifyCallback(
   facts.subject = claims.sub;
 
   // Step 5.
-  const profile = await fetchMissingClaims(config, tokens.access_token, claims);
+  const profile = await fetchMissingClaims(config, tokens.access_token, claims, target.emailClaim);
   const rawEmail = profile.email;
   if (typeof rawEmail !== "string" || rawEmail.length === 0) {
     throw new GatehouseError("SSO_EMAIL_MISSING", "The identity provider sent no email address.", {
-      detail: "neither the ID token nor userinfo has an email claim (is the email scope released?)",
+      detail: `neither the ID token nor userinfo has the "${target.emailClaim}" claim (is the email scope released, or does the provider put the address in another claim?)`,
     });
   }
   const email = normalizeEmail(rawEmail);
@@ -178,7 +183,8 @@ export async function verifyCallback(
       detail: `email claim ${JSON.stringify(rawEmail.slice(0, 200))} is not a valid address`,
     });
   }
-  // `email_verified` absent is not the same as false: enterprise IdPs often omit it.
+  // `email_verified` absent is not the same as false: enterprise IdPs often omit it. It speaks
+  // of the `email` claim only, so it is read from there (userinfo.ts) whatever claim holds the address.
   if (profile.email_verified === false || profile.email_verified === "false") {
     throw new GatehouseError("SSO_EMAIL_UNVERIFIED", "The email address is not verified.", {
       detail: `email_verified is false for ${email}`,

@@ -1,11 +1,10 @@
+import * as jose from "jose";
 import * as client from "openid-client";
 import { chooseTokenEndpointAuthMethod } from "../../connections/create.js";
+import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { discoverIssuer, idpFetch } from "./discover.js";
 import type { RelyingPartyTarget } from "./provider.js";
-
-/** OIDC Core 3.1.3.7 steps 9-10: the bound on clock skew Gatehouse accepts for exp and iat. */
-export const CLOCK_TOLERANCE_SECONDS = 60;
 
 const configurations = new Map<string, { config: client.Configuration; createdAt: number }>();
 const CONFIG_TTL_MS = 60 * 60 * 1000;
@@ -30,19 +29,16 @@ export async function clientConfiguration(
     target.tokenEndpointAuthMethod ??
     chooseTokenEndpointAuthMethod(metadata.token_endpoint_auth_methods_supported) ??
     "client_secret_basic";
-  // The secret is read from the sealed column only at token time, never kept in the cache.
-  const clientAuth: client.ClientAuth = (as, clientMetadata, body, headers) => {
-    const secret = target.clientSecret();
-    const auth =
-      method === "client_secret_post" ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
-    auth(as, clientMetadata, body, headers);
-  };
-  const config = new client.Configuration(
-    metadata,
-    target.clientId,
-    { [client.clockTolerance]: CLOCK_TOLERANCE_SECONDS },
-    clientAuth,
-  );
+  const clientAuth = await clientAuthentication(target, method);
+  const clientMetadata = { [client.clockTolerance]: target.clockSkewSeconds };
+  // Entra ID's multi-tenant issuers: openid-client's own discovery recognises them and checks
+  // `iss` against the template with the token's `tid`; a plain Configuration would not.
+  const config = target.idTokenIssuerTemplate
+    ? await client.discovery(new URL(target.issuer), target.clientId, clientMetadata, clientAuth, {
+        [client.customFetch]: idpFetch(ctx),
+        timeout: Math.ceil(ctx.config.idpTimeoutMs / 1000),
+      })
+    : new client.Configuration(metadata, target.clientId, clientMetadata, clientAuth);
   config[client.customFetch] = idpFetch(ctx);
   // openid-client's own deadline (seconds) only backs up the outbound module's.
   config.timeout = Math.ceil(ctx.config.idpTimeoutMs / 1000);
@@ -50,6 +46,27 @@ export async function clientConfiguration(
     client.allowInsecureRequests(config);
   configurations.set(target.version, { config, createdAt: ctx.now() });
   return config;
+}
+
+/**
+ * How the client proves itself at the token endpoint. A client secret is read from its sealed
+ * column only at token time and never kept in the cache; a `private_key_jwt` key is imported
+ * once, non-extractable, when the configuration is built (RFC 7523 client assertion).
+ */
+async function clientAuthentication(target: RelyingPartyTarget, method: string): Promise<client.ClientAuth> {
+  if (method === "private_key_jwt") {
+    if (!target.signingKey)
+      throw new GatehouseError("INTERNAL", "private_key_jwt connection without a signing key");
+    const jwk = target.signingKey();
+    const key = (await jose.importJWK(jwk, jwk.alg ?? "RS256", { extractable: false })) as CryptoKey;
+    return client.PrivateKeyJwt({ key, ...(jwk.kid ? { kid: jwk.kid } : {}) });
+  }
+  return (as, clientMetadata, body, headers) => {
+    const secret = target.clientSecret();
+    const auth =
+      method === "client_secret_post" ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
+    auth(as, clientMetadata, body, headers);
+  };
 }
 
 export function forgetConfiguration(version: string): void {

@@ -74,7 +74,7 @@ export async function discoverIssuer(
   } catch (error) {
     throw describeDiscoveryError(issuer, error);
   }
-  if (metadata.issuer !== issuer) {
+  if (metadata.issuer !== issuer && !isEntraTemplateIssuer(issuer, metadata.issuer)) {
     throw issuerMismatch(issuer, metadata.issuer);
   }
   const missing = (["authorization_endpoint", "token_endpoint", "jwks_uri"] as const).filter(
@@ -103,6 +103,27 @@ export async function discoverIssuer(
   }
   metadataCache.set(issuer, { metadata, fetchedAt: ctx.now() });
   return metadata;
+}
+
+const ENTRA_ORIGIN = "https://login.microsoftonline.com";
+
+/**
+ * Entra ID's multi-tenant endpoints (`/common`, `/organizations`, `/consumers`) publish the
+ * issuer as a template, `https://login.microsoftonline.com/{tenantid}/v2.0`, and each ID token
+ * names its tenant in `tid`. The template is accepted for Microsoft's own origin only, and only
+ * when it is the entered URL with one path segment replaced by `{tenantid}`.
+ */
+export function isEntraTemplateIssuer(entered: string, published: unknown): boolean {
+  if (typeof published !== "string" || !published.includes("{tenantid}")) return false;
+  let url: URL;
+  try {
+    url = new URL(entered);
+  } catch {
+    return false;
+  }
+  if (url.origin !== ENTRA_ORIGIN) return false;
+  const segment = url.pathname.split("/")[1];
+  return !!segment && published.replace("{tenantid}", segment) === entered;
 }
 
 export function forgetIssuer(issuer: string): void {

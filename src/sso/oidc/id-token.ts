@@ -1,7 +1,6 @@
 import * as jose from "jose";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
-import { CLOCK_TOLERANCE_SECONDS } from "./client.js";
 import { idpFetch, type ServerMetadata } from "./discover.js";
 import { findGatehouseError } from "./errors.js";
 
@@ -112,7 +111,12 @@ async function fetchKeySet(ctx: AppContext, jwksUri: string): Promise<LocalKeySe
 export async function verifyIdTokenSignature(
   ctx: AppContext,
   metadata: ServerMetadata,
-  expected: { issuer: string; clientId: string },
+  expected: {
+    issuer: string;
+    issuerTemplate?: string | undefined;
+    clientId: string;
+    clockSkewSeconds: number;
+  },
   idToken: string,
 ): Promise<jose.JWTPayload> {
   if (!metadata.jwks_uri) throw invalid("the issuer publishes no jwks_uri");
@@ -130,16 +134,33 @@ export async function verifyIdTokenSignature(
   try {
     const { payload } = await jose.jwtVerify(idToken, strictKeySet, {
       algorithms: ALLOWED_ALGORITHMS,
-      issuer: expected.issuer,
+      ...(expected.issuerTemplate ? {} : { issuer: expected.issuer }),
       audience: expected.clientId,
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      clockTolerance: expected.clockSkewSeconds,
       maxTokenAge: MAX_ID_TOKEN_AGE_SECONDS,
       currentDate: new Date(ctx.now()),
     });
+    if (expected.issuerTemplate) {
+      const issuer = expectedTemplateIssuer(expected.issuerTemplate, payload.tid);
+      if (payload.iss !== issuer) {
+        throw invalid(
+          `ID token check failed on claim "iss": expected ${JSON.stringify(issuer)} (the issuer template with tid), received ${JSON.stringify(payload.iss)}`,
+        );
+      }
+    }
     return payload;
   } catch (error) {
     throw describe(error, idToken);
   }
+}
+
+/**
+ * Entra ID's multi-tenant issuer template names the tenant in `{tenantid}`; the ID token's own
+ * `tid` fills it in. A token without a plausible `tid` can match no issuer.
+ */
+export function expectedTemplateIssuer(template: string, tid: unknown): string | undefined {
+  if (typeof tid !== "string" || !/^[0-9a-fA-F-]{1,64}$/.test(tid)) return undefined;
+  return template.replace("{tenantid}", tid);
 }
 
 function describe(error: unknown, idToken: string): GatehouseError {

@@ -1,3 +1,4 @@
+import type { JWK } from "jose";
 import type { AppContext } from "../../server/context.js";
 import type { Connection } from "../../store/connections.js";
 import type { TokenEndpointAuthMethod } from "../../store/schema.js";
@@ -20,6 +21,14 @@ export interface RelyingPartyTarget {
   redirectUri: string;
   /** Cache key for the client configuration; changes whenever the settings change. */
   version: string;
+  /** The claim that holds the email address. */
+  emailClaim: string;
+  /** Allowed clock difference for exp, iat and nbf. */
+  clockSkewSeconds: number;
+  /** For `private_key_jwt`: the private JWK, unsealed only when the configuration is built. */
+  signingKey?: () => JWK;
+  /** Entra ID's multi-tenant template, e.g. `https://login.microsoftonline.com/{tenantid}/v2.0`. */
+  idTokenIssuerTemplate?: string;
   connection?: Connection;
 }
 
@@ -34,6 +43,17 @@ export function connectionTarget(ctx: AppContext, connection: Connection): Relyi
     scopes: connection.scopes,
     redirectUri: new URL("sso/oidc/callback", ctx.config.baseUrl).toString(),
     version: `${connection.id}:${connection.updatedAt}`,
+    emailClaim: connection.emailClaim,
+    clockSkewSeconds: connection.clockSkewSeconds,
+    ...(connection.signingKeySealed
+      ? {
+          signingKey: () =>
+            JSON.parse(
+              ctx.box.open(connection.signingKeySealed as string, `connection-key:${connection.id}`),
+            ) as JWK,
+        }
+      : {}),
+    ...(connection.idTokenIssuer ? { idTokenIssuerTemplate: connection.idTokenIssuer } : {}),
     connection,
   };
 }
@@ -51,5 +71,7 @@ export function linkedinTarget(ctx: AppContext): RelyingPartyTarget | undefined 
     scopes: "openid email profile",
     redirectUri: new URL("login/linkedin/callback", ctx.config.baseUrl).toString(),
     version: `linkedin:${issuer}:${clientId}`,
+    emailClaim: "email",
+    clockSkewSeconds: 60,
   };
 }
