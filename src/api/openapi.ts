@@ -297,7 +297,8 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
         CreateConnectionRequest: {
           type: "object",
           additionalProperties: false,
-          required: ["type", "name", "issuer", "clientId", "clientSecret", "domains"],
+          required: ["type", "name", "issuer", "clientId", "domains"],
+          description: "clientSecret is required unless tokenEndpointAuthMethod is private_key_jwt.",
           properties: {
             type: { const: "oidc" },
             name: { type: "string", maxLength: 100, description: "Unique across the deployment" },
@@ -311,6 +312,24 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
               maxItems: 20,
               description: "Email domains whose users sign in through this connection",
             },
+            tokenEndpointAuthMethod: {
+              enum: ["auto", "client_secret_basic", "client_secret_post", "private_key_jwt"],
+              default: "auto",
+              description:
+                "auto: client_secret_basic, or client_secret_post when the provider supports only that. private_key_jwt: Gatehouse generates a key pair and publishes its public key at the connection's jwksUrl.",
+            },
+            extraScopes: {
+              type: "array",
+              items: { type: "string" },
+              maxItems: 20,
+              description: "Requested besides openid, email and profile",
+            },
+            emailClaim: {
+              type: "string",
+              default: "email",
+              description: "The claim that holds the email address, e.g. preferred_username or upn for Entra ID",
+            },
+            clockSkewSeconds: { type: "integer", minimum: 0, maximum: 300, default: 60 },
           },
         },
         ConnectionView: {
@@ -326,6 +345,9 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
             "domains",
             "tokenEndpointAuthMethod",
             "scopes",
+            "emailClaim",
+            "clockSkewSeconds",
+            "jwksUrl",
             "callbackUrl",
             "createdAt",
             "updatedAt",
@@ -339,8 +361,14 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
             clientId: { type: "string" },
             clientSecret: { const: "********", description: "Always masked: the secret is never returned" },
             domains: { type: "array", items: { type: "string" } },
-            tokenEndpointAuthMethod: { enum: ["client_secret_basic", "client_secret_post"] },
+            tokenEndpointAuthMethod: { enum: ["client_secret_basic", "client_secret_post", "private_key_jwt"] },
             scopes: { type: "array", items: { type: "string" } },
+            emailClaim: { type: "string" },
+            clockSkewSeconds: { type: "integer" },
+            jwksUrl: {
+              ...nullable("string"),
+              description: "For private_key_jwt: the URL of the public keys to register at the IdP; null otherwise",
+            },
             callbackUrl: {
               type: "string",
               format: "uri",

@@ -95,6 +95,31 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     assert.equal(users.length, 0);
   });
 
+  test("the admin finds that attempt in the connection's sign-in activity, by its reference code", async () => {
+    const [refused] = await listAuditEvents(gh.ctx.store.db, {
+      organizationId,
+      outcome: "failure",
+      type: "sign_in.sso",
+      limit: 1,
+    });
+    assert.ok(refused?.traceId);
+    const admin = new Browser();
+    // The admin is at acme.test too: once the connection is enabled, they sign in through SSO as well.
+    assert.equal((await ssoSignIn(admin, gh, idp, ADMIN.email, "admin-password")).status, 303);
+    const page = await admin.get(`${gh.url}/admin/enterprise-authentication/oidc`);
+    assert.equal(page.status, 200);
+    const row = new RegExp(
+      `<tr data-outcome="failure" data-trace-id="${refused.traceId}">[\\s\\S]*?</tr>`,
+    ).exec(page.body)?.[0];
+    assert.ok(row, "the failed attempt is listed with its reference code");
+    assert.match(row, /mallory@evil\.test/);
+    assert.match(row, /SSO_EMAIL_DOMAIN_NOT_ALLOWED/);
+    assert.match(
+      row,
+      /evil\.test is not one of the connection&#39;s domains|domain evil\.test is not one of/,
+    );
+  });
+
   test("email_verified: false is refused", async () => {
     const browser = new Browser();
     const answer = await ssoSignIn(browser, gh, idp, "unverified@acme.test", "unverified-password");

@@ -1,13 +1,17 @@
 import type { ConnectionView } from "../../connections/view.js";
+import type { AuditEvent } from "../../store/audit.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, copyField, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { dangerZone } from "./delete.js";
+import { signInActivity } from "./sign-in-activity.js";
 
 export interface ConnectionPageModel {
   session: AdminSession;
   csrfToken: string;
   connections: ConnectionView[];
+  /** Recent sign-in attempts per connection id. */
+  activity: ReadonlyMap<string, AuditEvent[]>;
   homePageUrl: string;
   notice?: SafeHtml | undefined;
 }
@@ -58,7 +62,8 @@ function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml 
       : ""
   }
   ${dangerZone(c, m.csrfToken)}
-</section>`;
+</section>
+${signInActivity(c.id, m.activity.get(c.id) ?? [])}`;
 }
 
 /** The organization's connections, each with its Delete at the bottom. */

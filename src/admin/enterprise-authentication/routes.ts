@@ -4,6 +4,7 @@ import { deleteConnection } from "../../connections/delete.js";
 import { callbackUrl, homePageUrl, toConnectionView } from "../../connections/view.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
+import { type AuditEvent, listAuditEvents } from "../../store/audit.js";
 import { findConnection, listConnections } from "../../store/connections.js";
 import { adminPaths, sendHtml } from "../components.js";
 import { adminSession, requireAdmin } from "../guard.js";
@@ -13,6 +14,7 @@ import { introPage } from "./intro.js";
 import { createdLocation, deletedLocation, readOidcNotices, renderOidcNotices } from "./notices.js";
 import { connectionPage } from "./oidc-connection.js";
 import { setupPage } from "./oidc-setup.js";
+import { ACTIVITY_LIMIT } from "./sign-in-activity.js";
 import { integrationState } from "./state.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -58,11 +60,24 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         }),
       );
     }
+    const activity = new Map<string, AuditEvent[]>();
+    for (const c of connections) {
+      activity.set(
+        c.id,
+        await listAuditEvents(ctx.store.db, {
+          organizationId: session.organizationId,
+          connectionId: c.id,
+          type: "sign_in.sso",
+          limit: ACTIVITY_LIMIT,
+        }),
+      );
+    }
     return sendHtml(
       reply,
       connectionPage({
         session,
         csrfToken,
+        activity,
         connections: connections.map((c) => toConnectionView(ctx.config, c)),
         homePageUrl: homePageUrl(ctx.config),
         notice,

@@ -1,0 +1,58 @@
+import type { ErrorCode } from "../../errors.js";
+import type { AuditEvent } from "../../store/audit.js";
+import { html, type SafeHtml } from "../../web/html.js";
+import { humanMessage } from "../../web/messages.js";
+
+/** How many recent attempts the connection's page shows. */
+export const ACTIVITY_LIMIT = 50;
+
+/**
+ * The connection's recent sign-in attempts, for the admin debugging a failed sign-in: who,
+ * when, the outcome in plain words, and — one click away — the technical detail the audit log
+ * keeps (which check, expected and received values) with the reference code the person saw.
+ * Everything is escaped: the detail may hold text an identity provider chose.
+ */
+export function signInActivity(connectionId: string, events: AuditEvent[]): SafeHtml {
+  return html`<section class="card" data-testid="sign-in-activity" aria-labelledby="activity-${connectionId}">
+  <h2 class="section-title" id="activity-${connectionId}">Sign-in activity</h2>
+  ${
+    events.length === 0
+      ? html`<p class="muted">No sign-in attempts through this connection yet.</p>`
+      : html`<p class="muted">The last ${events.length === 1 ? "attempt" : `${events.length} attempts`}, newest first. When someone gives you a reference code, find it here; open a row for the technical detail.</p>
+  <div class="table-wrap"><table class="table">
+    <thead><tr><th scope="col">Time (UTC)</th><th scope="col">Who</th><th scope="col">Outcome</th><th scope="col">Reference</th></tr></thead>
+    <tbody>${events.map(activityRow)}</tbody>
+  </table></div>`
+  }
+</section>`;
+}
+
+function activityRow(e: AuditEvent): SafeHtml {
+  const ok = e.outcome === "success";
+  const check = typeof e.detail?.check === "string" ? e.detail.check : undefined;
+  const reason = ok
+    ? e.detail?.provisioned
+      ? "Signed in; account created"
+      : "Signed in"
+    : humanMessage((e.reasonCode ?? "INTERNAL") as ErrorCode).title;
+  return html`<tr data-outcome="${e.outcome ?? ""}"${e.traceId ? html` data-trace-id="${e.traceId}"` : ""}>
+  <td><time datetime="${e.createdAt}">${e.createdAt.slice(0, 19).replace("T", " ")}</time></td>
+  <td>${e.email ?? (e.subject ? html`<code>sub ${e.subject}</code>` : html`<span class="muted">unknown</span>`)}</td>
+  <td>
+    <span class="badge ${ok ? "badge-success" : "badge-warning"}">${ok ? "Success" : "Failed"}</span> ${reason}
+    ${
+      ok
+        ? ""
+        : html`<details class="activity-detail"><summary>Technical detail</summary>
+      <dl class="facts">
+        <div><dt>Code</dt><dd><code>${e.reasonCode ?? "—"}</code></dd></div>
+        <div><dt>Failed check</dt><dd><code>${check ?? "—"}</code></dd></div>
+        ${e.subject ? html`<div><dt>Subject (sub)</dt><dd><code>${e.subject}</code></dd></div>` : ""}
+        ${e.ip ? html`<div><dt>IP address</dt><dd>${e.ip}</dd></div>` : ""}
+      </dl>
+    </details>`
+    }
+  </td>
+  <td>${e.traceId ? html`<code class="trace-id">${e.traceId}</code>` : ""}</td>
+</tr>`;
+}
