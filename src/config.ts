@@ -29,6 +29,13 @@ export interface Config {
   rateLimitWindowSeconds: number;
   /** Total time allowed for one request to an identity provider (discovery, JWKS, token, userinfo). */
   idpTimeoutMs: number;
+  /** SSO and LinkedIn flows (start + callback) allowed per client IP per minute. */
+  ssoAttemptsPerIpPerMinute: number;
+  /**
+   * Which proxies may set X-Forwarded-For: false (none), true (all: "all"), or a list of
+   * addresses and CIDR ranges. Rate limits per IP count the real client only behind a trusted proxy.
+   */
+  trustProxy: boolean | string[];
 }
 
 export class ConfigError extends Error {
@@ -96,7 +103,30 @@ export function loadConfig(env: Env = process.env): Config {
     passwordAttemptsPerIp: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP", 20, 1, 100000),
     rateLimitWindowSeconds: integer(env, "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS", 900, 1, 86400),
     idpTimeoutMs: integer(env, "GATEHOUSE_IDP_TIMEOUT_MS", 10_000, 100, 120_000),
+    ssoAttemptsPerIpPerMinute: integer(env, "GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE", 60, 1, 1_000_000),
+    trustProxy: parseTrustProxy(env.GATEHOUSE_TRUST_PROXY),
   };
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | string[] {
+  const value = raw?.trim() ?? "";
+  if (value === "" || value === "none") return false;
+  if (value === "all") return true;
+  const entries = value
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (
+      !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry) &&
+      !["loopback", "linklocal", "uniquelocal"].includes(entry)
+    ) {
+      throw new ConfigError(
+        `GATEHOUSE_TRUST_PROXY: "${entry}" is not an address, a CIDR range, loopback, linklocal or uniquelocal (or use "all")`,
+      );
+    }
+  }
+  return entries;
 }
 
 /** The folder the SQLite database lives in, where a generated secret key is kept. */

@@ -327,7 +327,8 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
             emailClaim: {
               type: "string",
               default: "email",
-              description: "The claim that holds the email address, e.g. preferred_username or upn for Entra ID",
+              description:
+                "The claim that holds the email address, e.g. preferred_username or upn for Entra ID",
             },
             clockSkewSeconds: { type: "integer", minimum: 0, maximum: 300, default: 60 },
           },
@@ -361,13 +362,16 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
             clientId: { type: "string" },
             clientSecret: { const: "********", description: "Always masked: the secret is never returned" },
             domains: { type: "array", items: { type: "string" } },
-            tokenEndpointAuthMethod: { enum: ["client_secret_basic", "client_secret_post", "private_key_jwt"] },
+            tokenEndpointAuthMethod: {
+              enum: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+            },
             scopes: { type: "array", items: { type: "string" } },
             emailClaim: { type: "string" },
             clockSkewSeconds: { type: "integer" },
             jwksUrl: {
               ...nullable("string"),
-              description: "For private_key_jwt: the URL of the public keys to register at the IdP; null otherwise",
+              description:
+                "For private_key_jwt: the URL of the public keys to register at the IdP; null otherwise",
             },
             callbackUrl: {
               type: "string",

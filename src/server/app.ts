@@ -33,6 +33,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
+    trustProxy: ctx.config.trustProxy,
     requestIdHeader: false,
     genReqId: () => newTraceId(),
     routerOptions: { maxParamLength: 200 },

@@ -7,6 +7,7 @@ import { createSession } from "../session/create.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { type AttemptFacts, verifyCallback } from "./oidc/callback.js";
 import { provisionSocialUser, provisionSsoUser } from "./provision.js";
+import { limitSignInFlows } from "./rate-limit.js";
 
 export type SignInResult =
   | { ok: true; returnTo: string }
@@ -27,6 +28,7 @@ export async function finishSignIn(
   const facts: AttemptFacts = {};
   const auditType = kind === "sso" ? "sign_in.sso" : "sign_in.linkedin";
   try {
+    await limitSignInFlows(ctx, request.ip, "callback");
     const verified = await verifyCallback(ctx, request, kind, facts);
     const connection = verified.target.connection;
     const identity = {

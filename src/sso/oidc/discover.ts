@@ -2,12 +2,13 @@ import * as client from "openid-client";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { findGatehouseError } from "./errors.js";
-import { createIdpFetch, type IdpFetch } from "./outbound.js";
+import { cacheLifetimeMs, createIdpFetch, type IdpFetch, type IdpRequestInit } from "./outbound.js";
 
 export type ServerMetadata = client.ServerMetadata;
 
-const METADATA_TTL_MS = 60 * 60 * 1000;
-const metadataCache = new Map<string, { metadata: ServerMetadata; fetchedAt: number }>();
+/** Discovery document lifetime: the provider's Cache-Control within these bounds. */
+export const DISCOVERY_CACHE_BOUNDS = { minMs: 5 * 60_000, maxMs: 24 * 3600_000, fallbackMs: 3600_000 };
+const metadataCache = new Map<string, { metadata: ServerMetadata; fetchedAt: number; maxAgeMs: number }>();
 const fetchers = new WeakMap<AppContext, IdpFetch>();
 
 export function idpFetch(ctx: AppContext): IdpFetch {
@@ -61,12 +62,18 @@ export async function discoverIssuer(
   options: { fresh?: boolean } = {},
 ): Promise<ServerMetadata> {
   const cached = metadataCache.get(issuer);
-  if (cached && !options.fresh && ctx.now() - cached.fetchedAt < METADATA_TTL_MS) return cached.metadata;
+  if (cached && !options.fresh && ctx.now() - cached.fetchedAt < cached.maxAgeMs) return cached.metadata;
   const url = parseIssuerUrl(ctx, issuer);
   let metadata: ServerMetadata;
+  let cacheControl: string | null = null;
+  const fetcher = idpFetch(ctx);
   try {
     const configuration = await client.discovery(url, "gatehouse-discovery", undefined, undefined, {
-      [client.customFetch]: idpFetch(ctx),
+      [client.customFetch]: async (target: string, init: IdpRequestInit) => {
+        const response = await fetcher(target, init);
+        cacheControl = response.headers.get("cache-control");
+        return response;
+      },
       ...(ctx.config.allowPrivateIssuers ? { execute: [client.allowInsecureRequests] } : {}),
       timeout: 15,
     });
@@ -101,7 +108,11 @@ export async function discoverIssuer(
       },
     );
   }
-  metadataCache.set(issuer, { metadata, fetchedAt: ctx.now() });
+  metadataCache.set(issuer, {
+    metadata,
+    fetchedAt: ctx.now(),
+    maxAgeMs: cacheLifetimeMs(cacheControl, DISCOVERY_CACHE_BOUNDS),
+  });
   return metadata;
 }
 

@@ -3,6 +3,7 @@ import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { idpFetch, type ServerMetadata } from "./discover.js";
 import { findGatehouseError } from "./errors.js";
+import { cacheLifetimeMs } from "./outbound.js";
 
 /**
  * Signature verification of the ID token against the issuer's JWKS (OIDC Core 3.1.3.7 step 6),
@@ -34,12 +35,14 @@ export const REFETCH_COOLDOWN_MS = 5_000;
  * in the future.
  */
 export const MAX_ID_TOKEN_AGE_SECONDS = 10 * 60;
-const JWKS_MAX_AGE_MS = 10 * 60 * 1000;
+/** JWKS lifetime: the provider's Cache-Control within these bounds. */
+export const JWKS_CACHE_BOUNDS = { minMs: 60_000, maxMs: 24 * 3600_000, fallbackMs: 10 * 60_000 };
 
 type LocalKeySet = ReturnType<typeof jose.createLocalJWKSet>;
 interface CachedKeySet {
   local: LocalKeySet | undefined;
   fetchedAt: number;
+  maxAgeMs: number;
   pending: Promise<void> | undefined;
 }
 const keySets = new Map<string, CachedKeySet>();
@@ -51,15 +54,16 @@ const keySets = new Map<string, CachedKeySet>();
 function keySetFor(ctx: AppContext, jwksUri: string): jose.JWTVerifyGetKey {
   let cached = keySets.get(jwksUri);
   if (!cached) {
-    cached = { local: undefined, fetchedAt: 0, pending: undefined };
+    cached = { local: undefined, fetchedAt: 0, maxAgeMs: JWKS_CACHE_BOUNDS.fallbackMs, pending: undefined };
     keySets.set(jwksUri, cached);
   }
   const entry = cached;
   const reload = async (): Promise<LocalKeySet> => {
     // Concurrent sign-ins that miss the same kid share one fetch.
     entry.pending ??= fetchKeySet(ctx, jwksUri)
-      .then((local) => {
+      .then(({ local, maxAgeMs }) => {
         entry.local = local;
+        entry.maxAgeMs = maxAgeMs;
         entry.fetchedAt = ctx.now();
       })
       .finally(() => {
@@ -70,7 +74,7 @@ function keySetFor(ctx: AppContext, jwksUri: string): jose.JWTVerifyGetKey {
     return entry.local;
   };
   return async (header, token) => {
-    const local = entry.local && ctx.now() - entry.fetchedAt < JWKS_MAX_AGE_MS ? entry.local : await reload();
+    const local = entry.local && ctx.now() - entry.fetchedAt < entry.maxAgeMs ? entry.local : await reload();
     try {
       return await local(header, token);
     } catch (error) {
@@ -85,7 +89,10 @@ function keySetFor(ctx: AppContext, jwksUri: string): jose.JWTVerifyGetKey {
   };
 }
 
-async function fetchKeySet(ctx: AppContext, jwksUri: string): Promise<LocalKeySet> {
+async function fetchKeySet(
+  ctx: AppContext,
+  jwksUri: string,
+): Promise<{ local: LocalKeySet; maxAgeMs: number }> {
   const response = await idpFetch(ctx)(jwksUri, {
     method: "GET",
     headers: { accept: "application/json, application/jwk-set+json" },
@@ -105,7 +112,10 @@ async function fetchKeySet(ctx: AppContext, jwksUri: string): Promise<LocalKeySe
     });
   }
   // Throws JWKSInvalid when the document is not a key set.
-  return jose.createLocalJWKSet(body as jose.JSONWebKeySet);
+  return {
+    local: jose.createLocalJWKSet(body as jose.JSONWebKeySet),
+    maxAgeMs: cacheLifetimeMs(response.headers.get("cache-control"), JWKS_CACHE_BOUNDS),
+  };
 }
 
 export async function verifyIdTokenSignature(

@@ -215,3 +215,31 @@ function describeNetworkError(target: URL, error: unknown, totalTimeout: number)
     cause: error,
   });
 }
+
+export interface CacheBounds {
+  minMs: number;
+  maxMs: number;
+  /** When the provider says nothing usable. */
+  fallbackMs: number;
+}
+
+/**
+ * How long to keep a discovery document or JWKS: the provider's Cache-Control `max-age` (or
+ * `s-maxage`), held within bounds. `no-store`/`no-cache` still mean the minimum, so a provider
+ * cannot make Gatehouse fetch its metadata on every sign-in.
+ */
+export function cacheLifetimeMs(cacheControl: string | null | undefined, bounds: CacheBounds): number {
+  if (!cacheControl) return bounds.fallbackMs;
+  const directives = cacheControl
+    .toLowerCase()
+    .split(",")
+    .map((d) => d.trim());
+  if (directives.some((d) => d === "no-store" || d === "no-cache")) return bounds.minMs;
+  let seconds: number | undefined;
+  for (const directive of directives) {
+    const match = /^(s-maxage|max-age)\s*=\s*"?(\d{1,10})"?$/.exec(directive);
+    if (match?.[2] && (seconds === undefined || match[1] === "s-maxage")) seconds = Number(match[2]);
+  }
+  if (seconds === undefined) return bounds.fallbackMs;
+  return Math.min(bounds.maxMs, Math.max(bounds.minMs, seconds * 1000));
+}

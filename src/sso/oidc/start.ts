@@ -4,6 +4,7 @@ import { hashToken } from "../../crypto/tokens.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { countOpenTransactionsForBrowser, insertLoginTransaction } from "../../store/login-transactions.js";
+import { limitSignInFlows } from "../rate-limit.js";
 import { clientConfiguration } from "./client.js";
 import type { RelyingPartyTarget } from "./provider.js";
 import { browserBinding } from "./transaction-cookie.js";
@@ -29,6 +30,7 @@ export async function startSignIn(
   target: RelyingPartyTarget,
   options: StartOptions,
 ): Promise<string> {
+  await limitSignInFlows(ctx, request.ip, "start");
   const config = await clientConfiguration(ctx, target);
   const now = ctx.now();
   const browserHash = browserBinding(ctx, request, reply);
