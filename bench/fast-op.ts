@@ -92,14 +92,23 @@ function subjectOf(email: string): string {
   return base64url(createHash("sha256").update(email).digest()).slice(0, 24);
 }
 
-function send(res: ServerResponse, status: number, body: string, type = "application/json"): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type = "application/json",
+  cacheControl = "no-store",
+): void {
   res.writeHead(status, {
     "content-type": type,
     "content-length": Buffer.byteLength(body),
-    "cache-control": "no-store",
+    "cache-control": cacheControl,
   });
   res.end(body);
 }
+
+// As real providers publish them: relying parties may keep these for an hour.
+const PUBLIC_HOUR = "public, max-age=3600";
 
 function redirect(res: ServerResponse, location: string): void {
   res.writeHead(302, { location, "content-length": 0, "cache-control": "no-store" });
@@ -143,9 +152,9 @@ const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", issuer);
     switch (`${req.method} ${url.pathname}`) {
       case `GET ${base}/.well-known/openid-configuration`:
-        return send(res, 200, discovery);
+        return send(res, 200, discovery, "application/json", PUBLIC_HOUR);
       case `GET ${base}/jwks`:
-        return send(res, 200, jwks, "application/jwk-set+json");
+        return send(res, 200, jwks, "application/jwk-set+json", PUBLIC_HOUR);
       case `GET ${base}/authorize`:
         return authorize(url, res);
       case `POST ${base}/token`:

@@ -53,6 +53,8 @@ export interface DatabaseResult {
   rssAfterBytes: number;
   /** The highest RSS Gatehouse reached during the whole run (VmHWM). */
   rssPeakBytes: number;
+  /** Rows in login_transactions once the sign-in phases are over (none expire during a run). */
+  loginTransactions: number;
   /** With --profile: the phases' windows in the profile, ms since Gatehouse was started. */
   profileWindows?: Record<string, [number, number]>;
   notes: string[];
@@ -246,8 +248,12 @@ export function formatReport(results: BenchResults): string {
     row("  RSS growth (MiB)", (d) => ((d.rssAfterBytes - d.rssBeforeBytes) / MiB).toFixed(1)),
     row("  peak RSS over the whole run (MiB)", (d) => (d.rssPeakBytes / MiB).toFixed(1)),
     row(
-      "other load on the machine (cores, sign-in / checks)",
-      (d) => `${d.returning.otherCores.toFixed(2)} / ${d.sessionMax.otherCores.toFixed(2)}`,
+      "other load on the machine (cores): floor / sign-ins / checks",
+      (d) =>
+        `${d.floor.otherCores.toFixed(2)} / ${d.returning.otherCores.toFixed(2)} / ${d.sessionMax.otherCores.toFixed(2)}`,
+    ),
+    row("login transactions in the table after the sign-ins", (d) =>
+      d.loginTransactions.toLocaleString("en-US"),
     ),
     row("errors (all phases)", (d) => String(errorsOf(d))),
   ];

@@ -1,4 +1,5 @@
 import type { ConnectionInput } from "../connections/validate.js";
+import { isUuid } from "../domain/ids.js";
 import { validationError } from "../errors.js";
 import type { AuditQuery } from "../store/audit.js";
 
@@ -9,11 +10,7 @@ import type { AuditQuery } from "../store/audit.js";
  * The field contents (lengths, domain syntax) are checked by the connections service.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+export { isUuid } from "../domain/ids.js";
 
 const connectionFields = [
   "type",

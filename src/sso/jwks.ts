@@ -1,11 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { JWK } from "jose";
 import { publicJwk } from "../connections/signing-key.js";
+import { isUuid } from "../domain/ids.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { findConnectionById } from "../store/connections.js";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The public JWKS of a connection that authenticates with `private_key_jwt`: the URL the
@@ -14,7 +13,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export function registerConnectionJwksRoute(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Params: { id: string } }>("/sso/oidc/connections/:id/jwks.json", async (request, reply) => {
     const id = request.params.id.toLowerCase();
-    const connection = UUID.test(id) ? await findConnectionById(ctx.store.db, id) : undefined;
+    const connection = isUuid(id) ? await findConnectionById(ctx.store.db, id) : undefined;
     if (!connection?.signingKeySealed) {
       return reply
         .status(404)

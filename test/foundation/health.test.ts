@@ -53,7 +53,7 @@ test("GET /healthz answers 200 and names the database", async () => {
   assert.equal(answer.status, 200);
   const body = JSON.parse(answer.body) as { status: string; database: string };
   assert.equal(body.status, "ok");
-  assert.equal(body.database, "sqlite");
+  assert.equal(body.database, gh.ctx.store.dialect);
 });
 
 test("GET /healthz answers 503 once the database is gone", async () => {
@@ -64,7 +64,7 @@ test("GET /healthz answers 503 once the database is gone", async () => {
     assert.equal(answer.status, 503);
     const body = JSON.parse(answer.body) as { status: string; database: string };
     assert.notEqual(body.status, "ok");
-    assert.equal(body.database, "sqlite");
+    assert.equal(body.database, gh.ctx.store.dialect);
   } finally {
     await broken.close();
   }

@@ -12,7 +12,8 @@ async function recordedMigrations(store: Store): Promise<string[]> {
 }
 
 withEachDatabase("store: migrations", (dialect) => {
-  const onlyPostgres = dialect.name === "sqlite" && "one SQLite file serves one instance";
+  // One SQLite file serves one instance, so the tests of several instances exist for PostgreSQL only.
+  const severalInstances = dialect.name === "postgres";
 
   test("migrateToLatest applies every migration once; running it again is a no-op", async () => {
     const database = await dialect.create({ migrate: false });
@@ -35,7 +36,9 @@ withEachDatabase("store: migrations", (dialect) => {
     }
   });
 
-  test("two instances migrating one database at once both succeed", { skip: onlyPostgres }, async () => {
+  if (!severalInstances) return;
+
+  test("two instances migrating one database at once both succeed", async () => {
     const database = await dialect.create({ migrate: false });
     const stores = [openStore(database.url), openStore(database.url)];
     try {
@@ -50,9 +53,7 @@ withEachDatabase("store: migrations", (dialect) => {
     }
   });
 
-  test("a schema migrates on its own while another in the same database is already migrated", {
-    skip: onlyPostgres,
-  }, async () => {
+  test("a schema migrates on its own while another in the same database is already migrated", async () => {
     // Kysely looks for its bookkeeping tables in every schema; this one must get its own.
     const migrated = await dialect.create();
     const fresh = await dialect.create({ migrate: false });

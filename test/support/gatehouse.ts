@@ -9,6 +9,7 @@ import { buildApp } from "../../src/server/app.js";
 import type { AppContext } from "../../src/server/context.js";
 import { createContext } from "../../src/server/context-factory.js";
 import { createLogger } from "../../src/server/log.js";
+import { testDatabases } from "./databases.js";
 
 export interface TestGatehouse {
   url: string;
@@ -41,15 +42,33 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * `GATEHOUSE_TEST_DATABASE=postgres` runs every app-level test on its own PostgreSQL schema
+ * (from `GATEHOUSE_TEST_POSTGRES_URL`) instead of a SQLite file; CI runs the suite both ways.
+ */
+async function defaultDatabase(
+  dir: string,
+): Promise<{ url: string; env: Record<string, string>; drop(): Promise<void> }> {
+  if (process.env.GATEHOUSE_TEST_DATABASE !== "postgres") {
+    return { url: `sqlite:${path.join(dir, "gatehouse.db")}`, env: {}, drop: async () => undefined };
+  }
+  const postgres = testDatabases().find((d) => d.name === "postgres");
+  if (!postgres) throw new Error("GATEHOUSE_TEST_DATABASE=postgres needs GATEHOUSE_TEST_POSTGRES_URL");
+  // Left unmigrated: createContext migrates, as a real start-up does. Its idle pool holds no connection.
+  return postgres.create({ migrate: false });
+}
+
 export async function startGatehouse(options: StartOptions = {}): Promise<TestGatehouse> {
   const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-test-"));
   const port = options.port || (await freePort());
+  const database = options.databaseUrl ? undefined : await defaultDatabase(dir);
   const config = loadConfig({
     GATEHOUSE_BASE_URL: `http://localhost:${port}`,
-    GATEHOUSE_DATABASE_URL: options.databaseUrl ?? `sqlite:${path.join(dir, "gatehouse.db")}`,
+    GATEHOUSE_DATABASE_URL: options.databaseUrl ?? database?.url,
     GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1",
     PORT: String(port),
     LOG_LEVEL: "debug",
+    ...database?.env,
     ...options.env,
   });
   const logs: string[] = [];
@@ -77,6 +96,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
     async close() {
       await app.close();
       await ctx.store.close();
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { createConnection } from "../../connections/create.js";
 import { deleteConnection } from "../../connections/delete.js";
 import { callbackUrl, homePageUrl, toConnectionView } from "../../connections/view.js";
+import { isUuid } from "../../domain/ids.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { type AuditEvent, listAuditEvents } from "../../store/audit.js";
@@ -17,12 +18,10 @@ import { setupPage } from "./oidc-setup.js";
 import { ACTIVITY_LIMIT } from "./sign-in-activity.js";
 import { integrationState } from "./state.js";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** Connection ids are UUIDs; anything else cannot name one, so it is simply not found. */
 function connectionIdParam(params: unknown): string {
   const id = (params as { id?: unknown }).id;
-  if (typeof id !== "string" || !UUID.test(id)) {
+  if (!isUuid(id)) {
     throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
   }
   return id;
