@@ -11,8 +11,8 @@ export const CLOCK_TICKS = (() => {
   }
 })();
 
-/** utime + stime of a whole process (every thread), in seconds; undefined once it has gone. */
-export function processCpuSeconds(pid: number): number | undefined {
+/** User and kernel CPU seconds of a whole process (every thread); undefined once it has gone. */
+export function processCpuTimes(pid: number): { user: number; system: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -21,9 +21,12 @@ export function processCpuSeconds(pid: number): number | undefined {
   }
   // The command name (field 2) may hold spaces and parentheses: count fields after the last ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return (utime + stime) / CLOCK_TICKS;
+  return { user: Number(fields[11]) / CLOCK_TICKS, system: Number(fields[12]) / CLOCK_TICKS };
+}
+
+export function processCpuSeconds(pid: number): number | undefined {
+  const times = processCpuTimes(pid);
+  return times && times.user + times.system;
 }
 
 /** Resident set size in bytes (VmRSS), or its peak since the process started (VmHWM). */
@@ -62,16 +65,16 @@ export function loadAverage(): number[] {
 export interface CpuSnapshot {
   at: number;
   machine: number;
-  groups: Record<string, Map<number, number>>;
+  groups: Record<string, Map<number, { user: number; system: number }>>;
 }
 
 export function snapshotCpu(groups: Record<string, readonly number[]>): CpuSnapshot {
   const out: CpuSnapshot["groups"] = {};
   for (const [name, pids] of Object.entries(groups)) {
-    const values = new Map<number, number>();
+    const values = new Map<number, { user: number; system: number }>();
     for (const pid of pids) {
-      const cpu = processCpuSeconds(pid);
-      if (cpu !== undefined) values.set(pid, cpu);
+      const times = processCpuTimes(pid);
+      if (times) values.set(pid, times);
     }
     out[name] = values;
   }
@@ -80,22 +83,31 @@ export function snapshotCpu(groups: Record<string, readonly number[]>): CpuSnaps
 
 export interface CpuDelta {
   wallSeconds: number;
-  /** CPU seconds per group over the interval. */
+  /** CPU seconds per group over the interval, user and kernel. */
   cpu: Record<string, number>;
+  /** Of which in the kernel (system calls: sockets, files). */
+  kernel: Record<string, number>;
   /** Cores kept busy by everything else on the machine (other people's work), on average. */
   otherCores: number;
 }
 
 export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuDelta {
   const cpu: Record<string, number> = {};
+  const kernel: Record<string, number> = {};
   let ours = 0;
   for (const [name, values] of Object.entries(after.groups)) {
     let total = 0;
-    for (const [pid, value] of values) total += value - (before.groups[name]?.get(pid) ?? 0);
+    let system = 0;
+    for (const [pid, value] of values) {
+      const earlier = before.groups[name]?.get(pid) ?? { user: 0, system: 0 };
+      total += value.user + value.system - earlier.user - earlier.system;
+      system += value.system - earlier.system;
+    }
     cpu[name] = Math.max(0, total);
+    kernel[name] = Math.max(0, system);
     ours += cpu[name];
   }
   const wallSeconds = (after.at - before.at) / 1000;
   const otherCores = wallSeconds > 0 ? Math.max(0, (after.machine - before.machine - ours) / wallSeconds) : 0;
-  return { wallSeconds, cpu, otherCores };
+  return { wallSeconds, cpu, kernel, otherCores };
 }

@@ -15,15 +15,20 @@ export interface PhaseReport {
   latencyMs: Percentiles;
   /** CPU milliseconds per completed operation, per process group. */
   cpuMsPerOp: Record<string, number>;
+  /** Of which in the kernel. */
+  kernelMsPerOp: Record<string, number>;
   /** Cores kept busy by other work on the machine during the phase. */
   otherCores: number;
 }
 
 export function phaseReport(load: LoadResult, cpu: CpuDelta): PhaseReport {
-  const perOp: Record<string, number> = {};
-  for (const [name, seconds] of Object.entries(cpu.cpu)) {
-    perOp[name] = load.completed > 0 ? (seconds * 1000) / load.completed : Number.NaN;
-  }
+  const perOp = (seconds: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(seconds).map(([name, value]) => [
+        name,
+        load.completed > 0 ? (value * 1000) / load.completed : Number.NaN,
+      ]),
+    );
   return {
     completed: load.completed,
     errors: load.errors,
@@ -33,7 +38,8 @@ export function phaseReport(load: LoadResult, cpu: CpuDelta): PhaseReport {
     ...(load.targetRate === undefined ? {} : { targetRate: load.targetRate }),
     skipped: load.skipped,
     latencyMs: percentiles(load.latencies),
-    cpuMsPerOp: perOp,
+    cpuMsPerOp: perOp(cpu.cpu),
+    kernelMsPerOp: perOp(cpu.kernel),
     otherCores: cpu.otherCores,
   };
 }
@@ -208,6 +214,10 @@ export function formatReport(results: BenchResults): string {
       "  Gatehouse CPU per sign-in, returning / new (ms)",
       (d) => `${cpu(d.returning, "gatehouse")} / ${cpu(d.newUsers, "gatehouse")}`,
     ),
+    row(
+      "    of which in the kernel, returning / new (ms)",
+      (d) => `${fmt(d.returning.kernelMsPerOp.gatehouse)} / ${fmt(d.newUsers.kernelMsPerOp.gatehouse)}`,
+    ),
     ...(hasPg
       ? [
           row(
@@ -233,6 +243,7 @@ export function formatReport(results: BenchResults): string {
     row(`session checks/s, GET /api/v1/me (${c} concurrent)`, (d) => d.sessionMax.rate.toFixed(0)),
     row("  p50 / p99 at full load (ms)", (d) => lat(d.sessionMax)),
     row("  Gatehouse CPU per check (us)", (d) => usCell(d.sessionMax.cpuMsPerOp.gatehouse)),
+    row("    of which in the kernel (us)", (d) => usCell(d.sessionMax.kernelMsPerOp.gatehouse)),
     ...(hasPg
       ? [row("  PostgreSQL backend CPU per check (us)", (d) => usCell(d.sessionMax.cpuMsPerOp.postgres))]
       : []),
@@ -263,6 +274,7 @@ export function formatReport(results: BenchResults): string {
     ["reference", "value"],
     [`constant Fastify route: requests/s (${c} concurrent)`, k.rate.toFixed(0)],
     ["  server CPU per request (us)", usCell(k.cpuMsPerOp.server)],
+    ["    of which in the kernel (us)", usCell(k.kernelMsPerOp.server)],
     ["  p50 / p99 (ms)", `${fmt(k.latencyMs.p50)} / ${fmt(k.latencyMs.p99)}`],
   ]);
 

@@ -21,7 +21,7 @@ export function decideSignIn(
   enforcing: EnforcingConnection | undefined,
   viaConnectionId?: string,
 ): SignInDecision {
-  if (!enforcing || enforcing.status !== "enabled") return { allowed: true };
+  if (enforcing?.status !== "enabled") return { allowed: true };
   if (method === "sso" && viaConnectionId === enforcing.id) return { allowed: true };
   return {
     allowed: false,

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { emailDomain, normalizeEmail } from "../domain/email.js";
 import { safeReturnTo } from "../domain/return-to.js";
-import type { GatehouseError } from "../errors.js";
 import { ssoRequiredPage } from "../login/pages.js";
 import type { AppContext } from "../server/context.js";
 import { findConnectionByName, findEnabledConnectionForDomain } from "../store/connections.js";
@@ -83,7 +82,7 @@ export function renderSignInResult(
       .send(ssoRequiredPage({ ...result.ssoRequired, attempted }));
   }
   return reply
-    .status(statusFor(result.error))
+    .status(result.error.status)
     .type(HTML)
     .send(
       errorPage({
@@ -92,8 +91,4 @@ export function renderSignInResult(
         next: { href: "/login", label: "Start signing in again" },
       }),
     );
-}
-
-function statusFor(error: GatehouseError): number {
-  return error.status >= 500 ? 500 : error.status;
 }

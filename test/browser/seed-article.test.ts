@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser as Chromium, Page } from "playwright-core";
 import { type DevIdp, demoIdpSetup, startDevIdp } from "../../src/dev-idp/server.js";
+import { browserTestOptions, launchBrowser, screenshot } from "../support/chromium.js";
 import { freePort, startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import { ADMIN, seedAcme } from "../support/sso.js";
-import { browserTestOptions, launchBrowser, screenshot } from "../support/chromium.js";
 
 const options = browserTestOptions();
 let gh: TestGatehouse;
@@ -24,7 +24,11 @@ before(async () => {
   idp = await startDevIdp({ port: 0, ...demoIdpSetup(`http://localhost:${port}/`) });
   gh = await startGatehouse({
     port,
-    env: { GATEHOUSE_LINKEDIN_ISSUER: idp.issuer, GATEHOUSE_LINKEDIN_CLIENT_ID: "gatehouse-linkedin", GATEHOUSE_LINKEDIN_CLIENT_SECRET: "gatehouse-linkedin-secret" },
+    env: {
+      GATEHOUSE_LINKEDIN_ISSUER: idp.issuer,
+      GATEHOUSE_LINKEDIN_CLIENT_ID: "gatehouse-linkedin",
+      GATEHOUSE_LINKEDIN_CLIENT_SECRET: "gatehouse-linkedin-secret",
+    },
   });
   await seedAcme(gh);
   chromium = await launchBrowser();
@@ -42,7 +46,11 @@ async function newPage(): Promise<Page> {
   const page = await context.newPage();
   page.on("console", (message) => {
     // Chromium logs every 4xx document as "Failed to load resource"; the SSO-required pages are 403s by design.
-    if (message.type() === "error" && page.url().startsWith(gh.url) && !message.text().startsWith("Failed to load resource")) {
+    if (
+      message.type() === "error" &&
+      page.url().startsWith(gh.url) &&
+      !message.text().startsWith("Failed to load resource")
+    ) {
       problems.push(`${page.url()}: ${message.text()}`);
     }
   });
@@ -89,7 +97,9 @@ test("the seed article, end to end in a browser", options, async () => {
 
   // The Callback URL is on the page before anything exists, and the Copy button copies it.
   const callback = `${gh.url}/sso/oidc/callback`;
-  const shown = await admin.$eval("#callback-url", (el) => (el instanceof HTMLInputElement ? el.value : (el.textContent ?? "")).trim());
+  const shown = await admin.$eval("#callback-url", (el) =>
+    (el instanceof HTMLInputElement ? el.value : (el.textContent ?? "")).trim(),
+  );
   assert.equal(shown, callback);
   await admin.click("button[data-copy='#callback-url']");
   assert.equal(await admin.evaluate(() => navigator.clipboard.readText()), callback);

@@ -40,7 +40,7 @@ export async function countSessions(gh: TestGatehouse): Promise<number> {
 export async function rawPost(
   browser: Browser,
   url: string,
-  body: string | Buffer,
+  body: string,
   contentType: string,
 ): Promise<Answer> {
   const target = new URL(url);

@@ -59,6 +59,11 @@ describe("security headers on HTML pages", () => {
     assertSecurityHeaders(csrf, "403 page");
   });
 
+  test("the favicon every browser asks for is not a 404 (a console error on every page)", async () => {
+    const answer = await new Browser().get(`${gh.url}/favicon.ico`);
+    assert.ok(answer.status < 400, `status ${answer.status}`);
+  });
+
   test("pages with a session or a form are not cached", async () => {
     const browser = new Browser();
     await passwordSignIn(browser, gh.url, ADMIN_EMAIL, ADMIN_PASSWORD);
