@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { hashToken } from "../src/crypto/tokens.js";
+import { purgeExpired } from "../src/server/maintenance.js";
+import { insertLoginTransaction } from "../src/store/login-transactions.js";
+import { hitRateLimit } from "../src/store/rate-limits.js";
+import { insertSession } from "../src/store/sessions.js";
+import { startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
+import { seedAcme } from "./support/sso.js";
+
+let gh: TestGatehouse;
+let userId: string;
+before(async () => {
+  gh = await startGatehouse();
+  ({ adminUserId: userId } = await seedAcme(gh));
+});
+after(() => gh.close());
+
+const HOUR = 3600_000;
+
+test("expired sessions, day-old login transactions and past rate-limit windows are purged; live rows stay", async () => {
+  const db = gh.ctx.store.db;
+  const now = gh.ctx.now();
+  const session = (name: string, expiresAt: number) =>
+    insertSession(db, {
+      idHash: hashToken(name),
+      userId,
+      organizationId: null,
+      method: "password",
+      connectionId: null,
+      idToken: null,
+      idpSid: null,
+      createdAt: now - 10 * HOUR,
+      expiresAt,
+    });
+  await session("expired", now - 1);
+  await session("live", now + HOUR);
+  const transaction = (state: string, expiresAt: number) =>
+    insertLoginTransaction(db, {
+      id: hashToken(state),
+      kind: "sso",
+      connection_id: null,
+      browser_hash: "b",
+      nonce: "n",
+      code_verifier: "v",
+      return_to: "/",
+      created_at: expiresAt - 600_000,
+      expires_at: expiresAt,
+      consumed_at: null,
+    });
+  // Kept a day past expiry, so a replayed state is still told apart from an unknown one.
+  await transaction("expired two days ago", now - 48 * HOUR);
+  await transaction("expired an hour ago", now - HOUR);
+  await hitRateLimit(db, "old", 60_000, now - 48 * HOUR);
+  await hitRateLimit(db, "current", 60_000, now);
+
+  assert.deepEqual(await purgeExpired(gh.ctx), { sessions: 1, transactions: 1, rateLimits: 1 });
+  assert.deepEqual(
+    (await db.selectFrom("sessions").select("id_hash").execute()).map((r) => r.id_hash),
+    [hashToken("live")],
+  );
+  assert.deepEqual(
+    (await db.selectFrom("login_transactions").select("id").execute()).map((r) => r.id),
+    [hashToken("expired an hour ago")],
+  );
+  assert.deepEqual(
+    (await db.selectFrom("rate_limits").select("key").execute()).map((r) => r.key),
+    ["current"],
+  );
+  assert.deepEqual(await purgeExpired(gh.ctx), { sessions: 0, transactions: 0, rateLimits: 0 });
+});
