@@ -1,39 +1,22 @@
-import { randomBytes, randomInt } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { Pool } from "undici";
-import { randomToken } from "../src/crypto/tokens.js";
 import type { Dialect } from "../src/store/database.js";
-import { type StartedChild, startChild, stopAll } from "./lib/children.js";
+import { startChild, stopAll } from "./lib/children.js";
 import { keepAlivePool } from "./lib/client.js";
-import { type BenchDatabase, createPostgres, createSqlite, postgresServerUrl } from "./lib/databases.js";
-import {
-  buildGatehouse,
-  type GatehouseProcess,
-  gatehouseEnv,
-  insertSessions,
-  RESULTS,
-  ROOT,
-  seed,
-  startGatehouse,
-} from "./lib/gatehouse.js";
-import { type Bounds, closedLoop, type Operation, openLoop } from "./lib/load.js";
-import { cpuDelta, loadAverage, processCpuSeconds, processRssBytes, snapshotCpu } from "./lib/proc.js";
+import { runDatabase } from "./lib/database-run.js";
+import { postgresServerUrl } from "./lib/databases.js";
+import { buildGatehouse, RESULTS, ROOT } from "./lib/gatehouse.js";
+import { loadAverage } from "./lib/proc.js";
 import {
   type BenchResults,
   type DatabaseResult,
   evaluateTargets,
-  type FloorReport,
   formatReport,
-  type PhaseReport,
-  phaseReport,
   type References,
 } from "./lib/report.js";
-import { constantRequest, sessionCheck, ssoSignIn } from "./lib/sign-in.js";
-import { type CpuProfile, formatProfileSummary, summarizeProfile } from "./profile-summary.js";
+import { progress, runConstant, type Settings, type Shared } from "./lib/scenario.js";
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -49,23 +32,6 @@ PostgreSQL, next to two references: a bare openid-client sign-in and a constant 
   --source <from>   dist (default: src/ compiled into bench/results/build) or tsx (src/ as is)
 
 Results are also written to bench/results/latest.json.`;
-
-interface Settings {
-  concurrency: number;
-  returningUsers: number;
-  warmupMs: number;
-  signInMs: number;
-  halfRateMs: number;
-  floorMs: number;
-  constantMs: number;
-  sessions: number;
-  sessionWarmupMs: number;
-  sessionMs: number;
-  pacedMs: number;
-  pacedRate: number;
-  /** Upper bound on operations per phase, whatever the time. */
-  maxCount: number;
-}
 
 const FULL: Settings = {
   concurrency: 32,
@@ -97,8 +63,6 @@ const QUICK: Settings = {
   pacedMs: 1500,
 };
 
-const MAX_IN_FLIGHT = 256;
-
 const stopping = new AbortController();
 let interrupts = 0;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -109,343 +73,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     stopping.abort();
   });
 }
-
-function checkStopping(): void {
-  if (stopping.signal.aborted) throw new Error("interrupted");
-}
-
-function progress(message: string): void {
-  process.stderr.write(`[bench] ${message}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function bounds(maxMs: number, maxCount: number): Bounds {
-  return { maxMs, maxCount, signal: stopping.signal };
-}
-
-type PidGroups = () => Promise<Record<string, number[]>>;
-
-/** Runs a load phase between two CPU snapshots of every process involved. */
-async function measured(groups: PidGroups, run: () => ReturnType<typeof closedLoop>): Promise<PhaseReport> {
-  const before = await groups();
-  const first = snapshotCpu(before);
-  const load = await run();
-  const after = await groups();
-  for (const [name, pids] of Object.entries(before))
-    after[name] = [...new Set([...pids, ...(after[name] ?? [])])];
-  const report = phaseReport(load, cpuDelta(first, snapshotCpu(after)));
-  if (load.errors > 0) progress(`  ${load.errors} errors, e.g. ${load.errorSamples.join(" | ")}`);
-  checkStopping();
-  return report;
-}
-
-async function registerClient(
-  op: Pool,
-  client: { clientId: string; clientSecret: string; redirectUris: string[] },
-): Promise<void> {
-  const response = await op.request({
-    method: "POST",
-    path: "/_bench/clients",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(client),
-  });
-  await response.body.dump();
-  if (response.statusCode !== 204) throw new Error(`fast OP refused the client: HTTP ${response.statusCode}`);
-}
-
-interface Shared {
-  settings: Settings;
-  command: string[];
-  op: StartedChild;
-  opPool: Pool;
-  issuer: string;
-  profileDir: string | undefined;
-}
-
-async function runFloor(shared: Shared): Promise<FloorReport> {
-  const { settings, op, issuer } = shared;
-  const clientId = `floor-${randomBytes(4).toString("hex")}`;
-  const clientSecret = randomToken();
-  const redirectUri = "http://127.0.0.1/floor/callback";
-  await registerClient(shared.opPool, { clientId, clientSecret, redirectUris: [redirectUri] });
-  const floor = await startChild("floor", {
-    args: [
-      "--import",
-      "tsx",
-      path.join(ROOT, "bench/floor.ts"),
-      `--issuer=${issuer}`,
-      `--client-id=${clientId}`,
-      `--client-secret=${clientSecret}`,
-      `--redirect-uri=${redirectUri}`,
-      `--concurrency=${settings.concurrency}`,
-      `--warmup-count=${settings.returningUsers * 2}`,
-      `--max-count=${settings.maxCount}`,
-      `--max-ms=${settings.floorMs}`,
-    ],
-    waitForJsonLine: true,
-    readyTimeoutMs: 60_000,
-    logFile: path.join(RESULTS, "floor.log"),
-  });
-  try {
-    const groups = { op: [op.pid], floor: [floor.pid] };
-    const before = snapshotCpu(groups);
-    const result = (await floor.nextMessage(settings.floorMs + 60_000)) as {
-      completed: number;
-      errors: number;
-      errorSamples: string[];
-      elapsedMs: number;
-      rate: number;
-      cpuSeconds: number;
-    };
-    const delta = cpuDelta(before, snapshotCpu(groups));
-    if (result.errors > 0)
-      progress(`  floor: ${result.errors} errors, e.g. ${result.errorSamples.join(" | ")}`);
-    return {
-      rate: result.rate,
-      completed: result.completed,
-      errors: result.errors,
-      errorSamples: result.errorSamples,
-      seconds: result.elapsedMs / 1000,
-      cpuMsPerSignIn: (result.cpuSeconds * 1000) / result.completed,
-      opCpuMsPerSignIn: ((delta.cpu.op ?? 0) * 1000) / result.completed,
-      otherCores: delta.otherCores,
-    };
-  } finally {
-    await floor.stop();
-  }
-}
-
-async function runConstant(shared: Shared): Promise<PhaseReport> {
-  const { settings } = shared;
-  const server = await startChild("constant-server", {
-    args: ["--import", "tsx", path.join(ROOT, "bench/constant-server.ts")],
-    waitForJsonLine: true,
-  });
-  const pool = keepAlivePool(`http://127.0.0.1:${String(server.ready.port)}`);
-  try {
-    const op: Operation = () => constantRequest(pool);
-    await closedLoop(settings.concurrency, bounds(1000, settings.maxCount), op);
-    return await measured(
-      async () => ({ server: [server.pid], client: [process.pid] }),
-      () => closedLoop(settings.concurrency, bounds(settings.constantMs, settings.maxCount), op),
-    );
-  } finally {
-    await pool.close();
-    await server.stop();
-  }
-}
-
-async function runDatabase(shared: Shared, dialect: Dialect): Promise<DatabaseResult> {
-  const { settings, op, opPool, issuer } = shared;
-  const notes: string[] = [];
-  let database: BenchDatabase;
-  if (dialect === "sqlite") database = createSqlite();
-  else database = await createPostgres(postgresServerUrl() ?? "");
-  try {
-    const port = await freePort();
-    const secretKey = randomBytes(32).toString("base64");
-    const clientId = `gatehouse-${dialect}`;
-    const clientSecret = randomToken();
-    await registerClient(opPool, {
-      clientId,
-      clientSecret,
-      redirectUris: [`http://127.0.0.1:${port}/sso/oidc/callback`],
-    });
-    progress(`${dialect}: creating the organization and the connection`);
-    const seeded = await seed(gatehouseEnv({ databaseUrl: database.setupUrl, secretKey, port }), {
-      issuer,
-      clientId,
-      clientSecret,
-    });
-    let gatehouse: GatehouseProcess | undefined;
-    try {
-      const profileDir = shared.profileDir ? path.join(shared.profileDir, dialect) : undefined;
-      const spawnedAt = performance.now();
-      gatehouse = await startGatehouse({
-        command: shared.command,
-        env: gatehouseEnv({ databaseUrl: database.gatehouseUrl, secretKey, port }),
-        logFile: path.join(RESULTS, `gatehouse-${dialect}.log`),
-        cpuProfileDir: profileDir,
-      });
-      const gh = gatehouse;
-      const pool = keepAlivePool(gh.url);
-      const windows: Record<string, [number, number]> = {};
-      const since = () => performance.now() - spawnedAt;
-      try {
-        const groups: PidGroups = async () => ({
-          gatehouse: [gh.pid],
-          op: [op.pid],
-          client: [process.pid],
-          ...(dialect === "postgres" ? { postgres: await database.gatehouseBackendPids() } : {}),
-        });
-        const c = settings.concurrency;
-        const users = settings.returningUsers;
-        const returning: Operation = (i) => ssoSignIn(pool, opPool, `user${i % users}@acme.test`);
-
-        progress(`${dialect}: signing in ${users} returning users once, then warming up`);
-        const first = await closedLoop(c, bounds(60_000, users), returning);
-        if (first.completed !== users) {
-          throw new Error(`the first sign-ins failed: ${first.errorSamples.join(" | ") || "interrupted"}`);
-        }
-        await closedLoop(c, bounds(settings.warmupMs, settings.maxCount), returning);
-        checkStopping();
-
-        progress(`${dialect}: floor, openid-client against the fast OP (${settings.floorMs / 1000} s)`);
-        const floor = await runFloor(shared);
-        progress(`  ${floor.rate.toFixed(0)} sign-ins/s`);
-        checkStopping();
-
-        progress(`${dialect}: sign-ins, returning users (${settings.signInMs / 1000} s)`);
-        let from = since();
-        const returningReport = await measured(groups, () =>
-          closedLoop(c, bounds(settings.signInMs, settings.maxCount), returning),
-        );
-        progress(`  ${returningReport.rate.toFixed(0)} sign-ins/s`);
-
-        progress(`${dialect}: sign-ins, new users (${settings.signInMs / 1000} s)`);
-        const batch = randomBytes(4).toString("hex");
-        const newUsers: Operation = (i) => ssoSignIn(pool, opPool, `new-${batch}-${i}@acme.test`);
-        const newReport = await measured(groups, () =>
-          closedLoop(c, bounds(settings.signInMs, settings.maxCount), newUsers),
-        );
-        windows["sign-in phases (returning + new users)"] = [from, since()];
-        progress(`  ${newReport.rate.toFixed(0)} sign-ins/s`);
-
-        const halfRate = returningReport.rate / 2;
-        progress(
-          `${dialect}: callback latency at ${halfRate.toFixed(0)} sign-ins/s (${settings.halfRateMs / 1000} s)`,
-        );
-        const halfReport = await measured(groups, () =>
-          openLoop(
-            halfRate,
-            MAX_IN_FLIGHT,
-            bounds(settings.halfRateMs, Math.ceil((halfRate * settings.halfRateMs) / 1000)),
-            returning,
-          ),
-        );
-        if (halfReport.skipped > 0)
-          notes.push(`half rate: ${halfReport.skipped} sign-ins skipped (in flight > ${MAX_IN_FLIGHT})`);
-
-        const { n: loginTransactions } = await seeded.ctx.store.db
-          .selectFrom("login_transactions")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .executeTakeFirstOrThrow();
-        const rssBefore = processRssBytes(gh.pid) ?? Number.NaN;
-        progress(`${dialect}: inserting ${settings.sessions.toLocaleString("en-US")} sessions`);
-        const userIds = (
-          await seeded.ctx.store.db
-            .selectFrom("users")
-            .select("id")
-            .where("email", "like", "user%@acme.test")
-            .execute()
-        ).map((r) => r.id);
-        const insertBegan = performance.now();
-        const tokens = await insertSessions(
-          seeded,
-          userIds,
-          settings.sessions,
-          dialect === "postgres" ? 8 : 1,
-        );
-        const insertSeconds = (performance.now() - insertBegan) / 1000;
-        checkStopping();
-
-        const check: Operation = () => sessionCheck(pool, tokens[randomInt(tokens.length)]!);
-        await closedLoop(c, bounds(settings.sessionWarmupMs, settings.maxCount), check);
-        progress(`${dialect}: session checks (${settings.sessionMs / 1000} s)`);
-        from = since();
-        const maxReport = await measured(groups, () =>
-          closedLoop(c, bounds(settings.sessionMs, settings.maxCount), check),
-        );
-        windows["session checks at full load"] = [from, since()];
-        progress(`  ${maxReport.rate.toFixed(0)} checks/s`);
-
-        const pacedRate = Math.min(settings.pacedRate, maxReport.rate);
-        if (pacedRate < settings.pacedRate) {
-          notes.push(
-            `session checks paced at the measured maximum, ${pacedRate.toFixed(0)}/s, below ${settings.pacedRate}/s`,
-          );
-        }
-        progress(
-          `${dialect}: session checks paced at ${pacedRate.toFixed(0)}/s (${settings.pacedMs / 1000} s)`,
-        );
-        const pacedReport = await measured(groups, () =>
-          openLoop(
-            pacedRate,
-            MAX_IN_FLIGHT,
-            bounds(settings.pacedMs, Math.ceil((pacedRate * settings.pacedMs) / 1000)),
-            check,
-          ),
-        );
-        if (pacedReport.skipped > 0)
-          notes.push(`paced checks: ${pacedReport.skipped} skipped (in flight > ${MAX_IN_FLIGHT})`);
-        const rssAfter = processRssBytes(gh.pid) ?? Number.NaN;
-        const rssPeak = processRssBytes(gh.pid, "VmHWM") ?? Number.NaN;
-
-        const result: DatabaseResult = {
-          dialect,
-          floor,
-          returning: returningReport,
-          newUsers: newReport,
-          halfRate: halfReport,
-          sessionCount: tokens.length,
-          sessionInsertSeconds: insertSeconds,
-          sessionMax: maxReport,
-          sessionPaced: pacedReport,
-          rssBeforeBytes: rssBefore,
-          rssAfterBytes: rssAfter,
-          rssPeakBytes: rssPeak,
-          loginTransactions: Number(loginTransactions),
-          ...(profileDir ? { profileWindows: windows } : {}),
-          notes,
-        };
-        await pool.close();
-        if (profileDir) await summarizeProfiles(gh, profileDir, dialect, windows);
-        return result;
-      } finally {
-        await pool.close().catch(() => undefined);
-      }
-    } finally {
-      await gatehouse?.stop();
-      await seeded.ctx.store.close();
-    }
-  } finally {
-    await database.drop();
-  }
-}
-
-/** Stops Gatehouse so that it writes its profile, then summarises each phase's window of it. */
-async function summarizeProfiles(
-  gatehouse: GatehouseProcess,
-  profileDir: string,
-  dialect: Dialect,
-  windows: Record<string, [number, number]>,
-): Promise<void> {
-  const cpuBefore = processCpuSeconds(gatehouse.pid);
-  const code = await gatehouse.stop({ graceMs: 30_000 });
-  if (code === null) progress(`Gatehouse did not stop in time (cpu ${cpuBefore}); no profile`);
-  const file = path.join(profileDir, "gatehouse.cpuprofile");
-  const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  const texts: string[] = [];
-  for (const [name, [fromMs, toMs]] of Object.entries(windows)) {
-    texts.push(formatProfileSummary(`${dialect}, ${name}`, summarizeProfile(profile, { fromMs, toMs })));
-  }
-  const text = texts.join("\n\n");
-  writeFileSync(path.join(RESULTS, `profile-${dialect}.txt`), `${text}\n`);
-  profileTexts.push(text);
-}
-
-const profileTexts: string[] = [];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -500,7 +127,16 @@ async function main(): Promise<number> {
   const issuer = String(op.ready.issuer);
   const opPool = keepAlivePool(issuer);
   try {
-    const shared: Shared = { settings, command, op, opPool, issuer, profileDir };
+    const shared: Shared = {
+      settings,
+      command,
+      op,
+      opPool,
+      issuer,
+      profileDir,
+      signal: stopping.signal,
+      profileTexts: [],
+    };
     progress(`constant Fastify route (${settings.constantMs / 1000} s)`);
     const constant = await runConstant(shared);
     progress(`  ${constant.rate.toFixed(0)} requests/s`);
@@ -524,7 +160,7 @@ async function main(): Promise<number> {
     };
     writeFileSync(path.join(RESULTS, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
     process.stdout.write(`\n${formatReport(results)}\n`);
-    if (profileTexts.length > 0) process.stdout.write(`\n${profileTexts.join("\n\n")}\n`);
+    if (shared.profileTexts.length > 0) process.stdout.write(`\n${shared.profileTexts.join("\n\n")}\n`);
     process.stdout.write(`\nwritten: ${path.relative(ROOT, path.join(RESULTS, "latest.json"))}\n`);
     return 0;
   } finally {

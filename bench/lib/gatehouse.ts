@@ -112,10 +112,6 @@ export async function seed(
   op: { issuer: string; clientId: string; clientSecret: string },
 ): Promise<Seeded> {
   const ctx = await createContext(loadConfig(env), { log: pino({ level: "silent" }) });
-  if (process.env.BENCH_EXPERIMENT_INDEX === "1") {
-    const { sql } = await import("kysely");
-    await sql`create index bench_lt_browser on login_transactions (browser_hash)`.execute(ctx.store.db);
-  }
   const { organization, adminUserId } = await createOrganizationWithAdmin(ctx, {
     slug: "acme",
     name: "Acme",

@@ -35,7 +35,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     trustProxy: ctx.config.trustProxy,
     requestIdHeader: false,
-    genReqId: () => newTraceId(),
     routerOptions: { maxParamLength: 200 },
   });
 
@@ -139,8 +138,10 @@ export async function sendError(
   error: GatehouseError,
 ) {
   const status = error.code === "REQUEST_INVALID" ? statusOf(error) : error.status;
+  // A reference code only where a person needs one; random bytes for every request would cost.
+  const traceId = status >= 500 ? newTraceId() : undefined;
   if (status >= 500) {
-    request.log.error({ err: error.cause ?? error, traceId: request.id }, "request failed");
+    request.log.error({ err: error.cause ?? error, traceId }, "request failed");
   } else {
     request.log.info({ code: error.code, detail: error.detail }, "request refused");
   }
@@ -150,7 +151,7 @@ export async function sendError(
       code: error.code,
       message: status >= 500 ? humanMessage("INTERNAL").title : error.message,
       ...(error.fields ? { fields: error.fields } : {}),
-      ...(status >= 500 ? { traceId: request.id } : {}),
+      ...(traceId ? { traceId } : {}),
     });
   }
   let session: Awaited<ReturnType<typeof currentSession>>;
@@ -165,7 +166,7 @@ export async function sendError(
       code,
       session,
       csrfToken: session ? reply.generateCsrf() : undefined,
-      traceId: status >= 500 ? request.id : undefined,
+      traceId,
     }),
   );
 }

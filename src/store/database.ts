@@ -13,6 +13,7 @@ import {
 import pg from "pg";
 import * as initial from "./migrations/0001-initial.js";
 import * as connectionSettings from "./migrations/0002-connection-settings.js";
+import * as loginTransactionBrowserIndex from "./migrations/0003-login-transaction-browser-index.js";
 import type { Database } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -27,6 +28,7 @@ export interface Store {
 const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-connection-settings": connectionSettings,
+  "0003-login-transaction-browser-index": loginTransactionBrowserIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
