@@ -2,7 +2,12 @@ import type { Kysely } from "kysely";
 import { newId } from "../crypto/tokens.js";
 import { GatehouseError } from "../errors.js";
 import { insertAuditEvent } from "../store/audit.js";
-import { findIdentity, insertIdentity, touchIdentity } from "../store/identities.js";
+import {
+  findIdentity,
+  findIdentityWithMemberships,
+  insertIdentity,
+  touchIdentity,
+} from "../store/identities.js";
 import { findMembershipOfUser, insertMembership } from "../store/organizations.js";
 import type { Database } from "../store/schema.js";
 import { findUserByEmail, insertUser } from "../store/users.js";
@@ -33,19 +38,19 @@ export async function provisionSsoUser(
   organizationId: string,
   now: number,
 ): Promise<ProvisionedUser> {
-  const known = await findIdentity(trx, identity.providerKey, identity.subject);
+  const known = await findIdentityWithMemberships(trx, identity.providerKey, identity.subject);
   if (known) {
-    // If the IdP now asserts another address for this sub, the identity records it; the
-    // account keeps its own email.
-    await touchIdentity(trx, known.id, identity.email, now);
-    const membership = await findMembershipOfUser(trx, known.userId);
-    if (membership && membership.organizationId !== organizationId) {
+    if (known.organizationIds.some((id) => id !== organizationId)) {
       throw new GatehouseError("SSO_USER_CONFLICT", "This account belongs to another organization.", {
         detail: `user ${known.userId} is a member of another organization`,
       });
     }
-    if (!membership)
+    // If the IdP now asserts another address for this sub, the identity records it; the
+    // account keeps its own email.
+    await touchIdentity(trx, known.id, identity.email, now);
+    if (known.organizationIds.length === 0) {
       await insertMembership(trx, { organizationId, userId: known.userId, role: "member" }, now);
+    }
     return { userId: known.userId, organizationId, created: false };
   }
 

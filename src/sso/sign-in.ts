@@ -71,7 +71,7 @@ export async function finishSignIn(
     }
 
     const now = ctx.now();
-    const user = await ctx.store.db.transaction().execute(async (trx) => {
+    await ctx.store.db.transaction().execute(async (trx) => {
       const provisioned = connection
         ? await provisionSsoUser(trx, identity, connection.organizationId, now)
         : await provisionSocialUser(trx, identity, now);
@@ -90,15 +90,22 @@ export async function finishSignIn(
         },
         now,
       );
+      // The user, the audit record and the session land together, or not at all.
+      await createSession(
+        ctx,
+        request,
+        reply,
+        {
+          userId: provisioned.userId,
+          organizationId: provisioned.organizationId,
+          method: kind,
+          connectionId: connection?.id ?? null,
+          idToken: verified.idToken,
+          idpSid: verified.idpSid,
+        },
+        trx,
+      );
       return provisioned;
-    });
-    await createSession(ctx, request, reply, {
-      userId: user.userId,
-      organizationId: user.organizationId,
-      method: kind,
-      connectionId: connection?.id ?? null,
-      idToken: verified.idToken,
-      idpSid: verified.idpSid,
     });
     ctx.metrics.signIns.inc({ method: kind, outcome: "success" });
     return { ok: true, returnTo: verified.transaction.return_to };

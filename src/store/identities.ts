@@ -46,3 +46,32 @@ export async function touchIdentity(
 ): Promise<void> {
   await db.updateTable("identities").set({ last_sign_in_at: now, email }).where("id", "=", id).execute();
 }
+
+/**
+ * A returning user's identity with the organizations the user belongs to, in one query: the
+ * hot path of every repeat SSO sign-in.
+ */
+export async function findIdentityWithMemberships(
+  db: Kysely<Database>,
+  providerKey: string,
+  subject: string,
+): Promise<{ id: string; userId: string; organizationIds: string[] } | undefined> {
+  const rows = await db
+    .selectFrom("identities")
+    .leftJoin("memberships", "memberships.user_id", "identities.user_id")
+    .select([
+      "identities.id as id",
+      "identities.user_id as userId",
+      "memberships.organization_id as organizationId",
+    ])
+    .where("identities.provider_key", "=", providerKey)
+    .where("identities.subject", "=", subject)
+    .execute();
+  const [first] = rows;
+  if (!first) return undefined;
+  return {
+    id: first.id,
+    userId: first.userId,
+    organizationIds: rows.flatMap((r) => (r.organizationId ? [r.organizationId] : [])),
+  };
+}

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { findApiKeyByHash, insertApiKey, touchApiKey } from "../../src/store/api-keys.js";
-import { findIdentity, insertIdentity, touchIdentity } from "../../src/store/identities.js";
+import {
+  findIdentity,
+  findIdentityWithMemberships,
+  insertIdentity,
+  touchIdentity,
+} from "../../src/store/identities.js";
 import {
   findMembershipOfUser,
   findOrganizationById,
@@ -233,6 +238,25 @@ withEachDatabase("store: identities", (dialect) => {
     });
     assert.equal(await findIdentity(db, "linkedin", "sub-2"), undefined);
     assert.equal(await findIdentity(db, "connection:other", "sub-1"), undefined);
+  });
+
+  test("findIdentityWithMemberships yields the identity with every organization of its user", async () => {
+    const { db } = database().store;
+    const user = await insertUser(db, { email: "ada@acme.test" }, t0);
+    const base = { userId: user.id, connectionId: null, email: null };
+    await insertIdentity(db, { ...base, id: "i-1", providerKey: "connection:c", subject: "s" }, t0);
+    assert.deepEqual(await findIdentityWithMemberships(db, "connection:c", "s"), {
+      id: "i-1",
+      userId: user.id,
+      organizationIds: [],
+    });
+    const acme = await insertOrganization(db, { slug: "acme", name: "Acme" }, t0);
+    const other = await insertOrganization(db, { slug: "other", name: "Other" }, t0);
+    await insertMembership(db, { organizationId: acme.id, userId: user.id, role: "member" }, t0);
+    await insertMembership(db, { organizationId: other.id, userId: user.id, role: "member" }, t0);
+    const found = await findIdentityWithMemberships(db, "connection:c", "s");
+    assert.deepEqual(found?.organizationIds.sort(), [acme.id, other.id].sort());
+    assert.equal(await findIdentityWithMemberships(db, "connection:c", "other-sub"), undefined);
   });
 
   test("a subject belongs to one identity per provider", async () => {
