@@ -108,7 +108,7 @@ async function signIn(email: string): Promise<{ browser: Browser; csrf: string }
   const browser = new Browser();
   const answer = await passwordSignIn(browser, gh.url, email, PASSWORD);
   assert.equal(answer.status, 303, `sign-in of ${email} failed`);
-  const me = await api({ browser }, "GET", "/api/v1/me");
+  const me = await api({ browser }, "GET", "/api/v1/me?include=csrfToken");
   assert.equal(me.status, 200, me.text);
   return { browser, csrf: me.json<{ csrfToken: string }>().csrfToken };
 }

@@ -53,6 +53,15 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
           summary: "Who is calling",
           description:
             "With a session cookie: the signed-in user, any role (members included). With an API key: the key and its organization.",
+          parameters: [
+            {
+              name: "include",
+              in: "query",
+              required: false,
+              schema: { const: "csrfToken" },
+              description: "csrfToken: also return a CSRF token for the session's POST and DELETE requests",
+            },
+          ],
           responses: {
             "200": response("The caller", { oneOf: [ref("SessionMe"), ref("ApiKeyMe")] }),
             "401": errors["401"],
@@ -184,7 +193,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
           in: "cookie",
           name: sessionCookieName(config),
           description:
-            "The session of an organization owner or admin. POST and DELETE must also send the `x-csrf-token` header (the `csrfToken` of GET /api/v1/me).",
+            "The session of an organization owner or admin. POST and DELETE must also send the `x-csrf-token` header (the `csrfToken` of GET /api/v1/me?include=csrfToken).",
         },
       },
       parameters: {
@@ -243,16 +252,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
         },
         SessionMe: {
           type: "object",
-          required: [
-            "credential",
-            "user",
-            "organization",
-            "role",
-            "signInMethod",
-            "connection",
-            "expiresAt",
-            "csrfToken",
-          ],
+          required: ["credential", "user", "organization", "role", "signInMethod", "connection", "expiresAt"],
           properties: {
             credential: { const: "session" },
             user: {
@@ -278,7 +278,10 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
               ],
             },
             expiresAt: isoTime,
-            csrfToken: { type: "string", description: "Send as x-csrf-token on POST and DELETE" },
+            csrfToken: {
+              type: "string",
+              description: "Only with ?include=csrfToken: send it as x-csrf-token on POST and DELETE",
+            },
           },
         },
         ApiKeyMe: {

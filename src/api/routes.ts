@@ -51,8 +51,11 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
           connection:
             s.connectionId && s.connectionName ? { id: s.connectionId, name: s.connectionName } : null,
           expiresAt: new Date(s.expiresAt).toISOString(),
-          // The token a same-origin script sends as x-csrf-token on POST and DELETE.
-          csrfToken: reply.generateCsrf(),
+          // The token a same-origin script sends as x-csrf-token on POST and DELETE; only on
+          // request, since minting one costs a fresh secret and an HMAC on the hottest route.
+          ...((request.query as { include?: unknown }).include === "csrfToken"
+            ? { csrfToken: reply.generateCsrf() }
+            : {}),
         };
       });
 

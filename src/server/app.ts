@@ -2,7 +2,6 @@ import { fileURLToPath } from "node:url";
 import fastifyCookie from "@fastify/cookie";
 import fastifyCsrf from "@fastify/csrf-protection";
 import fastifyFormbody from "@fastify/formbody";
-import fastifyHelmet from "@fastify/helmet";
 import fastifyStatic from "@fastify/static";
 import Fastify, {
   type FastifyBaseLogger,
@@ -25,6 +24,7 @@ import { humanMessage } from "../web/messages.js";
 import type { AppContext } from "./context.js";
 import { registerHealthRoutes } from "./health.js";
 import { pathOnly } from "./log.js";
+import { securityHeaders } from "./security-headers.js";
 
 export const CSRF_COOKIE = "gh_csrf";
 const publicDir = fileURLToPath(new URL("../../public/", import.meta.url));
@@ -44,27 +44,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     ctx.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'"],
-        styleSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
-        fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
-        objectSrc: ["'none'"],
-        baseUri: ["'none'"],
-        frameAncestors: ["'none'"],
-        // No form-action: sign-in forms legitimately redirect to the customer's IdP.
-      },
-    },
-    strictTransportSecurity: isSecureBaseUrl(ctx.config)
-      ? { maxAge: 31536000, includeSubDomains: false }
-      : false,
-    referrerPolicy: { policy: "no-referrer" },
-    crossOriginEmbedderPolicy: false,
+  const headers = securityHeaders(ctx.config);
+  app.addHook("onRequest", (_request, reply, done) => {
+    reply.headers(headers);
+    done();
   });
   await app.register(fastifyCookie, { secret: ctx.cookieSecret.toString("base64url") });
   await app.register(fastifyFormbody);

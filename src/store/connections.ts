@@ -144,9 +144,23 @@ export async function findConnection(
   return row ? (await withDomains(db, [row]))[0] : undefined;
 }
 
+/** One connection with its domains in a single round trip: every sign-in callback reads it. */
 export async function findConnectionById(db: Kysely<Database>, id: string): Promise<Connection | undefined> {
-  const row = await db.selectFrom("connections").selectAll().where("id", "=", id).executeTakeFirst();
-  return row ? (await withDomains(db, [row]))[0] : undefined;
+  const rows = await db
+    .selectFrom("connections")
+    .innerJoin("connection_domains", "connection_domains.connection_id", "connections.id")
+    .selectAll("connections")
+    .select("connection_domains.domain as domain")
+    .where("connections.id", "=", id)
+    .orderBy("connection_domains.domain")
+    .execute();
+  const [first] = rows;
+  if (!first) return undefined;
+  const { domain: _, ...row } = first;
+  return toConnection(
+    row,
+    rows.map((r) => r.domain),
+  );
 }
 
 export async function findConnectionByName(
@@ -166,19 +180,29 @@ export async function findEnabledConnectionForDomain(
   db: Kysely<Database>,
   domain: string,
 ): Promise<(Connection & { organizationName: string }) | undefined> {
-  const row = await db
-    .selectFrom("connection_domains")
-    .innerJoin("connections", "connections.id", "connection_domains.connection_id")
+  // The matched domain finds the connection; the second join brings all of its domains, in
+  // the same round trip (every email-first sign-in and password attempt asks this).
+  const rows = await db
+    .selectFrom("connection_domains as matched")
+    .innerJoin("connections", "connections.id", "matched.connection_id")
     .innerJoin("organizations", "organizations.id", "connections.organization_id")
+    .innerJoin("connection_domains as all_domains", "all_domains.connection_id", "connections.id")
     .selectAll("connections")
-    .select("organizations.name as organization_name")
-    .where("connection_domains.domain", "=", domain.toLowerCase())
+    .select(["organizations.name as organization_name", "all_domains.domain as domain"])
+    .where("matched.domain", "=", domain.toLowerCase())
     .where("connections.status", "=", "enabled")
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const { organization_name, ...connection } = row;
-  const [full] = await withDomains(db, [connection]);
-  return full && { ...full, organizationName: organization_name };
+    .orderBy("all_domains.domain")
+    .execute();
+  const [first] = rows;
+  if (!first) return undefined;
+  const { organization_name, domain: _, ...connection } = first;
+  return {
+    ...toConnection(
+      connection,
+      rows.map((r) => r.domain),
+    ),
+    organizationName: organization_name,
+  };
 }
 
 export async function findDomainOwner(

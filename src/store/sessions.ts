@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type CompiledQuery, type Kysely, sql } from "kysely";
 import type { Database, Role, SignInMethod } from "./schema.js";
 
 export interface NewSession {
@@ -47,12 +47,7 @@ export interface ActiveSession {
   expiresAt: number;
 }
 
-/** The session check: one indexed query that yields everything a request needs. */
-export async function findActiveSession(
-  db: Kysely<Database>,
-  idHash: string,
-  now: number,
-): Promise<ActiveSession | undefined> {
+function activeSessionQuery(db: Kysely<Database>, idHash: string, now: number) {
   return db
     .selectFrom("sessions")
     .innerJoin("users", "users.id", "sessions.user_id")
@@ -80,8 +75,34 @@ export async function findActiveSession(
     ])
     .where("sessions.id_hash", "=", idHash)
     .where("sessions.revoked_at", "is", null)
-    .where("sessions.expires_at", ">", now)
-    .executeTakeFirst();
+    .where("sessions.expires_at", ">", now);
+}
+
+// Stand-ins compiled into the session check's SQL once; each check binds its own values.
+const HASH_PLACEHOLDER = "\u0000session-hash";
+const NOW_PLACEHOLDER = -1;
+const compiledChecks = new WeakMap<Kysely<Database>, CompiledQuery<ActiveSession>>();
+
+/**
+ * The session check: one indexed query that yields everything a request needs. It runs on
+ * every authenticated request, so its SQL is compiled once per database handle instead of
+ * being rebuilt by the query builder each time.
+ */
+export async function findActiveSession(
+  db: Kysely<Database>,
+  idHash: string,
+  now: number,
+): Promise<ActiveSession | undefined> {
+  let compiled = compiledChecks.get(db);
+  if (!compiled) {
+    compiled = activeSessionQuery(db, HASH_PLACEHOLDER, NOW_PLACEHOLDER).compile();
+    compiledChecks.set(db, compiled);
+  }
+  const parameters = compiled.parameters.map((p) =>
+    p === HASH_PLACEHOLDER ? idHash : p === NOW_PLACEHOLDER ? now : p,
+  );
+  const { rows } = await db.executeQuery<ActiveSession>({ ...compiled, parameters });
+  return rows[0];
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Connection } from "../../store/connections.js";
 import { findConnectionById } from "../../store/connections.js";
 import { consumeLoginTransaction, type LoginTransaction } from "../../store/login-transactions.js";
 import { clientConfiguration } from "./client.js";
+import { discoverIssuer } from "./discover.js";
 import { verifyAccessTokenHash, verifyIdTokenSignature } from "./id-token.js";
 import { toSignInError } from "./protocol-errors.js";
 import { connectionTarget, linkedinTarget, type RelyingPartyTarget } from "./provider.js";
@@ -139,7 +140,8 @@ export async function verifyCallback(
   // Step 4. The signature, with Gatehouse's key policy (id-token.ts), then the audience rule.
   await verifyIdTokenSignature(
     ctx,
-    config.serverMetadata(),
+    // The cached discovery document: serverMetadata() would deep-copy it on every sign-in.
+    await discoverIssuer(ctx, target.issuer),
     {
       issuer: target.issuer,
       issuerTemplate: target.idTokenIssuerTemplate,

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import * as client from "openid-client";
 import { hashToken } from "../../crypto/tokens.js";
@@ -33,8 +34,9 @@ export async function startSignIn(
   await limitSignInFlows(ctx, request.ip, "start");
   const config = await clientConfiguration(ctx, target);
   const now = ctx.now();
-  const browserHash = browserBinding(ctx, request, reply);
-  const open = await countOpenTransactionsForBrowser(ctx.store.db, browserHash, now);
+  const { browserHash, fresh } = browserBinding(ctx, request, reply);
+  // A browser that has just been given its id has no sign-in open yet.
+  const open = fresh ? 0 : await countOpenTransactionsForBrowser(ctx.store.db, browserHash, now);
   if (open >= MAX_OPEN_TRANSACTIONS_PER_BROWSER) {
     throw new GatehouseError("AUTH_RATE_LIMITED", "Too many sign-ins in progress in this browser.", {
       detail: `${open} open login transactions for this browser`,
@@ -61,8 +63,9 @@ export async function startSignIn(
     scope: target.scopes,
     state,
     nonce,
-    // PKCE S256 always (RFC 7636), whatever the provider advertises.
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    // PKCE S256 always (RFC 7636 4.2), whatever the provider advertises; hashed synchronously
+    // rather than through WebCrypto's thread-pool hop.
+    code_challenge: createHash("sha256").update(codeVerifier).digest("base64url"),
     code_challenge_method: "S256",
   };
   if (options.loginHint) parameters.login_hint = options.loginHint;

@@ -11,8 +11,13 @@ import type { AppContext } from "../../server/context.js";
 export const BROWSER_COOKIE = "gh_login";
 const MAX_AGE_SECONDS = 60 * 60;
 
-export function browserBinding(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): string {
+export function browserBinding(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): { browserHash: string; fresh: boolean } {
   let browserId = readBrowserId(request);
+  const fresh = !browserId;
   if (!browserId) browserId = randomToken(16);
   reply.setCookie(BROWSER_COOKIE, browserId, {
     signed: true,
@@ -23,7 +28,7 @@ export function browserBinding(ctx: AppContext, request: FastifyRequest, reply: 
     path: "/",
     maxAge: MAX_AGE_SECONDS,
   });
-  return hashToken(browserId);
+  return { browserHash: hashToken(browserId), fresh };
 }
 
 export function readBrowserHash(request: FastifyRequest): string | undefined {
