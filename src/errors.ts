@@ -37,6 +37,7 @@ export type ErrorCode =
   | "SSO_EMAIL_DOMAIN_NOT_ALLOWED"
   | "SSO_USER_CONFLICT"
   | "LINKEDIN_NOT_CONFIGURED"
+  | "SERVICE_UNAVAILABLE"
   | "INTERNAL";
 
 export interface ErrorOptions {
@@ -62,6 +63,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   CONNECTION_NOT_FOUND: 404,
   CONFLICT: 409,
   LINKEDIN_NOT_CONFIGURED: 404,
+  SERVICE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 

@@ -19,6 +19,7 @@ import { registerHomeRoutes } from "../home/routes.js";
 import { registerLoginRoutes } from "../login/routes.js";
 import { currentSession } from "../session/validate.js";
 import { registerSsoRoutes } from "../sso/routes.js";
+import { isDatabaseUnavailable } from "../store/availability.js";
 import { errorPage } from "../web/error-page.js";
 import { humanMessage } from "../web/messages.js";
 import type { AppContext } from "./context.js";
@@ -107,6 +108,11 @@ function toGatehouseError(error: FastifyError): GatehouseError {
       },
     );
   }
+  if (isDatabaseUnavailable(error)) {
+    return new GatehouseError("SERVICE_UNAVAILABLE", "The database is not reachable right now.", {
+      cause: error,
+    });
+  }
   return new GatehouseError("INTERNAL", "Internal error", { cause: error });
 }
 
@@ -123,7 +129,10 @@ export async function sendError(
   const status = error.code === "REQUEST_INVALID" ? statusOf(error) : error.status;
   // A reference code only where a person needs one; random bytes for every request would cost.
   const traceId = status >= 500 ? newTraceId() : undefined;
-  if (status >= 500) {
+  if (status === 503) {
+    reply.header("retry-after", "5");
+    request.log.warn({ err: error.cause ?? error, traceId }, "database unavailable");
+  } else if (status >= 500) {
     request.log.error({ err: error.cause ?? error, traceId }, "request failed");
   } else {
     request.log.info({ code: error.code, detail: error.detail }, "request refused");

@@ -5,6 +5,7 @@ import { checkSsoEnforcement } from "../login/enforcement.js";
 import type { AppContext } from "../server/context.js";
 import { createSession } from "../session/create.js";
 import { insertAuditEvent } from "../store/audit.js";
+import { isDatabaseUnavailable } from "../store/availability.js";
 import { type AttemptFacts, verifyCallback } from "./oidc/callback.js";
 import { provisionSocialUser, provisionSsoUser } from "./provision.js";
 import { limitSignInFlows } from "./rate-limit.js";
@@ -112,10 +113,15 @@ export async function finishSignIn(
   } catch (error) {
     const failure = isGatehouseError(error)
       ? error
-      : new GatehouseError("INTERNAL", "Sign-in failed unexpectedly.", {
-          cause: error,
-          detail: "unexpected error",
-        });
+      : isDatabaseUnavailable(error)
+        ? new GatehouseError("SERVICE_UNAVAILABLE", "The database is not reachable right now.", {
+            cause: error,
+            detail: "database unavailable during sign-in",
+          })
+        : new GatehouseError("INTERNAL", "Sign-in failed unexpectedly.", {
+            cause: error,
+            detail: "unexpected error",
+          });
     const traceId = newTraceId();
     if (failure.code === "INTERNAL")
       request.log.error({ err: error, traceId }, "sign-in failed unexpectedly");

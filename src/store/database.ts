@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
@@ -61,8 +62,41 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
   // discards them and connects again on the next query, but it reports each loss as an
   // "error" event, which without a listener is an uncaught exception that ends the process.
   pool.on("error", (error) => options.onIdleError?.(error));
+  pool.on("connect", namePreparedStatements);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", close: () => db.destroy() };
+}
+
+const NAMEABLE = /^\s*(select|insert|update|delete|with)\b/i;
+const statementNames = new Map<string, string>();
+
+/**
+ * pg sends every query as an unnamed statement, which PostgreSQL parses and plans anew each
+ * time; for Gatehouse's small, repeated queries planning costs more than running them. Each
+ * connection therefore names its data statements (by a hash of their SQL), so PostgreSQL plans
+ * each once per connection. A statement whose cached plan a concurrent migration invalidated
+ * ("cached plan must not change result type") is run again under a fresh name.
+ */
+function namePreparedStatements(client: pg.PoolClient): void {
+  const original = client.query.bind(client) as (...args: unknown[]) => Promise<pg.QueryResult>;
+  let generation = 0;
+  const named = (text: string, values: unknown[]): pg.QueryConfig => {
+    let name = statementNames.get(text);
+    if (!name) {
+      name = `gh_${createHash("sha256").update(text).digest("base64url").slice(0, 22)}`;
+      if (statementNames.size < 2000) statementNames.set(text, name);
+    }
+    return { name: generation ? `${name}_${generation}` : name, text, values };
+  };
+  (client as unknown as { query: (...args: unknown[]) => Promise<pg.QueryResult> }).query = (...args) => {
+    const [text, values] = args;
+    if (typeof text !== "string" || !Array.isArray(values) || !NAMEABLE.test(text)) return original(...args);
+    return original(named(text, values)).catch((error: { code?: string }) => {
+      if (error.code !== "0A000") throw error;
+      generation++;
+      return original(named(text, values));
+    });
+  };
 }
 
 const STATEMENT_CACHE_SIZE = 500;

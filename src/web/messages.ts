@@ -83,6 +83,10 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
     title: "LinkedIn sign-in is not available",
     action: "Sign in with your email instead.",
   },
+  SERVICE_UNAVAILABLE: {
+    title: "Gatehouse is briefly unavailable",
+    action: "Nothing was lost. Wait a few seconds, then try again.",
+  },
   INTERNAL: {
     title: "Something went wrong on our side",
     action: "Try again in a moment. If it keeps happening, give the code below to your administrator.",

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { BlockList, isIP } from "node:net";
-import { Agent, fetch as undiciFetch } from "undici";
+import { Agent, type Dispatcher, request } from "undici";
 import { GatehouseError } from "../../errors.js";
 
 /**
@@ -114,63 +114,76 @@ export function createIdpFetch(options: OutboundOptions): IdpFetch {
     if (!options.allowPrivate && isIP(host) && !isPublicAddress(host)) {
       throw refused(target.origin, "the address is private or loopback");
     }
-    const signal = init.signal
-      ? AbortSignal.any([init.signal, AbortSignal.timeout(totalTimeout)])
-      : AbortSignal.timeout(totalTimeout);
-    let response: Awaited<ReturnType<typeof undiciFetch>>;
+    // Gatehouse's own deadline governs; the caller's signal (openid-client's, jose's) is a
+    // looser backstop and would only cost an AbortSignal.any per call.
+    const signal = AbortSignal.timeout(totalTimeout);
+    const headers: Record<string, string> = { ...init.headers };
+    let body: string | Uint8Array | undefined;
+    if (init.body instanceof URLSearchParams) {
+      body = init.body.toString();
+      headers["content-type"] ??= "application/x-www-form-urlencoded;charset=UTF-8";
+    } else if (typeof init.body === "string" || init.body instanceof Uint8Array) {
+      body = init.body;
+    } else if (init.body instanceof ArrayBuffer) {
+      body = new Uint8Array(init.body);
+    }
+    let response: Dispatcher.ResponseData;
     try {
-      response = await undiciFetch(url, {
-        method: init.method ?? "GET",
-        headers: init.headers ?? {},
-        ...(init.body ? { body: init.body as string } : {}),
-        redirect: "manual",
+      response = await request(url, {
+        method: (init.method ?? "GET") as Dispatcher.HttpMethod,
+        headers,
+        ...(body === undefined ? {} : { body }),
         signal,
         dispatcher,
       });
     } catch (error) {
       throw describeNetworkError(target, error, totalTimeout);
     }
-    if (response.status >= 300 && response.status < 400) {
-      await response.body?.cancel();
+    const status = response.statusCode;
+    if (status >= 300 && status < 400) {
+      discard(response.body);
       throw new GatehouseError(
         "SSO_OUTBOUND_FAILED",
         `${target.origin}${target.pathname} answered with a redirect, which Gatehouse does not follow.`,
-        {
-          detail: `HTTP ${response.status} redirect to ${response.headers.get("location") ?? "(none)"}`,
-        },
+        { detail: `HTTP ${status} redirect to ${String(response.headers.location ?? "(none)")}` },
       );
     }
-    const declared = Number(response.headers.get("content-length") ?? "0");
+    const declared = Number(response.headers["content-length"] ?? "0");
     if (declared > maxBytes) {
-      await response.body?.cancel();
+      discard(response.body);
       throw tooLarge(target, maxBytes);
     }
-    const chunks: Uint8Array[] = [];
+    const chunks: Buffer[] = [];
     let size = 0;
     try {
-      if (response.body) {
-        for await (const chunk of response.body) {
-          size += chunk.byteLength;
-          if (size > maxBytes) {
-            throw tooLarge(target, maxBytes);
-          }
-          chunks.push(chunk);
+      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+        size += chunk.byteLength;
+        if (size > maxBytes) {
+          discard(response.body);
+          throw tooLarge(target, maxBytes);
         }
+        chunks.push(chunk);
       }
     } catch (error) {
       if (error instanceof GatehouseError) throw error;
       throw describeNetworkError(target, error, totalTimeout);
     }
-    const headers = new Headers();
-    response.headers.forEach((value, key) => {
-      headers.set(key, value);
-    });
-    return new Response(response.status === 204 || response.status === 304 ? null : Buffer.concat(chunks), {
-      status: response.status,
-      statusText: response.statusText,
-      headers,
+    const answerHeaders = new Headers();
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (Array.isArray(value)) for (const v of value) answerHeaders.append(name, v);
+      else if (value !== undefined) answerHeaders.set(name, value);
+    }
+    return new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), {
+      status,
+      headers: answerHeaders,
     });
   };
+}
+
+/** Drops an answer's body; a later abort by the deadline must not surface as an unhandled error. */
+function discard(body: Dispatcher.ResponseData["body"]): void {
+  body.on("error", () => undefined);
+  body.destroy();
 }
 
 function tooLarge(target: URL, maxBytes: number): GatehouseError {
