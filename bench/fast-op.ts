@@ -9,7 +9,8 @@ import * as jose from "jose";
  * with client_secret_basic and PKCE S256, whose RS256 ID tokens are signed on a pool of worker
  * threads so that signing is not capped at one core. Listens on 127.0.0.1 only, port 0, and
  * prints `{"ready":true,"port":...,"issuer":...}` when it can be used. Clients are registered
- * over `POST /_bench/clients`; the benchmark reads this process's CPU from /proc.
+ * over `POST /_bench/clients`; the benchmark reads this process's CPU from /proc. The soak makes
+ * the token endpoint misbehave over `POST /_bench/faults` (see `TokenFault`).
  */
 
 const SIGNERS = 2;
@@ -33,6 +34,16 @@ interface Grant {
 
 const clients = new Map<string, Client>();
 const grants = new Map<string, Grant>();
+
+/**
+ * How the token endpoint behaves: normally, late (each answer held `delayMs` before it is
+ * worked out, as an overloaded provider would), or failing with HTTP 500 — alternately a JSON
+ * `server_error` and a bare text page, as providers and their proxies send them.
+ */
+type TokenFault = { mode: "ok" } | { mode: "slow"; delayMs: number } | { mode: "fail" };
+let tokenFault: TokenFault = { mode: "ok" };
+let failures = 0;
+const MAX_DELAY_MS = 30_000;
 
 const { publicKey, privateKey } = await jose.generateKeyPair("RS256", { extractable: true });
 const kid = "fast-op-1";
@@ -168,6 +179,16 @@ const server = createServer(async (req, res) => {
         clients.set(body.clientId, { secret: body.clientSecret, redirectUris: new Set(body.redirectUris) });
         return send(res, 204, "");
       }
+      case "POST /_bench/faults": {
+        const body = JSON.parse(await readBody(req)) as { token?: unknown; delayMs?: unknown };
+        const delayMs = Number(body.delayMs ?? 0);
+        if (body.token === "ok") tokenFault = { mode: "ok" };
+        else if (body.token === "fail") tokenFault = { mode: "fail" };
+        else if (body.token === "slow" && Number.isInteger(delayMs) && delayMs > 0 && delayMs <= MAX_DELAY_MS)
+          tokenFault = { mode: "slow", delayMs };
+        else return send(res, 400, JSON.stringify({ error: "token must be ok, fail or slow with delayMs" }));
+        return send(res, 204, "");
+      }
       case "GET /_bench/stats":
         return send(res, 200, JSON.stringify({ openCodes: grants.size, cpu: process.cpuUsage() }));
       default:
@@ -228,6 +249,17 @@ async function token(req: IncomingMessage, res: ServerResponse) {
     return tokenError(res, 401, "invalid_client", "client authentication failed");
   }
   const form = new URLSearchParams(await readBody(req));
+  const fault = tokenFault;
+  if (fault.mode === "slow") {
+    await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    // The relying party gave up waiting: its code stays unused, as at a real provider.
+    if (req.socket.destroyed) return;
+  }
+  if (fault.mode === "fail") {
+    if (failures++ % 2 === 0)
+      return tokenError(res, 500, "server_error", "the token service is failing (soak fault)");
+    return send(res, 500, "Internal Server Error", "text/plain");
+  }
   if (form.get("grant_type") !== "authorization_code") {
     return tokenError(res, 400, "unsupported_grant_type", "only authorization_code");
   }

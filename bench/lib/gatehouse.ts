@@ -29,19 +29,22 @@ const BUILD = path.join(RESULTS, "build");
  * Gatehouse compiled into bench/results/build/dist: a private copy, so that the benchmark
  * neither depends on nor disturbs the dist/ others use, and measures the src/ of this moment.
  * Rebuilt only when a file under src/ is newer than the last build. tsc emits even when another
- * file has a type error in flight; the errors are returned as a warning.
+ * file has a type error in flight; the errors are returned as a warning. The soak builds into
+ * a folder of its own, so that it and the benchmark can run at the same time.
  */
-export function buildGatehouse(): { main: string; rebuilt: boolean; warning?: string; seconds: number } {
-  const main = path.join(BUILD, "dist/main.js");
-  const stamp = path.join(BUILD, ".built");
+export function buildGatehouse(
+  buildDir = BUILD,
+): { main: string; rebuilt: boolean; warning?: string; seconds: number } {
+  const main = path.join(buildDir, "dist/main.js");
+  const stamp = path.join(buildDir, ".built");
   const began = performance.now();
   if (existsSync(stamp) && existsSync(main) && newestSource() <= statSync(stamp).mtimeMs) {
     return { main, rebuilt: false, seconds: 0 };
   }
-  rmSync(BUILD, { recursive: true, force: true });
-  mkdirSync(BUILD, { recursive: true });
+  rmSync(buildDir, { recursive: true, force: true });
+  mkdirSync(buildDir, { recursive: true });
   // The app serves ../../public relative to dist/server/app.js.
-  symlinkSync(path.join(ROOT, "public"), path.join(BUILD, "public"));
+  symlinkSync(path.join(ROOT, "public"), path.join(buildDir, "public"));
   const startedAt = Date.now();
   const tsc = spawnSync(
     process.execPath,
@@ -50,7 +53,7 @@ export function buildGatehouse(): { main: string; rebuilt: boolean; warning?: st
       "-p",
       "tsconfig.build.json",
       "--outDir",
-      path.join(BUILD, "dist"),
+      path.join(buildDir, "dist"),
       "--sourceMap",
       "false",
     ],

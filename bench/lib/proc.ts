@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second for /proc CPU times; 100 on every Linux this runs on, but asked anyway. */
 export const CLOCK_TICKS = (() => {
@@ -110,4 +110,27 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuDelta {
   const wallSeconds = (after.at - before.at) / 1000;
   const otherCores = wallSeconds > 0 ? Math.max(0, (after.machine - before.machine - ours) / wallSeconds) : 0;
   return { wallSeconds, cpu, kernel, otherCores };
+}
+
+/** The processes whose parent is `pid` (PostgreSQL's backends under its postmaster), from /proc. */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return children;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Field 4, the parent's pid, comes right after the state that follows the last ")".
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (parent === pid) children.push(Number(entry));
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  return children;
 }
