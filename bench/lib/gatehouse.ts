@@ -32,9 +32,12 @@ const BUILD = path.join(RESULTS, "build");
  * file has a type error in flight; the errors are returned as a warning. The soak builds into
  * a folder of its own, so that it and the benchmark can run at the same time.
  */
-export function buildGatehouse(
-  buildDir = BUILD,
-): { main: string; rebuilt: boolean; warning?: string; seconds: number } {
+export function buildGatehouse(buildDir = BUILD): {
+  main: string;
+  rebuilt: boolean;
+  warning?: string;
+  seconds: number;
+} {
   const main = path.join(buildDir, "dist/main.js");
   const stamp = path.join(buildDir, ".built");
   const began = performance.now();

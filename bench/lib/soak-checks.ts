@@ -122,7 +122,11 @@ export async function readDatabaseFacts(url: string): Promise<DatabaseFacts> {
       sessions,
       users,
       problems,
-      connections: connections.rows.map((r) => ({ name: r.name, status: r.status, domains: r.domains ?? [] })),
+      connections: connections.rows.map((r) => ({
+        name: r.name,
+        status: r.status,
+        domains: r.domains ?? [],
+      })),
       auditSignInSuccesses: await count(
         `select count(*) as n from audit_events where type = 'sign_in.sso' and outcome = 'success'`,
       ),

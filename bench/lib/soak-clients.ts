@@ -161,7 +161,9 @@ function connectionError(error: unknown): string {
 function sessionToken(setCookies: readonly string[]): string | undefined {
   const pair = cookiePair(setCookies, "gh_session");
   const value = pair?.slice("gh_session=".length);
-  const deleting = setCookies.some((c) => c.startsWith("gh_session=") && /max-age=0|expires=thu, 01 jan 1970/i.test(c));
+  const deleting = setCookies.some(
+    (c) => c.startsWith("gh_session=") && /max-age=0|expires=thu, 01 jan 1970/i.test(c),
+  );
   return value && !deleting ? value : undefined;
 }
 
@@ -183,14 +185,33 @@ export async function signIn(
     return undefined;
   };
 
-  const start = await send(recorder, options.gatehouse, "start", client, `/sso/start?email=${encodeURIComponent(email)}`, {});
+  const start = await send(
+    recorder,
+    options.gatehouse,
+    "start",
+    client,
+    `/sso/start?email=${encodeURIComponent(email)}`,
+    {},
+  );
   const binding = cookiePair(start.setCookies, "gh_login");
   if (start.answer.status !== 302 || !start.location || !binding)
-    return fail("start", start, start.answer.status === 302 ? "302 without a location or gh_login cookie" : undefined);
+    return fail(
+      "start",
+      start,
+      start.answer.status === 302 ? "302 without a location or gh_login cookie" : undefined,
+    );
   const authorizeUrl = new URL(start.location);
-  if (authorizeUrl.origin !== options.opOrigin) return fail("start", start, `redirect to ${authorizeUrl.origin}`);
+  if (authorizeUrl.origin !== options.opOrigin)
+    return fail("start", start, `redirect to ${authorizeUrl.origin}`);
 
-  const authorize = await send(recorder, options.op, "authorize", client, authorizeUrl.pathname + authorizeUrl.search, {});
+  const authorize = await send(
+    recorder,
+    options.op,
+    "authorize",
+    client,
+    authorizeUrl.pathname + authorizeUrl.search,
+    {},
+  );
   if (authorize.answer.status !== 302 || !authorize.location) return fail("authorize", authorize);
 
   const back = new URL(authorize.location);
@@ -200,7 +221,11 @@ export async function signIn(
   const token = sessionToken(callback.setCookies);
   if (callback.answer.status !== 303 || !token) {
     if (token) attempt.cookieOnFailure = token;
-    return fail("callback", callback, callback.answer.status === 303 ? "303 without a session cookie" : undefined);
+    return fail(
+      "callback",
+      callback,
+      callback.answer.status === 303 ? "303 without a session cookie" : undefined,
+    );
   }
   attempt.ok = true;
   attempt.at = recorder.now();
@@ -210,9 +235,16 @@ export async function signIn(
 }
 
 /** `GET /api/v1/me` with a session: 200 for the right user, or a lost (401) or mixed-up session. */
-export async function checkSession(recorder: Recorder, gatehouse: Pool, client: number, index: number): Promise<Answer> {
+export async function checkSession(
+  recorder: Recorder,
+  gatehouse: Pool,
+  client: number,
+  index: number,
+): Promise<Answer> {
   const session = recorder.sessions[index]!;
-  const reply = await send(recorder, gatehouse, "me", client, "/api/v1/me", { cookie: `gh_session=${session.token}` });
+  const reply = await send(recorder, gatehouse, "me", client, "/api/v1/me", {
+    cookie: `gh_session=${session.token}`,
+  });
   reply.answer.session = index;
   session.checks++;
   if (reply.answer.status === 200) {
@@ -222,7 +254,8 @@ export async function checkSession(recorder: Recorder, gatehouse: Pool, client: 
     } catch {
       email = undefined;
     }
-    if (email !== session.email) reply.answer.error = `session of ${session.email} answered as ${String(email)}`;
+    if (email !== session.email)
+      reply.answer.error = `session of ${session.email} answered as ${String(email)}`;
   } else if (reply.answer.status === 401 && session.lostAt === undefined) {
     session.lostAt = reply.answer.at;
   }

@@ -83,17 +83,43 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
   const removeNow = () => {
     if (stopped) return;
     stopped = true;
-    spawnSync("runuser", ["-u", "postgres", "--", path.join(bin, "pg_ctl"), "-D", data, "stop", "-m", "immediate"], {
-      stdio: "ignore",
-      timeout: 10_000,
-    });
+    spawnSync(
+      "runuser",
+      ["-u", "postgres", "--", path.join(bin, "pg_ctl"), "-D", data, "stop", "-m", "immediate"],
+      {
+        stdio: "ignore",
+        timeout: 10_000,
+      },
+    );
     rmSync(dir, { recursive: true, force: true });
   };
   process.on("exit", removeNow);
 
   try {
-    await asPostgres("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]);
-    await asPostgres("pg_ctl", ["-D", data, "-o", options, "-l", path.join(dir, "log"), "start", "-w", "-t", "30"]);
+    await asPostgres("initdb", [
+      "-D",
+      data,
+      "-A",
+      "trust",
+      "-U",
+      "postgres",
+      "--no-sync",
+      "-E",
+      "UTF8",
+      "--locale=C",
+    ]);
+    await asPostgres("pg_ctl", [
+      "-D",
+      data,
+      "-o",
+      options,
+      "-l",
+      path.join(dir, "log"),
+      "start",
+      "-w",
+      "-t",
+      "30",
+    ]);
   } catch (error) {
     removeNow();
     process.off("exit", removeNow);
@@ -114,7 +140,18 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     dir,
     async restart() {
       // postmaster.opts keeps the start options: the restarted server listens where it did.
-      await asPostgres("pg_ctl", ["-D", data, "-l", path.join(dir, "log"), "restart", "-m", "fast", "-w", "-t", "30"]);
+      await asPostgres("pg_ctl", [
+        "-D",
+        data,
+        "-l",
+        path.join(dir, "log"),
+        "restart",
+        "-m",
+        "fast",
+        "-w",
+        "-t",
+        "30",
+      ]);
     },
     pids() {
       const pid = postmasterPid();

@@ -67,7 +67,8 @@ const IDP_CODES = new Set(["SSO_OUTBOUND_FAILED", "SSO_TOKEN_REQUEST_FAILED"]);
 function kindOf(answer: Answer): Kind | undefined {
   if (answer.status === SUCCESS[answer.step] && !answer.error) return undefined;
   if (answer.status === 0) return "connection";
-  if (answer.step === "callback" && answer.code && IDP_CODES.has(answer.code) && answer.status < 500) return "idp";
+  if (answer.step === "callback" && answer.code && IDP_CODES.has(answer.code) && answer.status < 500)
+    return "idp";
   if (answer.status === 503 && answer.code === "SERVICE_UNAVAILABLE") return "unavailable";
   return "other";
 }
@@ -224,7 +225,10 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
     for (let t = from; t + 1000 <= until; t += 100) {
       const signIns = countBetween(okSignIns, t, t + 1000);
       const checks = countBetween(okChecks, t, t + 1000);
-      if (signIns >= limits.recoveryShare * baseline.signIns && checks >= limits.recoveryShare * baseline.checks)
+      if (
+        signIns >= limits.recoveryShare * baseline.signIns &&
+        checks >= limits.recoveryShare * baseline.checks
+      )
         return t - from;
     }
     return undefined;
@@ -321,7 +325,8 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
   const inIdp = failures.filter((f) => windowOf(run, f.answer.at) === "idp");
   const idpBad = inIdp.filter((f) => !explained(run, f.answer, f.kind));
   const idpCodes = new Map<string, number>();
-  for (const f of inIdp) if (f.kind === "idp") idpCodes.set(f.answer.code!, (idpCodes.get(f.answer.code!) ?? 0) + 1);
+  for (const f of inIdp)
+    if (f.kind === "idp") idpCodes.set(f.answer.code!, (idpCodes.get(f.answer.code!) ?? 0) + 1);
   assert(
     "(a) sign-ins failing on the IdP carry SSO_OUTBOUND_FAILED / SSO_TOKEN_REQUEST_FAILED and a reference code",
     idpBad.length === 0 && idpCodes.has("SSO_OUTBOUND_FAILED") && idpCodes.has("SSO_TOKEN_REQUEST_FAILED"),
@@ -381,12 +386,10 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
   const okHashes = recorder.sessions.map((s) => hashToken(s.token));
   const missing = okHashes.filter((h) => !run.database.sessions.has(h));
   const revoked = okHashes.filter((h) => run.database.sessions.get(h)?.revoked);
-  const wrongOwner = recorder.sessions.filter(
-    (s) => {
-      const row = run.database.sessions.get(hashToken(s.token));
-      return row !== undefined && row.email !== s.email;
-    },
-  );
+  const wrongOwner = recorder.sessions.filter((s) => {
+    const row = run.database.sessions.get(hashToken(s.token));
+    return row !== undefined && row.email !== s.email;
+  });
   assert(
     "no session lost: every session obtained keeps working, before and after every fault",
     lost.length === 0 && sweepBad.length === 0 && missing.length === 0 && revoked.length === 0,
@@ -394,7 +397,11 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
       `${recorder.sessions.length} sessions obtained; 401 for a session that had been issued: ${lost.length}; ` +
         `final sweep through the balancer: ${run.sweep.answers.length} of ${run.sweep.total} checked, ${sweepBad.length} not 200; ` +
         `missing from the database: ${missing.length}; revoked: ${revoked.length}`,
-      ...sample(lost, (s) => `${s.email}: obtained at ${(s.obtainedAt / 1000).toFixed(1)} s, 401 at ${((s.lostAt ?? 0) / 1000).toFixed(1)} s`),
+      ...sample(
+        lost,
+        (s) =>
+          `${s.email}: obtained at ${(s.obtainedAt / 1000).toFixed(1)} s, 401 at ${((s.lostAt ?? 0) / 1000).toFixed(1)} s`,
+      ),
       ...sample(sweepBad, (a) => describe(run, a)),
     ],
   );
@@ -423,7 +430,8 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
   const signInsOk = recorder.signIns.filter((s) => s.ok).length;
   assert(
     "session rows in the database = successful sign-ins",
-    run.database.sessions.size === signInsOk || (unexplained.length <= cutOff && committedDespiteError.length === 0),
+    run.database.sessions.size === signInsOk ||
+      (unexplained.length <= cutOff && committedDespiteError.length === 0),
     [
       `${run.database.sessions.size} rows, ${signInsOk} successful sign-ins (${recorder.signIns.length} attempts)` +
         (extra.length > 0
@@ -438,7 +446,9 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
   const broken = run.database.problems.filter((p) => p.rows.length > 0);
   const connection = run.database.connections;
   const connectionOk =
-    connection.length === 1 && connection[0]?.domains.join(",") === "acme.test" && connection[0].status === "enabled";
+    connection.length === 1 &&
+    connection[0]?.domains.join(",") === "acme.test" &&
+    connection[0].status === "enabled";
   const newOk = new Set(recorder.signIns.filter((s) => s.ok && s.isNew).map((s) => s.email));
   const missingUsers = [...newOk].filter((e) => !run.database.users.has(e));
   const auditOk = run.database.auditSignInSuccesses === run.database.sessions.size;
@@ -461,7 +471,8 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
     `throughput back to ≥ ${limits.recoveryShare * 100} % of the baseline within ${limits.recoveryLimitMs / 1000} s of each fault's end, no restart of the survivor`,
     slow.length === 0,
     Object.entries(recoveries).map(
-      ([name, r]) => `${name}: ${r === null ? "did not recover within the phase" : `${(r / 1000).toFixed(1)} s`}`,
+      ([name, r]) =>
+        `${name}: ${r === null ? "did not recover within the phase" : `${(r / 1000).toFixed(1)} s`}`,
     ),
   );
 
@@ -507,7 +518,11 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
   );
   for (const note of run.notes) out.push(`Note: ${note}`);
   out.push("");
-  out.push(failed === 0 ? "soak: all assertions passed" : `soak: ${failed} of ${assertions.length} assertions FAILED`);
+  out.push(
+    failed === 0
+      ? "soak: all assertions passed"
+      : `soak: ${failed} of ${assertions.length} assertions FAILED`,
+  );
 
   return {
     text: out.join("\n"),

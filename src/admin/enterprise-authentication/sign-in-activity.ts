@@ -46,7 +46,7 @@ function activityRow(e: AuditEvent): SafeHtml {
         : html`<details class="activity-detail"><summary>Technical detail</summary>
       <dl class="facts">
         <div><dt>Code</dt><dd><code>${e.reasonCode ?? "—"}</code></dd></div>
-        <div><dt>Failed check</dt><dd><code>${check ?? "—"}</code></dd></div>
+        <div><dt>Failed check</dt><dd class="activity-check">${check ?? "—"}</dd></div>
         ${e.subject ? html`<div><dt>Subject (sub)</dt><dd><code>${e.subject}</code></dd></div>` : ""}
         ${e.ip ? html`<div><dt>IP address</dt><dd>${e.ip}</dd></div>` : ""}
       </dl>
