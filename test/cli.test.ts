@@ -9,6 +9,7 @@ import { createConnection } from "../src/connections/create.js";
 import { type DevIdp, demoIdpSetup, startDevIdp } from "../src/dev-idp/server.js";
 import { findOrganizationBySlug } from "../src/store/organizations.js";
 import { startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
+import { acmeOktaInput } from "./support/sso.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const PASSWORD = "correct horse battery";
@@ -152,13 +153,7 @@ describe("operator commands on one database", () => {
     assert.ok(acme);
     const { connection } = await createConnection(gh.ctx, {
       organizationId: acme.id,
-      input: {
-        name: "Acme Okta",
-        issuer: idp.issuer,
-        clientId: "gatehouse-okta",
-        clientSecret: "gatehouse-okta-secret",
-        domains: ["acme.test"],
-      },
+      input: acmeOktaInput(idp),
       actorUserId: null,
     });
 

@@ -15,7 +15,7 @@ import { type Answer, Browser, csrfToken, errorCode } from "./support/browserles
 import { postgresUrlVariable, type TestDatabase, testDatabases } from "./support/databases.js";
 import { freePort } from "./support/gatehouse.js";
 import { type GatehouseProcess, spawnGatehouse } from "./support/processes.js";
-import { signInAtIdp } from "./support/sso.js";
+import { acmeOktaInput, signInAtIdp } from "./support/sso.js";
 
 const postgres = testDatabases().find((dialect) => dialect.name === "postgres");
 // Per test rather than per suite, so that the runner counts each one as skipped.
@@ -100,13 +100,7 @@ describe("several Gatehouse instances over one PostgreSQL", () => {
     });
     const { connection } = await createConnection(ctx, {
       organizationId: organization.id,
-      input: {
-        name: "Acme Okta",
-        issuer: idp.issuer,
-        clientId: "gatehouse-okta",
-        clientSecret: "gatehouse-okta-secret",
-        domains: ["acme.test"],
-      },
+      input: acmeOktaInput(idp),
       actorUserId: null,
     });
     connectionId = connection.id;

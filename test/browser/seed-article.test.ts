@@ -7,10 +7,10 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser as Chromium, Page } from "playwright-core";
-import { type DevIdp, demoIdpSetup, startDevIdp } from "../../src/dev-idp/server.js";
+import type { DevIdp } from "../../src/dev-idp/server.js";
 import { browserTestOptions, launchBrowser, screenshot } from "../support/chromium.js";
-import { freePort, startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
-import { ADMIN, seedAcme } from "../support/sso.js";
+import type { TestGatehouse } from "../support/gatehouse.js";
+import { ADMIN, seedAcme, startGatehouseWithIdp } from "../support/sso.js";
 
 const options = browserTestOptions();
 let gh: TestGatehouse;
@@ -20,16 +20,7 @@ const problems: string[] = [];
 
 before(async () => {
   if (options.skip) return;
-  const port = await freePort();
-  idp = await startDevIdp({ port: 0, ...demoIdpSetup(`http://localhost:${port}/`) });
-  gh = await startGatehouse({
-    port,
-    env: {
-      GATEHOUSE_LINKEDIN_ISSUER: idp.issuer,
-      GATEHOUSE_LINKEDIN_CLIENT_ID: "gatehouse-linkedin",
-      GATEHOUSE_LINKEDIN_CLIENT_SECRET: "gatehouse-linkedin-secret",
-    },
-  });
+  ({ gh, idp } = await startGatehouseWithIdp());
   await seedAcme(gh);
   chromium = await launchBrowser();
 });

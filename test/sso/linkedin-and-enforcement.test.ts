@@ -4,13 +4,13 @@ import { createConnection } from "../../src/connections/create.js";
 import { deleteConnection } from "../../src/connections/delete.js";
 import { hashPassword } from "../../src/crypto/password.js";
 import { hashToken } from "../../src/crypto/tokens.js";
-import { type DevIdp, demoIdpSetup, startDevIdp } from "../../src/dev-idp/server.js";
+import type { DevIdp } from "../../src/dev-idp/server.js";
 import { listAuditEvents } from "../../src/store/audit.js";
 import { insertMembership } from "../../src/store/organizations.js";
 import { insertUser, setPassword } from "../../src/store/users.js";
 import { Browser, csrfToken, errorCode, passwordSignIn } from "../support/browserless.js";
-import { freePort, startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
-import { ADMIN, seedAcme, signInAtIdp } from "../support/sso.js";
+import type { TestGatehouse } from "../support/gatehouse.js";
+import { ADMIN, acmeOktaInput, seedAcme, signInAtIdp, startGatehouseWithIdp } from "../support/sso.js";
 
 let gh: TestGatehouse;
 let idp: DevIdp;
@@ -18,16 +18,7 @@ let organizationId: string;
 const BOB_PASSWORD = "bob has a long password";
 
 before(async () => {
-  const port = await freePort();
-  idp = await startDevIdp({ port: 0, ...demoIdpSetup(`http://localhost:${port}/`) });
-  gh = await startGatehouse({
-    port,
-    env: {
-      GATEHOUSE_LINKEDIN_ISSUER: idp.issuer,
-      GATEHOUSE_LINKEDIN_CLIENT_ID: "gatehouse-linkedin",
-      GATEHOUSE_LINKEDIN_CLIENT_SECRET: "gatehouse-linkedin-secret",
-    },
-  });
+  ({ gh, idp } = await startGatehouseWithIdp());
   ({ organizationId } = await seedAcme(gh));
   const now = Date.now();
   const bob = await insertUser(gh.ctx.store.db, { email: "bob@acme.test", name: "Bob" }, now);
@@ -76,13 +67,7 @@ test("creating a connection ends other users' password sessions at its domain, b
   const adminCookie = admin.cookies().get("gh_session") as string;
   const created = await createConnection(gh.ctx, {
     organizationId,
-    input: {
-      name: "Acme Okta",
-      issuer: idp.issuer,
-      clientId: "gatehouse-okta",
-      clientSecret: "gatehouse-okta-secret",
-      domains: ["acme.test"],
-    },
+    input: acmeOktaInput(idp),
     actorUserId: null,
     actorSessionHash: hashToken(adminCookie),
   });

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { createOrganizationWithAdmin } from "../../src/accounts/organizations.js";
 import { createConnection } from "../../src/connections/create.js";
+import type { ConnectionInput } from "../../src/connections/validate.js";
 import type { ConnectionView } from "../../src/connections/view.js";
 import { type DevIdp, type DevIdpUser, demoIdpSetup, startDevIdp } from "../../src/dev-idp/server.js";
 import { type Answer, type Browser, csrfToken } from "./browserless.js";
-import type { TestGatehouse } from "./gatehouse.js";
+import { freePort, type StartOptions, startGatehouse, type TestGatehouse } from "./gatehouse.js";
 
 export const ADMIN = { email: "admin@acme.test", password: "correct horse battery staple" };
 
@@ -23,6 +24,39 @@ export async function seedAcme(gh: TestGatehouse): Promise<{ organizationId: str
   return { organizationId: organization.id, adminUserId };
 }
 
+/** The Setup page's five fields for the development IdP's Okta stand-in. */
+export function acmeOktaInput(idp: DevIdp, domains = ["acme.test"]): ConnectionInput {
+  return {
+    name: "Acme Okta",
+    issuer: idp.issuer,
+    clientId: "gatehouse-okta",
+    clientSecret: "gatehouse-okta-secret",
+    domains,
+  };
+}
+
+/**
+ * Gatehouse with a development IdP whose clients know its URL, and LinkedIn sign-in pointed at
+ * the IdP's second client. The port is chosen first because each side needs the other's URL.
+ */
+export async function startGatehouseWithIdp(
+  options: StartOptions = {},
+): Promise<{ gh: TestGatehouse; idp: DevIdp }> {
+  const port = options.port || (await freePort());
+  const idp = await startDevIdp({ port: 0, ...demoIdpSetup(`http://localhost:${port}/`) });
+  const gh = await startGatehouse({
+    ...options,
+    port,
+    env: {
+      GATEHOUSE_LINKEDIN_ISSUER: idp.issuer,
+      GATEHOUSE_LINKEDIN_CLIENT_ID: "gatehouse-linkedin",
+      GATEHOUSE_LINKEDIN_CLIENT_SECRET: "gatehouse-linkedin-secret",
+      ...options.env,
+    },
+  });
+  return { gh, idp };
+}
+
 export async function connectAcme(
   gh: TestGatehouse,
   idp: DevIdp,
@@ -31,13 +65,7 @@ export async function connectAcme(
 ): Promise<ConnectionView> {
   const { connection } = await createConnection(gh.ctx, {
     organizationId,
-    input: {
-      name: "Acme Okta",
-      issuer: idp.issuer,
-      clientId: "gatehouse-okta",
-      clientSecret: "gatehouse-okta-secret",
-      domains,
-    },
+    input: acmeOktaInput(idp, domains),
     actorUserId: null,
   });
   return connection;
