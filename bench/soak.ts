@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { randomToken } from "../src/crypto/tokens.js";
@@ -32,21 +32,27 @@ import { evaluateSoak, type InstanceFacts, type Limits, type Marks } from "./lib
 const USAGE = `Usage: npm run soak
 
 Two Gatehouse instances behind a round-robin TCP balancer on 127.0.0.1, on a PostgreSQL
-cluster of the soak's own (initdb'd in a temporary folder, port 55432, deleted afterwards),
-with 50 virtual browsers signing in through a fast local OpenID Provider and checking their
-sessions. While they run: (a) the OP's token endpoint turns slow, then fails; (b) PostgreSQL
+cluster of the soak's own (initdb'd in a temporary folder, 127.0.0.1:55432 or a free port if
+that one is taken, deleted afterwards), with 50 virtual browsers signing in through a fast
+local OpenID Provider and checking their sessions. While they run: (a) the OP's token endpoint turns slow, then fails; (b) PostgreSQL
 restarts; (c) one instance is killed with SIGKILL. Then the survivor gets SIGTERM. Prints a
-timeline, the failures by fault and the assertions; exits 1 when one fails. About 90 s,
-never more than 120 s. Logs: bench/results/soak-*.log; summary: bench/results/soak-latest.json.`;
+timeline, the failures by fault and the assertions; exits 1 when one fails. About 70 s,
+never more than 120 s. Logs: bench/results/soak-*.log; summary: bench/results/soak-latest.json.
+
+  --main <file>   run this build of Gatehouse (a dist/main.js) instead of compiling src/ into
+                  bench/results/soak-build, e.g. to try a candidate fix
+  --twins         one new user in ten signs in from two browsers at the same moment (two tabs,
+                  a double click): the first sign-in of one person, twice in parallel`;
 
 const CLIENTS = 50;
 const RETURNING_USERS = 100;
 const NEW_SHARE = 0.3;
+const TWIN_SHARE = 0.1;
 const CHECKS_PER_LOOP = 3;
 const BACKOFF_MS = 250;
 const IDP_TIMEOUT_MS = 2000;
-const WARMUP_MS = 3000;
-const BASELINE_MS = 10_000;
+const WARMUP_MS = 8000;
+const BASELINE_MS = 8000;
 const IDP_SLOW_MS = 5000;
 const IDP_SLOW_DELAY_MS = 3000;
 const IDP_FAIL_MS = 10_000;
@@ -120,7 +126,13 @@ async function setTokenFault(
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { help: { type: "boolean", short: "h", default: false } } });
+  const { values } = parseArgs({
+    options: {
+      help: { type: "boolean", short: "h", default: false },
+      main: { type: "string" },
+      twins: { type: "boolean", default: false },
+    },
+  });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
@@ -131,10 +143,20 @@ async function main(): Promise<number> {
     `GATEHOUSE_IDP_TIMEOUT_MS=${IDP_TIMEOUT_MS}; fault (a) holds each token request ${IDP_SLOW_DELAY_MS} ms for ${IDP_SLOW_MS / 1000} s, then answers HTTP 500 for ${IDP_FAIL_MS / 1000} s (JSON server_error and bare text, alternately)`,
     `load average at start: ${loadAverage().join(" ")}`,
   ];
+  if (values.twins)
+    notes.push(`--twins: ${TWIN_SHARE * 100} % of new users sign in from two browsers at once`);
 
-  progress("compiling src/ into bench/results/soak-build (when changed)");
-  const build = buildGatehouse(path.join(RESULTS, "soak-build"));
-  if (build.warning) notes.push(build.warning.split("\n")[0] ?? "tsc reported errors");
+  let main: string;
+  if (values.main) {
+    main = path.resolve(values.main);
+    if (!existsSync(main)) throw new Error(`--main: ${main} does not exist`);
+    notes.push(`Gatehouse from ${main}, not from src/`);
+  } else {
+    progress("compiling src/ into bench/results/soak-build (when changed)");
+    const build = buildGatehouse(path.join(RESULTS, "soak-build"));
+    if (build.warning) notes.push(build.warning.split("\n")[0] ?? "tsc reported errors");
+    main = build.main;
+  }
   stopping.signal.throwIfAborted();
 
   progress("starting a throwaway PostgreSQL cluster");
@@ -156,7 +178,9 @@ async function main(): Promise<number> {
     cleanups.unshift(() => opPool.close());
 
     const recorder = new Recorder();
-    const [portA, portB] = [await freePort(), await freePort()];
+    const portA = await freePort();
+    let portB = await freePort();
+    while (portB === portA) portB = await freePort();
     const names = ["A", "B"] as const;
     const balancer = await startBalancer(
       [
@@ -190,7 +214,7 @@ async function main(): Promise<number> {
     const started = await Promise.all(
       [portA, portB].map((port, i) =>
         startGatehouse({
-          command: [build.main],
+          command: [main],
           env: envFor(port),
           logFile: path.join(RESULTS, `soak-gatehouse-${names[i]}.log`),
         }),
@@ -199,6 +223,18 @@ async function main(): Promise<number> {
     instances.push(...started);
     cleanups.unshift(() => Promise.all(instances.map((instance) => instance.stop())));
     const [a, b] = started as [GatehouseProcess, GatehouseProcess];
+    const instanceFacts: InstanceFacts[] = started.map((instance, i) => {
+      const facts: InstanceFacts = {
+        name: names[i]!,
+        pid: instance.pid,
+        aliveAfterRestart: false,
+      };
+      instance.child.once("exit", (code, signal) => {
+        facts.exitedAt = recorder.now();
+        facts.exit = signal ?? `code ${code}`;
+      });
+      return facts;
+    });
     const gatehouse = keepAlivePool(balancer.url, 64);
     cleanups.unshift(() => gatehouse.close());
 
@@ -241,6 +277,7 @@ async function main(): Promise<number> {
       opOrigin,
       returningEmails,
       newShare: NEW_SHARE,
+      twinShare: values.twins ? TWIN_SHARE : 0,
       checksPerLoop: CHECKS_PER_LOOP,
       backoffMs: BACKOFF_MS,
       maxLoops: 100_000,
@@ -249,12 +286,6 @@ async function main(): Promise<number> {
     const stopLoad = () => load.abort();
     stopping.signal.addEventListener("abort", stopLoad);
     const marks: Partial<Marks> = {};
-    const instanceFacts: InstanceFacts[] = started.map((instance, i) => ({
-      name: names[i]!,
-      pid: instance.pid,
-      aliveAfterRestart: false,
-      killed: false,
-    }));
 
     progress(
       `load: ${CLIENTS} clients through the balancer; warm-up ${WARMUP_MS / 1000} s, baseline ${BASELINE_MS / 1000} s`,
@@ -293,7 +324,7 @@ async function main(): Promise<number> {
       progress("(c) SIGKILL to instance A");
       marks.killAt = recorder.now();
       a.child.kill("SIGKILL");
-      instanceFacts[0]!.killed = true;
+      instanceFacts[0]!.killedAt = marks.killAt;
       await pause(AFTER_KILL_MS);
       marks.loadEnd = recorder.now();
     } finally {
@@ -327,6 +358,7 @@ async function main(): Promise<number> {
       inFlightAtSigterm = [...recorder.pending].filter(
         (answer) => answer.step === "callback" && answer.sentAt < (marks.sigtermAt ?? 0) - 100,
       );
+      instanceFacts[1]!.stoppedAt = marks.sigtermAt;
       const code = await b.stop({ graceMs: 15_000 });
       marks.exitAt = recorder.now();
       instanceFacts[1]!.exitCode = code;
@@ -344,6 +376,21 @@ async function main(): Promise<number> {
       readFileSync(path.join(RESULTS, `soak-gatehouse-${name}.log`), "utf8").split("\n"),
     );
 
+    // A crash leaves its reason on stderr: the uncaught error's first lines and its code.
+    for (const [i, facts] of instanceFacts.entries()) {
+      const asked = Math.min(
+        facts.killedAt ?? Number.POSITIVE_INFINITY,
+        facts.stoppedAt ?? Number.POSITIVE_INFINITY,
+      );
+      if (facts.exitedAt === undefined || facts.exitedAt >= asked) continue;
+      const crash = readFileSync(path.join(RESULTS, `soak-gatehouse-${names[i]}.log`), "utf8")
+        .split("\n")
+        .filter((line) => /Unhandled|^\w*(Error|error):|^\s*code: '/.test(line))
+        .map((line) => line.trim())
+        .slice(0, 4)
+        .join(" | ");
+      if (crash) facts.crash = crash;
+    }
     const verdict = evaluateSoak({
       recorder,
       marks: marks as Marks,

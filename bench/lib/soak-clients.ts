@@ -74,6 +74,8 @@ export interface ClientOptions {
   returningEmails: readonly string[];
   /** Share of sign-ins by a user never seen before. */
   newShare: number;
+  /** Share of those new users who sign in from two browsers at the same moment (two tabs). */
+  twinShare: number;
   /** Session checks after each sign-in. */
   checksPerLoop: number;
   /** Pause after an answer that says "try again" (5xx) or no answer at all. */
@@ -267,7 +269,8 @@ const failed = (answer: Answer) => answer.status === 0 || answer.status >= 500;
 /**
  * `count` clients looping until the signal is aborted or each has done `maxLoops` loops. A
  * sign-in by a returning user picks one of `returningEmails`; a new user gets an address never
- * used before (`new-<tag>-<client>-<n>`), so that two clients never create the same user.
+ * used before (`new-<tag>-<client>-<n>`), so that two clients never create the same user, unless
+ * `twinShare` makes one client sign a new user in twice at once.
  */
 export async function runClients(
   recorder: Recorder,
@@ -283,14 +286,26 @@ export async function runClients(
       const email = isNew
         ? `new-${tag}-${client}-${i}@acme.test`
         : options.returningEmails[Math.floor(Math.random() * options.returningEmails.length)]!;
-      const index = await signIn(recorder, options, client, email, isNew);
+      let index: number | undefined;
+      if (isNew && Math.random() < options.twinShare) {
+        const [first, second] = await Promise.all([
+          signIn(recorder, options, client, email, isNew),
+          signIn(recorder, options, client, email, isNew),
+        ]);
+        if (second !== undefined) own.push(second);
+        index = first;
+      } else {
+        index = await signIn(recorder, options, client, email, isNew);
+      }
       // A person reads the error page before trying again; a client does not hammer either.
       let trouble = index === undefined;
       if (index !== undefined) own.push(index);
       for (let c = 0; c < options.checksPerLoop && own.length > 0 && !options.signal.aborted; c++) {
         // The new session first; the last check goes to an earlier one.
-        const newest = index !== undefined && c < options.checksPerLoop - 1;
-        const pick = newest ? index : own[Math.floor(Math.random() * own.length)]!;
+        const pick =
+          index !== undefined && c < options.checksPerLoop - 1
+            ? index
+            : own[Math.floor(Math.random() * own.length)]!;
         if (failed(await checkSession(recorder, options.gatehouse, client, pick))) trouble = true;
       }
       if (trouble) await sleep(options.backoffMs);

@@ -1,4 +1,5 @@
 import { hashToken } from "../../src/crypto/tokens.js";
+import { percentiles } from "./load.js";
 import type { Balancer } from "./soak-balancer.js";
 import type { DatabaseFacts } from "./soak-checks.js";
 import type { Answer, Recorder, Step } from "./soak-clients.js";
@@ -34,8 +35,16 @@ export interface InstanceFacts {
   pid: number;
   /** Still running right after the database restart. */
   aliveAfterRestart: boolean;
-  killed: boolean;
+  /** When the soak sent SIGKILL (fault c). */
+  killedAt?: number;
+  /** When the soak sent SIGTERM (the end). */
+  stoppedAt?: number;
   exitCode?: number | null;
+  exitedAt?: number;
+  /** `code 1`, `SIGKILL`, ... */
+  exit?: string;
+  /** What the process wrote on stderr about an uncaught error, if anything. */
+  crash?: string;
 }
 
 export interface SoakRun {
@@ -123,7 +132,9 @@ function describe(run: SoakRun, answer: Answer): string {
 
 function table(rows: string[][], rightAligned: ReadonlySet<number> = new Set()): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
   return rows
     .map((row) =>
       row
@@ -218,6 +229,34 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
   }
   out.push("Timeline (1 s buckets; # = 5 % of the baseline sign-in rate)");
   out.push(table(rows, new Set([0, 1, 2, 3, 4])));
+  out.push(
+    "(each client checks sessions after its sign-in: while callbacks wait on a slow IdP, checks wait with them)",
+  );
+  out.push("");
+
+  // Latency per step, in the baseline and over the whole load.
+  const latencyRows = [["step", "baseline p50", "p90", "p99", "whole load p50", "p99", "max"]];
+  const ms = (value: number) => (Number.isNaN(value) ? "-" : `${value.toFixed(1)} ms`);
+  for (const step of ["start", "authorize", "callback", "me"] as const) {
+    const ofStep = recorder.answers.filter((a) => a.step === step && a.status > 0);
+    const inBaseline = percentiles(
+      ofStep.filter((a) => a.sentAt >= m.baselineStart && a.at < m.idpSlowStart).map((a) => a.at - a.sentAt),
+    );
+    const whole = percentiles(
+      ofStep.filter((a) => a.sentAt >= m.loadStart && a.at < m.loadEnd).map((a) => a.at - a.sentAt),
+    );
+    latencyRows.push([
+      step,
+      ms(inBaseline.p50),
+      ms(inBaseline.p90),
+      ms(inBaseline.p99),
+      ms(whole.p50),
+      ms(whole.p99),
+      ms(whole.max),
+    ]);
+  }
+  out.push("Latency of answered requests (authorize is the OP's)");
+  out.push(table(latencyRows, new Set([1, 2, 3, 4, 5, 6])));
   out.push("");
 
   // Recovery after each fault.
@@ -233,22 +272,28 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
     }
     return undefined;
   };
-  const faults: Array<[string, number, number]> = [
-    ["(a) IdP token endpoint back to normal", m.idpEnd, m.dbRestartStart],
-    ["(b) PostgreSQL accepting connections again", m.dbRestartEnd, m.killAt],
-    [`(c) ${run.killedName} killed, one instance left`, m.killAt, m.loadEnd],
+  const faults: Array<[string, number, number, number]> = [
+    ["(a) IdP token endpoint back to normal", m.idpSlowStart, m.idpEnd, m.dbRestartStart],
+    ["(b) PostgreSQL accepting connections again", m.dbRestartStart, m.dbRestartEnd, m.killAt],
+    [`(c) ${run.killedName} killed, one instance left`, m.killAt, m.killAt, m.loadEnd],
   ];
-  const recoveryRows: string[][] = [["fault ended", "at", "back to 80 % after", "rate in the 5 s after"]];
+  const rates = (from: number, to: number) => {
+    const seconds = (to - from) / 1000;
+    return `${(countBetween(okSignIns, from, to) / seconds).toFixed(0)} sign-ins/s, ${(countBetween(okChecks, from, to) / seconds).toFixed(0)} checks/s`;
+  };
+  const recoveryRows: string[][] = [
+    ["fault ended", "at", "back to 80 % after", "5 s before the fault", "5 s after its end"],
+  ];
   const recoveries: Record<string, number | null> = {};
-  for (const [name, end, until] of faults) {
+  for (const [name, start, end, until] of faults) {
     const r = recovery(end, until);
     recoveries[name] = r ?? null;
-    const window = Math.min(5000, until - end) / 1000;
     recoveryRows.push([
       name,
       `${((end - m.loadStart) / 1000).toFixed(1)} s`,
       r === undefined ? "not within the phase" : `${(r / 1000).toFixed(1)} s`,
-      `${(countBetween(okSignIns, end, end + window * 1000) / window).toFixed(0)} sign-ins/s, ${(countBetween(okChecks, end, end + window * 1000) / window).toFixed(0)} checks/s`,
+      rates(start - 5000, start),
+      rates(end, Math.min(until, end + 5000)),
     ]);
   }
   out.push(
@@ -278,7 +323,46 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
   for (const [key, count] of [...groups].sort()) failureRows.push([...key.split("\u0000"), String(count)]);
   out.push(`Answers that were not a success (${failures.length} of ${recorder.answers.length})`);
   out.push(failures.length > 0 ? table(failureRows, new Set([7])) : "none");
+  const noAnswer = new Map<Window, number>();
+  for (const f of failures) {
+    if (f.kind === "connection")
+      noAnswer.set(windowOf(run, f.answer.at), (noAnswer.get(windowOf(run, f.answer.at)) ?? 0) + 1);
+  }
+  out.push(
+    `Connection errors through the balancer (no HTTP answer): ${noAnswer.size === 0 ? "none" : [...noAnswer].map(([w, n]) => `${n} ${WINDOW_NAMES[w]}`).join(", ")}; ` +
+      `client connections the balancer could not place: ${run.balancer.unroutedAt.length}`,
+  );
   out.push("");
+
+  out.push("Instances");
+  out.push(
+    run.instances
+      .map((i) => {
+        const when = i.exitedAt === undefined ? "" : ` at ${(i.exitedAt / 1000).toFixed(1)} s`;
+        const how =
+          i.exitedAt === undefined
+            ? "running until the end"
+            : !diedUnasked(i)
+              ? `${i.killedAt !== undefined ? "killed with SIGKILL" : "stopped with SIGTERM"} by the soak, exited with ${i.exit ?? "?"}${when}`
+              : `DIED UNASKED: ${i.exit}${when}${i.crash ? ` — ${i.crash}` : ""}`;
+        return `${i.name}  pid ${i.pid}  ${how}`;
+      })
+      .join("\n"),
+  );
+  out.push("");
+
+  // 0. Nobody dies unasked.
+  const unasked = run.instances.filter(diedUnasked);
+  assert(
+    "no instance exits unless the soak kills or stops it",
+    unasked.length === 0,
+    unasked.length === 0
+      ? ["none did"]
+      : unasked.map(
+          (i) =>
+            `${i.name} exited (${i.exit}) at ${((i.exitedAt ?? 0) / 1000).toFixed(1)} s [${WINDOW_NAMES[windowOf(run, i.exitedAt ?? 0)]}]${i.crash ? `: ${i.crash}` : ""}`,
+        ),
+  );
 
   // 1. 5xx answers.
   const fiveHundreds = recorder.answers.filter((a) => a.status >= 500);
@@ -316,7 +400,7 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
           `${internal.length} answers`,
           ...sample(internal, (a) => {
             const line = a.traceId ? run.logLines.find((l) => l.includes(a.traceId ?? "")) : undefined;
-            return `${describe(run, a)}${line ? `\n      log: ${line.slice(0, 400)}` : ""}`;
+            return `${describe(run, a)}${line ? `\n        log: ${logSummary(line)}` : ""}`;
           }),
         ],
   );
@@ -332,7 +416,7 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
     idpBad.length === 0 && idpCodes.has("SSO_OUTBOUND_FAILED") && idpCodes.has("SSO_TOKEN_REQUEST_FAILED"),
     [
       `${inIdp.length} failed answers in the window: ${[...idpCodes].map(([c, n]) => `${n} × ${c}`).join(", ") || "none of the expected codes"}` +
-        `; every one with a reference code: ${idpBad.length === 0 ? "yes" : "no"}`,
+        `; failures of another kind or without a reference code: ${idpBad.length}`,
       ...sample(idpBad, (f) => describe(run, f.answer)),
     ],
   );
@@ -477,7 +561,7 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
   );
 
   // 12. Graceful shutdown.
-  const survivor = run.instances.find((i) => !i.killed);
+  const survivor = run.instances.find((i) => i.killedAt === undefined);
   const exitMs = m.exitAt - m.sigtermAt;
   const notFinished = run.inFlightAtSigterm.filter((a) => a.status !== 303);
   const afterSigterm = recorder.answers.filter((a) => a.sentAt >= m.sigtermAt);
@@ -537,6 +621,28 @@ export function evaluateSoak(run: SoakRun): SoakVerdict {
       otherCores: { mean: meanOther, peak: peakOther },
     },
   };
+}
+
+/** A pino line as `message: ErrorType: error message`, or the raw line cut short. */
+function logSummary(line: string): string {
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown; err?: { type?: unknown; message?: unknown } };
+    return [entry.msg, entry.err?.type, entry.err?.message]
+      .filter((part) => typeof part === "string")
+      .join(": ");
+  } catch {
+    return line.slice(0, 300);
+  }
+}
+
+/** Exited before the soak killed or stopped it. */
+function diedUnasked(instance: InstanceFacts): boolean {
+  if (instance.exitedAt === undefined) return false;
+  const asked = Math.min(
+    instance.killedAt ?? Number.POSITIVE_INFINITY,
+    instance.stoppedAt ?? Number.POSITIVE_INFINITY,
+  );
+  return instance.exitedAt < asked;
 }
 
 function sample<T>(items: readonly T[], show: (item: T) => string, max = 5): string[] {

@@ -3,6 +3,7 @@ import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { discoverIssuer } from "../sso/oidc/discover.js";
 import { insertAuditEvent } from "../store/audit.js";
+import { isUniqueViolation } from "../store/availability.js";
 import {
   findConnectionById,
   findConnectionByName,
@@ -183,12 +184,5 @@ function fieldErrors(
     code,
     code === "CONFLICT" ? "The name or a domain is already in use." : "Some fields need attention.",
     { fields },
-  );
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return (
-    e.code === "23505" || e.code === "SQLITE_CONSTRAINT_UNIQUE" || e.code === "SQLITE_CONSTRAINT_PRIMARYKEY"
   );
 }

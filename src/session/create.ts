@@ -16,36 +16,49 @@ export interface SessionInput {
 }
 
 /**
- * Starts a session with a fresh id (never reusing one the browser brought: session fixation)
- * and ends any session the browser had before. Pass `trx` to make the session part of a
- * larger sign-in transaction; the cookie is set either way and means nothing if it rolls back.
+ * Writes a new session with a fresh id (never reusing one the browser brought: session
+ * fixation) and ends any session the browser had before, in the caller's transaction. Returns
+ * the cookie value, to be set with `setSessionCookie` once that transaction has committed.
  */
+export async function issueSession(
+  ctx: AppContext,
+  request: FastifyRequest,
+  input: SessionInput,
+  db: Kysely<Database>,
+): Promise<string> {
+  const now = ctx.now();
+  const previous = request.cookies[sessionCookieName(ctx.config)];
+  const token = randomToken();
+  if (previous) await revokeSession(db, hashToken(previous), now);
+  await insertSession(db, {
+    idHash: hashToken(token),
+    userId: input.userId,
+    organizationId: input.organizationId,
+    method: input.method,
+    connectionId: input.connectionId ?? null,
+    idToken: input.idToken ?? null,
+    idpSid: input.idpSid ?? null,
+    createdAt: now,
+    expiresAt: now + ctx.config.sessionTtlSeconds * 1000,
+  });
+  return token;
+}
+
+export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string): void {
+  reply.setCookie(
+    sessionCookieName(ctx.config),
+    token,
+    cookieOptions(ctx.config, ctx.config.sessionTtlSeconds),
+  );
+}
+
+/** A new session in its own transaction, and its cookie. */
 export async function createSession(
   ctx: AppContext,
   request: FastifyRequest,
   reply: FastifyReply,
   input: SessionInput,
-  trx?: Kysely<Database>,
 ): Promise<void> {
-  const now = ctx.now();
-  const name = sessionCookieName(ctx.config);
-  const previous = request.cookies[name];
-  const token = randomToken();
-  const write = async (db: Kysely<Database>) => {
-    if (previous) await revokeSession(db, hashToken(previous), now);
-    await insertSession(db, {
-      idHash: hashToken(token),
-      userId: input.userId,
-      organizationId: input.organizationId,
-      method: input.method,
-      connectionId: input.connectionId ?? null,
-      idToken: input.idToken ?? null,
-      idpSid: input.idpSid ?? null,
-      createdAt: now,
-      expiresAt: now + ctx.config.sessionTtlSeconds * 1000,
-    });
-  };
-  if (trx) await write(trx);
-  else await ctx.store.db.transaction().execute(write);
-  reply.setCookie(name, token, cookieOptions(ctx.config, ctx.config.sessionTtlSeconds));
+  const token = await ctx.store.db.transaction().execute((trx) => issueSession(ctx, request, input, trx));
+  setSessionCookie(ctx, reply, token);
 }

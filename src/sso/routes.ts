@@ -81,6 +81,7 @@ export function renderSignInResult(
       .type(HTML)
       .send(ssoRequiredPage({ ...result.ssoRequired, attempted }));
   }
+  if (result.error.status === 503) reply.header("retry-after", "5");
   return reply
     .status(result.error.status)
     .type(HTML)

@@ -3,9 +3,9 @@ import { newTraceId } from "../crypto/tokens.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import { checkSsoEnforcement } from "../login/enforcement.js";
 import type { AppContext } from "../server/context.js";
-import { createSession } from "../session/create.js";
+import { issueSession, setSessionCookie } from "../session/create.js";
 import { insertAuditEvent } from "../store/audit.js";
-import { isDatabaseUnavailable } from "../store/availability.js";
+import { isDatabaseUnavailable, isUniqueViolation } from "../store/availability.js";
 import { type AttemptFacts, verifyCallback } from "./oidc/callback.js";
 import { provisionSocialUser, provisionSsoUser } from "./provision.js";
 import { limitSignInFlows } from "./rate-limit.js";
@@ -72,42 +72,52 @@ export async function finishSignIn(
     }
 
     const now = ctx.now();
-    await ctx.store.db.transaction().execute(async (trx) => {
-      const provisioned = connection
-        ? await provisionSsoUser(trx, identity, connection.organizationId, now)
-        : await provisionSocialUser(trx, identity, now);
-      await insertAuditEvent(
-        trx,
-        {
-          type: auditType,
-          outcome: "success",
-          organizationId: provisioned.organizationId,
-          userId: provisioned.userId,
-          connectionId: connection?.id ?? null,
-          email: verified.email,
-          subject: verified.subject,
-          detail: { provisioned: provisioned.created },
-          ip: request.ip,
-        },
-        now,
-      );
-      // The user, the audit record and the session land together, or not at all.
-      await createSession(
-        ctx,
-        request,
-        reply,
-        {
-          userId: provisioned.userId,
-          organizationId: provisioned.organizationId,
-          method: kind,
-          connectionId: connection?.id ?? null,
-          idToken: verified.idToken,
-          idpSid: verified.idpSid,
-        },
-        trx,
-      );
-      return provisioned;
-    });
+    // The user, the audit record and the session land together, or not at all.
+    const signIn = () =>
+      ctx.store.db.transaction().execute(async (trx) => {
+        const provisioned = connection
+          ? await provisionSsoUser(trx, identity, connection.organizationId, now)
+          : await provisionSocialUser(trx, identity, now);
+        await insertAuditEvent(
+          trx,
+          {
+            type: auditType,
+            outcome: "success",
+            organizationId: provisioned.organizationId,
+            userId: provisioned.userId,
+            connectionId: connection?.id ?? null,
+            email: verified.email,
+            subject: verified.subject,
+            detail: { provisioned: provisioned.created },
+            ip: request.ip,
+          },
+          now,
+        );
+        return issueSession(
+          ctx,
+          request,
+          {
+            userId: provisioned.userId,
+            organizationId: provisioned.organizationId,
+            method: kind,
+            connectionId: connection?.id ?? null,
+            idToken: verified.idToken,
+            idpSid: verified.idpSid,
+          },
+          trx,
+        );
+      });
+    let token: string;
+    try {
+      token = await signIn();
+    } catch (error) {
+      // Two first sign-ins of one new user at once (two tabs, a double click): the loser's
+      // insert hits the unique email or identity; run again, it finds the user the winner made.
+      if (!isUniqueViolation(error)) throw error;
+      token = await signIn();
+    }
+    // Only now that the session is stored does the browser get its cookie.
+    setSessionCookie(ctx, reply, token);
     ctx.metrics.signIns.inc({ method: kind, outcome: "success" });
     return { ok: true, returnTo: verified.transaction.return_to };
   } catch (error) {

@@ -29,8 +29,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof code === "string" && UNAVAILABLE_CODES.has(code)) return true;
     const message = e instanceof Error ? e.message : "";
     // pg reports a dropped or refused connection by message only.
-    if (/Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED/.test(message))
+    if (
+      /Connection terminated|timeout exceeded when trying to connect|connect ECONNREFUSED|not queryable/.test(
+        message,
+      )
+    )
       return true;
   }
   return false;
+}
+
+/** A unique constraint refused a row: another request inserted the same thing first. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
 }

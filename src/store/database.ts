@@ -62,6 +62,12 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
   // discards them and connects again on the next query, but it reports each loss as an
   // "error" event, which without a listener is an uncaught exception that ends the process.
   pool.on("error", (error) => options.onIdleError?.(error));
+  // pg-pool listens for errors only on idle clients. A client checked out when the server
+  // goes away (a restart sends 57P01 to every backend) would emit "error" to nobody and end
+  // the process; its next query then fails and the request answers 503.
+  pool.on("connect", (client) => {
+    client.on("error", (error) => options.onIdleError?.(error));
+  });
   pool.on("connect", namePreparedStatements);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: "postgres", close: () => db.destroy() };

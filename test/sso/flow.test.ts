@@ -231,3 +231,37 @@ describe("after the connection is deleted", () => {
     assert.equal((await me(browser)).email, ADMIN.email);
   });
 });
+
+describe("races", () => {
+  test("two first sign-ins of one new user at once both succeed, with one account", async () => {
+    const fresh = await startGatehouse();
+    const freshIdp = await startIdp(fresh);
+    try {
+      const { organizationId: org } = await seedAcme(fresh);
+      await connectAcme(fresh, freshIdp, org);
+      const tabs = [new Browser(), new Browser()];
+      const callbacks: string[] = [];
+      for (const tab of tabs) {
+        const start = await tab.get(`${fresh.url}/sso/start?email=bob@acme.test`);
+        const back = await signInAtIdp(tab, start, freshIdp, "bob@acme.test", "bob-password", fresh.url);
+        callbacks.push(back.location as string);
+      }
+      const answers = await Promise.all(tabs.map((tab, i) => tab.get(callbacks[i] as string)));
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        [303, 303],
+      );
+      const users = await fresh.ctx.store.db
+        .selectFrom("users")
+        .select("id")
+        .where("email", "=", "bob@acme.test")
+        .execute();
+      assert.equal(users.length, 1);
+      const identities = await fresh.ctx.store.db.selectFrom("identities").select("id").execute();
+      assert.equal(identities.length, 1);
+    } finally {
+      await freshIdp.close();
+      await fresh.close();
+    }
+  });
+});
