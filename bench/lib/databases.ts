@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
 import type { Dialect } from "../../src/store/database.js";
+import { createSchema, dropSchema, schemaUrl } from "../../test/support/postgres-schemas.js";
 
 /**
  * A database for one benchmark run: a SQLite file in a temporary folder, or a fresh schema on
@@ -41,7 +42,7 @@ export function createSqlite(): BenchDatabase {
 export async function createPostgres(serverUrl: string): Promise<BenchDatabase> {
   const schema = `gh_bench_${randomBytes(6).toString("hex")}`;
   const applicationName = `${schema}_gatehouse`;
-  await asSuperuser(serverUrl, `create schema ${schema}`);
+  await createSchema(serverUrl, schema);
   let dropped = false;
   return {
     dialect: "postgres",
@@ -63,36 +64,7 @@ export async function createPostgres(serverUrl: string): Promise<BenchDatabase> 
     async drop() {
       if (dropped) return;
       dropped = true;
-      // The pg_namespace lock keeps a concurrent migration elsewhere from seeing a half-dropped schema.
-      await asSuperuser(
-        serverUrl,
-        `begin;
-         lock table pg_catalog.pg_namespace in access exclusive mode;
-         drop schema if exists ${schema} cascade;
-         commit;`,
-      );
+      await dropSchema(serverUrl, schema);
     },
   };
-}
-
-function schemaUrl(serverUrl: string, schema: string, applicationName: string): string {
-  const url = new URL(serverUrl);
-  url.searchParams.delete("options");
-  url.searchParams.set("application_name", applicationName);
-  const query = url.search ? `${url.search}&` : "?";
-  url.search = "";
-  return `${url.toString()}${query}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-}
-
-async function asSuperuser(serverUrl: string, statements: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(statements);
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    await client.end();
-  }
 }

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, afterEach, beforeEach, describe } from "node:test";
-import pg from "pg";
 import { type Dialect, migrateToLatest, openStore, type Store } from "../../src/store/database.js";
+import { createSchema, dropSchema, schemaUrl } from "./postgres-schemas.js";
 
 /** One database for one test: its own SQLite file or its own PostgreSQL schema. */
 export interface TestDatabase {
@@ -117,7 +117,7 @@ async function createSqlite(options: CreateOptions = {}): Promise<TestDatabase> 
 async function createPostgres(serverUrl: string, options: CreateOptions = {}): Promise<TestDatabase> {
   // A fresh schema per database, so test files running side by side never see each other's rows.
   const schema = `gh_${randomBytes(8).toString("hex")}`;
-  await asSuperuser(serverUrl, `create schema ${schema}`);
+  await createSchema(serverUrl, schema);
   const url = schemaUrl(serverUrl, schema);
   const store = await openMigrated(url, options, () => dropSchema(serverUrl, schema));
   let dropped = false;
@@ -135,15 +135,6 @@ async function createPostgres(serverUrl: string, options: CreateOptions = {}): P
   };
 }
 
-/** The server URL with `search_path` pinned to `schema` for every connection the pool opens. */
-function schemaUrl(serverUrl: string, schema: string): string {
-  const url = new URL(serverUrl);
-  url.searchParams.delete("options");
-  const query = url.search ? `${url.search}&` : "?";
-  url.search = "";
-  return `${url.toString()}${query}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-}
-
 async function openMigrated(url: string, options: CreateOptions, cleanUp: () => unknown): Promise<Store> {
   const store = openStore(url);
   try {
@@ -153,34 +144,5 @@ async function openMigrated(url: string, options: CreateOptions, cleanUp: () => 
     await store.close();
     await cleanUp();
     throw error;
-  }
-}
-
-/**
- * Kysely's introspection, run by every `migrateToLatest`, looks up each schema it lists by name;
- * a schema dropped in between fails a migration in another test process with "schema does not
- * exist". Those reads of `pg_namespace` hold a lock the drop waits for, and reads that start
- * later wait for the drop and no longer list the schema.
- */
-async function dropSchema(serverUrl: string, schema: string): Promise<void> {
-  await asSuperuser(
-    serverUrl,
-    `begin;
-     lock table pg_catalog.pg_namespace in access exclusive mode;
-     drop schema if exists ${schema} cascade;
-     commit;`,
-  );
-}
-
-async function asSuperuser(serverUrl: string, statements: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(statements);
-  } catch (error) {
-    await client.query("rollback").catch(() => undefined);
-    throw error;
-  } finally {
-    await client.end();
   }
 }
