@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { createServer } from "node:net";
 import path from "node:path";
 import type { Pool } from "undici";
 import { randomToken } from "../../src/crypto/tokens.js";
@@ -37,17 +36,7 @@ export function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../test/support/gatehouse.js";
 
 export function bounds(shared: Shared, maxMs: number, maxCount: number): Bounds {
   return { maxMs, maxCount, signal: shared.signal };

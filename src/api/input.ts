@@ -1,4 +1,4 @@
-import type { ConnectionInput } from "../connections/validate.js";
+import { CONNECTION_FIELDS, type ConnectionInput } from "../connections/validate.js";
 import { isUuid } from "../domain/ids.js";
 import { validationError } from "../errors.js";
 import type { AuditQuery } from "../store/audit.js";
@@ -12,18 +12,8 @@ import type { AuditQuery } from "../store/audit.js";
 
 export { isUuid } from "../domain/ids.js";
 
-const connectionFields = [
-  "type",
-  "name",
-  "issuer",
-  "clientId",
-  "clientSecret",
-  "domains",
-  "tokenEndpointAuthMethod",
-  "extraScopes",
-  "emailClaim",
-  "clockSkewSeconds",
-] as const;
+// The API body is the connection's fields plus its type.
+const connectionFields: readonly string[] = ["type", ...CONNECTION_FIELDS];
 const stringFields = ["name", "issuer", "clientId"] as const;
 
 export function parseCreateConnectionBody(body: unknown): ConnectionInput {
@@ -36,7 +26,7 @@ export function parseCreateConnectionBody(body: unknown): ConnectionInput {
   const record = body as Record<string, unknown>;
   const fields: Record<string, string> = {};
   for (const key of Object.keys(record)) {
-    if (!(connectionFields as readonly string[]).includes(key)) {
+    if (!connectionFields.includes(key)) {
       fields[key] = `Unknown property. Allowed: ${connectionFields.join(", ")}.`;
     }
   }

@@ -47,6 +47,19 @@ const BASE_SCOPES = new Set(["openid", "email", "profile"]);
 
 export type FieldErrors = Partial<Record<keyof ConnectionInput, string>>;
 
+/** Every field of a connection, in the order forms and errors list them. */
+export const CONNECTION_FIELDS: readonly (keyof ConnectionInput)[] = [
+  "name",
+  "issuer",
+  "clientId",
+  "clientSecret",
+  "domains",
+  "tokenEndpointAuthMethod",
+  "extraScopes",
+  "emailClaim",
+  "clockSkewSeconds",
+];
+
 /** Field checks that need no I/O. Returns the cleaned input and any per-field messages. */
 export function validateConnectionInput(input: ConnectionInput): {
   value: ValidConnectionInput;

@@ -1,4 +1,5 @@
 import {
+  CONNECTION_FIELDS,
   type ConnectionInput,
   splitDomains,
   TOKEN_ENDPOINT_AUTH_METHODS,
@@ -87,24 +88,12 @@ export interface FormRefusal {
   fields: Partial<Record<ConnectionField, string>>;
 }
 
-const formFields: readonly ConnectionField[] = [
-  "name",
-  "issuer",
-  "clientId",
-  "clientSecret",
-  "domains",
-  "tokenEndpointAuthMethod",
-  "extraScopes",
-  "emailClaim",
-  "clockSkewSeconds",
-];
-
 export function toFormRefusal(error: unknown): FormRefusal | undefined {
   if (!isGatehouseError(error)) return undefined;
   const isDiscovery = error.code.startsWith("SSO_");
   if (error.code !== "VALIDATION_FAILED" && error.code !== "CONFLICT" && !isDiscovery) return undefined;
   const fields: Partial<Record<ConnectionField, string>> = {};
-  for (const name of formFields) {
+  for (const name of CONNECTION_FIELDS) {
     const message = error.fields?.[name];
     if (message) fields[name] = sentence(message);
   }
