@@ -11,6 +11,9 @@ import {
   insertSession,
   revokeNonSsoSessionsForDomains,
   revokeSession,
+  revokeSessionsForConnection,
+  revokeSessionsForOrganization,
+  revokeSessionsForUser,
 } from "../../src/store/sessions.js";
 import { type TestDatabase, useFreshDatabase, withEachDatabase } from "../support/databases.js";
 import { hour, minute, newSession, seedConnection, seedMember, seedOrganization, t0 } from "./fixtures.js";
@@ -115,6 +118,30 @@ withEachDatabase("session cache across instances", (dialect) => {
       121,
     );
     for (const idHash of [hashes[0] as string, hashes[119] as string]) await refusedWithin(b, idHash);
+  });
+
+  test("sign out everywhere, per user, organization and connection, reaches the other instance", async () => {
+    const [a, b] = two(database());
+    const { db } = a.store;
+    const acme = await seedOrganization(db, "acme");
+    const ada = await seedMember(db, acme, "ada@acme.test");
+    const connectionId = await seedConnection(db, acme, { domains: ["acme.test"] });
+    await untilTrusted(b);
+    const revocations = [
+      () => revokeSessionsForUser(db, ada.id, t0 + minute),
+      () => revokeSessionsForOrganization(db, acme.id, t0 + minute),
+      () => revokeSessionsForConnection(db, connectionId, t0 + minute),
+    ];
+    for (const revoke of revocations) {
+      const session = newSession(ada, { organizationId: acme.id, method: "sso", connectionId });
+      await insertSession(db, session);
+      await eventually(async () => {
+        await b.check(session.idHash);
+        return b.sessionCache.get(session.idHash, t0 + minute) !== undefined;
+      });
+      assert.equal(await revoke(), 1);
+      await refusedWithin(b, session.idHash);
+    }
   });
 
   test("a role change, an email change and a removal are not served stale", async () => {

@@ -17,8 +17,6 @@ type AnyDb = Kysely<any>;
  * databases in one PostgreSQL cluster do not hear each other.
  */
 export async function up(db: AnyDb): Promise<void> {
-  await db.schema.createIndex("sessions_connection_idx").on("sessions").column("connection_id").execute();
-  await db.schema.createIndex("sessions_organization_idx").on("sessions").column("organization_id").execute();
   await db.schema.createIndex("identities_connection_idx").on("identities").column("connection_id").execute();
   await db.schema
     .createIndex("login_transactions_connection_idx")
@@ -170,8 +168,6 @@ export async function down(db: AnyDb): Promise<void> {
     }
   }
   for (const index of [
-    "sessions_connection_idx",
-    "sessions_organization_idx",
     "identities_connection_idx",
     "login_transactions_connection_idx",
     "audit_events_time_idx",
