@@ -15,6 +15,7 @@ import pg from "pg";
 import * as initial from "./migrations/0001-initial.js";
 import * as connectionSettings from "./migrations/0002-connection-settings.js";
 import * as loginTransactionBrowserIndex from "./migrations/0003-login-transaction-browser-index.js";
+import * as operations from "./migrations/0007-operations.js";
 import type { Database } from "./schema.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-connection-settings": connectionSettings,
   "0003-login-transaction-browser-index": loginTransactionBrowserIndex,
+  "0007-operations": operations,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -142,6 +144,9 @@ export async function migrateToLatest(store: Store): Promise<MigrationReport> {
   const migrator = new Migrator({
     db: store.db,
     provider,
+    // Several issues add migrations in parallel (0004-0009); a database that already ran a
+    // later one must still accept an earlier one landing afterwards.
+    allowUnorderedMigrations: true,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
   const { error, results } = await migrator.migrateToLatest();
