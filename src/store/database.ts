@@ -15,6 +15,7 @@ import pg from "pg";
 import * as initial from "./migrations/0001-initial.js";
 import * as connectionSettings from "./migrations/0002-connection-settings.js";
 import * as loginTransactionBrowserIndex from "./migrations/0003-login-transaction-browser-index.js";
+import * as securityReview from "./migrations/0006-security-review.js";
 import * as operations from "./migrations/0007-operations.js";
 import type { Database } from "./schema.js";
 
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-connection-settings": connectionSettings,
   "0003-login-transaction-browser-index": loginTransactionBrowserIndex,
+  "0006-security-review": securityReview,
   "0007-operations": operations,
 };
 
@@ -144,8 +146,8 @@ export async function migrateToLatest(store: Store): Promise<MigrationReport> {
   const migrator = new Migrator({
     db: store.db,
     provider,
-    // Several issues add migrations in parallel (0004-0009); a database that already ran a
-    // later one must still accept an earlier one landing afterwards.
+    // Each issue owns a numbered migration and they land in any order: a database that already
+    // ran 0006 still takes 0004 when it arrives.
     allowUnorderedMigrations: true,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
