@@ -2,7 +2,9 @@ import { createOrganizationWithAdmin } from "../accounts/organizations.js";
 import { createApiKey } from "../api/keys.js";
 import { loadConfig } from "../config.js";
 import { migrateToLatest, openStore } from "../store/database.js";
+import { runAppCommand } from "./app.js";
 import { runConnectionCommand } from "./connection.js";
+import { runKeysCommand } from "./keys.js";
 import { help, parseOptions, required, withContext } from "./options.js";
 import { reportCliError, UsageError } from "./output.js";
 import { runServe } from "./serve.js";
@@ -18,6 +20,8 @@ Commands:
   apikey create              Create an API key for an organization
   connection list            List an organization's SSO connections
   connection disable         Disable an SSO connection (the way back in after a lock-out)
+  app create|list|delete     Register the applications that sign in through Gatehouse (OpenID Connect)
+  keys rotate                Add a new signing key for the OpenID Provider (published now, signs later)
 
 Run "gatehouse <command> --help" for a command's options.
 `;
@@ -52,6 +56,10 @@ export async function runCli(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "apikey ${sub ?? ""}". Try: gatehouse apikey create --help`);
       case "connection":
         return await runConnectionCommand(argv.slice(1));
+      case "app":
+        return await runAppCommand(argv.slice(1));
+      case "keys":
+        return await runKeysCommand(argv.slice(1));
       default:
         throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     }
