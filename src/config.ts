@@ -2,7 +2,7 @@ import path from "node:path";
 
 /**
  * The one place Gatehouse reads its environment. Each setting sits beside its default and its
- * meaning; the README's configuration table mirrors this list.
+ * meaning; docs/configuration.md mirrors this list.
  */
 export interface Config {
   /** Public URL; callback URLs derive from it. */

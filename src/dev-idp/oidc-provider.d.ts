@@ -19,6 +19,9 @@ declare module "oidc-provider" {
     status: number;
     type: string;
     body: unknown;
+    /** Koa's parsed query string; assigning it rewrites the request's query string. */
+    query: Record<string, string | string[] | undefined>;
+    get(field: string): string;
     set(field: string, value: string): void;
     redirect(url: string): void;
   }

@@ -9,9 +9,15 @@ export type AuditEventType =
   | "sign_in.sso"
   | "sign_in.linkedin"
   | "sign_out"
+  | "sign_out.returned"
   | "connection.created"
   | "connection.deleted"
   | "connection.disabled"
+  | "connection.enabled"
+  | "connection.updated"
+  | "connection.tested"
+  | "sessions.revoked_for_connection"
+  | "user.role_changed"
   | "user.provisioned"
   | "sessions.revoked_for_sso";
 

@@ -15,6 +15,7 @@ import pg from "pg";
 import * as initial from "./migrations/0001-initial.js";
 import * as connectionSettings from "./migrations/0002-connection-settings.js";
 import * as loginTransactionBrowserIndex from "./migrations/0003-login-transaction-browser-index.js";
+import * as securityReview from "./migrations/0006-security-review.js";
 import * as openidProvider from "./migrations/0009-openid-provider.js";
 import type { Database } from "./schema.js";
 
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-connection-settings": connectionSettings,
   "0003-login-transaction-browser-index": loginTransactionBrowserIndex,
+  "0006-security-review": securityReview,
   "0009-openid-provider": openidProvider,
 };
 
@@ -144,7 +146,8 @@ export async function migrateToLatest(store: Store): Promise<MigrationReport> {
   const migrator = new Migrator({
     db: store.db,
     provider,
-    // Migrations are numbered per issue and land in any order; each is independent of the others.
+    // Each issue owns a numbered migration and they land in any order: a database that already
+    // ran 0006 still takes 0004 when it arrives.
     allowUnorderedMigrations: true,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });

@@ -62,6 +62,8 @@ export interface SessionsTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+  /** The idle timeout counts from here; refreshed at most once a minute by the session check. */
+  last_seen_at: number | null;
 }
 
 export interface ApiKeysTable {

@@ -58,6 +58,16 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
     title: "Sign-in could not be completed",
     action: "Start signing in again from the sign-in page.",
   },
+  SSO_LOGOUT_STATE_MISSING: {
+    title: "You are signed out",
+    action:
+      "Your identity provider sent you back without confirming the sign-out. Sign in again when you need to.",
+  },
+  SSO_LOGOUT_STATE_MISMATCH: {
+    title: "You are signed out",
+    action:
+      "The sign-out confirmation from your identity provider did not match. Sign in again when you need to.",
+  },
   SSO_STATE_REPLAYED: {
     title: "This sign-in link was already used",
     action: "Each sign-in can be completed only once. Start signing in again.",
