@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { loadConfig } from "../config.js";
 import { migrateToLatest, openStore } from "../store/database.js";
 import { runApiKeyCommand } from "./apikey.js";
+import { runConfigCommand } from "./config.js";
 import { runConnectionCommand } from "./connection.js";
 import { help, parseOptions } from "./options.js";
 import { runOrgCommand } from "./org.js";
@@ -22,6 +23,7 @@ Commands:
   apikey revoke              Revoke an API key
   connection list            List an organization's SSO connections
   connection disable         Disable an SSO connection (the way back in after a lock-out)
+  config check               Validate the configuration and print it, secrets masked
 
 Run "gatehouse <command> --help" for a command's options. Exit status: 0 done, 1 refused
 (invalid value, not found, conflict, unreachable database), 2 usage or configuration error.
@@ -66,6 +68,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await runApiKeyCommand(argv.slice(1));
       case "connection":
         return await runConnectionCommand(argv.slice(1));
+      case "config":
+        return await runConfigCommand(argv.slice(1));
       default:
         throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     }
