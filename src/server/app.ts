@@ -21,6 +21,7 @@ import { currentSession } from "../session/validate.js";
 import { registerSsoRoutes } from "../sso/routes.js";
 import { isDatabaseUnavailable } from "../store/availability.js";
 import { errorPage } from "../web/error-page.js";
+import { refuseUnstorableInput } from "../web/input-guard.js";
 import { humanMessage } from "../web/messages.js";
 import type { AppContext } from "./context.js";
 import { registerHealthRoutes } from "./health.js";
@@ -68,6 +69,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       return fromBody ?? (typeof fromHeader === "string" ? fromHeader : undefined);
     },
   });
+  // Every input boundary at once: query, path and body are parsed by now, and nothing has
+  // looked anything up or written anything yet.
+  app.addHook("preValidation", async (request) => refuseUnstorableInput(request));
   await app.register(fastifyStatic, { root: publicDir, prefix: "/assets/", index: false, maxAge: "1h" });
 
   app.setNotFoundHandler(async (request, reply) =>
