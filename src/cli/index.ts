@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import { loadConfig } from "../config.js";
 import { migrateToLatest, openStore } from "../store/database.js";
 import { runApiKeyCommand } from "./apikey.js";
+import { runAppCommand } from "./app.js";
 import { runConnectionCommand } from "./connection.js";
+import { runKeysCommand } from "./keys.js";
 import { help, parseOptions } from "./options.js";
 import { runOrgCommand } from "./org.js";
 import { reportCliError, UsageError } from "./output.js";
@@ -22,6 +24,8 @@ Commands:
   apikey revoke              Revoke an API key
   connection list            List an organization's SSO connections
   connection disable         Disable an SSO connection (the way back in after a lock-out)
+  app create|list|delete     Register the applications that sign in through Gatehouse (OpenID Connect)
+  keys rotate                Add a new signing key for the OpenID Provider (published now, signs later)
 
 Run "gatehouse <command> --help" for a command's options. Exit status: 0 done, 1 refused
 (invalid value, not found, conflict, unreachable database), 2 usage or configuration error.
@@ -66,6 +70,10 @@ export async function runCli(argv: string[]): Promise<number> {
         return await runApiKeyCommand(argv.slice(1));
       case "connection":
         return await runConnectionCommand(argv.slice(1));
+      case "app":
+        return await runAppCommand(argv.slice(1));
+      case "keys":
+        return await runKeysCommand(argv.slice(1));
       default:
         throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     }

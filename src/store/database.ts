@@ -18,6 +18,7 @@ import * as loginTransactionBrowserIndex from "./migrations/0003-login-transacti
 import * as securityReview from "./migrations/0006-security-review.js";
 import * as operations from "./migrations/0007-operations.js";
 import * as sessionPerformance from "./migrations/0008-session-performance.js";
+import * as openidProvider from "./migrations/0009-openid-provider.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   "0006-security-review": securityReview,
   "0007-operations": operations,
   "0008-session-performance": sessionPerformance,
+  "0009-openid-provider": openidProvider,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

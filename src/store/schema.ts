@@ -2,6 +2,8 @@
  * The database as Kysely sees it: one interface per table. Times are epoch milliseconds
  * (bigint columns) so both dialects compare them the same way.
  */
+import type { ProviderTables } from "./provider-schema.js";
+
 export type Role = "owner" | "admin" | "member";
 export type SignInMethod = "password" | "linkedin" | "sso";
 export type ConnectionStatus = "enabled" | "disabled";
@@ -186,7 +188,7 @@ export interface RateLimitsTable {
   count: number;
 }
 
-export interface Database {
+export interface Database extends ProviderTables {
   organizations: OrganizationsTable;
   users: UsersTable;
   memberships: MembershipsTable;
