@@ -1,5 +1,6 @@
 import { type Config, urlFor } from "../config.js";
 import { sessionCookieName } from "../session/cookie.js";
+import { applicationPaths, applicationSchemas } from "./applications-openapi.js";
 import { EVENTS_DEFAULT_LIMIT, EVENTS_MAX_LIMIT } from "./input.js";
 
 /**
@@ -39,6 +40,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
     servers: [{ url: urlFor(config, "").replace(/\/$/, "") }],
     security: [{ apiKey: [] }, { session: [] }],
     paths: {
+      ...applicationPaths,
       "/api/v1/openapi.json": {
         get: {
           operationId: "getOpenApiDocument",
@@ -275,6 +277,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
         ConnectionNotFound: response("CONNECTION_NOT_FOUND", ref("Error")),
       },
       schemas: {
+        ...applicationSchemas,
         ApiKey: {
           type: "object",
           required: [

@@ -20,7 +20,9 @@ export type AuditEventType =
   | "sessions.revoked_for_connection"
   | "user.role_changed"
   | "user.provisioned"
-  | "sessions.revoked_for_sso";
+  | "sessions.revoked_for_sso"
+  | "application.created"
+  | "application.deleted";
 
 export interface AuditInput {
   type: AuditEventType;
