@@ -454,9 +454,17 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
             clientSecret: { const: "********", description: "Always masked: the secret is never returned" },
             domains: { type: "array", items: { type: "string" } },
             tokenEndpointAuthMethod: {
-              enum: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+              enum: ["auto", "client_secret_basic", "client_secret_post", "private_key_jwt"],
+              description:
+                "The method whose credentials the provider accepted; auto when its answer could not tell, chosen again at each sign-in",
             },
             scopes: { type: "array", items: { type: "string" } },
+            warnings: {
+              type: "array",
+              items: { type: "string" },
+              description:
+                "Create and Edit only: what could not be checked, e.g. the provider's token endpoint gave an answer that does not tell whether the credentials are right",
+            },
             emailClaim: { type: "string" },
             clockSkewSeconds: { type: "integer" },
             jwksUrl: {
