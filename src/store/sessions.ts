@@ -1,6 +1,7 @@
 import { type CompiledQuery, type Kysely, sql } from "kysely";
 import { newId } from "../crypto/tokens.js";
 import { enqueueBackchannelLogouts } from "./application-sign-ins.js";
+import { inBatches } from "./batches.js";
 import type { Database, Role, SignInMethod } from "./schema.js";
 
 export interface NewSession {
@@ -262,7 +263,15 @@ function emailAtDomain(domain: string) {
   return sql<boolean>`${sql.ref("users.email")} like ${pattern} escape '!'`;
 }
 
-export async function deleteExpiredSessions(db: Kysely<Database>, now: number): Promise<number> {
-  const result = await db.deleteFrom("sessions").where("expires_at", "<=", now).executeTakeFirst();
-  return Number(result.numDeletedRows);
+/** Deletes expired sessions in batches (the `sessions_expires_idx` range), so sign-ins never wait long. */
+export function deleteExpiredSessions(db: Kysely<Database>, now: number): Promise<number> {
+  return inBatches(async (limit) => {
+    const result = await db
+      .deleteFrom("sessions")
+      .where("id_hash", "in", (eb) =>
+        eb.selectFrom("sessions").select("id_hash").where("expires_at", "<=", now).limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  });
 }
