@@ -17,6 +17,7 @@ import { newTraceId } from "../crypto/tokens.js";
 import { type ErrorCode, GatehouseError, isGatehouseError } from "../errors.js";
 import { registerHomeRoutes } from "../home/routes.js";
 import { registerLoginRoutes } from "../login/routes.js";
+import { registerOpenIdProvider } from "../provider/routes.js";
 import { currentSession } from "../session/validate.js";
 import { registerSsoRoutes } from "../sso/routes.js";
 import { isDatabaseUnavailable } from "../store/availability.js";
@@ -91,6 +92,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerSsoRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerApiRoutes(app, ctx);
+  await registerOpenIdProvider(app, ctx);
   return app;
 }
 

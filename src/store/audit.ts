@@ -5,6 +5,7 @@ import type { AuditEventsTable, Database } from "./schema.js";
 export type AuditEventType =
   | "organization.created"
   | "api_key.created"
+  | "api_key.revoked"
   | "sign_in.password"
   | "sign_in.sso"
   | "sign_in.linkedin"

@@ -31,6 +31,15 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
       "The page was open too long or was submitted from somewhere else. Go back, reload the page and try again.",
   },
   REQUEST_INVALID: { title: "That request could not be read", action: "Go back and try again." },
+  PROVIDER_INTERACTION_EXPIRED: {
+    title: "This sign-in has expired",
+    action:
+      "The sign-in was started too long ago or in another browser. Go back to the application and sign in again.",
+  },
+  APPLICATION_NOT_FOUND: {
+    title: "Application not found",
+    action: "It may have been deleted. List the applications and try again.",
+  },
   NOT_FOUND: { title: "Page not found", action: "Check the address, or go back to the home page." },
   CONNECTION_NOT_FOUND: {
     title: "Connection not found",
