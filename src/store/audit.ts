@@ -20,7 +20,9 @@ export type AuditEventType =
   | "sessions.revoked_for_connection"
   | "user.role_changed"
   | "user.provisioned"
-  | "sessions.revoked_for_sso";
+  | "sessions.revoked_for_sso"
+  | "application.created"
+  | "application.deleted";
 
 export interface AuditInput {
   type: AuditEventType;
@@ -124,4 +126,10 @@ export async function listAuditEvents(db: Kysely<Database>, q: AuditQuery): Prom
     ip: r.ip,
     createdAt: new Date(r.created_at).toISOString(),
   }));
+}
+
+/** Deletes audit events created before `before` (the retention period's start); returns how many. */
+export async function purgeAuditEvents(db: Kysely<Database>, before: number): Promise<number> {
+  const result = await db.deleteFrom("audit_events").where("created_at", "<", before).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
