@@ -39,6 +39,8 @@ export interface Config {
    * addresses and CIDR ranges. Rate limits per IP count the real client only behind a trusted proxy.
    */
   trustProxy: boolean | string[];
+  /** Seconds between SIGTERM (readiness turns 503) and closing the listener. */
+  shutdownDelaySeconds: number;
   /** Audit events older than this many days are purged by the maintenance job; 0 keeps them forever. */
   auditRetentionDays: number;
 }
@@ -80,6 +82,7 @@ export const VARIABLES = {
   GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: { meaning: "SSO flows per client IP per minute" },
   GATEHOUSE_TRUST_PROXY: { meaning: "proxies allowed to set X-Forwarded-For" },
   GATEHOUSE_AUDIT_RETENTION_DAYS: { meaning: "days audit events are kept; 0 keeps them forever" },
+  GATEHOUSE_SHUTDOWN_DELAY_SECONDS: { meaning: "seconds /readyz answers 503 before the listener closes" },
 } as const satisfies Record<string, VariableSpec>;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -277,6 +280,7 @@ function buildConfig(env: EnvReader): Config {
     ssoAttemptsPerIpPerMinute: integer(env, "GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE", 60, 1, 1_000_000),
     trustProxy: parseTrustProxy(env.get("GATEHOUSE_TRUST_PROXY")),
     auditRetentionDays: integer(env, "GATEHOUSE_AUDIT_RETENTION_DAYS", 400, 0, 36_500),
+    shutdownDelaySeconds: integer(env, "GATEHOUSE_SHUTDOWN_DELAY_SECONDS", 0, 0, 300),
   };
 }
 
@@ -342,6 +346,7 @@ const EFFECTIVE: Record<VariableName, (c: Config) => string> = {
   GATEHOUSE_TRUST_PROXY: (c) =>
     c.trustProxy === true ? "all" : c.trustProxy === false ? "none" : c.trustProxy.join(","),
   GATEHOUSE_AUDIT_RETENTION_DAYS: (c) => String(c.auditRetentionDays),
+  GATEHOUSE_SHUTDOWN_DELAY_SECONDS: (c) => String(c.shutdownDelaySeconds),
 };
 
 export interface EffectiveSetting {
