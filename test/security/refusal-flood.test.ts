@@ -24,10 +24,12 @@ test("a flood of bogus callbacks, most of them rate limited, does not grow the a
       });
       statuses.push(answer.status);
     }
-    assert.equal(statuses.filter((s) => s === 429).length, 90);
+    // 90 refused, or fewer if the requests straddle a minute boundary (the limit's window).
+    assert.ok(statuses.filter((s) => s === 429).length >= 80);
     assert.ok(statuses.every((s) => s < 500));
-    // One row for the first unknown state, one for the first refusal: not one per request.
-    assert.ok((await auditRows(gh, "sign_in.sso")) <= 2, `${await auditRows(gh, "sign_in.sso")} rows`);
+    // One row for the first unknown state and one for the first refusal (per window, so at
+    // most twice that across a window boundary): not one per request.
+    assert.ok((await auditRows(gh, "sign_in.sso")) <= 4, `${await auditRows(gh, "sign_in.sso")} rows`);
     const metrics = await (await fetch(`${gh.url}/metrics`)).text();
     assert.match(metrics, /gatehouse_sign_ins_total\{method="sso",outcome="failure"\} 100/);
   } finally {
