@@ -65,6 +65,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     store,
     box: new SecretBox(key, previous),
     cookieSecret: deriveKey(key, "cookies"),
+    previousCookieSecrets: previous.map((k) => deriveKey(k, "cookies")),
     log,
     metrics: createMetrics(),
     sessionCache: new SessionCache(config.sessionCacheSize, () => {
