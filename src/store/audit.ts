@@ -21,6 +21,8 @@ export type AuditEventType =
   | "sessions.revoked_for_connection"
   | "user.role_changed"
   | "user.provisioned"
+  | "user.email_changed"
+  | "user.email_conflict"
   | "sessions.revoked_for_sso"
   | "application.created"
   | "application.deleted";
