@@ -7,6 +7,7 @@ export type AuditEventType =
   | "organization.created"
   | "api_key.created"
   | "api_key.revoked"
+  | "secret_key.rotated"
   | "sign_in.password"
   | "sign_in.sso"
   | "sign_in.linkedin"
@@ -21,6 +22,8 @@ export type AuditEventType =
   | "sessions.revoked_for_connection"
   | "user.role_changed"
   | "user.provisioned"
+  | "user.email_changed"
+  | "user.email_conflict"
   | "sessions.revoked_for_sso"
   | "application.created"
   | "application.deleted";
