@@ -6,6 +6,7 @@ export type AuditEventType =
   | "organization.created"
   | "api_key.created"
   | "api_key.revoked"
+  | "secret_key.rotated"
   | "sign_in.password"
   | "sign_in.sso"
   | "sign_in.linkedin"
