@@ -41,7 +41,10 @@ export async function createContext(config: Config, options: ContextOptions = {}
       "GATEHOUSE_ALLOW_PRIVATE_ISSUERS=1: http: issuers and private or loopback addresses are allowed; never use this in production",
     );
   }
+  const metrics = createMetrics();
   const store = openStore(config.databaseUrl, {
+    onStatement: metrics.countStatement,
+    checkpointInBackground: true,
     poolSize: config.databasePoolSize,
     onIdleError: (error) =>
       log.warn({ err: error }, "lost an idle database connection; the next query opens another"),
@@ -66,7 +69,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     box: new SecretBox(key, previous),
     cookieSecret: deriveKey(key, "cookies"),
     log,
-    metrics: createMetrics(),
+    metrics,
     sessionCache: new SessionCache(config.sessionCacheSize, () => {
       try {
         return store.sessionChanges();
@@ -75,6 +78,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
         return undefined;
       }
     }),
+    lifecycle: { draining: false },
     now: options.now ?? Date.now,
   };
 }

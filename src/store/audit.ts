@@ -127,3 +127,9 @@ export async function listAuditEvents(db: Kysely<Database>, q: AuditQuery): Prom
     createdAt: new Date(r.created_at).toISOString(),
   }));
 }
+
+/** Deletes audit events created before `before` (the retention period's start); returns how many. */
+export async function purgeAuditEvents(db: Kysely<Database>, before: number): Promise<number> {
+  const result = await db.deleteFrom("audit_events").where("created_at", "<", before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
