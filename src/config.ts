@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import path from "node:path";
 
 /**
@@ -36,6 +37,15 @@ export interface Config {
    * addresses and CIDR ranges. Rate limits per IP count the real client only behind a trusted proxy.
    */
   trustProxy: boolean | string[];
+  /**
+   * DNS servers for domain verification (`GATEHOUSE_DNS_SERVERS`, comma-separated `host[:port]`,
+   * e.g. `127.0.0.1:5353`); empty means the system's resolvers.
+   */
+  dnsServers: string[];
+  /** Per-try timeout of a domain-verification lookup; two tries per server at most. */
+  dnsTimeoutMs: number;
+  /** How often the background job re-checks each verified domain's TXT record. */
+  domainRecheckIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +115,15 @@ export function loadConfig(env: Env = process.env): Config {
     idpTimeoutMs: integer(env, "GATEHOUSE_IDP_TIMEOUT_MS", 10_000, 100, 120_000),
     ssoAttemptsPerIpPerMinute: integer(env, "GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE", 60, 1, 1_000_000),
     trustProxy: parseTrustProxy(env.GATEHOUSE_TRUST_PROXY),
+    dnsServers: parseDnsServers(env.GATEHOUSE_DNS_SERVERS),
+    dnsTimeoutMs: integer(env, "GATEHOUSE_DNS_TIMEOUT_MS", 2_000, 100, 30_000),
+    domainRecheckIntervalSeconds: integer(
+      env,
+      "GATEHOUSE_DOMAIN_RECHECK_INTERVAL_SECONDS",
+      86_400,
+      60,
+      30 * 86_400,
+    ),
   };
 }
 
@@ -123,6 +142,26 @@ function parseTrustProxy(raw: string | undefined): boolean | string[] {
     ) {
       throw new ConfigError(
         `GATEHOUSE_TRUST_PROXY: "${entry}" is not an address, a CIDR range, loopback, linklocal or uniquelocal (or use "all")`,
+      );
+    }
+  }
+  return entries;
+}
+
+/** `127.0.0.1`, `127.0.0.1:5353`, `::1` or `[::1]:5353`, as `Resolver.setServers` takes them. */
+function parseDnsServers(raw: string | undefined): string[] {
+  const entries = (raw ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+    const hostPort = /^([^:]+)(?::(\d{1,5}))?$/.exec(entry);
+    const host = bracketed?.[1] ?? (hostPort ? hostPort[1] : entry);
+    const port = bracketed?.[2] ?? hostPort?.[2];
+    if (!host || !isIP(host) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+      throw new ConfigError(
+        `GATEHOUSE_DNS_SERVERS: "${entry}" is not an IP address with an optional port (e.g. 127.0.0.1:5353 or [::1]:53)`,
       );
     }
   }

@@ -13,7 +13,14 @@ export type AuditEventType =
   | "connection.deleted"
   | "connection.disabled"
   | "user.provisioned"
-  | "sessions.revoked_for_sso";
+  | "sessions.revoked_for_sso"
+  | "domain.added"
+  | "domain.verification_checked"
+  | "domain.verified"
+  | "domain.failing"
+  | "domain.recovered"
+  | "domain.expired"
+  | "domain.removed";
 
 export interface AuditInput {
   type: AuditEventType;
