@@ -3,7 +3,7 @@ import path from "node:path";
 
 /**
  * The one place Gatehouse reads its environment. Each setting sits beside its default and its
- * meaning; the README's configuration table mirrors this list.
+ * meaning; docs/configuration.md mirrors this list.
  */
 export interface Config {
   /** Public URL; callback URLs derive from it. */
@@ -24,6 +24,8 @@ export interface Config {
   logLevel: string;
   /** Session lifetime in seconds. */
   sessionTtlSeconds: number;
+  /** Validated sessions kept in memory per instance (about 300 bytes each); 0 turns the cache off. */
+  sessionCacheSize: number;
   /** Password attempts allowed per account and per IP in one window. */
   passwordAttemptsPerAccount: number;
   passwordAttemptsPerIp: number;
@@ -109,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: env.LOG_LEVEL || "info",
     sessionTtlSeconds: integer(env, "GATEHOUSE_SESSION_TTL_SECONDS", 8 * 3600, 60, 30 * 86400),
+    sessionCacheSize: integer(env, "GATEHOUSE_SESSION_CACHE_SIZE", 100_000, 0, 10_000_000),
     passwordAttemptsPerAccount: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT", 5, 1, 1000),
     passwordAttemptsPerIp: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP", 20, 1, 100000),
     rateLimitWindowSeconds: integer(env, "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS", 900, 1, 86400),

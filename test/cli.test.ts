@@ -26,11 +26,15 @@ interface Run {
 
 /** Runs the real CLI in a child process, as an operator would. */
 function gatehouse(...args: string[]): Promise<Run> {
+  return spawnCli(["src/main.ts", ...args]);
+}
+
+function spawnCli(args: string[]): Promise<Run> {
   // The parent's own Gatehouse settings must not leak into the child.
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !/^(GATEHOUSE_|LOG_LEVEL$|PORT$|HOST$)/.test(name)),
   );
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
     cwd: root,
     env: { ...inherited, GATEHOUSE_DATABASE_URL: databaseUrl, GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -142,6 +146,54 @@ describe("operator commands on one database", () => {
     assert.match(unknown.stderr, /nope/);
   });
 
+  test("apikey: operator keys, a list with last use as a table or JSON, and revoke", async () => {
+    assert.ok(gh, "the server of the previous test runs");
+    const created = await gatehouse("apikey", "create", "--operator", "--name", "platform");
+    assert.equal(created.code, 0, created.stderr);
+    const key = lastLine(created.stdout);
+    assert.match(key, /^ghop_[A-Za-z0-9_-]+$/);
+    const me = await fetch(`${gh.url}/api/v1/me`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(((await me.json()) as { credential: string }).credential, "operator_key");
+
+    const json = await gatehouse("apikey", "list", "--json");
+    assert.equal(json.code, 0, json.stderr);
+    const keys = JSON.parse(json.stdout) as {
+      id: string;
+      scope: string;
+      organization: string | null;
+      name: string;
+      lastUsedAt: string | null;
+    }[];
+    assert.deepEqual(keys.map((k) => [k.scope, k.organization, k.name, k.lastUsedAt !== null]).sort(), [
+      ["operator", null, "platform", true],
+      ["organization", "acme", "ci", true],
+    ]);
+    const operator = keys.find((k) => k.scope === "operator");
+    assert.ok(operator);
+
+    const text = await gatehouse("apikey", "list", "--org", "acme");
+    assert.equal(text.code, 0, text.stderr);
+    assert.deepEqual(text.stdout.split("\n")[0]?.split(/\s{2,}/), [
+      "ID",
+      "SCOPE",
+      "ORGANIZATION",
+      "NAME",
+      "PREFIX",
+      "CREATED",
+      "LAST USED",
+      "REVOKED",
+    ]);
+    assert.doesNotMatch(text.stdout, /platform/);
+
+    const revoked = await gatehouse("apikey", "revoke", "--id", operator.id);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const refused = await fetch(`${gh.url}/api/v1/me`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(refused.status, 401);
+    const twice = await gatehouse("apikey", "revoke", "--id", operator.id);
+    assert.equal(twice.code, 1);
+    assert.match(twice.stderr, /No such active API key/);
+  });
+
   test("connection list and disable: the way back in after a lock-out", async () => {
     assert.ok(gh, "the server of the previous test runs");
     const empty = await gatehouse("connection", "list", "--org", "acme");
@@ -201,6 +253,20 @@ describe("operator commands on one database", () => {
   });
 });
 
+/** Many cases of the CLI in one child process (test/support/cli-cases.ts), for usage and help. */
+async function eachInProcess(commands: string[][], ...extra: string[]): Promise<Run[]> {
+  const cases = commands.map((command) => [...command, ...extra]);
+  const run = await spawnCli(["test/support/cli-cases.ts", JSON.stringify(cases)]);
+  assert.equal(run.code, 0, run.stderr);
+  return JSON.parse(run.stdout) as Run[];
+}
+
+async function inProcess(...args: string[]): Promise<Run> {
+  const [run] = await eachInProcess([args]);
+  assert.ok(run);
+  return run;
+}
+
 describe("usage", () => {
   test("--help of every command prints its usage and exits 0", async () => {
     const commands = [
@@ -209,18 +275,28 @@ describe("usage", () => {
       ["demo"],
       ["dev-idp"],
       ["migrate"],
+      ["org"],
       ["org", "create"],
+      ["apikey"],
       ["apikey", "create"],
+      ["apikey", "list"],
+      ["apikey", "revoke"],
       ["connection"],
       ["connection", "list"],
       ["connection", "disable"],
     ];
-    const runs = await Promise.all(commands.map((command) => gatehouse(...command, "--help")));
+    const runs = await eachInProcess(commands, "--help");
     runs.forEach((run, i) => {
       const command = commands[i]?.join(" ");
       assert.equal(run.code, 0, `${command} --help: ${run.stderr}`);
       assert.match(run.stdout, /^Usage: gatehouse/, `${command} --help`);
     });
+  });
+
+  test("--version prints the package version and exits 0", async () => {
+    const run = await inProcess("--version");
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^\d+\.\d+\.\d+\n$/);
   });
 
   test("unknown commands, missing and unknown options exit 2 with the usage on stderr", async () => {
@@ -233,8 +309,13 @@ describe("usage", () => {
       ["connection", "list", "--org", "acme", "--colour", "blue"],
       ["connection", "disable", "--org", "acme"],
       ["connection", "list", "acme"],
+      ["org"],
+      ["apikey"],
+      ["apikey", "create"],
+      ["apikey", "create", "--org", "acme", "--operator"],
+      ["apikey", "revoke"],
     ];
-    const runs = await Promise.all(commands.map((command) => gatehouse(...command)));
+    const runs = await eachInProcess(commands);
     runs.forEach((run, i) => {
       const command = commands[i]?.join(" ");
       assert.equal(run.code, 2, `${command}: ${run.stderr}`);

@@ -19,6 +19,8 @@ before(async () => {
     env: {
       GATEHOUSE_BASE_URL: `http://localhost:${port}`,
       GATEHOUSE_DATABASE_URL: `sqlite:${path.join(dir, "gatehouse.db")}`,
+      // The line written when a request arrives, which the test waits for, is a debug line.
+      LOG_LEVEL: "debug",
     },
   });
   await gatehouse.waitHealthy();

@@ -59,7 +59,8 @@ export async function startChild(name: string, options: SpawnOptions): Promise<S
   const lines = createInterface({ input: child.stdout! });
   lines.on("line", (line) => {
     log?.write(`${line}\n`);
-    if (!line.startsWith("{")) return;
+    // Only a child that speaks in messages is listened to: Gatehouse's log lines are JSON too.
+    if (!options.waitForJsonLine || !line.startsWith("{")) return;
     let message: Record<string, unknown>;
     try {
       message = JSON.parse(line) as Record<string, unknown>;

@@ -106,7 +106,8 @@ export function gatehouseEnv(options: {
     GATEHOUSE_DATABASE_URL: options.databaseUrl,
     GATEHOUSE_SECRET_KEY: options.secretKey,
     GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1",
-    LOG_LEVEL: "warn",
+    // What a user runs: the default level, one line per request.
+    LOG_LEVEL: "info",
     // Every virtual browser comes from 127.0.0.1: the per-IP limit on sign-in flows (60 a minute)
     // is raised to its maximum so that it never refuses, but it is still counted on every step.
     GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: "1000000",

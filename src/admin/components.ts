@@ -5,6 +5,8 @@ import type { AdminSession } from "./guard.js";
 
 export const adminPaths = {
   overview: "/admin",
+  apiKeys: "/admin/api-keys",
+  revokeApiKey: (id: string) => `/admin/api-keys/${id === ":id" ? id : encodeURIComponent(id)}/revoke`,
   enterpriseAuthentication: "/admin/enterprise-authentication",
   oidc: "/admin/enterprise-authentication/oidc",
   deleteConnection: (id: string) => `/admin/enterprise-authentication/oidc/${encodeURIComponent(id)}/delete`,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { AppContext } from "../server/context.js";
 import { listConnections } from "../store/connections.js";
 import { listOrganizationUsers } from "../store/users.js";
+import { registerApiKeyAdminRoutes } from "./api-keys/routes.js";
 import { adminPaths, sendHtml } from "./components.js";
 import { registerEnterpriseAuthenticationRoutes } from "./enterprise-authentication/routes.js";
 import { integrationState } from "./enterprise-authentication/state.js";
@@ -27,4 +28,5 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
     );
   });
   registerEnterpriseAuthenticationRoutes(app, ctx);
+  registerApiKeyAdminRoutes(app, ctx);
 }

@@ -10,8 +10,13 @@ import { hashToken } from "../crypto/tokens.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { type ActiveSession, currentSession, isAdmin } from "../session/validate.js";
-import { findApiKeyByHash, touchApiKey } from "../store/api-keys.js";
-import { API_KEY_PREFIX } from "./keys.js";
+import {
+  findApiKeyByHash,
+  findOperatorApiKeyByHash,
+  touchApiKey,
+  touchOperatorApiKey,
+} from "../store/api-keys.js";
+import { API_KEY_PREFIX, OPERATOR_KEY_PREFIX } from "./keys.js";
 
 /** Who is calling the API. Every answer is scoped to `organizationId`. */
 export type ApiCaller =
@@ -23,14 +28,19 @@ export type ApiCaller =
       keyId: string;
       keyName: string;
     }
-  | { kind: "session"; organizationId: string | null; session: ActiveSession };
+  | { kind: "session"; organizationId: string | null; session: ActiveSession }
+  | { kind: "operator_key"; organizationId: null; keyId: string; keyName: string };
 
-/** What a route lets in: organization admins (by key or session), or any signed-in session too. */
-export type Access = "admin" | "any";
+/**
+ * What a route lets in: organization admins (by key or session); any signed-in session too; or
+ * only operator keys, which act for the deployment and never inside one organization's routes.
+ */
+export type Access = "admin" | "any" | "operator" | "admin_or_operator";
 
 // Writing last_used_at on every request would turn each API read into a write.
 const TOUCH_INTERVAL_MS = 60_000;
 const KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[A-Za-z0-9_-]{20,200}$`);
+const OPERATOR_KEY_SHAPE = new RegExp(`^${OPERATOR_KEY_PREFIX}[A-Za-z0-9_-]{20,200}$`);
 
 const callers = new WeakMap<FastifyRequest, ApiCaller>();
 
@@ -46,6 +56,14 @@ export function callerOrganizationId(request: FastifyRequest): string {
   const { organizationId } = apiCaller(request);
   if (!organizationId) throw new GatehouseError("INTERNAL", "admin caller without an organization");
   return organizationId;
+}
+
+/** The operator key the route's `operator` access admitted. */
+export function callerOperatorKey(request: FastifyRequest): { keyId: string; keyName: string } {
+  const caller = apiCaller(request);
+  if (caller.kind !== "operator_key")
+    throw new GatehouseError("INTERNAL", "operator route without operator access");
+  return { keyId: caller.keyId, keyName: caller.keyName };
 }
 
 /** The user acting, for the audit log; API keys act for no user. */
@@ -86,7 +104,29 @@ async function authenticateRequest(
 ): Promise<ApiCaller> {
   const authorization = request.headers.authorization;
   // An Authorization header decides alone: a bad key never falls back to the cookie.
-  if (authorization !== undefined) return authenticateKey(ctx, reply, authorization);
+  if (authorization !== undefined) {
+    const caller = await authenticateKey(ctx, reply, authorization);
+    if (access === "operator" && caller.kind !== "operator_key") {
+      throw new GatehouseError(
+        "AUTH_FORBIDDEN",
+        "This needs an operator API key (gatehouse apikey create --operator).",
+      );
+    }
+    if (access === "admin" && caller.kind === "operator_key") {
+      throw new GatehouseError(
+        "AUTH_FORBIDDEN",
+        "Operator keys act for the deployment; use an organization's API key for its resources.",
+      );
+    }
+    return caller;
+  }
+  if (access === "operator") {
+    reply.header("www-authenticate", `Bearer realm="gatehouse"`);
+    throw new GatehouseError(
+      "AUTH_UNAUTHENTICATED",
+      "Send an operator API key as Authorization: Bearer <key>.",
+    );
+  }
 
   const session = await currentSession(ctx, request);
   if (!session) {
@@ -96,7 +136,7 @@ async function authenticateRequest(
       "Sign in, or send an API key as Authorization: Bearer <key>.",
     );
   }
-  if (access === "admin" && !(isAdmin(session) && session.organizationId)) {
+  if (access !== "any" && !(isAdmin(session) && session.organizationId)) {
     throw new GatehouseError("AUTH_FORBIDDEN", "Only an organization's owners and admins can do this.");
   }
   return { kind: "session", organizationId: session.organizationId, session };
@@ -113,6 +153,17 @@ async function authenticateKey(ctx: AppContext, reply: FastifyReply, header: str
   const match = /^Bearer +(\S+) *$/i.exec(header);
   const key = match?.[1];
   if (!key) throw refuse("authorization header is not a bearer token");
+  if (key.startsWith(OPERATOR_KEY_PREFIX)) {
+    if (!OPERATOR_KEY_SHAPE.test(key)) throw refuse("bearer token does not have the shape of an API key");
+    // Looked up on every request, never cached: a revoked key stops on every instance at once.
+    const operatorKey = await findOperatorApiKeyByHash(ctx.store.db, hashToken(key));
+    if (!operatorKey) throw refuse("operator API key unknown or revoked");
+    const now = ctx.now();
+    if (operatorKey.lastUsedAt === null || now - operatorKey.lastUsedAt >= TOUCH_INTERVAL_MS) {
+      await touchOperatorApiKey(ctx.store.db, operatorKey.id, now, TOUCH_INTERVAL_MS);
+    }
+    return { kind: "operator_key", organizationId: null, keyId: operatorKey.id, keyName: operatorKey.name };
+  }
   if (!KEY_SHAPE.test(key)) throw refuse("bearer token does not have the shape of an API key");
   const found = await findApiKeyByHash(ctx.store.db, hashToken(key));
   if (!found) throw refuse("API key unknown or revoked");

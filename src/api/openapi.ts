@@ -179,6 +179,51 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
           },
         },
       },
+      "/api/v1/api-keys": {
+        get: {
+          operationId: "listApiKeys",
+          summary: "API keys in reach, newest first, revoked ones included",
+          description:
+            "An organization admin (session or organization key): the organization's keys. An operator key: the operator keys.",
+          security: [{ apiKey: [] }, { session: [] }, { operatorKey: [] }],
+          responses: { "200": response("The keys", list("ApiKey")), ...errors },
+        },
+        post: {
+          operationId: "createApiKey",
+          summary: "Create an API key in the caller's scope; the key is in this answer only",
+          security: [{ apiKey: [] }, { session: [] }, { operatorKey: [] }],
+          parameters: [{ $ref: "#/components/parameters/CsrfToken" }],
+          requestBody: {
+            required: true,
+            content: json({
+              type: "object",
+              required: ["name"],
+              properties: { name: { type: "string", minLength: 1, maxLength: 100 } },
+            }),
+          },
+          responses: {
+            "201": response("The new key", ref("CreatedApiKey")),
+            "400": response("VALIDATION_FAILED", ref("Error")),
+            ...errors,
+          },
+        },
+      },
+      "/api/v1/api-keys/{id}": {
+        delete: {
+          operationId: "revokeApiKey",
+          summary: "Revoke an API key: every instance refuses it from the next request on",
+          security: [{ apiKey: [] }, { session: [] }, { operatorKey: [] }],
+          parameters: [
+            { name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } },
+            { $ref: "#/components/parameters/CsrfToken" },
+          ],
+          responses: {
+            "204": response("Revoked"),
+            "404": response("NOT_FOUND: no such active key in reach", ref("Error")),
+            ...errors,
+          },
+        },
+      },
     },
     components: {
       securitySchemes: {
@@ -187,6 +232,13 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
           scheme: "bearer",
           bearerFormat: "ghk_…",
           description: "An organization's API key, from `gatehouse apikey create --org <slug>`.",
+        },
+        operatorKey: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "ghop_…",
+          description:
+            "An operator API key, from `gatehouse apikey create --operator`: acts for the deployment.",
         },
         session: {
           type: "apiKey",
@@ -223,6 +275,39 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
         ConnectionNotFound: response("CONNECTION_NOT_FOUND", ref("Error")),
       },
       schemas: {
+        ApiKey: {
+          type: "object",
+          required: [
+            "id",
+            "scope",
+            "organizationId",
+            "name",
+            "prefix",
+            "createdAt",
+            "lastUsedAt",
+            "revokedAt",
+          ],
+          properties: {
+            id: { type: "string", format: "uuid" },
+            scope: { type: "string", enum: ["organization", "operator"] },
+            organizationId: { type: ["string", "null"], format: "uuid" },
+            name: { type: "string" },
+            prefix: { type: "string", description: "The key's first characters, to tell keys apart" },
+            createdAt: isoTime,
+            lastUsedAt: { type: ["string", "null"], format: "date-time", description: "To the minute" },
+            revokedAt: { type: ["string", "null"], format: "date-time" },
+          },
+        },
+        CreatedApiKey: {
+          type: "object",
+          required: ["id", "name", "prefix", "key"],
+          properties: {
+            id: { type: "string", format: "uuid" },
+            name: { type: "string" },
+            prefix: { type: "string" },
+            key: { type: "string", description: "The key itself: shown once, stored only as a hash" },
+          },
+        },
         Error: {
           type: "object",
           required: ["code", "message"],

@@ -3,6 +3,7 @@ import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { listAuditEvents } from "../store/audit.js";
 import { listOrganizationUsers } from "../store/users.js";
+import { registerApiKeyRoutes } from "./api-keys.js";
 import { apiAuthentication, apiCaller, callerOrganizationId } from "./auth.js";
 import { registerConnectionRoutes } from "./connections.js";
 import { parseEventsQuery } from "./input.js";
@@ -38,6 +39,9 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
             },
           };
         }
+        if (caller.kind === "operator_key") {
+          return { credential: "operator_key", apiKey: { id: caller.keyId, name: caller.keyName } };
+        }
         const s = caller.session;
         return {
           credential: "session",
@@ -60,6 +64,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
       });
 
       registerConnectionRoutes(api, ctx);
+      registerApiKeyRoutes(api, ctx);
 
       const admin = { preHandler: apiAuthentication(api, ctx, "admin") };
 

@@ -3,8 +3,9 @@ import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { listConnections } from "../store/connections.js";
 import { findOrganizationBySlug, type Organization } from "../store/organizations.js";
+import { runGroup } from "./group.js";
 import { help, parseOptions, required, withContext } from "./options.js";
-import { UsageError } from "./output.js";
+import { printJson, table } from "./output.js";
 
 const USAGE = `Usage: gatehouse connection <list|disable> [options]
 
@@ -15,10 +16,11 @@ Commands:
 Run "gatehouse connection <command> --help" for a command's options.
 `;
 
-const LIST_USAGE = `Usage: gatehouse connection list --org <slug>
+const LIST_USAGE = `Usage: gatehouse connection list --org <slug> [--json]
 
 Lists the organization's SSO connections: name, status, issuer, domains and id.
-  --org   the organization's slug (e.g. acme)
+  --org    the organization's slug (e.g. acme)
+  --json   print a JSON array instead of a table
 `;
 
 const DISABLE_USAGE = `Usage: gatehouse connection disable --org <slug> --name <connection name>
@@ -29,31 +31,29 @@ organization out: its users (and admins) can sign in with their passwords again.
   --name   the connection's name, as "connection list" shows it
 `;
 
-export async function runConnectionCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case "list":
-      return runList(rest);
-    case "disable":
-      return runDisable(rest);
-    case "--help":
-    case "-h":
-    case "help":
-      return help(USAGE);
-    case undefined:
-      throw new UsageError(`missing command\n\n${USAGE}`);
-    default:
-      throw new UsageError(`unknown command "connection ${sub}"\n\n${USAGE}`);
-  }
+export function runConnectionCommand(args: string[]): Promise<number> {
+  return runGroup("connection", USAGE, { list: runList, disable: runDisable }, args);
 }
 
 async function runList(args: string[]): Promise<number> {
-  const values = parseOptions(args, { org: { type: "string" } });
+  const values = parseOptions(args, { org: { type: "string" }, json: { type: "boolean" } });
   if (values.help) return help(LIST_USAGE);
   const slug = required(values, "org", LIST_USAGE);
   return withContext(async (ctx) => {
     const organization = await organizationBySlug(ctx, slug);
     const connections = await listConnections(ctx.store.db, organization.id);
+    if (values.json) {
+      printJson(
+        connections.map((c) => ({
+          id: c.id,
+          name: c.name,
+          status: c.status,
+          issuer: c.issuer,
+          domains: c.domains,
+        })),
+      );
+      return 0;
+    }
     if (connections.length === 0) {
       process.stdout.write("No connections.\n");
       return 0;
@@ -100,16 +100,4 @@ async function organizationBySlug(ctx: AppContext, slug: string): Promise<Organi
   const organization = await findOrganizationBySlug(ctx.store.db, slug.trim().toLowerCase());
   if (!organization) throw new GatehouseError("NOT_FOUND", `No organization with the slug "${slug}".`);
   return organization;
-}
-
-function table(headings: string[], rows: string[][]): string {
-  const widths = headings.map((heading, i) =>
-    Math.max(heading.length, ...rows.map((row) => (row[i] ?? "").length)),
-  );
-  const line = (cells: string[]) =>
-    `${cells
-      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-      .join("  ")
-      .trimEnd()}\n`;
-  return line(headings) + rows.map(line).join("");
 }

@@ -1,13 +1,17 @@
-import { createOrganizationWithAdmin } from "../accounts/organizations.js";
-import { createApiKey } from "../api/keys.js";
+import { readFileSync } from "node:fs";
 import { loadConfig } from "../config.js";
 import { migrateToLatest, openStore } from "../store/database.js";
+import { runApiKeyCommand } from "./apikey.js";
+import { runAppCommand } from "./app.js";
 import { runConnectionCommand } from "./connection.js";
-import { help, parseOptions, required, withContext } from "./options.js";
+import { runKeysCommand } from "./keys.js";
+import { help, parseOptions } from "./options.js";
+import { runOrgCommand } from "./org.js";
 import { reportCliError, UsageError } from "./output.js";
 import { runServe } from "./serve.js";
 
 const USAGE = `Usage: gatehouse <command> [options]
+       gatehouse --version
 
 Commands:
   serve                      Run the production server (configured by environment)
@@ -15,15 +19,26 @@ Commands:
   dev-idp                    Run only the development identity provider
   migrate                    Bring the database schema up to date
   org create                 Create an organization and its owner
-  apikey create              Create an API key for an organization
+  apikey create              Create an API key for an organization or the operator
+  apikey list                List API keys and when each was last used
+  apikey revoke              Revoke an API key
   connection list            List an organization's SSO connections
   connection disable         Disable an SSO connection (the way back in after a lock-out)
+  app create|list|delete     Register the applications that sign in through Gatehouse (OpenID Connect)
+  keys rotate                Add a new signing key for the OpenID Provider (published now, signs later)
 
-Run "gatehouse <command> --help" for a command's options.
+Run "gatehouse <command> --help" for a command's options. Exit status: 0 done, 1 refused
+(invalid value, not found, conflict, unreachable database), 2 usage or configuration error.
 `;
 
+/** The version in package.json, which sits two folders up from both src/cli and dist/cli. */
+export function version(): string {
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}
+
 export async function runCli(argv: string[]): Promise<number> {
-  const [command, sub] = argv;
+  const [command] = argv;
   try {
     switch (command) {
       case undefined:
@@ -44,14 +59,21 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       case "migrate":
         return await runMigrate(argv.slice(1));
+      case "--version":
+      case "-v":
+      case "version":
+        process.stdout.write(`${version()}\n`);
+        return 0;
       case "org":
-        if (sub === "create") return await runOrgCreate(argv.slice(2));
-        throw new UsageError(`unknown command "org ${sub ?? ""}". Try: gatehouse org create --help`);
+        return await runOrgCommand(argv.slice(1));
       case "apikey":
-        if (sub === "create") return await runApiKeyCreate(argv.slice(2));
-        throw new UsageError(`unknown command "apikey ${sub ?? ""}". Try: gatehouse apikey create --help`);
+        return await runApiKeyCommand(argv.slice(1));
       case "connection":
         return await runConnectionCommand(argv.slice(1));
+      case "app":
+        return await runAppCommand(argv.slice(1));
+      case "keys":
+        return await runKeysCommand(argv.slice(1));
       default:
         throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
     }
@@ -79,53 +101,4 @@ async function runMigrate(args: string[]): Promise<number> {
   } finally {
     await store.close();
   }
-}
-
-const ORG_USAGE = `Usage: gatehouse org create --slug <slug> --name <name> --admin-email <email> --admin-password <password>
-
-Creates an organization and its owner, and prints the organization id.
-  --slug            short identifier: lower-case letters, digits and hyphens (e.g. acme)
-  --name            display name (e.g. "Acme Corporation")
-  --admin-email     the owner's email address
-  --admin-password  the owner's password: at least 12 characters
-`;
-
-async function runOrgCreate(args: string[]): Promise<number> {
-  const values = parseOptions(args, {
-    slug: { type: "string" },
-    name: { type: "string" },
-    "admin-email": { type: "string" },
-    "admin-password": { type: "string" },
-  });
-  if (values.help) return help(ORG_USAGE);
-  const input = {
-    slug: required(values, "slug", ORG_USAGE),
-    name: required(values, "name", ORG_USAGE),
-    adminEmail: required(values, "admin-email", ORG_USAGE),
-    adminPassword: required(values, "admin-password", ORG_USAGE),
-  };
-  return withContext(async (ctx) => {
-    const { organization } = await createOrganizationWithAdmin(ctx, input);
-    process.stdout.write(`${organization.id}\n`);
-    return 0;
-  });
-}
-
-const APIKEY_USAGE = `Usage: gatehouse apikey create --org <slug> [--name <name>]
-
-Creates an API key for the organization. The key is printed once, on the last line; store it now.
-`;
-
-async function runApiKeyCreate(args: string[]): Promise<number> {
-  const values = parseOptions(args, { org: { type: "string" }, name: { type: "string" } });
-  if (values.help) return help(APIKEY_USAGE);
-  const org = required(values, "org", APIKEY_USAGE);
-  const name = typeof values.name === "string" ? values.name : "default";
-  return withContext(async (ctx) => {
-    const created = await createApiKey(ctx, org, name);
-    process.stdout.write(
-      `Created API key "${name}" (${created.id}) for ${org}. It is shown once; store it now:\n${created.key}\n`,
-    );
-    return 0;
-  });
 }

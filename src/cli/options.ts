@@ -6,10 +6,9 @@ import { createContext } from "../server/context-factory.js";
 import { createLogger } from "../server/log.js";
 import { UsageError } from "./output.js";
 
-export function parseOptions<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(
-  args: string[],
-  options: T,
-) {
+export function parseOptions<
+  T extends Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>,
+>(args: string[], options: T) {
   try {
     return parseArgs({
       args,

@@ -25,3 +25,21 @@ export function reportCliError(error: unknown): number {
 function kebab(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
+
+/** A plain-text table with two spaces between columns, for people. */
+export function table(headings: string[], rows: string[][]): string {
+  const widths = headings.map((heading, i) =>
+    Math.max(heading.length, ...rows.map((row) => (row[i] ?? "").length)),
+  );
+  const line = (cells: string[]) =>
+    `${cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd()}\n`;
+  return line(headings) + rows.map(line).join("");
+}
+
+/** `--json` output: one JSON document on stdout, for scripts. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -7,7 +7,7 @@ import { help, parseOptions } from "./options.js";
 
 const SERVE_USAGE = `Usage: gatehouse serve
 
-Runs Gatehouse, configured by environment variables (see the README's Configuration table):
+Runs Gatehouse, configured by environment variables (see docs/configuration.md):
 GATEHOUSE_BASE_URL, PORT, HOST, GATEHOUSE_DATABASE_URL, GATEHOUSE_SECRET_KEY, LOG_LEVEL, ...
 `;
 

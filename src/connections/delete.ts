@@ -3,6 +3,7 @@ import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { deleteConnectionRow, findConnection, setConnectionStatus } from "../store/connections.js";
 import { detachLoginTransactions } from "../store/login-transactions.js";
+import { revokeSessionsForConnection } from "../store/sessions.js";
 
 export interface ConnectionActor {
   organizationId: string;
@@ -22,8 +23,13 @@ export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, 
     throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
   const now = ctx.now();
   await ctx.store.db.transaction().execute(async (trx) => {
+    // The sessions it issued end with it: an IdP that removed a person can no longer keep them
+    // signed in through a connection that is gone. Before the delete, which nulls their link.
+    const sessionsEnded = await revokeSessionsForConnection(trx, id, now);
     await detachLoginTransactions(trx, id);
-    await deleteConnectionRow(trx, actor.organizationId, id);
+    // Of concurrent deletes, the one that removed the row records it; the others find nothing.
+    if (!(await deleteConnectionRow(trx, actor.organizationId, id)))
+      throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
     await insertAuditEvent(
       trx,
       {
@@ -33,7 +39,12 @@ export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, 
         connectionId: id,
         outcome: "success",
         ip: actor.ip,
-        detail: { name: connection.name, issuer: connection.issuer, domains: connection.domains },
+        detail: {
+          name: connection.name,
+          issuer: connection.issuer,
+          domains: connection.domains,
+          sessionsEnded,
+        },
       },
       now,
     );
@@ -47,7 +58,8 @@ export async function disableConnection(ctx: AppContext, actor: ConnectionActor,
     throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
   const now = ctx.now();
   await ctx.store.db.transaction().execute(async (trx) => {
-    await setConnectionStatus(trx, id, "disabled", now);
+    // A disable that changed nothing (already disabled, or a concurrent one won) records nothing.
+    if (!(await setConnectionStatus(trx, id, "disabled", now))) return;
     await insertAuditEvent(
       trx,
       {

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type JWK } from "jose";
-import type { Configuration, ProviderContext } from "oidc-provider";
+import type { Configuration, KoaMiddleware, ProviderContext } from "oidc-provider";
+import { loadOidcProvider, muteIrrelevantWarnings } from "../server/oidc-provider-module.js";
 import { raw } from "../web/html.js";
 import { AccountDirectory } from "./accounts.js";
 import { interactionRoutes } from "./interactions.js";
@@ -39,11 +40,26 @@ export interface DevIdpOptions {
   issuer?: string;
   clients: DevIdpClient[];
   users: DevIdpUser[];
+  /** Test-only: behave like a third-party provider that is stricter than oidc-provider. */
+  quirks?: DevIdpQuirks;
+}
+
+/**
+ * Ways real providers differ from oidc-provider's tolerant defaults, so that tests can show
+ * Gatehouse's default settings working against each.
+ */
+export interface DevIdpQuirks {
+  /** HTTP Basic client credentials are compared as sent, without form-urlencoded decoding. */
+  literalBasicCredentials?: boolean;
+  /** RP-initiated logout returns to `post_logout_redirect_uri` only when the request carried `state`. */
+  logoutRedirectOnlyWithState?: boolean;
 }
 
 export interface DevIdp {
   issuer: string;
   port: number;
+  /** Test-only: replaces the signing key (new `kid`); the key set then publishes only the new one. */
+  rotateSigningKey(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,46 +94,6 @@ export function demoIdpSetup(gatehouseBaseUrl: string): { clients: DevIdpClient[
   };
 }
 
-type OidcProviderModule = typeof import("oidc-provider");
-
-/**
- * oidc-provider prints two warnings that are wrong or irrelevant here: that Node 20 is an
- * unsupported runtime (it works; Gatehouse supports Node >= 20.11) and that the in-memory adapter
- * loses state on restart (which is what a throwaway development IdP wants). Everything else it
- * prints still goes through.
- */
-const irrelevantWarnings = [
-  "oidc-provider WARNING: Unsupported runtime",
-  "development-only in-memory adapter",
-];
-
-function muteIrrelevantWarnings(): () => void {
-  const original = console.warn;
-  console.warn = (...args: unknown[]) => {
-    const first = args[0];
-    if (typeof first === "string" && irrelevantWarnings.some((text) => first.includes(text))) return;
-    original.apply(console, args);
-  };
-  return () => {
-    console.warn = original;
-  };
-}
-
-let providerModule: Promise<OidcProviderModule> | undefined;
-
-function loadOidcProvider(): Promise<OidcProviderModule> {
-  providerModule ??= (async () => {
-    // The runtime warning is printed while the module evaluates, so it is imported lazily.
-    const unmute = muteIrrelevantWarnings();
-    try {
-      return await import("oidc-provider");
-    } finally {
-      unmute();
-    }
-  })();
-  return providerModule;
-}
-
 async function signingKey(): Promise<JWK> {
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   const jwk = await exportJWK(privateKey);
@@ -147,6 +123,32 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+function quirkMiddleware(quirks: DevIdpQuirks): KoaMiddleware {
+  return async (ctx, next) => {
+    if (quirks.literalBasicCredentials && ctx.method === "POST" && ctx.path === "/token") {
+      const basic = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(ctx.get("authorization"));
+      const decoded = basic?.[1] ? Buffer.from(basic[1], "base64").toString("utf8") : "";
+      const colon = decoded.indexOf(":");
+      if (colon >= 0) {
+        // oidc-provider form-urlencoded-decodes what it receives; encoding the literal values
+        // once more makes it compare exactly what was sent, as a literal provider does.
+        const literal = `${encodeURIComponent(decoded.slice(0, colon))}:${encodeURIComponent(decoded.slice(colon + 1))}`;
+        ctx.req.headers.authorization = `Basic ${Buffer.from(literal, "utf8").toString("base64")}`;
+      }
+    }
+    if (
+      quirks.logoutRedirectOnlyWithState &&
+      ctx.method === "GET" &&
+      ctx.path === "/session/end" &&
+      !ctx.query.state
+    ) {
+      const { post_logout_redirect_uri: _dropped, ...rest } = ctx.query;
+      ctx.query = rest;
+    }
+    await next();
+  };
+}
+
 function setPageHeaders(ctx: ProviderContext): void {
   for (const [name, value] of Object.entries(pageHeaders)) ctx.set(name, value);
   ctx.type = "html";
@@ -167,7 +169,9 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       standsInFor: client.standsInFor ?? "Okta",
     });
   }
-  const jwk = await signingKey();
+  let jwk = await signingKey();
+  const cookieKeys = [randomBytes(32).toString("base64url")];
+  const quirks = options.quirks ?? {};
 
   const server = createServer();
   const port = await listen(server, options.port, options.host ?? "127.0.0.1");
@@ -179,7 +183,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       throw new Error(`dev-idp: issuer must not have a path: ${issuer}`);
     }
 
-    const configuration: Partial<Configuration> = {
+    const configure = (): Partial<Configuration> => ({
       clients: options.clients.map((client) => ({
         client_id: client.clientId,
         client_secret: client.clientSecret,
@@ -194,7 +198,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       // Fresh keys per start: all state is in memory, so nothing signed earlier needs to verify.
       // oidc-provider marks its cookies Secure only for requests that arrived over TLS, which is
       // what lets the session work on plain http://localhost.
-      cookies: { keys: [randomBytes(32).toString("base64url")] },
+      cookies: { keys: cookieKeys },
       scopes,
       claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
       // Okta puts the scope claims into the ID token of a code flow, and relying parties written
@@ -253,32 +257,44 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
           details,
         );
       },
-    };
-
-    const unmute = muteIrrelevantWarnings();
-    let provider: InstanceType<typeof Provider>;
-    try {
-      provider = new Provider(issuer, configuration);
-    } finally {
-      unmute();
-    }
-    provider.use(
-      interactionRoutes({
-        provider,
-        accounts,
-        clients: clientDisplay,
-        SessionNotFound: errors.SessionNotFound,
-      }),
-    );
-    provider.on("server_error", (_ctx, error) => {
-      console.error("dev-idp: internal error", error);
     });
-    server.on("request", provider.callback());
+
+    // A rotation builds a new provider around the new key; sessions, grants and codes live in
+    // oidc-provider's process-wide memory adapter and its cookies keep their keys, so
+    // everything issued before the rotation still works.
+    const build = () => {
+      const unmute = muteIrrelevantWarnings();
+      let provider: InstanceType<typeof Provider>;
+      try {
+        provider = new Provider(issuer, configure());
+      } finally {
+        unmute();
+      }
+      provider.use(quirkMiddleware(quirks));
+      provider.use(
+        interactionRoutes({
+          provider,
+          accounts,
+          clients: clientDisplay,
+          SessionNotFound: errors.SessionNotFound,
+        }),
+      );
+      provider.on("server_error", (_ctx, error) => {
+        console.error("dev-idp: internal error", error);
+      });
+      return provider.callback();
+    };
+    let handler = build();
+    server.on("request", (req, res) => handler(req, res));
 
     let closing: Promise<void> | undefined;
     return {
       issuer,
       port,
+      async rotateSigningKey() {
+        jwk = await signingKey();
+        handler = build();
+      },
       close: () => {
         closing ??= closeServer(server);
         return closing;

@@ -5,8 +5,13 @@
 // Deliberately narrower than RFC 5321: one @, a dot-atom local part, a DNS host name.
 const LOCAL_PART = /^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+$/;
 
+/** Printable ASCII only: checked before lower-casing, which folds e.g. the Kelvin sign (U+212A) to "k". */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 export function normalizeEmail(input: string): string | undefined {
-  const email = input.trim().toLowerCase();
+  const trimmed = input.trim();
+  if (!PRINTABLE_ASCII.test(trimmed)) return undefined;
+  const email = trimmed.toLowerCase();
   if (email.length > 254) return undefined;
   const at = email.lastIndexOf("@");
   if (at <= 0 || at !== email.indexOf("@")) return undefined;
@@ -36,7 +41,9 @@ const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
  * top-level label. Returns the lower-cased name, or undefined when it is not one.
  */
 export function normalizeDomain(input: string): string | undefined {
-  let domain = input.trim().toLowerCase();
+  const trimmed = input.trim();
+  if (!PRINTABLE_ASCII.test(trimmed)) return undefined;
+  let domain = trimmed.toLowerCase();
   if (domain.endsWith(".")) domain = domain.slice(0, -1);
   if (domain.length === 0 || domain.length > 253) return undefined;
   const labels = domain.split(".");

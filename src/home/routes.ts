@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
+import { finishLogoutReturn, LOGOUT_COOKIE } from "../login/logout.js";
 import type { AppContext } from "../server/context.js";
 import { currentSession } from "../session/validate.js";
+import { textField } from "../web/form.js";
 import { html } from "../web/html.js";
 import { layout } from "../web/layout.js";
 
@@ -8,6 +10,13 @@ const methodLabel = { password: "Password", linkedin: "LinkedIn", sso: "Single s
 
 export function registerHomeRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get("/", async (request, reply) => {
+    // The sign-out redirect URI the admin registers is the home page; the IdP's RP-initiated
+    // logout comes back here with `state`, which is checked, then taken out of the address.
+    const returnedState = textField(request.query, "state", 200) || undefined;
+    if (returnedState || request.cookies[LOGOUT_COOKIE] !== undefined) {
+      await finishLogoutReturn(ctx, request, reply, returnedState);
+      if (returnedState) return reply.header("cache-control", "no-store").redirect("/", 303);
+    }
     const session = await currentSession(ctx, request);
     reply.type("text/html; charset=utf-8").header("cache-control", "no-store");
     if (!session) {

@@ -17,14 +17,17 @@ import { newTraceId } from "../crypto/tokens.js";
 import { type ErrorCode, GatehouseError, isGatehouseError } from "../errors.js";
 import { registerHomeRoutes } from "../home/routes.js";
 import { registerLoginRoutes } from "../login/routes.js";
+import { registerOpenIdProvider } from "../provider/routes.js";
 import { currentSession } from "../session/validate.js";
 import { registerSsoRoutes } from "../sso/routes.js";
 import { isDatabaseUnavailable } from "../store/availability.js";
 import { errorPage } from "../web/error-page.js";
+import { refuseUnstorableInput } from "../web/input-guard.js";
 import { humanMessage } from "../web/messages.js";
 import type { AppContext } from "./context.js";
 import { registerHealthRoutes } from "./health.js";
 import { pathOnly } from "./log.js";
+import { noteOnRequestLine, registerRequestLog } from "./request-log.js";
 import { securityHeaders } from "./security-headers.js";
 
 export const CSRF_COOKIE = "gh_csrf";
@@ -36,9 +39,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     trustProxy: ctx.config.trustProxy,
     requestIdHeader: false,
+    // One line per request, written by registerRequestLog, instead of Fastify's two.
+    disableRequestLogging: true,
     routerOptions: { maxParamLength: 200 },
   });
 
+  registerRequestLog(app, ctx.log);
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
     ctx.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
@@ -68,6 +74,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       return fromBody ?? (typeof fromHeader === "string" ? fromHeader : undefined);
     },
   });
+  // Every input boundary at once: query, path and body are parsed by now, and nothing has
+  // looked anything up or written anything yet.
+  app.addHook("preValidation", async (request) => refuseUnstorableInput(request));
   await app.register(fastifyStatic, { root: publicDir, prefix: "/assets/", index: false, maxAge: "1h" });
 
   app.setNotFoundHandler(async (request, reply) =>
@@ -87,6 +96,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerSsoRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerApiRoutes(app, ctx);
+  await registerOpenIdProvider(app, ctx);
   return app;
 }
 
@@ -131,11 +141,11 @@ export async function sendError(
   const traceId = status >= 500 ? newTraceId() : undefined;
   if (status === 503) {
     reply.header("retry-after", "5");
-    request.log.warn({ err: error.cause ?? error, traceId }, "database unavailable");
+    noteOnRequestLine(request, { code: error.code, err: error.cause ?? error, traceId }, "warn");
   } else if (status >= 500) {
-    request.log.error({ err: error.cause ?? error, traceId }, "request failed");
+    noteOnRequestLine(request, { code: error.code, err: error.cause ?? error, traceId }, "error");
   } else {
-    request.log.info({ code: error.code, detail: error.detail }, "request refused");
+    noteOnRequestLine(request, { code: error.code, detail: error.detail });
   }
   reply.status(status);
   if (wantsJson(request)) {

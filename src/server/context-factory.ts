@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { type Config, ConfigError, sqliteDataDir } from "../config.js";
 import { SecretBox } from "../crypto/secret-box.js";
 import { deriveKey, loadOrCreateKeyFile, parseSecretKey } from "../crypto/secret-key.js";
+import { SessionCache } from "../session/cache.js";
 import { migrateToLatest, openStore } from "../store/database.js";
 import type { AppContext } from "./context.js";
 import { createLogger } from "./log.js";
@@ -44,6 +45,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
     poolSize: config.databasePoolSize,
     onIdleError: (error) =>
       log.warn({ err: error }, "lost an idle database connection; the next query opens another"),
+    onChangeFeedError: (error) =>
+      log.warn(
+        { err: error },
+        "session-change notifications interrupted; session checks read the database until they are back",
+      ),
   });
   try {
     if (options.migrate !== false) {
@@ -61,6 +67,14 @@ export async function createContext(config: Config, options: ContextOptions = {}
     cookieSecret: deriveKey(key, "cookies"),
     log,
     metrics: createMetrics(),
+    sessionCache: new SessionCache(config.sessionCacheSize, () => {
+      try {
+        return store.sessionChanges();
+      } catch (error) {
+        log.warn({ err: error }, "session cache off: the database does not announce changes");
+        return undefined;
+      }
+    }),
     now: options.now ?? Date.now,
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { SecretBox } from "../crypto/secret-box.js";
+import type { SessionCache } from "../session/cache.js";
 import type { Store } from "../store/database.js";
 import type { Metrics } from "./metrics.js";
 
@@ -13,6 +14,8 @@ export interface AppContext {
   cookieSecret: Buffer;
   log: Logger;
   metrics: Metrics;
+  /** Validated sessions, so that a session check reads the database only after a change. */
+  sessionCache: SessionCache;
   /** Epoch milliseconds; injected so tests can move time without sleeping. */
   now: () => number;
 }

@@ -1,4 +1,6 @@
+import { deleteExpiredApplicationSignIns } from "../store/application-sign-ins.js";
 import { purgeLoginTransactions } from "../store/login-transactions.js";
+import { deleteExpiredProviderRecords } from "../store/provider-records.js";
 import { purgeRateLimits } from "../store/rate-limits.js";
 import { deleteExpiredSessions } from "../store/sessions.js";
 import type { AppContext } from "./context.js";
@@ -18,6 +20,9 @@ export async function purgeExpired(
   const sessions = await deleteExpiredSessions(ctx.store.db, now);
   const transactions = await purgeLoginTransactions(ctx.store.db, now);
   const rateLimits = await purgeRateLimits(ctx.store.db, now - DAY_MS);
+  // OpenID Provider codes, tokens and sessions past expiry; a lookup already ignores them.
+  await deleteExpiredProviderRecords(ctx.store.db, now);
+  await deleteExpiredApplicationSignIns(ctx.store.db, now);
   return { sessions, transactions, rateLimits };
 }
 

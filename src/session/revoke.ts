@@ -10,5 +10,9 @@ export async function endSession(ctx: AppContext, request: FastifyRequest, reply
   const token = request.cookies[name];
   reply.clearCookie(name, cookieOptions(ctx.config));
   if (!token) return undefined;
-  return revokeSession(ctx.store.db, hashToken(token), ctx.now());
+  const idHash = hashToken(token);
+  const ended = await revokeSession(ctx.store.db, idHash, ctx.now());
+  // The database announces the change to every instance; this one need not wait for it.
+  ctx.sessionCache.forget(idHash);
+  return ended;
 }

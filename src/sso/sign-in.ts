@@ -3,6 +3,7 @@ import { newTraceId } from "../crypto/tokens.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import { checkSsoEnforcement } from "../login/enforcement.js";
 import type { AppContext } from "../server/context.js";
+import { noteOnRequestLine } from "../server/request-log.js";
 import { issueSession, setSessionCookie } from "../session/create.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { isDatabaseUnavailable, isUniqueViolation } from "../store/availability.js";
@@ -134,8 +135,8 @@ export async function finishSignIn(
           });
     const traceId = newTraceId();
     if (failure.code === "INTERNAL")
-      request.log.error({ err: error, traceId }, "sign-in failed unexpectedly");
-    else request.log.info({ code: failure.code, detail: failure.detail, traceId }, "sign-in refused");
+      noteOnRequestLine(request, { code: failure.code, err: error, traceId }, "error");
+    else noteOnRequestLine(request, { code: failure.code, detail: failure.detail, traceId });
     await insertAuditEvent(
       ctx.store.db,
       {

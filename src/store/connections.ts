@@ -291,11 +291,21 @@ export async function deleteConnectionRow(
   return Number(result.numDeletedRows) > 0;
 }
 
+/**
+ * Moves a connection to `status`; true when this call changed it. Of two concurrent disables only
+ * one sees the change, so only one records it.
+ */
 export async function setConnectionStatus(
   db: Kysely<Database>,
   id: string,
   status: ConnectionStatus,
   now: number,
-): Promise<void> {
-  await db.updateTable("connections").set({ status, updated_at: now }).where("id", "=", id).execute();
+): Promise<boolean> {
+  const result = await db
+    .updateTable("connections")
+    .set({ status, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "!=", status)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }

@@ -16,13 +16,23 @@ import * as initial from "./migrations/0001-initial.js";
 import * as connectionSettings from "./migrations/0002-connection-settings.js";
 import * as loginTransactionBrowserIndex from "./migrations/0003-login-transaction-browser-index.js";
 import * as domains from "./migrations/0005-domains.js";
+import * as securityReview from "./migrations/0006-security-review.js";
+import * as operations from "./migrations/0007-operations.js";
+import * as sessionPerformance from "./migrations/0008-session-performance.js";
+import * as openidProvider from "./migrations/0009-openid-provider.js";
 import type { Database } from "./schema.js";
+import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 
 export type Dialect = "sqlite" | "postgres";
 
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * Every committed change to what a session check returns, started on first use (after the
+   * migrations: it needs their triggers) and stopped by `close`.
+   */
+  sessionChanges(): SessionChangeFeed;
   close(): Promise<void>;
 }
 
@@ -32,6 +42,10 @@ const migrations: Record<string, Migration> = {
   "0002-connection-settings": connectionSettings,
   "0003-login-transaction-browser-index": loginTransactionBrowserIndex,
   "0005-domains": domains,
+  "0006-security-review": securityReview,
+  "0007-operations": operations,
+  "0008-session-performance": sessionPerformance,
+  "0009-openid-provider": openidProvider,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -45,6 +59,10 @@ export interface OpenOptions {
   poolSize?: number;
   /** Told when an idle PostgreSQL connection fails; the pool has already dropped it. */
   onIdleError?: (error: Error) => void;
+  /** Told when PostgreSQL's session-change notifications are interrupted. */
+  onChangeFeedError?: (error: Error) => void;
+  /** First wait before the notification connection reconnects (doubling up to 2 s). */
+  changeFeedReconnectDelayMs?: number;
 }
 
 export function openStore(databaseUrl: string, options: OpenOptions = {}): Store {
@@ -57,7 +75,16 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("synchronous = NORMAL");
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    return { db, dialect: "sqlite", close: () => db.destroy() };
+    let changes: SessionChangeFeed | undefined;
+    return {
+      db,
+      dialect: "sqlite",
+      sessionChanges: () => {
+        changes ??= sqliteSessionChanges(sqlite);
+        return changes;
+      },
+      close: () => db.destroy(),
+    };
   }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
   // Idle connections drop when the database restarts or a proxy times them out. The pool
@@ -72,7 +99,24 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
   });
   pool.on("connect", namePreparedStatements);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: "postgres", close: () => db.destroy() };
+  let changes: SessionChangeFeed | undefined;
+  return {
+    db,
+    dialect: "postgres",
+    sessionChanges: () => {
+      changes ??= postgresSessionChanges(databaseUrl, {
+        ...(options.onChangeFeedError ? { onError: options.onChangeFeedError } : {}),
+        ...(options.changeFeedReconnectDelayMs
+          ? { reconnectDelayMs: options.changeFeedReconnectDelayMs }
+          : {}),
+      });
+      return changes;
+    },
+    async close() {
+      await changes?.close();
+      await db.destroy();
+    },
+  };
 }
 
 const NAMEABLE = /^\s*(select|insert|update|delete|with)\b/i;
@@ -153,8 +197,8 @@ async function migrate(store: Store, target: string | undefined): Promise<Migrat
   const migrator = new Migrator({
     db: store.db,
     provider,
-    // Parallel issues land migrations out of number order (0005 before 0004); a database that
-    // already ran a later one must still take an earlier one that lands afterwards.
+    // Each issue owns a numbered migration and they land in any order: a database that already
+    // ran 0006 still takes 0004 when it arrives.
     allowUnorderedMigrations: true,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });

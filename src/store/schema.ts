@@ -2,6 +2,8 @@
  * The database as Kysely sees it: one interface per table. Times are epoch milliseconds
  * (bigint columns) so both dialects compare them the same way.
  */
+import type { ProviderTables } from "./provider-schema.js";
+
 export type Role = "owner" | "admin" | "member";
 export type SignInMethod = "password" | "linkedin" | "sso";
 export type ConnectionStatus = "enabled" | "disabled";
@@ -60,6 +62,8 @@ export interface SessionsTable {
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
+  /** The idle timeout counts from here; refreshed at most once a minute by the session check. */
+  last_seen_at: number | null;
 }
 
 export interface ApiKeysTable {
@@ -72,6 +76,44 @@ export interface ApiKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+}
+
+/** Keys that act for the deployment (organizations, applications), not for one organization. */
+export interface OperatorApiKeysTable {
+  id: string;
+  name: string;
+  key_hash: string;
+  prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** A one-time setup link for a person to join an organization; only its hash is stored. */
+export interface InvitationsTable {
+  id: string;
+  organization_id: string;
+  /** Lower-cased. */
+  email: string;
+  role: Role;
+  token_hash: string;
+  invited_by_user_id: string | null;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  revoked_at: number | null;
+}
+
+/** The answer to a create, kept so a retry with the same `Idempotency-Key` gets it again. */
+export interface IdempotencyKeysTable {
+  /** Who sent it: `api_key:<id>`, `operator_key:<id>` or `session:<user id>`. */
+  caller: string;
+  key: string;
+  /** SHA-256 of method, path and body: the same key with another request is refused. */
+  request_hash: string;
+  status_code: number;
+  body: string;
+  created_at: number;
 }
 
 export interface ConnectionsTable {
@@ -168,7 +210,7 @@ export interface RateLimitsTable {
   count: number;
 }
 
-export interface Database {
+export interface Database extends ProviderTables {
   organizations: OrganizationsTable;
   users: UsersTable;
   memberships: MembershipsTable;
@@ -176,6 +218,9 @@ export interface Database {
   identities: IdentitiesTable;
   sessions: SessionsTable;
   api_keys: ApiKeysTable;
+  operator_api_keys: OperatorApiKeysTable;
+  invitations: InvitationsTable;
+  idempotency_keys: IdempotencyKeysTable;
   connections: ConnectionsTable;
   connection_domains: ConnectionDomainsTable;
   organization_domains: OrganizationDomainsTable;

@@ -27,6 +27,7 @@ export async function insertSession(db: Kysely<Database>, s: NewSession): Promis
       created_at: s.createdAt,
       expires_at: s.expiresAt,
       revoked_at: null,
+      last_seen_at: s.createdAt,
     })
     .execute();
 }
@@ -127,6 +128,67 @@ export async function revokeSession(
     await db.updateTable("sessions").set({ id_token: null }).where("id_hash", "=", idHash).execute();
   }
   return claimed;
+}
+
+export interface BulkRevocationOptions {
+  /** A session to keep: the one asking, when it signs out its other sessions. */
+  exceptIdHash?: string | undefined;
+}
+
+/**
+ * The bulk revocations: every live session matching one column ends at `now`, with its ID
+ * token erased (a revoked session never needs it again). Each returns how many sessions it
+ * ended, so a caller can say so and concurrent callers count each session once.
+ */
+function revokeSessionsWhere(
+  db: Kysely<Database>,
+  column: "connection_id" | "user_id" | "organization_id",
+  value: string,
+  now: number,
+  options: BulkRevocationOptions,
+) {
+  let query = db
+    .updateTable("sessions")
+    .set({ revoked_at: now, id_token: null })
+    .where(column, "=", value)
+    .where("revoked_at", "is", null)
+    .where("expires_at", ">", now);
+  if (options.exceptIdHash !== undefined) query = query.where("id_hash", "!=", options.exceptIdHash);
+  return query.executeTakeFirst().then((result) => Number(result.numUpdatedRows));
+}
+
+/**
+ * Ends the sessions a connection issued. Deleting a connection calls it in the same transaction
+ * before the row goes: the sessions' `connection_id` is set null on delete, after which nothing
+ * could tell them apart.
+ */
+export function revokeSessionsForConnection(
+  db: Kysely<Database>,
+  connectionId: string,
+  now: number,
+  options: BulkRevocationOptions = {},
+): Promise<number> {
+  return revokeSessionsWhere(db, "connection_id", connectionId, now, options);
+}
+
+/** "Sign out everywhere" for one person: every session of the account, in every organization. */
+export function revokeSessionsForUser(
+  db: Kysely<Database>,
+  userId: string,
+  now: number,
+  options: BulkRevocationOptions = {},
+): Promise<number> {
+  return revokeSessionsWhere(db, "user_id", userId, now, options);
+}
+
+/** "Sign out everyone" for an organization: every session opened in it, whatever the method. */
+export function revokeSessionsForOrganization(
+  db: Kysely<Database>,
+  organizationId: string,
+  now: number,
+  options: BulkRevocationOptions = {},
+): Promise<number> {
+  return revokeSessionsWhere(db, "organization_id", organizationId, now, options);
 }
 
 /**

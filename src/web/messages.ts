@@ -31,6 +31,15 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
       "The page was open too long or was submitted from somewhere else. Go back, reload the page and try again.",
   },
   REQUEST_INVALID: { title: "That request could not be read", action: "Go back and try again." },
+  PROVIDER_INTERACTION_EXPIRED: {
+    title: "This sign-in has expired",
+    action:
+      "The sign-in was started too long ago or in another browser. Go back to the application and sign in again.",
+  },
+  APPLICATION_NOT_FOUND: {
+    title: "Application not found",
+    action: "It may have been deleted. List the applications and try again.",
+  },
   NOT_FOUND: { title: "Page not found", action: "Check the address, or go back to the home page." },
   DOMAIN_NOT_FOUND: {
     title: "Domain not found",
@@ -61,6 +70,16 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
   SSO_STATE_UNKNOWN: {
     title: "Sign-in could not be completed",
     action: "Start signing in again from the sign-in page.",
+  },
+  SSO_LOGOUT_STATE_MISSING: {
+    title: "You are signed out",
+    action:
+      "Your identity provider sent you back without confirming the sign-out. Sign in again when you need to.",
+  },
+  SSO_LOGOUT_STATE_MISMATCH: {
+    title: "You are signed out",
+    action:
+      "The sign-out confirmation from your identity provider did not match. Sign in again when you need to.",
   },
   SSO_STATE_REPLAYED: {
     title: "This sign-in link was already used",

@@ -33,6 +33,11 @@ describe("normalizeEmail", () => {
     ["alice@acme_corp.test", undefined],
     ["alice@acme.test\n", "alice@acme.test"],
     ["alice\u0000@acme.test", undefined],
+    // Lower-casing folds the Kelvin sign (U+212A) and the dotted capital I into ASCII look-alikes:
+    // the ASCII check comes first, so they never become another person's address.
+    ["\u212Aate@acme.test", undefined],
+    ["kate@\u212Acme.test", undefined],
+    ["\u0130vy@acme.test", undefined],
     [`${"a".repeat(64)}@acme.test`, `${"a".repeat(64)}@acme.test`],
     [`${"a".repeat(65)}@acme.test`, undefined],
     [`${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(63)}`, undefined],
@@ -49,6 +54,7 @@ describe("normalizeDomain", () => {
     ["acme.test", "acme.test"],
     ["  ACME.Test ", "acme.test"],
     ["acme.test.", "acme.test"],
+    ["\u212Acme.test", undefined],
     ["mail.acme.co.uk", "mail.acme.co.uk"],
     ["xn--bcher-kva.example", "xn--bcher-kva.example"],
     ["a-b.c1", "a-b.c1"],

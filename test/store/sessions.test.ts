@@ -8,6 +8,9 @@ import {
   insertSession,
   revokeNonSsoSessionsForDomains,
   revokeSession,
+  revokeSessionsForConnection,
+  revokeSessionsForOrganization,
+  revokeSessionsForUser,
 } from "../../src/store/sessions.js";
 import { insertUser } from "../../src/store/users.js";
 import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
@@ -212,6 +215,110 @@ withEachDatabase("store: sessions", (dialect) => {
     await insertSession(db, newSession(bob));
     assert.equal(await revokeNonSsoSessionsForDomains(db, ["%", "a_me.test", "acme!test"], undefined, t0), 1);
     assert.equal(await revokeNonSsoSessionsForDomains(db, [], undefined, t0), 0);
+  });
+
+  /** Two organizations, two connections, sessions of every kind; returns who is who. */
+  async function seedSessionsEverywhere(db: Kysely<Database>) {
+    const acme = await seedOrganization(db, "acme");
+    const globex = await seedOrganization(db, "globex");
+    const okta = await seedConnection(db, acme, { domains: ["acme.test"] });
+    const entra = await seedConnection(db, globex, { domains: ["globex.test"] });
+    const ada = await seedMember(db, acme, "ada@acme.test", "owner");
+    const bob = await seedMember(db, acme, "bob@acme.test");
+    const gil = await seedMember(db, globex, "gil@globex.test");
+    await db
+      .insertInto("memberships")
+      .values({ organization_id: globex.id, user_id: ada.id, role: "member", created_at: t0 })
+      .execute();
+    const sessions = {
+      adaOkta: newSession(ada, { organizationId: acme.id, method: "sso", connectionId: okta, idToken: "t" }),
+      adaPassword: newSession(ada, { organizationId: acme.id }),
+      adaInGlobex: newSession(ada, { organizationId: globex.id }),
+      adaExpired: newSession(ada, { organizationId: acme.id, expiresAt: t0 + minute }),
+      bobOkta: newSession(bob, { organizationId: acme.id, method: "sso", connectionId: okta }),
+      bobRevoked: newSession(bob, { organizationId: acme.id, method: "sso", connectionId: okta }),
+      gilEntra: newSession(gil, { organizationId: globex.id, method: "sso", connectionId: entra }),
+    };
+    for (const session of Object.values(sessions)) await insertSession(db, session);
+    await revokeSession(db, sessions.bobRevoked.idHash, t0);
+    return { acme, globex, okta, entra, ada, bob, gil, sessions };
+  }
+
+  async function revokedAt(db: Kysely<Database>, sessions: Record<string, { idHash: string }>) {
+    const state: Record<string, number | null | undefined> = {};
+    for (const [name, session] of Object.entries(sessions)) {
+      state[name] = (await sessionRow(db, session.idHash))?.revoked_at;
+    }
+    return state;
+  }
+
+  test("revokeSessionsForConnection ends the live sessions that connection issued, and only those", async () => {
+    const { db } = database().store;
+    const { okta, sessions } = await seedSessionsEverywhere(db);
+    assert.equal(await revokeSessionsForConnection(db, okta, t0 + hour), 2);
+    assert.deepEqual(await revokedAt(db, sessions), {
+      adaOkta: t0 + hour,
+      adaPassword: null,
+      adaInGlobex: null,
+      adaExpired: null,
+      bobOkta: t0 + hour,
+      bobRevoked: t0,
+      gilEntra: null,
+    });
+    assert.equal((await sessionRow(db, sessions.adaOkta.idHash))?.id_token, null, "no logout needs it now");
+    assert.equal(await findActiveSession(db, sessions.bobOkta.idHash, t0 + hour), undefined);
+    assert.equal(await revokeSessionsForConnection(db, okta, t0 + 2 * hour), 0, "counted once");
+  });
+
+  test("revokeSessionsForUser ends every session of the account in every organization", async () => {
+    const { db } = database().store;
+    const { ada, sessions } = await seedSessionsEverywhere(db);
+    assert.equal(await revokeSessionsForUser(db, ada.id, t0 + hour), 3);
+    assert.deepEqual(await revokedAt(db, sessions), {
+      adaOkta: t0 + hour,
+      adaPassword: t0 + hour,
+      adaInGlobex: t0 + hour,
+      adaExpired: null,
+      bobOkta: null,
+      bobRevoked: t0,
+      gilEntra: null,
+    });
+  });
+
+  test("revokeSessionsForUser can keep the session that asked", async () => {
+    const { db } = database().store;
+    const { ada, sessions } = await seedSessionsEverywhere(db);
+    const kept = sessions.adaPassword.idHash;
+    assert.equal(await revokeSessionsForUser(db, ada.id, t0 + hour, { exceptIdHash: kept }), 2);
+    assert.ok(await findActiveSession(db, kept, t0 + hour));
+  });
+
+  test("revokeSessionsForOrganization ends the sessions opened in that organization, whoever holds them", async () => {
+    const { db } = database().store;
+    const { acme, sessions } = await seedSessionsEverywhere(db);
+    assert.equal(await revokeSessionsForOrganization(db, acme.id, t0 + hour), 3);
+    assert.deepEqual(await revokedAt(db, sessions), {
+      adaOkta: t0 + hour,
+      adaPassword: t0 + hour,
+      adaInGlobex: null,
+      adaExpired: null,
+      bobOkta: t0 + hour,
+      bobRevoked: t0,
+      gilEntra: null,
+    });
+  });
+
+  test("concurrent bulk revocations count each session once", async () => {
+    const { db } = database().store;
+    const { acme, sessions } = await seedSessionsEverywhere(db);
+    const counts = await Promise.all(
+      Array.from({ length: 5 }, () => revokeSessionsForOrganization(db, acme.id, t0 + hour)),
+    );
+    assert.equal(
+      counts.reduce((a, b) => a + b, 0),
+      3,
+    );
+    assert.equal((await revokedAt(db, sessions)).gilEntra, null);
   });
 
   test("deleteExpiredSessions removes expired sessions and keeps live ones", async () => {

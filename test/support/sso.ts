@@ -3,16 +3,26 @@ import { createOrganizationWithAdmin } from "../../src/accounts/organizations.js
 import { createConnection } from "../../src/connections/create.js";
 import type { ConnectionInput } from "../../src/connections/validate.js";
 import type { ConnectionView } from "../../src/connections/view.js";
-import { type DevIdp, type DevIdpUser, demoIdpSetup, startDevIdp } from "../../src/dev-idp/server.js";
+import {
+  type DevIdp,
+  type DevIdpQuirks,
+  type DevIdpUser,
+  demoIdpSetup,
+  startDevIdp,
+} from "../../src/dev-idp/server.js";
 import { type Answer, type Browser, csrfToken } from "./browserless.js";
 import { verifyDomainsAsOperator } from "./domains.js";
 import { freePort, type StartOptions, startGatehouse, type TestGatehouse } from "./gatehouse.js";
 
 export const ADMIN = { email: "admin@acme.test", password: "correct horse battery staple" };
 
-export async function startIdp(gh: TestGatehouse, extraUsers: DevIdpUser[] = []): Promise<DevIdp> {
+export async function startIdp(
+  gh: TestGatehouse,
+  extraUsers: DevIdpUser[] = [],
+  quirks: DevIdpQuirks = {},
+): Promise<DevIdp> {
   const setup = demoIdpSetup(`${gh.url}/`);
-  return startDevIdp({ port: 0, clients: setup.clients, users: [...setup.users, ...extraUsers] });
+  return startDevIdp({ port: 0, clients: setup.clients, users: [...setup.users, ...extraUsers], quirks });
 }
 
 export async function seedAcme(gh: TestGatehouse): Promise<{ organizationId: string; adminUserId: string }> {

@@ -3,6 +3,7 @@ import * as client from "openid-client";
 import { chooseTokenEndpointAuthMethod } from "../../connections/create.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
+import { clientSecretBasic, clientSecretPost } from "./client-auth.js";
 import { discoverIssuer, idpFetch } from "./discover.js";
 import type { RelyingPartyTarget } from "./provider.js";
 
@@ -63,8 +64,7 @@ async function clientAuthentication(target: RelyingPartyTarget, method: string):
   }
   return (as, clientMetadata, body, headers) => {
     const secret = target.clientSecret();
-    const auth =
-      method === "client_secret_post" ? client.ClientSecretPost(secret) : client.ClientSecretBasic(secret);
+    const auth = method === "client_secret_post" ? clientSecretPost(secret) : clientSecretBasic(secret);
     auth(as, clientMetadata, body, headers);
   };
 }

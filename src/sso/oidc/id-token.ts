@@ -11,7 +11,9 @@ import { cacheLifetimeMs } from "./outbound.js";
  * because Gatehouse needs a stricter key policy than the library's defaults:
  *  - asymmetric algorithms only: `none` and HMAC with the client secret are never accepted;
  *  - a `kid` that is not in the cached JWKS triggers one refetch, at most once per issuer per
- *    REFETCH_COOLDOWN_MS, so made-up `kid`s cannot make Gatehouse hammer a provider;
+ *    REFETCH_COOLDOWN_MS, so made-up `kid`s cannot make Gatehouse hammer a provider; except
+ *    that a token issued after the last fetch (a key rotated since) refetches at once, which
+ *    is allowed once more per cooldown, so a rotation never fails a sign-in;
  *  - no `kid` is accepted only when exactly one key in the JWKS could have signed the token;
  *  - imported keys stay cached per JWK, so no sign-in re-parses a key.
  */
@@ -41,9 +43,13 @@ export const JWKS_CACHE_BOUNDS = { minMs: 60_000, maxMs: 24 * 3600_000, fallback
 type LocalKeySet = ReturnType<typeof jose.createLocalJWKSet>;
 interface CachedKeySet {
   local: LocalKeySet | undefined;
+  /** When the fetch that produced `local` started, on Gatehouse's clock. */
   fetchedAt: number;
   maxAgeMs: number;
+  /** One fetch in flight per key set, shared by every sign-in that needs it. */
   pending: Promise<void> | undefined;
+  /** The last refetch allowed inside the cooldown because the token was newer than the key set. */
+  rotationRefetchAt: number;
 }
 const keySets = new Map<string, CachedKeySet>();
 
@@ -54,17 +60,24 @@ const keySets = new Map<string, CachedKeySet>();
 function keySetFor(ctx: AppContext, jwksUri: string): jose.JWTVerifyGetKey {
   let cached = keySets.get(jwksUri);
   if (!cached) {
-    cached = { local: undefined, fetchedAt: 0, maxAgeMs: JWKS_CACHE_BOUNDS.fallbackMs, pending: undefined };
+    cached = {
+      local: undefined,
+      fetchedAt: 0,
+      maxAgeMs: JWKS_CACHE_BOUNDS.fallbackMs,
+      pending: undefined,
+      rotationRefetchAt: Number.NEGATIVE_INFINITY,
+    };
     keySets.set(jwksUri, cached);
   }
   const entry = cached;
   const reload = async (): Promise<LocalKeySet> => {
     // Concurrent sign-ins that miss the same kid share one fetch.
+    const startedAt = ctx.now();
     entry.pending ??= fetchKeySet(ctx, jwksUri)
       .then(({ local, maxAgeMs }) => {
         entry.local = local;
         entry.maxAgeMs = maxAgeMs;
-        entry.fetchedAt = ctx.now();
+        entry.fetchedAt = startedAt;
       })
       .finally(() => {
         entry.pending = undefined;
@@ -78,15 +91,41 @@ function keySetFor(ctx: AppContext, jwksUri: string): jose.JWTVerifyGetKey {
     try {
       return await local(header, token);
     } catch (error) {
-      if (
-        error instanceof jose.errors.JWKSNoMatchingKey &&
-        ctx.now() - entry.fetchedAt >= REFETCH_COOLDOWN_MS
-      ) {
+      if (!(error instanceof jose.errors.JWKSNoMatchingKey)) throw error;
+      // A fetch already under way may bring the key: wait for it rather than start another.
+      if (entry.pending) {
+        await entry.pending;
+        if (entry.local && entry.local !== local) return entry.local(header, token);
+      }
+      const now = ctx.now();
+      if (now - entry.fetchedAt >= REFETCH_COOLDOWN_MS) return (await reload())(header, token);
+      if (issuedAfter(token, entry.fetchedAt, now) && now - entry.rotationRefetchAt >= REFETCH_COOLDOWN_MS) {
+        entry.rotationRefetchAt = now;
         return (await reload())(header, token);
       }
       throw error;
     }
   };
+}
+
+/**
+ * Whether the token says it was issued after the key set was fetched (and not in the future):
+ * then an unknown `kid` is most likely a key the provider rotated in since. The claim is read
+ * before the signature is verified, so it only decides whether to look again, never whether
+ * to trust; the cooldown on these early refetches bounds what a lying provider can cause.
+ */
+function issuedAfter(token: jose.FlattenedJWSInput, fetchedAt: number, now: number): boolean {
+  let iat: unknown;
+  try {
+    iat = (
+      JSON.parse(new TextDecoder().decode(jose.base64url.decode(token.payload as string))) as {
+        iat?: unknown;
+      }
+    ).iat;
+  } catch {
+    return false;
+  }
+  return typeof iat === "number" && iat * 1000 > fetchedAt && iat * 1000 <= now + 60_000;
 }
 
 async function fetchKeySet(

@@ -6,13 +6,16 @@ import { connectionTarget } from "./provider.js";
 
 /**
  * RP-Initiated Logout 1.0: when the IdP publishes `end_session_endpoint`, the browser goes
- * there with `id_token_hint`, `client_id` and the home page as `post_logout_redirect_uri`
- * (which the admin registered as the sign-out redirect URI). Undefined when it publishes none.
+ * there with `id_token_hint`, `client_id`, the home page as `post_logout_redirect_uri` (which
+ * the admin registered as the sign-out redirect URI) and `state`, which the home page checks
+ * when the browser comes back (§3; several providers return only when `state` was sent).
+ * Undefined when it publishes none.
  */
 export async function endSessionUrl(
   ctx: AppContext,
   connection: Connection,
   idToken: string,
+  state: string,
 ): Promise<string | undefined> {
   const config = await clientConfiguration(ctx, connectionTarget(ctx, connection));
   if (!config.serverMetadata().end_session_endpoint) return undefined;
@@ -21,6 +24,7 @@ export async function endSessionUrl(
       id_token_hint: idToken,
       client_id: connection.clientId,
       post_logout_redirect_uri: ctx.config.baseUrl.toString(),
+      state,
     })
     .toString();
 }

@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { lastLine, runGatehouseCli } from "../support/cli.js";
+
+let dir: string;
+let env: Record<string, string>;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), "gatehouse-app-cli-"));
+  env = {
+    GATEHOUSE_DATABASE_URL: `sqlite:${path.join(dir, "g.db")}`,
+    GATEHOUSE_BASE_URL: "https://sso.example.com",
+  };
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test("app create prints the client id, and the secret once on the last line; list never shows it; delete removes", async () => {
+  const created = await runGatehouseCli(
+    env,
+    "app",
+    "create",
+    "--name",
+    "Acme SaaS",
+    "--redirect-uri",
+    "https://app.example/callback",
+    "--redirect-uri",
+    "http://localhost:3002/callback",
+    "--post-logout-redirect-uri",
+    "https://app.example/",
+    "--backchannel-logout-uri",
+    "https://app.example/backchannel-logout",
+  );
+  assert.equal(created.code, 0, created.stderr);
+  const clientId = /Client ID: (\S+)/.exec(created.stdout)?.[1] ?? "";
+  assert.match(clientId, UUID);
+  assert.match(created.stdout, /Issuer: +https:\/\/sso\.example\.com\n/);
+  const secret = lastLine(created.stdout);
+  assert.match(secret, /^[A-Za-z0-9_-]{43}$/);
+
+  const listed = await runGatehouseCli(env, "app", "list");
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, new RegExp(`${clientId}\\tAcme SaaS\\tclient_secret_basic\\t`));
+  assert.ok(!listed.stdout.includes(secret), "the secret is shown once, at creation");
+
+  const deleted = await runGatehouseCli(env, "app", "delete", "--client-id", clientId);
+  assert.equal(deleted.code, 0, deleted.stderr);
+  const again = await runGatehouseCli(env, "app", "delete", "--client-id", clientId);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /No application has this client id/);
+});
+
+test("app create --public has no secret; a bad redirect URI is refused per field", async () => {
+  const created = await runGatehouseCli(
+    env,
+    "app",
+    "create",
+    "--name",
+    "SPA",
+    "--public",
+    "--redirect-uri",
+    "https://spa.example/cb",
+  );
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(lastLine(created.stdout), /^Client ID: /);
+  const refused = await runGatehouseCli(
+    env,
+    "app",
+    "create",
+    "--name",
+    "Bad",
+    "--redirect-uri",
+    "http://app.example/cb#frag",
+  );
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /--redirect-uris: .*fragment/);
+});
+
+test("keys rotate publishes a new key that signs after the overlap", async () => {
+  const rotated = await runGatehouseCli(env, "keys", "rotate", "--overlap-hours", "1");
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const match = /Published signing key (\S+); it signs from (\S+)\./.exec(rotated.stdout);
+  assert.ok(match);
+  const signsFrom = Date.parse(match[2] ?? "");
+  assert.ok(Math.abs(signsFrom - (Date.now() + 3600_000)) < 120_000);
+  const refused = await runGatehouseCli(env, "keys", "rotate", "--overlap-hours", "soon");
+  assert.equal(refused.code, 2);
+});

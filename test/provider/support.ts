@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import * as client from "openid-client";
+import { type ApplicationInput, createApplication } from "../../src/provider/applications.js";
+import { type Answer, type Browser, csrfToken } from "../support/browserless.js";
+import type { TestGatehouse } from "../support/gatehouse.js";
+
+export const RP = "http://localhost:4299";
+export const REDIRECT_URI = `${RP}/callback`;
+
+export interface TestApplication {
+  clientId: string;
+  clientSecret: string | undefined;
+  config: client.Configuration;
+}
+
+/** Registers an application and discovers Gatehouse the way an application's library does. */
+export async function registerApplication(
+  gh: TestGatehouse,
+  input: Partial<ApplicationInput> = {},
+): Promise<TestApplication> {
+  const { application, clientSecret } = await createApplication(gh.ctx, {
+    name: "Acme SaaS",
+    redirectUris: [REDIRECT_URI],
+    postLogoutRedirectUris: [`${RP}/signed-out`],
+    ...input,
+  });
+  const auth =
+    application.tokenEndpointAuthMethod === "none"
+      ? client.None()
+      : application.tokenEndpointAuthMethod === "client_secret_post"
+        ? client.ClientSecretPost(clientSecret as string)
+        : client.ClientSecretBasic(clientSecret as string);
+  const config = await client.discovery(new URL(gh.url), application.clientId, undefined, auth, {
+    execute: [client.allowInsecureRequests],
+  });
+  return { clientId: application.clientId, clientSecret, config };
+}
+
+export interface Authorization {
+  url: URL;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export async function authorizationRequest(
+  app: TestApplication,
+  extra: Record<string, string> = {},
+): Promise<Authorization> {
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(app.config, {
+    redirect_uri: REDIRECT_URI,
+    scope: "openid email profile",
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: "S256",
+    state,
+    nonce,
+    ...extra,
+  });
+  return { url, state, nonce, codeVerifier };
+}
+
+const atApplication = (url: string) => url.startsWith(RP);
+
+/**
+ * Follows Gatehouse's redirects from the authorization request; signs in with a password when
+ * Gatehouse asks; stops at the redirect back to the application and returns that URL.
+ */
+export async function authorizeWithPassword(
+  browser: Browser,
+  gh: TestGatehouse,
+  url: URL,
+  email: string,
+  password: string,
+): Promise<URL> {
+  let page = await browser.follow(await browser.get(url.toString()), atApplication);
+  if (page.location && atApplication(page.location)) return new URL(page.location);
+  if (!page.body.includes('action="/login/password"')) {
+    assert.equal(page.status, 200, `sign-in page expected, got ${page.status} ${page.location ?? ""}`);
+    const returnTo = /name="return_to" value="([^"]+)"/.exec(page.body)?.[1];
+    assert.ok(returnTo, "the sign-in page carries return_to");
+    page = await browser.post(`${gh.url}/login`, {
+      _csrf: csrfToken(page.body),
+      email,
+      return_to: decode(returnTo),
+    });
+  }
+  const returnTo = /name="return_to" value="([^"]+)"/.exec(page.body)?.[1];
+  assert.ok(returnTo, "the password step carries return_to");
+  page = await browser.post(`${gh.url}/login/password`, {
+    _csrf: csrfToken(page.body),
+    email,
+    password,
+    return_to: decode(returnTo),
+  });
+  return backAtApplication(browser, page);
+}
+
+export async function backAtApplication(browser: Browser, answer: Answer): Promise<URL> {
+  const page = await browser.follow(answer, atApplication);
+  assert.ok(
+    page.location && atApplication(page.location),
+    `expected a redirect to the application, got ${page.status} ${page.location ?? ""} ${page.body.slice(0, 300)}`,
+  );
+  return new URL(page.location);
+}
+
+function decode(value: string): string {
+  return value.replaceAll("&amp;", "&").replaceAll("&#x2F;", "/").replaceAll("&#47;", "/");
+}
