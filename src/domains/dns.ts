@@ -16,8 +16,8 @@ const NO_RECORD = new Set(["ENOTFOUND", "ENODATA"]);
 
 /**
  * Looks up `_gatehouse-challenge.<domain>` TXT through `node:dns/promises` with bounded time:
- * each server gets two tries of `dnsTimeoutMs`, and the whole lookup is cancelled after the
- * budget of all of them, so a verify button or the background job never hangs.
+ * each server gets two tries starting at `dnsTimeoutMs`, and the whole lookup is cancelled after
+ * a budget covering all of them, so a verify button or the background job never hangs.
  */
 export async function lookupChallenge(
   config: Pick<Config, "dnsServers" | "dnsTimeoutMs">,
@@ -27,7 +27,9 @@ export async function lookupChallenge(
   const tries = 2;
   const resolver = new Resolver({ timeout: config.dnsTimeoutMs, tries });
   if (config.dnsServers.length > 0) resolver.setServers(config.dnsServers);
-  const budget = config.dnsTimeoutMs * tries * Math.max(1, resolver.getServers().length) * 2;
+  // c-ares doubles the timeout on each retry (t + 2t per server); the budget covers that with
+  // room to spare and only cuts a resolver that is stuck for another reason.
+  const budget = config.dnsTimeoutMs * 4 * Math.max(1, resolver.getServers().length) + 1_000;
   const timer = setTimeout(() => resolver.cancel(), budget);
   const record = challengeRecord(domain, token);
   try {
