@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 
@@ -39,6 +40,10 @@ export interface Config {
    * addresses and CIDR ranges. Rate limits per IP count the real client only behind a trusted proxy.
    */
   trustProxy: boolean | string[];
+  /** Seconds between SIGTERM (readiness turns 503) and closing the listener. */
+  shutdownDelaySeconds: number;
+  /** Audit events older than this many days are purged by the maintenance job; 0 keeps them forever. */
+  auditRetentionDays: number;
   /**
    * DNS servers for domain verification (`GATEHOUSE_DNS_SERVERS`, comma-separated `host[:port]`,
    * e.g. `127.0.0.1:5353`); empty means the system's resolvers.
@@ -50,14 +55,107 @@ export interface Config {
   domainRecheckIntervalSeconds: number;
 }
 
+interface VariableSpec {
+  /** Masked by `gatehouse config check`; also readable from `<NAME>_FILE`. */
+  secret?: true;
+  /** For `config check`; the detail is in docs/configuration.md. */
+  meaning: string;
+}
+
+/**
+ * Every variable Gatehouse reads. `loadConfig` reads only through these names (its reader is
+ * typed by them), the start-up refuses unknown `GATEHOUSE_*` names against this list, and
+ * `config check` prints it: a new setting declared here cannot be forgotten by any of them.
+ */
+export const VARIABLES = {
+  GATEHOUSE_BASE_URL: { meaning: "public URL; callback URLs derive from it" },
+  PORT: { meaning: "listen port" },
+  HOST: { meaning: "listen address" },
+  GATEHOUSE_DATABASE_URL: { meaning: "sqlite:<path> or postgres://...", secret: true },
+  GATEHOUSE_DATABASE_POOL_SIZE: { meaning: "PostgreSQL connections per instance" },
+  GATEHOUSE_SECRET_KEY: { meaning: "32 bytes, base64: seals secrets at rest, keys cookies", secret: true },
+  GATEHOUSE_PREVIOUS_SECRET_KEYS: { meaning: "older keys still accepted during a rotation", secret: true },
+  GATEHOUSE_ALLOW_PRIVATE_ISSUERS: { meaning: "development only: http: and private-address issuers" },
+  GATEHOUSE_LINKEDIN_ISSUER: { meaning: "LinkedIn's OpenID Connect issuer" },
+  GATEHOUSE_LINKEDIN_CLIENT_ID: { meaning: "the Continue with LinkedIn app's client id" },
+  GATEHOUSE_LINKEDIN_CLIENT_SECRET: {
+    meaning: "the Continue with LinkedIn app's client secret",
+    secret: true,
+  },
+  LOG_LEVEL: { meaning: "pino level" },
+  GATEHOUSE_SESSION_TTL_SECONDS: { meaning: "session lifetime" },
+  GATEHOUSE_SESSION_CACHE_SIZE: { meaning: "validated sessions kept in memory per instance" },
+  GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: { meaning: "password attempts per account per window" },
+  GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP: { meaning: "password attempts per IP per window" },
+  GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: { meaning: "the rate-limit window" },
+  GATEHOUSE_IDP_TIMEOUT_MS: { meaning: "time allowed for each request to an identity provider" },
+  GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: { meaning: "SSO flows per client IP per minute" },
+  GATEHOUSE_TRUST_PROXY: { meaning: "proxies allowed to set X-Forwarded-For" },
+  GATEHOUSE_AUDIT_RETENTION_DAYS: { meaning: "days audit events are kept; 0 keeps them forever" },
+  GATEHOUSE_SHUTDOWN_DELAY_SECONDS: { meaning: "seconds /readyz answers 503 before the listener closes" },
+  GATEHOUSE_DNS_SERVERS: { meaning: "DNS servers for domain verification (host[:port], comma-separated)" },
+  GATEHOUSE_DNS_TIMEOUT_MS: { meaning: "per-try timeout of a domain-verification DNS lookup" },
+  GATEHOUSE_DOMAIN_RECHECK_INTERVAL_SECONDS: {
+    meaning: "how often each verified domain's TXT record is re-checked",
+  },
+} as const satisfies Record<string, VariableSpec>;
+
+export type VariableName = keyof typeof VARIABLES;
+
+/** Read by the test suite and the benchmark, never by the server; allowed in its environment. */
+export const HARNESS_VARIABLES = [
+  "GATEHOUSE_TEST_POSTGRES_URL",
+  "GATEHOUSE_TEST_DATABASE",
+  "GATEHOUSE_BENCH_POSTGRES_URL",
+];
+
+export function isSecretVariable(name: VariableName): boolean {
+  return "secret" in VARIABLES[name];
+}
+
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
 type Env = Record<string, string | undefined>;
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
+/** Where each variable's value came from, for `config check`. */
+export type Source = "environment" | "file" | "default";
+
+/**
+ * Reads declared variables only. A secret may come from `<NAME>_FILE` instead (a mounted
+ * Kubernetes or Docker secret); its content is used without the trailing newline.
+ */
+export class EnvReader {
+  readonly sources = new Map<VariableName, Source>();
+  constructor(private readonly env: Env) {}
+
+  get(name: VariableName): string | undefined {
+    const fileName = `${name}_FILE`;
+    const file = isSecretVariable(name) ? this.env[fileName] : undefined;
+    const direct = this.env[name];
+    if (file !== undefined && file !== "") {
+      if (direct !== undefined && direct !== "") {
+        throw new ConfigError(`${name} and ${fileName} are both set; keep one`);
+      }
+      let content: string;
+      try {
+        content = readFileSync(file, "utf8");
+      } catch (error) {
+        throw new ConfigError(
+          `${fileName}: cannot read "${file}" (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+        );
+      }
+      this.sources.set(name, "file");
+      return content.replace(/\r?\n$/, "");
+    }
+    this.sources.set(name, direct === undefined || direct === "" ? "default" : "environment");
+    return direct;
+  }
+}
+
+function integer(env: EnvReader, name: VariableName, fallback: number, min: number, max: number): number {
+  const raw = env.get(name);
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -66,8 +164,86 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-export function loadConfig(env: Env = process.env): Config {
-  const rawBase = env.GATEHOUSE_BASE_URL || "http://localhost:3000";
+/** `1/0`, `true/false`, `yes/no` (any case); anything else is refused rather than read as false. */
+function boolean(env: EnvReader, name: VariableName): boolean {
+  const raw = env.get(name);
+  if (raw === undefined || raw === "") return false;
+  const value = raw.toLowerCase();
+  if (["1", "true", "yes"].includes(value)) return true;
+  if (["0", "false", "no"].includes(value)) return false;
+  throw new ConfigError(`${name} must be one of 1, 0, true, false, yes, no; got "${raw}"`);
+}
+
+/**
+ * Refuses `GATEHOUSE_*` names that Gatehouse does not read, naming the closest known one: a
+ * misspelt setting would otherwise be silently ignored.
+ */
+export function checkUnknownVariables(env: Env): void {
+  const known = new Set<string>([...Object.keys(VARIABLES), ...HARNESS_VARIABLES]);
+  for (const name of Object.keys(VARIABLES) as VariableName[]) {
+    if (isSecretVariable(name)) known.add(`${name}_FILE`);
+  }
+  const unknown = Object.keys(env)
+    .filter((name) => name.startsWith("GATEHOUSE_") && env[name] !== undefined && !known.has(name))
+    .sort();
+  if (unknown.length === 0) return;
+  const lines = unknown.map((name) => {
+    const base = name.replace(/_FILE$/, "");
+    if (base !== name && Object.hasOwn(VARIABLES, base)) {
+      return `${name} (only secrets are read from files; set ${base} itself)`;
+    }
+    const suggestion = closest(name, [...known]);
+    return suggestion ? `${name} (did you mean ${suggestion}?)` : name;
+  });
+  throw new ConfigError(
+    `unknown setting${unknown.length > 1 ? "s" : ""}: ${lines.join(", ")}. Every setting is listed in docs/configuration.md.`,
+  );
+}
+
+function closest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const candidate of candidates) {
+    const distance = editDistance(name, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  // Suggest only what looks like a typo, not any variable at all.
+  return bestDistance <= Math.max(3, Math.floor(name.length / 4)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+export function loadConfig(environment: Env = process.env): Config {
+  return readConfig(environment).config;
+}
+
+/** The configuration and where each value came from; refuses unknown `GATEHOUSE_*` names first. */
+export function readConfig(environment: Env = process.env): {
+  config: Config;
+  sources: Map<VariableName, Source>;
+} {
+  checkUnknownVariables(environment);
+  const env = new EnvReader(environment);
+  const config = buildConfig(env);
+  return { config, sources: env.sources };
+}
+
+function buildConfig(env: EnvReader): Config {
+  const rawBase = env.get("GATEHOUSE_BASE_URL") || "http://localhost:3000";
   let baseUrl: URL;
   try {
     baseUrl = new URL(rawBase);
@@ -81,11 +257,11 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError("GATEHOUSE_BASE_URL must not have a query or fragment");
   if (!baseUrl.pathname.endsWith("/")) baseUrl.pathname += "/";
 
-  const databaseUrl = env.GATEHOUSE_DATABASE_URL || "sqlite:data/gatehouse.db";
+  const databaseUrl = env.get("GATEHOUSE_DATABASE_URL") || "sqlite:data/gatehouse.db";
   if (!databaseUrl.startsWith("sqlite:") && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('GATEHOUSE_DATABASE_URL must start with "sqlite:" or "postgres://"');
   }
-  const secretKey = env.GATEHOUSE_SECRET_KEY || undefined;
+  const secretKey = env.get("GATEHOUSE_SECRET_KEY") || undefined;
   if (secretKey === undefined && !databaseUrl.startsWith("sqlite:")) {
     throw new ConfigError(
       "GATEHOUSE_SECRET_KEY is required with PostgreSQL: every instance must share it. Generate one with: openssl rand -base64 32",
@@ -95,21 +271,21 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     baseUrl,
     port: integer(env, "PORT", 3000, 0, 65535),
-    host: env.HOST || "127.0.0.1",
+    host: env.get("HOST") || "127.0.0.1",
     databaseUrl,
     databasePoolSize: integer(env, "GATEHOUSE_DATABASE_POOL_SIZE", 10, 1, 100),
     secretKey,
-    previousSecretKeys: (env.GATEHOUSE_PREVIOUS_SECRET_KEYS ?? "")
+    previousSecretKeys: (env.get("GATEHOUSE_PREVIOUS_SECRET_KEYS") ?? "")
       .split(",")
       .map((k) => k.trim())
       .filter(Boolean),
-    allowPrivateIssuers: env.GATEHOUSE_ALLOW_PRIVATE_ISSUERS === "1",
+    allowPrivateIssuers: boolean(env, "GATEHOUSE_ALLOW_PRIVATE_ISSUERS"),
     linkedin: {
-      issuer: env.GATEHOUSE_LINKEDIN_ISSUER || "https://www.linkedin.com/oauth",
-      clientId: env.GATEHOUSE_LINKEDIN_CLIENT_ID || undefined,
-      clientSecret: env.GATEHOUSE_LINKEDIN_CLIENT_SECRET || undefined,
+      issuer: env.get("GATEHOUSE_LINKEDIN_ISSUER") || "https://www.linkedin.com/oauth",
+      clientId: env.get("GATEHOUSE_LINKEDIN_CLIENT_ID") || undefined,
+      clientSecret: env.get("GATEHOUSE_LINKEDIN_CLIENT_SECRET") || undefined,
     },
-    logLevel: env.LOG_LEVEL || "info",
+    logLevel: env.get("LOG_LEVEL") || "info",
     sessionTtlSeconds: integer(env, "GATEHOUSE_SESSION_TTL_SECONDS", 8 * 3600, 60, 30 * 86400),
     sessionCacheSize: integer(env, "GATEHOUSE_SESSION_CACHE_SIZE", 100_000, 0, 10_000_000),
     passwordAttemptsPerAccount: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT", 5, 1, 1000),
@@ -117,8 +293,10 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitWindowSeconds: integer(env, "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS", 900, 1, 86400),
     idpTimeoutMs: integer(env, "GATEHOUSE_IDP_TIMEOUT_MS", 10_000, 100, 120_000),
     ssoAttemptsPerIpPerMinute: integer(env, "GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE", 60, 1, 1_000_000),
-    trustProxy: parseTrustProxy(env.GATEHOUSE_TRUST_PROXY),
-    dnsServers: parseDnsServers(env.GATEHOUSE_DNS_SERVERS),
+    trustProxy: parseTrustProxy(env.get("GATEHOUSE_TRUST_PROXY")),
+    auditRetentionDays: integer(env, "GATEHOUSE_AUDIT_RETENTION_DAYS", 400, 0, 36_500),
+    shutdownDelaySeconds: integer(env, "GATEHOUSE_SHUTDOWN_DELAY_SECONDS", 0, 0, 300),
+    dnsServers: parseDnsServers(env.get("GATEHOUSE_DNS_SERVERS")),
     dnsTimeoutMs: integer(env, "GATEHOUSE_DNS_TIMEOUT_MS", 2_000, 100, 30_000),
     domainRecheckIntervalSeconds: integer(
       env,
@@ -186,4 +364,66 @@ export function isSecureBaseUrl(config: Pick<Config, "baseUrl">): boolean {
 /** An absolute URL under the base URL, e.g. `urlFor(config, "sso/oidc/callback")`. */
 export function urlFor(config: Pick<Config, "baseUrl">, relativePath: string): string {
   return new URL(relativePath.replace(/^\//, ""), config.baseUrl).toString();
+}
+
+/** How `config check` shows each setting's effective value; a declared variable without one does not compile. */
+const EFFECTIVE: Record<VariableName, (c: Config) => string> = {
+  GATEHOUSE_BASE_URL: (c) => c.baseUrl.toString(),
+  PORT: (c) => String(c.port),
+  HOST: (c) => c.host,
+  GATEHOUSE_DATABASE_URL: (c) => c.databaseUrl,
+  GATEHOUSE_DATABASE_POOL_SIZE: (c) => String(c.databasePoolSize),
+  GATEHOUSE_SECRET_KEY: (c) => c.secretKey ?? "",
+  GATEHOUSE_PREVIOUS_SECRET_KEYS: (c) => c.previousSecretKeys.join(","),
+  GATEHOUSE_ALLOW_PRIVATE_ISSUERS: (c) => String(c.allowPrivateIssuers),
+  GATEHOUSE_LINKEDIN_ISSUER: (c) => c.linkedin.issuer,
+  GATEHOUSE_LINKEDIN_CLIENT_ID: (c) => c.linkedin.clientId ?? "",
+  GATEHOUSE_LINKEDIN_CLIENT_SECRET: (c) => c.linkedin.clientSecret ?? "",
+  LOG_LEVEL: (c) => c.logLevel,
+  GATEHOUSE_SESSION_TTL_SECONDS: (c) => String(c.sessionTtlSeconds),
+  GATEHOUSE_SESSION_CACHE_SIZE: (c) => String(c.sessionCacheSize),
+  GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: (c) => String(c.passwordAttemptsPerAccount),
+  GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP: (c) => String(c.passwordAttemptsPerIp),
+  GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: (c) => String(c.rateLimitWindowSeconds),
+  GATEHOUSE_IDP_TIMEOUT_MS: (c) => String(c.idpTimeoutMs),
+  GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: (c) => String(c.ssoAttemptsPerIpPerMinute),
+  GATEHOUSE_TRUST_PROXY: (c) =>
+    c.trustProxy === true ? "all" : c.trustProxy === false ? "none" : c.trustProxy.join(","),
+  GATEHOUSE_AUDIT_RETENTION_DAYS: (c) => String(c.auditRetentionDays),
+  GATEHOUSE_SHUTDOWN_DELAY_SECONDS: (c) => String(c.shutdownDelaySeconds),
+  GATEHOUSE_DNS_SERVERS: (c) => (c.dnsServers.length > 0 ? c.dnsServers.join(",") : "system"),
+  GATEHOUSE_DNS_TIMEOUT_MS: (c) => String(c.dnsTimeoutMs),
+  GATEHOUSE_DOMAIN_RECHECK_INTERVAL_SECONDS: (c) => String(c.domainRecheckIntervalSeconds),
+};
+
+export interface EffectiveSetting {
+  name: VariableName;
+  /** Secrets masked: a database URL keeps all but its password. */
+  value: string;
+  source: Source;
+  meaning: string;
+}
+
+export function effectiveSettings(config: Config, sources: Map<VariableName, Source>): EffectiveSetting[] {
+  return (Object.keys(VARIABLES) as VariableName[]).map((name) => {
+    const raw = EFFECTIVE[name](config);
+    let value = raw;
+    if (name === "GATEHOUSE_DATABASE_URL") value = maskUrlPassword(raw);
+    else if (isSecretVariable(name)) value = raw === "" ? "" : "********";
+    if (name === "GATEHOUSE_SECRET_KEY" && raw === "") {
+      value = `(generated in ${sqliteDataDir(config.databaseUrl) ?? "the data folder"}/secret.key)`;
+    }
+    return { name, value, source: sources.get(name) ?? "default", meaning: VARIABLES[name].meaning };
+  });
+}
+
+function maskUrlPassword(raw: string): string {
+  if (raw.startsWith("sqlite:")) return raw;
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = "********";
+    return url.toString();
+  } catch {
+    return "********";
+  }
 }

@@ -120,7 +120,7 @@ function connectionBody(overrides: Record<string, unknown> = {}): Record<string,
     name: "Acme Okta",
     issuer: idp.issuer,
     clientId: "gatehouse-okta",
-    clientSecret: API_SECRET,
+    clientSecret: IDP_SECRET,
     domains: ["sso.acme.test"],
     ...overrides,
   };
@@ -316,6 +316,21 @@ describe("GET /api/v1/me", () => {
 });
 
 describe("connections", () => {
+  test("a client secret the provider refuses answers 400 with the provider's words on clientSecret, nothing saved", async () => {
+    const refused = await api(
+      { key: keyA },
+      "POST",
+      "/api/v1/connections",
+      connectionBody({ name: "Wrong secret", clientSecret: API_SECRET, domains: ["wrong.acme.test"] }),
+    );
+    assert.equal(refused.status, 400, refused.text);
+    const body = refused.json<ErrorBody>();
+    assert.equal(body.code, "VALIDATION_FAILED");
+    assert.match(body.fields?.clientSecret ?? "", /invalid_client/);
+    const list = await api({ key: keyA }, "GET", "/api/v1/connections");
+    assert.ok(!list.text.includes("Wrong secret"));
+  });
+
   for (const who of ["an API key", "an admin session"] as const) {
     test(`${who} creates, lists, reads and deletes a connection`, async () => {
       const caller: Caller = who === "an API key" ? { key: keyA } : admin;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -29,14 +29,14 @@ function gatehouse(...args: string[]): Promise<Run> {
   return spawnCli(["src/main.ts", ...args]);
 }
 
-function spawnCli(args: string[]): Promise<Run> {
+function spawnCli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   // The parent's own Gatehouse settings must not leak into the child.
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !/^(GATEHOUSE_|LOG_LEVEL$|PORT$|HOST$)/.test(name)),
   );
   const child = spawn(process.execPath, ["--import", "tsx", ...args], {
     cwd: root,
-    env: { ...inherited, GATEHOUSE_DATABASE_URL: databaseUrl, GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1" },
+    env: { ...inherited, GATEHOUSE_DATABASE_URL: databaseUrl, GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -284,6 +284,8 @@ describe("usage", () => {
       ["connection"],
       ["connection", "list"],
       ["connection", "disable"],
+      ["config"],
+      ["config", "check"],
     ];
     const runs = await eachInProcess(commands, "--help");
     runs.forEach((run, i) => {
@@ -291,6 +293,43 @@ describe("usage", () => {
       assert.equal(run.code, 0, `${command} --help: ${run.stderr}`);
       assert.match(run.stdout, /^Usage: gatehouse/, `${command} --help`);
     });
+  });
+
+  test("config check prints the effective settings with secrets masked, or refuses with exit 2", async () => {
+    const keyFile = path.join(dir, "secret-key");
+    const key = "c2VjcmV0LWtleS1mb3ItY29uZmlnLWNoZWNrLXRlc3Q=";
+    writeFileSync(keyFile, `${key}\n`);
+    const valid = await spawnCli(["src/main.ts", "config", "check", "--json"], {
+      GATEHOUSE_SECRET_KEY_FILE: keyFile,
+      GATEHOUSE_DATABASE_URL: "postgres://gatehouse:db-password@db.internal/gatehouse",
+      GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "yes",
+    });
+    assert.equal(valid.code, 0, valid.stderr);
+    assert.ok(!valid.stdout.includes(key) && !valid.stdout.includes("db-password"), "secrets are masked");
+    const { settings } = JSON.parse(valid.stdout) as {
+      settings: { name: string; value: string; source: string }[];
+    };
+    const byName = new Map(settings.map((s) => [s.name, s]));
+    assert.deepEqual(byName.get("GATEHOUSE_SECRET_KEY"), {
+      ...byName.get("GATEHOUSE_SECRET_KEY"),
+      value: "********",
+      source: "file",
+    });
+    assert.equal(
+      byName.get("GATEHOUSE_DATABASE_URL")?.value,
+      "postgres://gatehouse:********@db.internal/gatehouse",
+    );
+    assert.equal(byName.get("GATEHOUSE_ALLOW_PRIVATE_ISSUERS")?.value, "true");
+    assert.equal(byName.get("GATEHOUSE_AUDIT_RETENTION_DAYS")?.source, "default");
+
+    const misspelt = await spawnCli(["src/main.ts", "config", "check"], {
+      GATEHOUSE_SESION_TTL_SECONDS: "3600",
+    });
+    assert.equal(misspelt.code, 2);
+    assert.match(misspelt.stderr, /did you mean GATEHOUSE_SESSION_TTL_SECONDS\?/);
+    const malformed = await spawnCli(["src/main.ts", "serve"], { GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "on" });
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.stderr, /GATEHOUSE_ALLOW_PRIVATE_ISSUERS/);
   });
 
   test("--version prints the package version and exits 0", async () => {

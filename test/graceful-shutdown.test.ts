@@ -80,6 +80,36 @@ describe("SIGTERM", () => {
   });
 });
 
+describe("SIGTERM with GATEHOUSE_SHUTDOWN_DELAY_SECONDS", () => {
+  test("/readyz turns 503 first while requests are still served, then the process exits 0", async () => {
+    const port = await freePort();
+    const draining = spawnGatehouse({
+      port,
+      env: {
+        GATEHOUSE_BASE_URL: `http://localhost:${port}`,
+        GATEHOUSE_DATABASE_URL: `sqlite:${path.join(dir, "draining.db")}`,
+        GATEHOUSE_SHUTDOWN_DELAY_SECONDS: "2",
+      },
+    });
+    try {
+      await draining.waitHealthy();
+      draining.child.kill("SIGTERM");
+      await draining.waitForLog(
+        (line) => line.msg === "draining: /readyz answers 503 until the listener closes",
+      );
+      const ready = await fetch(`${draining.url}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.equal(((await ready.json()) as { failed: string }).failed, "draining");
+      assert.equal((await fetch(`${draining.url}/livez`)).status, 200);
+      assert.equal((await fetch(`${draining.url}/login`)).status, 200, "requests are still served");
+      const exit = await draining.exited;
+      assert.deepEqual(exit, { code: 0, signal: null });
+    } finally {
+      await draining.stop();
+    }
+  });
+});
+
 function open(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: "127.0.0.1" });

@@ -31,7 +31,7 @@ export function registerConnectionRoutes(api: FastifyInstance, ctx: AppContext):
   api.post("/connections", admin, async (request, reply) => {
     const input = parseCreateConnectionBody(request.body);
     const caller = apiCaller(request);
-    const { connection } = await createConnection(ctx, {
+    const { connection, credentialsNote } = await createConnection(ctx, {
       organizationId: callerOrganizationId(request),
       input,
       actorUserId: callerUserId(request),
@@ -42,7 +42,7 @@ export function registerConnectionRoutes(api: FastifyInstance, ctx: AppContext):
     return reply
       .status(201)
       .header("location", urlFor(ctx.config, `api/v1/connections/${connection.id}`))
-      .send(connection);
+      .send(credentialsNote ? { ...connection, warnings: [credentialsNote] } : connection);
   });
 
   api.get("/connections/:id", admin, async (request) => {

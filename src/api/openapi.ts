@@ -1,5 +1,6 @@
 import { type Config, urlFor } from "../config.js";
 import { sessionCookieName } from "../session/cookie.js";
+import { applicationPaths, applicationSchemas } from "./applications-openapi.js";
 import { EVENTS_DEFAULT_LIMIT, EVENTS_MAX_LIMIT } from "./input.js";
 
 /**
@@ -39,6 +40,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
     servers: [{ url: urlFor(config, "").replace(/\/$/, "") }],
     security: [{ apiKey: [] }, { session: [] }],
     paths: {
+      ...applicationPaths,
       "/api/v1/openapi.json": {
         get: {
           operationId: "getOpenApiDocument",
@@ -275,6 +277,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
         ConnectionNotFound: response("CONNECTION_NOT_FOUND", ref("Error")),
       },
       schemas: {
+        ...applicationSchemas,
         ApiKey: {
           type: "object",
           required: [
@@ -451,9 +454,17 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
             clientSecret: { const: "********", description: "Always masked: the secret is never returned" },
             domains: { type: "array", items: { type: "string" } },
             tokenEndpointAuthMethod: {
-              enum: ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+              enum: ["auto", "client_secret_basic", "client_secret_post", "private_key_jwt"],
+              description:
+                "The method whose credentials the provider accepted; auto when its answer could not tell, chosen again at each sign-in",
             },
             scopes: { type: "array", items: { type: "string" } },
+            warnings: {
+              type: "array",
+              items: { type: "string" },
+              description:
+                "Create and Edit only: what could not be checked, e.g. the provider's token endpoint gave an answer that does not tell whether the credentials are right",
+            },
             emailClaim: { type: "string" },
             clockSkewSeconds: { type: "integer" },
             jwksUrl: {

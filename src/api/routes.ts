@@ -4,6 +4,7 @@ import type { AppContext } from "../server/context.js";
 import { listAuditEvents } from "../store/audit.js";
 import { listOrganizationUsers } from "../store/users.js";
 import { registerApiKeyRoutes } from "./api-keys.js";
+import { registerApplicationRoutes } from "./applications.js";
 import { apiAuthentication, apiCaller, callerOrganizationId } from "./auth.js";
 import { registerConnectionRoutes } from "./connections.js";
 import { parseEventsQuery } from "./input.js";
@@ -65,6 +66,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
 
       registerConnectionRoutes(api, ctx);
       registerApiKeyRoutes(api, ctx);
+      registerApplicationRoutes(api, ctx);
 
       const admin = { preHandler: apiAuthentication(api, ctx, "admin") };
 

@@ -3,6 +3,7 @@ import { loadConfig } from "../config.js";
 import { migrateToLatest, openStore } from "../store/database.js";
 import { runApiKeyCommand } from "./apikey.js";
 import { runAppCommand } from "./app.js";
+import { runConfigCommand } from "./config.js";
 import { runConnectionCommand } from "./connection.js";
 import { runKeysCommand } from "./keys.js";
 import { help, parseOptions } from "./options.js";
@@ -24,6 +25,7 @@ Commands:
   apikey revoke              Revoke an API key
   connection list            List an organization's SSO connections
   connection disable         Disable an SSO connection (the way back in after a lock-out)
+  config check               Validate the configuration and print it, secrets masked
   app create|list|delete     Register the applications that sign in through Gatehouse (OpenID Connect)
   keys rotate                Add a new signing key for the OpenID Provider (published now, signs later)
 
@@ -70,6 +72,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await runApiKeyCommand(argv.slice(1));
       case "connection":
         return await runConnectionCommand(argv.slice(1));
+      case "config":
+        return await runConfigCommand(argv.slice(1));
       case "app":
         return await runAppCommand(argv.slice(1));
       case "keys":

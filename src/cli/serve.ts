@@ -22,7 +22,16 @@ export async function runServe(args: string[]): Promise<number> {
   const stopMaintenance = startMaintenance(ctx);
   ctx.log.info({ baseUrl: config.baseUrl.toString(), database: ctx.store.dialect }, "Gatehouse is listening");
   await waitForShutdown(async () => {
-    // close() stops accepting connections and waits for in-flight requests to finish.
+    // Readiness answers 503 first, so the load balancer stops sending new requests while the
+    // listener still accepts them; then close() stops accepting and waits for those in flight.
+    ctx.lifecycle.draining = true;
+    if (config.shutdownDelaySeconds > 0) {
+      ctx.log.info(
+        { seconds: config.shutdownDelaySeconds },
+        "draining: /readyz answers 503 until the listener closes",
+      );
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
+    }
     stopMaintenance();
     await app.close();
     await ctx.store.close();

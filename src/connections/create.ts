@@ -2,16 +2,22 @@ import { newId } from "../crypto/tokens.js";
 import { activeDomains } from "../domain/organization-domains.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
-import { discoverIssuer } from "../sso/oidc/discover.js";
+import { discoverIssuer, type ServerMetadata } from "../sso/oidc/discover.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { isUniqueViolation } from "../store/availability.js";
 import { findConnectionById, findConnectionByName, insertConnection } from "../store/connections.js";
 import { connectionsListingDomain, findDomainOwnerOrganization } from "../store/domains.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
 import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
+import { type CredentialsCheck, checkCredentials } from "./credentials.js";
 import { generateSigningKey } from "./signing-key.js";
-import { type ConnectionInput, type FieldErrors, validateConnectionInput } from "./validate.js";
-import { type ConnectionView, toConnectionView } from "./view.js";
+import {
+  type ConnectionInput,
+  type FieldErrors,
+  type ValidConnectionInput,
+  validateConnectionInput,
+} from "./validate.js";
+import { type ConnectionView, callbackUrl, toConnectionView } from "./view.js";
 
 export interface CreateConnectionRequest {
   organizationId: string;
@@ -24,6 +30,8 @@ export interface CreateConnectionRequest {
 
 export interface CreatedConnection {
   connection: ConnectionView;
+  /** Why the credentials could not be checked, when they could not. */
+  credentialsNote?: string;
   /** Password and LinkedIn sessions ended because their users must now use SSO. */
   revokedSessions: number;
 }
@@ -62,30 +70,10 @@ export async function createConnection(
   if (Object.keys(conflicts).length > 0) throw fieldErrors(conflicts, "CONFLICT");
 
   const metadata = await discoverIssuer(ctx, value.issuer, { fresh: true });
-  const supported = metadata.token_endpoint_auth_methods_supported;
-  let tokenEndpointAuthMethod: TokenEndpointAuthMethod | undefined;
-  if (value.tokenEndpointAuthMethod === "auto") {
-    tokenEndpointAuthMethod = chooseTokenEndpointAuthMethod(supported);
-    if (!tokenEndpointAuthMethod) {
-      throw fieldErrors({
-        issuer: `The provider supports neither client_secret_basic nor client_secret_post at its token endpoint (it lists ${JSON.stringify(supported)}). Choose private_key_jwt under Advanced settings.`,
-      });
-    }
-  } else {
-    tokenEndpointAuthMethod = value.tokenEndpointAuthMethod;
-    // OIDC Discovery 1.0 §3: an absent list means client_secret_basic only.
-    const listed = Array.isArray(supported) ? supported : ["client_secret_basic"];
-    if (!listed.includes(tokenEndpointAuthMethod)) {
-      throw fieldErrors({
-        tokenEndpointAuthMethod: `The provider does not support ${tokenEndpointAuthMethod} (it lists ${JSON.stringify(listed)}).`,
-      });
-    }
-  }
-  if (!value.clientSecret && tokenEndpointAuthMethod !== "private_key_jwt") {
-    throw fieldErrors({ clientSecret: "Enter the Client secret from your identity provider's application." });
-  }
-
   const id = newId();
+  const credentials = await checkConnectionCredentials(ctx, metadata, value);
+
+  const tokenEndpointAuthMethod = credentials.method;
   const signingKey = tokenEndpointAuthMethod === "private_key_jwt" ? await generateSigningKey() : undefined;
   const now = ctx.now();
   let revokedSessions = 0;
@@ -136,8 +124,9 @@ export async function createConnection(
             name: value.name,
             issuer: value.issuer,
             domains: value.domains,
-            tokenEndpointAuthMethod,
+            tokenEndpointAuthMethod: tokenEndpointAuthMethod ?? "auto",
             revokedSessions,
+            ...(credentials.note ? { credentialsNote: credentials.note } : {}),
           },
         },
         now,
@@ -155,7 +144,53 @@ export async function createConnection(
   }
   const created = await findConnectionById(ctx.store.db, id);
   if (!created) throw new GatehouseError("INTERNAL", "connection vanished after creation");
-  return { connection: toConnectionView(ctx.config, created), revokedSessions };
+  return {
+    connection: toConnectionView(ctx.config, created),
+    revokedSessions,
+    ...(credentials.note ? { credentialsNote: credentials.note } : {}),
+  };
+}
+
+/**
+ * The token endpoint authentication to store, checked against what the provider advertises
+ * and then against the provider itself (credentials.ts).
+ */
+export async function checkConnectionCredentials(
+  ctx: AppContext,
+  metadata: ServerMetadata,
+  value: Pick<ValidConnectionInput, "clientId" | "clientSecret" | "tokenEndpointAuthMethod">,
+  existingSecret?: () => string,
+): Promise<CredentialsCheck> {
+  const supported = metadata.token_endpoint_auth_methods_supported;
+  if (value.tokenEndpointAuthMethod === "auto") {
+    if (!chooseTokenEndpointAuthMethod(supported)) {
+      throw fieldErrors({
+        issuer: `The provider supports neither client_secret_basic nor client_secret_post at its token endpoint (it lists ${JSON.stringify(supported)}). Choose private_key_jwt under Advanced settings.`,
+      });
+    }
+  } else {
+    // OIDC Discovery 1.0 §3: an absent list means client_secret_basic only.
+    const listed = Array.isArray(supported) ? supported : ["client_secret_basic"];
+    if (!listed.includes(value.tokenEndpointAuthMethod)) {
+      throw fieldErrors({
+        tokenEndpointAuthMethod: `The provider does not support ${value.tokenEndpointAuthMethod} (it lists ${JSON.stringify(listed)}).`,
+      });
+    }
+  }
+  const secret = value.clientSecret || existingSecret?.() || "";
+  if (!secret && value.tokenEndpointAuthMethod !== "private_key_jwt") {
+    throw fieldErrors({ clientSecret: "Enter the Client secret from your identity provider's application." });
+  }
+  return checkCredentials(
+    ctx,
+    metadata,
+    {
+      clientId: value.clientId,
+      clientSecret: () => secret,
+      redirectUri: callbackUrl(ctx.config),
+    },
+    value.tokenEndpointAuthMethod,
+  );
 }
 
 /**
@@ -175,7 +210,7 @@ export function chooseTokenEndpointAuthMethod(supported: unknown): TokenEndpoint
   return undefined;
 }
 
-function fieldErrors(
+export function fieldErrors(
   errors: FieldErrors,
   code: "VALIDATION_FAILED" | "CONFLICT" = "VALIDATION_FAILED",
 ): GatehouseError {

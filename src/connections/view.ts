@@ -33,7 +33,7 @@ export function toConnectionView(config: Pick<Config, "baseUrl">, c: Connection)
     clientId: c.clientId,
     clientSecret: "********",
     domains: c.domains,
-    tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? "client_secret_basic",
+    tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? "auto",
     scopes: c.scopes.split(" ").filter(Boolean),
     emailClaim: c.emailClaim,
     clockSkewSeconds: c.clockSkewSeconds,

@@ -23,6 +23,7 @@ declare module "oidc-provider" {
     query: Record<string, string | string[] | undefined>;
     get(field: string): string;
     set(field: string, value: string): void;
+    append(field: string, value: string): void;
     redirect(url: string): void;
   }
 
@@ -252,6 +253,7 @@ declare module "oidc-provider" {
       token?: FindAccountToken,
     ) => Promise<Account | undefined>;
     loadExistingGrant: (ctx: ProviderContext) => Promise<Grant | undefined>;
+    fetch: (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => Promise<Response>;
     rotateRefreshToken: boolean | ((ctx: ProviderContext) => boolean);
     allowOmittingSingleRegisteredRedirectUri: boolean;
     clientBasedCORS: (ctx: ProviderContext, origin: string, client: ClientInfo) => boolean;

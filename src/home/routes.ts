@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { finishLogoutReturn, LOGOUT_COOKIE } from "../login/logout.js";
+import { applicationLogoutReturn } from "../provider/logout.js";
 import type { AppContext } from "../server/context.js";
 import { currentSession } from "../session/validate.js";
 import { textField } from "../web/form.js";
@@ -15,6 +16,9 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: AppContext): void 
     const returnedState = textField(request.query, "state", 200) || undefined;
     if (returnedState || request.cookies[LOGOUT_COOKIE] !== undefined) {
       await finishLogoutReturn(ctx, request, reply, returnedState);
+      // An application's RP-initiated logout went through the IdP's: back to the application.
+      const application = applicationLogoutReturn(ctx, request, reply);
+      if (application) return reply.header("cache-control", "no-store").redirect(application, 303);
       if (returnedState) return reply.header("cache-control", "no-store").redirect("/", 303);
     }
     const session = await currentSession(ctx, request);

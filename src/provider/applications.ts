@@ -8,6 +8,7 @@ import {
   insertApplication,
   listApplications as listApplicationRows,
 } from "../store/applications.js";
+import { insertAuditEvent } from "../store/audit.js";
 import type { ApplicationAuthMethod } from "../store/provider-schema.js";
 import { applicationSecretContext } from "./adapter.js";
 
@@ -122,7 +123,14 @@ export async function createApplication(
     jwksUri: input.jwksUri ?? null,
     createdAt: ctx.now(),
   };
-  await insertApplication(ctx.store.db, app);
+  await ctx.store.db.transaction().execute(async (trx) => {
+    await insertApplication(trx, app);
+    await insertAuditEvent(
+      trx,
+      { type: "application.created", outcome: "success", detail: { clientId, name: app.name, method } },
+      app.createdAt,
+    );
+  });
   return { application: viewApplication(app), clientSecret };
 }
 
@@ -140,4 +148,9 @@ export async function deleteApplication(ctx: AppContext, clientId: string): Prom
   if (!(await deleteApplicationRow(ctx.store.db, clientId))) {
     throw new GatehouseError("APPLICATION_NOT_FOUND", "No application has this client id.");
   }
+  await insertAuditEvent(
+    ctx.store.db,
+    { type: "application.deleted", outcome: "success", detail: { clientId } },
+    ctx.now(),
+  );
 }

@@ -125,6 +125,16 @@ export function providerConfiguration(
       policy: interactionPolicyFor(app, interactionPolicy),
     },
     findAccount: findAccount(app),
+    // oidc-provider refuses to call private and loopback addresses (back-channel logout URIs,
+    // application key sets); the same loud switch as for issuers lifts that, for development.
+    ...(app.config.allowPrivateIssuers
+      ? {
+          fetch: (url: URL | string, options: RequestInit & { dispatcher?: unknown }) => {
+            const { dispatcher: _guarded, ...rest } = options;
+            return fetch(url, rest);
+          },
+        }
+      : {}),
     // Applications call the token and userinfo endpoints from their servers.
     clientBasedCORS: () => false,
     async renderError(ctx: ProviderContext, out: ErrorOut) {

@@ -1,7 +1,9 @@
 import type { Provider } from "oidc-provider";
 import type { AppContext } from "../server/context.js";
 import { loadOidcProvider } from "../server/oidc-provider-module.js";
+import { startBackchannelDelivery } from "./backchannel.js";
 import { providerConfiguration } from "./configuration.js";
+import { logoutThroughGatehouse } from "./logout.js";
 import { ensureSigningKey, type KeySet, loadKeySet } from "./signing-keys.js";
 
 /** How often an instance looks for keys another instance (or `gatehouse keys rotate`) added. */
@@ -16,6 +18,7 @@ export class OpenIdProvider {
   #current: Provider;
   #keySet: KeySet;
   #timer: NodeJS.Timeout | undefined;
+  #stopDelivery: (() => void) | undefined;
   readonly #app: AppContext;
 
   private constructor(app: AppContext, provider: Provider, keySet: KeySet) {
@@ -64,8 +67,21 @@ export class OpenIdProvider {
     this.#app.log.info({ signingKid: keySet.signingKid }, "OpenID Provider keys reloaded");
   }
 
+  /** Starts delivering queued back-channel logouts from this instance. */
+  startDelivery(): void {
+    this.stopDelivery();
+    this.#stopDelivery = startBackchannelDelivery(this.#app, this);
+  }
+
+  /** Stops the delivery loop (tests deliver by hand, deterministically). */
+  stopDelivery(): void {
+    this.#stopDelivery?.();
+    this.#stopDelivery = undefined;
+  }
+
   close(): void {
     clearInterval(this.#timer);
+    this.stopDelivery();
   }
 }
 
@@ -76,6 +92,7 @@ async function build(app: AppContext, keySet: KeySet): Promise<Provider> {
   // Endpoints in discovery derive from the request's host and scheme; Gatehouse sets both from
   // GATEHOUSE_BASE_URL before a request reaches the provider, so it trusts these headers.
   provider.proxy = true;
+  provider.use(logoutThroughGatehouse(app));
   provider.on("server_error", (_ctx, error) =>
     app.log.error({ err: error }, "OpenID Provider internal error"),
   );

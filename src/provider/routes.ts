@@ -4,6 +4,7 @@ import type { Provider } from "oidc-provider";
 import type { AppContext } from "../server/context.js";
 import { INTERACTION_PATH, PROVIDER_PREFIX } from "./configuration.js";
 import { handleInteraction } from "./interaction.js";
+import { continueApplicationLogout, LOGOUT_CONTINUE_PATH } from "./logout.js";
 import { OpenIdProvider } from "./provider.js";
 
 const running = new WeakMap<AppContext, OpenIdProvider>();
@@ -58,6 +59,9 @@ export async function registerOpenIdProvider(app: FastifyInstance, ctx: AppConte
     scope.all("/.well-known/openid-configuration", handOver);
     scope.all(`${PROVIDER_PREFIX}/*`, handOver);
   });
+
+  app.get(LOGOUT_CONTINUE_PATH, async (request, reply) => continueApplicationLogout(ctx, request, reply));
+  op.startDelivery();
 
   app.get<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) =>
     handleInteraction(ctx, op.provider, request, reply),

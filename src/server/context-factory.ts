@@ -75,6 +75,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
         return undefined;
       }
     }),
+    lifecycle: { draining: false },
     now: options.now ?? Date.now,
   };
 }

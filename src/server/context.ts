@@ -16,6 +16,8 @@ export interface AppContext {
   metrics: Metrics;
   /** Validated sessions, so that a session check reads the database only after a change. */
   sessionCache: SessionCache;
+  /** Set when graceful shutdown begins: /readyz answers 503 from then on, before the listener closes. */
+  lifecycle: { draining: boolean };
   /** Epoch milliseconds; injected so tests can move time without sleeping. */
   now: () => number;
 }

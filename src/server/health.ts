@@ -1,20 +1,52 @@
-import type { FastifyInstance } from "fastify";
-import { pingDatabase } from "../store/database.js";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { pendingMigrations, pingDatabase } from "../store/database.js";
 import type { AppContext } from "./context.js";
 
+type Check = "database" | "migrations" | "draining";
+
+/**
+ * Liveness and readiness, kept apart: a liveness probe that looked at the database would have
+ * an orchestrator restart every instance during a database outage, which cures nothing. Only
+ * readiness takes the instance out of the load balancer.
+ */
 export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.get("/healthz", async (_request, reply) => {
+  // Once every migration has been seen applied it stays applied for this process's lifetime.
+  let migrated = false;
+
+  /** The process answers: nothing else is checked. */
+  app.get("/livez", async (_request, reply) =>
+    reply.header("cache-control", "no-store").send({ status: "ok" }),
+  );
+
+  const readiness = async (_request: unknown, reply: FastifyReply) => {
+    reply.header("cache-control", "no-store");
+    const unavailable = (failed: Check, detail?: string) =>
+      reply
+        .status(503)
+        .send({ status: "unavailable", failed, database: ctx.store.dialect, ...(detail ? { detail } : {}) });
+    // First, so that a load balancer stops sending traffic before the listener closes.
+    if (ctx.lifecycle.draining) return unavailable("draining");
     try {
       await pingDatabase(ctx.store);
-      return reply.header("cache-control", "no-store").send({ status: "ok", database: ctx.store.dialect });
     } catch (error) {
-      ctx.log.error({ err: error }, "health check: database unreachable");
-      return reply
-        .status(503)
-        .header("cache-control", "no-store")
-        .send({ status: "unavailable", database: ctx.store.dialect });
+      ctx.log.error({ err: error }, "readiness: database unreachable");
+      return unavailable("database");
     }
-  });
+    if (!migrated) {
+      try {
+        const pending = await pendingMigrations(ctx.store);
+        if (pending.length > 0) return unavailable("migrations", `pending: ${pending.join(", ")}`);
+        migrated = true;
+      } catch (error) {
+        ctx.log.error({ err: error }, "readiness: cannot read the applied migrations");
+        return unavailable("migrations");
+      }
+    }
+    return reply.send({ status: "ok", database: ctx.store.dialect });
+  };
+  app.get("/readyz", readiness);
+  // Kept for existing load balancers: the same as readiness.
+  app.get("/healthz", readiness);
 
   app.get("/metrics", async (_request, reply) => {
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

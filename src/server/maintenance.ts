@@ -1,4 +1,5 @@
 import { deleteExpiredApplicationSignIns } from "../store/application-sign-ins.js";
+import { purgeAuditEvents } from "../store/audit.js";
 import { purgeLoginTransactions } from "../store/login-transactions.js";
 import { deleteExpiredProviderRecords } from "../store/provider-records.js";
 import { purgeRateLimits } from "../store/rate-limits.js";
@@ -11,11 +12,12 @@ const DAY_MS = 24 * 3600 * 1000;
 /**
  * Removes rows that can no longer matter: expired sessions, login transactions a day past
  * expiry (kept that long so a replayed state is still recognised as a replay), and rate-limit
- * counters of past windows. Every instance may run it; the deletes are idempotent.
+ * counters of past windows, and audit events older than GATEHOUSE_AUDIT_RETENTION_DAYS (0 keeps
+ * them). Every instance may run it; the deletes are idempotent.
  */
 export async function purgeExpired(
   ctx: AppContext,
-): Promise<{ sessions: number; transactions: number; rateLimits: number }> {
+): Promise<{ sessions: number; transactions: number; rateLimits: number; auditEvents: number }> {
   const now = ctx.now();
   const sessions = await deleteExpiredSessions(ctx.store.db, now);
   const transactions = await purgeLoginTransactions(ctx.store.db, now);
@@ -23,7 +25,10 @@ export async function purgeExpired(
   // OpenID Provider codes, tokens and sessions past expiry; a lookup already ignores them.
   await deleteExpiredProviderRecords(ctx.store.db, now);
   await deleteExpiredApplicationSignIns(ctx.store.db, now);
-  return { sessions, transactions, rateLimits };
+  const retentionDays = ctx.config.auditRetentionDays;
+  const auditEvents =
+    retentionDays > 0 ? await purgeAuditEvents(ctx.store.db, now - retentionDays * DAY_MS) : 0;
+  return { sessions, transactions, rateLimits, auditEvents };
 }
 
 /** Runs `purgeExpired` now and every ten minutes until the returned function is called. */

@@ -29,7 +29,7 @@ export async function issueSession(
   const now = ctx.now();
   const previous = request.cookies[sessionCookieName(ctx.config)];
   const token = randomToken();
-  if (previous) await revokeSession(db, hashToken(previous), now);
+  if (previous) await revokeSession(db, hashToken(previous), now, { replacedByUserId: input.userId });
   await insertSession(db, {
     idHash: hashToken(token),
     userId: input.userId,

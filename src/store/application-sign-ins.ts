@@ -117,3 +117,60 @@ export async function deleteExpiredApplicationSignIns(db: Kysely<Database>, now:
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+export interface PendingLogout {
+  id: string;
+  clientId: string;
+  sub: string;
+  sid: string;
+  attempts: number;
+  nextAttemptAt: number;
+}
+
+/**
+ * Claims up to `limit` due logout tokens for delivery: each claimed row's next attempt moves
+ * `leaseMs` ahead, so another instance polling at the same time skips it.
+ */
+export async function claimDueBackchannelLogouts(
+  db: Kysely<Database>,
+  now: number,
+  limit: number,
+  leaseMs: number,
+): Promise<PendingLogout[]> {
+  const due = await db
+    .selectFrom("backchannel_logouts")
+    .select(["id", "client_id as clientId", "sub", "sid", "attempts", "next_attempt_at as nextAttemptAt"])
+    .where("next_attempt_at", "<=", now)
+    .orderBy("next_attempt_at")
+    .limit(limit)
+    .execute();
+  const claimed: PendingLogout[] = [];
+  for (const row of due) {
+    const result = await db
+      .updateTable("backchannel_logouts")
+      .set({ next_attempt_at: now + leaseMs })
+      .where("id", "=", row.id)
+      .where("next_attempt_at", "=", row.nextAttemptAt)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 1) claimed.push(row);
+  }
+  return claimed;
+}
+
+export async function deleteBackchannelLogout(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom("backchannel_logouts").where("id", "=", id).execute();
+}
+
+export async function rescheduleBackchannelLogout(
+  db: Kysely<Database>,
+  id: string,
+  attempts: number,
+  nextAttemptAt: number,
+  lastError: string,
+): Promise<void> {
+  await db
+    .updateTable("backchannel_logouts")
+    .set({ attempts, next_attempt_at: nextAttemptAt, last_error: lastError.slice(0, 500) })
+    .where("id", "=", id)
+    .execute();
+}

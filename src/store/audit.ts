@@ -27,7 +27,9 @@ export type AuditEventType =
   | "domain.failing"
   | "domain.recovered"
   | "domain.expired"
-  | "domain.removed";
+  | "domain.removed"
+  | "application.created"
+  | "application.deleted";
 
 export interface AuditInput {
   type: AuditEventType;
@@ -131,4 +133,10 @@ export async function listAuditEvents(db: Kysely<Database>, q: AuditQuery): Prom
     ip: r.ip,
     createdAt: new Date(r.created_at).toISOString(),
   }));
+}
+
+/** Deletes audit events created before `before` (the retention period's start); returns how many. */
+export async function purgeAuditEvents(db: Kysely<Database>, before: number): Promise<number> {
+  const result = await db.deleteFrom("audit_events").where("created_at", "<", before).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }

@@ -229,6 +229,19 @@ async function migrationTableSchema(store: Store): Promise<string | undefined> {
   return rows[0]?.schema ?? undefined;
 }
 
+/** Migrations this code knows that the database has not run yet (empty when up to date). */
+export async function pendingMigrations(store: Store): Promise<string[]> {
+  const schema = await migrationTableSchema(store);
+  const migrator = new Migrator({
+    db: store.db,
+    provider,
+    allowUnorderedMigrations: true,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
+  const all = await migrator.getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
 export async function pingDatabase(store: Store): Promise<void> {
   await sql`select 1`.execute(store.db);
 }

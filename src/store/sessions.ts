@@ -1,4 +1,6 @@
 import { type CompiledQuery, type Kysely, sql } from "kysely";
+import { newId } from "../crypto/tokens.js";
+import { enqueueBackchannelLogouts } from "./application-sign-ins.js";
 import type { Database, Role, SignInMethod } from "./schema.js";
 
 export interface NewSession {
@@ -115,19 +117,36 @@ export async function revokeSession(
   db: Kysely<Database>,
   idHash: string,
   now: number,
+  options: { replacedByUserId?: string } = {},
 ): Promise<{ connectionId: string | null; idToken: string | null; userId: string } | undefined> {
-  const claimed = await db
-    .updateTable("sessions")
-    .set({ revoked_at: now })
-    .where("id_hash", "=", idHash)
-    .where("revoked_at", "is", null)
-    .returning(["connection_id as connectionId", "id_token as idToken", "user_id as userId"])
-    .executeTakeFirst();
-  if (!claimed) return undefined;
-  if (claimed.idToken !== null) {
-    await db.updateTable("sessions").set({ id_token: null }).where("id_hash", "=", idHash).execute();
-  }
-  return claimed;
+  return inTransaction(db, async (trx) => {
+    const claimed = await trx
+      .updateTable("sessions")
+      .set({ revoked_at: now })
+      .where("id_hash", "=", idHash)
+      .where("revoked_at", "is", null)
+      .returning(["connection_id as connectionId", "id_token as idToken", "user_id as userId"])
+      .executeTakeFirst();
+    if (!claimed) return undefined;
+    if (claimed.idToken !== null) {
+      await trx.updateTable("sessions").set({ id_token: null }).where("id_hash", "=", idHash).execute();
+    }
+    // The same person signing in again in this browser continues their application sign-ins.
+    if (claimed.userId !== options.replacedByUserId) await notifyApplications(trx, [idHash], now);
+    return claimed;
+  });
+}
+
+/**
+ * Every way a session ends tells the applications signed in through it (Back-Channel Logout):
+ * the logout tokens are queued in the transaction that ends the sessions.
+ */
+function notifyApplications(db: Kysely<Database>, idHashes: readonly string[], now: number): Promise<number> {
+  return enqueueBackchannelLogouts(db, idHashes, now, newId);
+}
+
+function inTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : db.transaction().execute(fn);
 }
 
 export interface BulkRevocationOptions {
@@ -147,14 +166,22 @@ function revokeSessionsWhere(
   now: number,
   options: BulkRevocationOptions,
 ) {
-  let query = db
-    .updateTable("sessions")
-    .set({ revoked_at: now, id_token: null })
-    .where(column, "=", value)
-    .where("revoked_at", "is", null)
-    .where("expires_at", ">", now);
-  if (options.exceptIdHash !== undefined) query = query.where("id_hash", "!=", options.exceptIdHash);
-  return query.executeTakeFirst().then((result) => Number(result.numUpdatedRows));
+  return inTransaction(db, async (trx) => {
+    let query = trx
+      .updateTable("sessions")
+      .set({ revoked_at: now, id_token: null })
+      .where(column, "=", value)
+      .where("revoked_at", "is", null)
+      .where("expires_at", ">", now);
+    if (options.exceptIdHash !== undefined) query = query.where("id_hash", "!=", options.exceptIdHash);
+    const ended = await query.returning("id_hash").execute();
+    await notifyApplications(
+      trx,
+      ended.map((row) => row.id_hash),
+      now,
+    );
+    return ended.length;
+  });
 }
 
 /**
@@ -202,20 +229,27 @@ export async function revokeNonSsoSessionsForDomains(
   now: number,
 ): Promise<number> {
   if (domains.length === 0) return 0;
-  let query = db
-    .updateTable("sessions")
-    .set({ revoked_at: now, id_token: null })
-    .where("revoked_at", "is", null)
-    .where("method", "!=", "sso")
-    .where("user_id", "in", (eb) =>
-      eb
-        .selectFrom("users")
-        .select("users.id")
-        .where((w) => w.or(domains.map((d) => emailAtDomain(d)))),
+  return inTransaction(db, async (trx) => {
+    let query = trx
+      .updateTable("sessions")
+      .set({ revoked_at: now, id_token: null })
+      .where("revoked_at", "is", null)
+      .where("method", "!=", "sso")
+      .where("user_id", "in", (eb) =>
+        eb
+          .selectFrom("users")
+          .select("users.id")
+          .where((w) => w.or(domains.map((d) => emailAtDomain(d)))),
+      );
+    if (exceptIdHash) query = query.where("id_hash", "!=", exceptIdHash);
+    const ended = await query.returning("id_hash").execute();
+    await notifyApplications(
+      trx,
+      ended.map((row) => row.id_hash),
+      now,
     );
-  if (exceptIdHash) query = query.where("id_hash", "!=", exceptIdHash);
-  const result = await query.executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    return ended.length;
+  });
 }
 
 /**

@@ -1,8 +1,22 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { ConfigError, isSecureBaseUrl, loadConfig, sqliteDataDir, urlFor } from "../../src/config.js";
+import { fileURLToPath } from "node:url";
+import {
+  ConfigError,
+  HARNESS_VARIABLES,
+  isSecretVariable,
+  isSecureBaseUrl,
+  loadConfig,
+  readConfig,
+  sqliteDataDir,
+  urlFor,
+  VARIABLES,
+  type VariableName,
+} from "../../src/config.js";
 
 describe("loadConfig defaults", () => {
   test("an empty environment gives the documented defaults", () => {
@@ -62,8 +76,11 @@ describe("loadConfig defaults", () => {
     assert.equal(config.passwordAttemptsPerAccount, 3);
   });
 
-  test("only the exact value 1 turns the private-issuer switch on", () => {
-    for (const value of ["true", "yes", "0", " 1"]) {
+  test("a boolean setting reads 1/0, true/false and yes/no in any case", () => {
+    for (const value of ["1", "true", "TRUE", "yes", "Yes"]) {
+      assert.equal(loadConfig({ GATEHOUSE_ALLOW_PRIVATE_ISSUERS: value }).allowPrivateIssuers, true, value);
+    }
+    for (const value of ["0", "false", "no", "NO", ""]) {
       assert.equal(loadConfig({ GATEHOUSE_ALLOW_PRIVATE_ISSUERS: value }).allowPrivateIssuers, false, value);
     }
   });
@@ -120,6 +137,42 @@ describe("loadConfig errors", () => {
       /GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP/,
     ],
     [
+      "a boolean that is neither yes nor no",
+      { GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "on" },
+      /GATEHOUSE_ALLOW_PRIVATE_ISSUERS.*"on"/,
+    ],
+    ["a boolean with spaces", { GATEHOUSE_ALLOW_PRIVATE_ISSUERS: " 1" }, /GATEHOUSE_ALLOW_PRIVATE_ISSUERS/],
+    [
+      "a misspelt variable",
+      { GATEHOUSE_SESION_TTL_SECONDS: "3600" },
+      /GATEHOUSE_SESION_TTL_SECONDS \(did you mean GATEHOUSE_SESSION_TTL_SECONDS\?\)/,
+    ],
+    [
+      "an unknown variable unlike any",
+      { GATEHOUSE_FROBNICATE: "1" },
+      /unknown setting: GATEHOUSE_FROBNICATE\./,
+    ],
+    [
+      "a _FILE variant of a setting that is not secret",
+      { GATEHOUSE_BASE_URL_FILE: "/x" },
+      /GATEHOUSE_BASE_URL_FILE \(only secrets are read from files; set GATEHOUSE_BASE_URL itself\)/,
+    ],
+    [
+      "a secret set both directly and from a file",
+      { GATEHOUSE_SECRET_KEY: "x", GATEHOUSE_SECRET_KEY_FILE: "/x" },
+      /GATEHOUSE_SECRET_KEY and GATEHOUSE_SECRET_KEY_FILE/,
+    ],
+    [
+      "a secret file that cannot be read",
+      { GATEHOUSE_SECRET_KEY_FILE: "/nonexistent/key" },
+      /GATEHOUSE_SECRET_KEY_FILE.*ENOENT/,
+    ],
+    [
+      "a negative audit retention",
+      { GATEHOUSE_AUDIT_RETENTION_DAYS: "-1" },
+      /GATEHOUSE_AUDIT_RETENTION_DAYS/,
+    ],
+    [
       "a fractional rate-limit window",
       { GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: "1.5" },
       /GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS/,
@@ -149,5 +202,61 @@ describe("sqliteDataDir", () => {
     assert.equal(sqliteDataDir("sqlite:/var/lib/gatehouse/db.sqlite"), "/var/lib/gatehouse");
     assert.equal(sqliteDataDir("sqlite::memory:"), undefined);
     assert.equal(sqliteDataDir("postgres://db/gatehouse"), undefined);
+  });
+});
+
+describe("configuration declarations", () => {
+  test("every secret can come from a file, without its trailing newline", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-config-"));
+    try {
+      const key = randomBytes(32).toString("base64");
+      const env: Record<string, string> = { GATEHOUSE_DATABASE_URL: "sqlite::memory:" };
+      const expected: Record<string, string> = {
+        GATEHOUSE_DATABASE_URL: "postgres://gatehouse:pw@db/gatehouse",
+        GATEHOUSE_SECRET_KEY: key,
+        GATEHOUSE_PREVIOUS_SECRET_KEYS: key,
+        GATEHOUSE_LINKEDIN_CLIENT_SECRET: "linkedin-secret",
+      };
+      const secrets = (Object.keys(VARIABLES) as VariableName[]).filter(isSecretVariable);
+      assert.deepEqual(secrets.sort(), Object.keys(expected).sort(), "a new secret needs a case here");
+      for (const name of secrets) {
+        const file = path.join(dir, name);
+        writeFileSync(file, `${expected[name]}\n`);
+        env[`${name}_FILE`] = file;
+      }
+      delete env.GATEHOUSE_DATABASE_URL;
+      const { config, sources } = readConfig(env);
+      assert.equal(config.databaseUrl, expected.GATEHOUSE_DATABASE_URL);
+      assert.equal(config.secretKey, key);
+      assert.deepEqual(config.previousSecretKeys, [key]);
+      assert.equal(config.linkedin.clientSecret, "linkedin-secret");
+      assert.equal(sources.get("GATEHOUSE_SECRET_KEY"), "file");
+      assert.equal(sources.get("GATEHOUSE_BASE_URL"), "default");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("every GATEHOUSE_ name in the source is declared, and documented in docs/configuration.md", () => {
+    const root = fileURLToPath(new URL("../..", import.meta.url));
+    const docs = readFileSync(path.join(root, "docs/configuration.md"), "utf8");
+    const declared = new Set<string>([...Object.keys(VARIABLES), ...HARNESS_VARIABLES]);
+    const used = new Set<string>();
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else if (entry.name.endsWith(".ts")) {
+          for (const match of readFileSync(full, "utf8").matchAll(/\bGATEHOUSE_[A-Z0-9_]*[A-Z0-9]\b/g)) {
+            used.add(match[0].replace(/_FILE$/, ""));
+          }
+        }
+      }
+    };
+    walk(path.join(root, "src"));
+    for (const name of used)
+      assert.ok(declared.has(name), `${name} is read in src/ but not declared in VARIABLES`);
+    for (const name of declared)
+      assert.ok(docs.includes(`\`${name}`), `${name} is not in docs/configuration.md`);
   });
 });

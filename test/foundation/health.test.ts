@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { sql } from "kysely";
 import { migrateToLatest, openStore } from "../../src/store/database.js";
 import { Browser, passwordSignIn } from "../support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
@@ -56,17 +57,59 @@ test("GET /healthz answers 200 and names the database", async () => {
   assert.equal(body.database, gh.ctx.store.dialect);
 });
 
-test("GET /healthz answers 503 once the database is gone", async () => {
+test("during a database outage /readyz and /healthz answer 503 while /livez stays 200", async () => {
   const broken = await startGatehouse();
   try {
     await broken.ctx.store.close();
-    const answer = await new Browser().get(`${broken.url}/healthz`);
-    assert.equal(answer.status, 503);
-    const body = JSON.parse(answer.body) as { status: string; database: string };
-    assert.notEqual(body.status, "ok");
-    assert.equal(body.database, gh.ctx.store.dialect);
+    for (const path of ["/readyz", "/healthz"]) {
+      const answer = await new Browser().get(`${broken.url}${path}`);
+      assert.equal(answer.status, 503, path);
+      const body = JSON.parse(answer.body) as { status: string; failed: string; database: string };
+      assert.equal(body.status, "unavailable");
+      assert.equal(body.failed, "database");
+      assert.equal(body.database, gh.ctx.store.dialect);
+    }
+    // A liveness probe must not restart an instance that only waits for its database.
+    const live = await new Browser().get(`${broken.url}/livez`);
+    assert.equal(live.status, 200);
   } finally {
     await broken.close();
+  }
+});
+
+test("/readyz answers 503 while a migration is missing, and once draining has begun", async () => {
+  const fresh = await startGatehouse();
+  try {
+    const db = fresh.ctx.store.db;
+    const [last] = (
+      await sql<{
+        name: string;
+        timestamp: string;
+      }>`select name, timestamp from kysely_migration order by name desc`.execute(db)
+    ).rows;
+    assert.ok(last);
+    await sql`delete from kysely_migration where name = ${last.name}`.execute(db);
+    const pending = await new Browser().get(`${fresh.url}/readyz`);
+    assert.equal(pending.status, 503);
+    assert.deepEqual(JSON.parse(pending.body), {
+      status: "unavailable",
+      failed: "migrations",
+      database: fresh.ctx.store.dialect,
+      detail: `pending: ${last.name}`,
+    });
+    await sql`insert into kysely_migration (name, timestamp) values (${last.name}, ${last.timestamp})`.execute(
+      db,
+    );
+    assert.equal((await new Browser().get(`${fresh.url}/readyz`)).status, 200);
+
+    fresh.ctx.lifecycle.draining = true;
+    const draining = await new Browser().get(`${fresh.url}/readyz`);
+    assert.equal(draining.status, 503);
+    assert.equal((JSON.parse(draining.body) as { failed: string }).failed, "draining");
+    assert.equal((await new Browser().get(`${fresh.url}/healthz`)).status, 503);
+    assert.equal((await new Browser().get(`${fresh.url}/livez`)).status, 200);
+  } finally {
+    await fresh.close();
   }
 });
 

@@ -46,6 +46,10 @@ export class Harness {
     });
     this.connectionId = connection.id;
     if (connection.jwksUrl) op.clientJwksUrl = connection.jwksUrl;
+    // Creating the connection checked its credentials at the token endpoint; tests count
+    // what sign-ins send there.
+    op.calls.token = 0;
+    op.tokenRequests.length = 0;
     return op;
   }
 

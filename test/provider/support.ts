@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import * as client from "openid-client";
 import { type ApplicationInput, createApplication } from "../../src/provider/applications.js";
 import { type Answer, type Browser, csrfToken } from "../support/browserless.js";
@@ -109,4 +111,59 @@ export async function backAtApplication(browser: Browser, answer: Answer): Promi
 
 function decode(value: string): string {
   return value.replaceAll("&amp;", "&").replaceAll("&#x2F;", "/").replaceAll("&#47;", "/");
+}
+
+/** Submits oidc-provider's logout confirmation form (Gatehouse's or the development IdP's). */
+export async function confirmLogout(browser: Browser, page: Answer): Promise<Answer> {
+  assert.equal(page.status, 200, `logout confirmation expected, got ${page.status} ${page.location ?? ""}`);
+  const action = /<form id="op\.logoutForm" method="post" action="([^"]+)"/.exec(page.body)?.[1];
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1];
+  assert.ok(action && xsrf, "logout form with its xsrf token");
+  return browser.post(new URL(action.replaceAll("&amp;", "&"), page.url).toString(), { xsrf, logout: "yes" });
+}
+
+export interface LogoutReceiver {
+  uri: string;
+  tokens: string[];
+  /** Answers with this status until set back to 200. */
+  failWith: number;
+  close(): Promise<void>;
+}
+
+/** An application's back-channel logout endpoint: records each logout_token POSTed to it. */
+export async function startLogoutReceiver(): Promise<LogoutReceiver> {
+  const tokens: string[] = [];
+  const state = { failWith: 200 };
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => {
+      body += String(chunk);
+    });
+    req.on("end", () => {
+      if (state.failWith !== 200) {
+        res.writeHead(state.failWith).end();
+        return;
+      }
+      const token = new URLSearchParams(body).get("logout_token");
+      if (token) tokens.push(token);
+      res.writeHead(token ? 200 : 400).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    uri: `http://127.0.0.1:${port}/backchannel-logout`,
+    tokens,
+    get failWith() {
+      return state.failWith;
+    },
+    set failWith(value: number) {
+      state.failWith = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -162,6 +162,11 @@ describe("signatures", () => {
     await assertRefused(h.validate(xml), "signature");
   });
 
+  test("a Response signed by another key around a valid assertion is refused", async () => {
+    const xml = signResponse(h.signedResponse(), { key: attacker });
+    await assertRefused(h.validate(xml), "signature");
+  });
+
   test("a signature by another key is refused", async () => {
     const xml = signAssertion(composeResponse(h.fields()), { key: attacker });
     await assertRefused(h.validate(xml), "signature");

@@ -7,12 +7,12 @@ import { successAlert } from "../components.js";
 
 /** What the Open ID Connect page confirms after a redirect from a create or a delete. */
 export interface OidcNotices {
-  created?: { name: string; domains: string[]; signedOut: number };
+  created?: { name: string; domains: string[]; signedOut: number; credentialsNote?: string };
   deleted?: { name: string };
 }
 
-export function createdLocation(path: string, revokedSessions: number): string {
-  return `${path}?created=1${revokedSessions > 0 ? `&signed_out=${revokedSessions}` : ""}`;
+export function createdLocation(path: string, revokedSessions: number, unchecked = false): string {
+  return `${path}?created=1${revokedSessions > 0 ? `&signed_out=${revokedSessions}` : ""}${unchecked ? "&unchecked=1" : ""}`;
 }
 
 export function deletedLocation(path: string): string {
@@ -38,6 +38,16 @@ export async function readOidcNotices(
       domains: newest.domains,
       signedOut: /^\d{1,6}$/.test(signedOut) ? Number(signedOut) : 0,
     };
+    if (textField(query, "unchecked", 10) === "1") {
+      const [event] = await listAuditEvents(ctx.store.db, {
+        organizationId,
+        connectionId: newest.id,
+        type: "connection.created",
+        limit: 1,
+      });
+      const note = event?.detail?.credentialsNote;
+      if (typeof note === "string") notices.created.credentialsNote = note;
+    }
   }
   if (textField(query, "deleted", 10) === "1") {
     const [event] = await listAuditEvents(ctx.store.db, {
@@ -62,7 +72,7 @@ export function renderOidcNotices(notices: OidcNotices): SafeHtml {
     created.signedOut > 0
       ? html` ${created.signedOut} ${created.signedOut === 1 ? "session was" : "sessions were"} signed out; those people sign in again through SSO.`
       : ""
-  }</p>`,
+  }</p>${created.credentialsNote ? html`<p data-testid="credentials-note">${created.credentialsNote}</p>` : ""}`,
         )
       : ""
   }${

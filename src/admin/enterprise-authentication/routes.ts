@@ -88,14 +88,17 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     const session = adminSession(request);
     const form = readConnectionForm(request.body);
     try {
-      const { revokedSessions } = await createConnection(ctx, {
+      const { revokedSessions, credentialsNote } = await createConnection(ctx, {
         organizationId: session.organizationId,
         input: form.input,
         actorUserId: session.userId,
         actorSessionHash: session.idHash,
         ip: request.ip,
       });
-      return reply.redirect(createdLocation(adminPaths.oidc, revokedSessions), 303);
+      return reply.redirect(
+        createdLocation(adminPaths.oidc, revokedSessions, credentialsNote !== undefined),
+        303,
+      );
     } catch (error) {
       const refusal = toFormRefusal(error);
       if (!refusal) throw error;

@@ -54,7 +54,10 @@ export async function clientConfiguration(
  * column only at token time and never kept in the cache; a `private_key_jwt` key is imported
  * once, non-extractable, when the configuration is built (RFC 7523 client assertion).
  */
-async function clientAuthentication(target: RelyingPartyTarget, method: string): Promise<client.ClientAuth> {
+export async function clientAuthentication(
+  target: Pick<RelyingPartyTarget, "clientSecret" | "signingKey">,
+  method: string,
+): Promise<client.ClientAuth> {
   if (method === "private_key_jwt") {
     if (!target.signingKey)
       throw new GatehouseError("INTERNAL", "private_key_jwt connection without a signing key");

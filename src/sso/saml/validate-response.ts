@@ -99,7 +99,10 @@ export async function validateSamlResponse(input: ValidateResponseInput): Promis
     requireSignature(carried);
   }
 
-  const assertion = await verifiedAssertion(xml, settings, sp, limits);
+  // A Response that carries a signature must carry a valid one, even though the assertion's
+  // own signature is what is required.
+  const responseSigned = childElements(response, NS.dsig, "Signature").length > 0;
+  const assertion = await verifiedAssertion(xml, settings, sp, limits, responseSigned);
 
   // From here on, only the signed assertion's bytes are read, plus the Response's own
   // attributes (Destination, InResponseTo, Issuer), which are checked, never trusted.
@@ -266,6 +269,7 @@ async function verifiedAssertion(
   settings: SamlSettings,
   sp: ServiceProvider,
   limits: MessageLimits,
+  responseSigned: boolean,
 ): Promise<Element> {
   const saml = new SAML({
     issuer: sp.entityId,
@@ -273,7 +277,7 @@ async function verifiedAssertion(
     idpCert: settings.idp.signingCertificates,
     decryptionPvk: sp.keyPair.privateKeyPem,
     wantAssertionsSigned: true,
-    wantAuthnResponseSigned: false,
+    wantAuthnResponseSigned: responseSigned,
     audience: false,
     acceptedClockSkewMs: -1,
     validateInResponseTo: ValidateInResponseTo.never,
