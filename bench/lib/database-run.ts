@@ -29,6 +29,7 @@ import {
   type Shared,
 } from "./scenario.js";
 import { sessionCheck, ssoSignIn } from "./sign-in.js";
+import { statementCounts, statementsPerOp } from "./statements.js";
 
 /** Open-loop phases stop starting operations when this many are waiting for an answer. */
 const MAX_IN_FLIGHT = 256;
@@ -100,9 +101,11 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
 
         progress(`${dialect}: sign-ins, returning users (${settings.signInMs / 1000} s)`);
         let from = since();
+        const statements0 = await statementCounts(pool);
         const returningReport = await measured(shared, groups, () =>
           closedLoop(c, bounds(shared, settings.signInMs, settings.maxCount), returning),
         );
+        const statements1 = await statementCounts(pool);
         progress(`  ${returningReport.rate.toFixed(0)} sign-ins/s`);
 
         progress(`${dialect}: sign-ins, new users (${settings.signInMs / 1000} s)`);
@@ -111,6 +114,7 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
         const newReport = await measured(shared, groups, () =>
           closedLoop(c, bounds(shared, settings.signInMs, settings.maxCount), newUsers),
         );
+        const statements2 = await statementCounts(pool);
         windows["sign-in phases (returning + new users)"] = [from, since()];
         progress(`  ${newReport.rate.toFixed(0)} sign-ins/s`);
 
@@ -153,12 +157,20 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
         checkStopping(shared.signal);
 
         const check: Operation = () => sessionCheck(pool, tokens[randomInt(tokens.length)]!);
+        // Every session once, as its browser would after signing in: the session cache holds
+        // sessions that were checked before, and the phase measures a server in its steady state.
+        progress(`${dialect}: checking each session once`);
+        await closedLoop(c, bounds(shared, Math.max(settings.sessionWarmupMs, 60_000), tokens.length), (i) =>
+          sessionCheck(pool, tokens[i % tokens.length]!),
+        );
         await closedLoop(c, bounds(shared, settings.sessionWarmupMs, settings.maxCount), check);
         progress(`${dialect}: session checks (${settings.sessionMs / 1000} s)`);
         from = since();
+        const statements3 = await statementCounts(pool);
         const maxReport = await measured(shared, groups, () =>
           closedLoop(c, bounds(shared, settings.sessionMs, settings.maxCount), check),
         );
+        const statements4 = await statementCounts(pool);
         windows["session checks at full load"] = [from, since()];
         progress(`  ${maxReport.rate.toFixed(0)} checks/s`);
 
@@ -198,6 +210,12 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
           rssAfterBytes: rssAfter,
           rssPeakBytes: rssPeak,
           loginTransactions: Number(loginTransactions),
+          // Each /metrics reading is a request too, but reads no database.
+          statementsPerOp: {
+            returning: statementsPerOp(statements0, statements1, returningReport.completed),
+            newUsers: statementsPerOp(statements1, statements2, newReport.completed),
+            check: statementsPerOp(statements3, statements4, maxReport.completed),
+          },
           ...(profileDir ? { profileWindows: windows } : {}),
           notes,
         };

@@ -2,6 +2,7 @@ import type { Dialect } from "../../src/store/database.js";
 import type { LoadResult, Percentiles } from "./load.js";
 import { percentiles } from "./load.js";
 import type { CpuDelta } from "./proc.js";
+import { totalOf } from "./statements.js";
 
 /** One measured phase, as printed and as written to latest.json. */
 export interface PhaseReport {
@@ -61,6 +62,12 @@ export interface DatabaseResult {
   rssPeakBytes: number;
   /** Rows in login_transactions once the sign-in phases are over (none expire during a run). */
   loginTransactions: number;
+  /** SQL statements (each a round trip) per sign-in and per session check, by kind. */
+  statementsPerOp: {
+    returning: Record<string, number>;
+    newUsers: Record<string, number>;
+    check: Record<string, number>;
+  };
   /** With --profile: the phases' windows in the profile, ms since Gatehouse was started. */
   profileWindows?: Record<string, [number, number]>;
   notes: string[];
@@ -109,7 +116,7 @@ export function evaluateTargets(references: References, databases: DatabaseResul
   const out: TargetResult[] = [];
   const constantCpu = references.constant.cpuMsPerOp.server ?? Number.NaN;
   for (const d of databases) {
-    const needed = d.dialect === "sqlite" ? 0.6 : 0.4;
+    const needed = 0.6;
     const returning = d.returning.rate / d.floor.rate;
     const fresh = d.newUsers.rate / d.floor.rate;
     out.push({
@@ -119,18 +126,19 @@ export function evaluateTargets(references: References, databases: DatabaseResul
       met: Math.min(returning, fresh) >= needed,
     });
     const cpu = Math.max(d.returning.cpuMsPerOp.gatehouse ?? 0, d.newUsers.cpuMsPerOp.gatehouse ?? 0);
+    const cpuBound = 1.5 * d.floor.cpuMsPerSignIn;
     out.push({
-      target: "Gatehouse CPU per sign-in <= 1.5 ms",
+      target: "Gatehouse CPU per sign-in <= 1.5 x the floor's",
       dialect: d.dialect,
-      value: `returning ${fmt(d.returning.cpuMsPerOp.gatehouse)} ms, new ${fmt(d.newUsers.cpuMsPerOp.gatehouse)} ms`,
-      met: cpu <= 1.5,
+      value: `returning ${fmt(d.returning.cpuMsPerOp.gatehouse)} ms, new ${fmt(d.newUsers.cpuMsPerOp.gatehouse)} ms (bound ${fmt(cpuBound)} ms)`,
+      met: cpu <= cpuBound,
     });
     const checkCpu = d.sessionMax.cpuMsPerOp.gatehouse ?? Number.NaN;
     out.push({
-      target: "session-check CPU <= 1.5 x constant route",
+      target: "session-check CPU <= 2 x constant route",
       dialect: d.dialect,
       value: `${(checkCpu / constantCpu).toFixed(2)}x (${us(checkCpu)} vs ${us(constantCpu)})`,
-      met: checkCpu / constantCpu <= 1.5,
+      met: checkCpu / constantCpu <= 2,
     });
     const paced = d.sessionPaced;
     const sustained = (paced.targetRate ?? 0) >= 5000 && paced.rate >= 0.97 * 5000;
@@ -229,6 +237,11 @@ export function formatReport(results: BenchResults): string {
     row("  fast OP CPU per sign-in, returning (ms)", (d) => cpu(d.returning, "op")),
     row("  bench client CPU per sign-in, returning (ms)", (d) => cpu(d.returning, "client")),
     row("  sign-ins per CPU-second vs the floor's, returning", (d) => `${cpuRatio(d).toFixed(2)}x`),
+    row(
+      "  SQL statements per sign-in, returning / new",
+      (d) =>
+        `${fmt(totalOf(d.statementsPerOp.returning), 1)} / ${fmt(totalOf(d.statementsPerOp.newUsers), 1)}`,
+    ),
     row("callback p50 / p99 at full load, returning (ms)", (d) => lat(d.returning)),
     row("callback p50 / p99 at full load, new (ms)", (d) => lat(d.newUsers)),
     row("callback p50 / p99 at half the max rate, returning (ms)", (d) => lat(d.halfRate)),
@@ -244,6 +257,7 @@ export function formatReport(results: BenchResults): string {
     row("  p50 / p99 at full load (ms)", (d) => lat(d.sessionMax)),
     row("  Gatehouse CPU per check (us)", (d) => usCell(d.sessionMax.cpuMsPerOp.gatehouse)),
     row("    of which in the kernel (us)", (d) => usCell(d.sessionMax.kernelMsPerOp.gatehouse)),
+    row("  SQL statements per check", (d) => fmt(totalOf(d.statementsPerOp.check), 2)),
     ...(hasPg
       ? [row("  PostgreSQL backend CPU per check (us)", (d) => usCell(d.sessionMax.cpuMsPerOp.postgres))]
       : []),
@@ -298,6 +312,17 @@ export function formatReport(results: BenchResults): string {
     "",
     table(targetRows),
   ];
+  for (const d of dbs) {
+    out.push("", `SQL statements per operation, ${NAMES[d.dialect]}:`);
+    for (const [label, perOp] of [
+      ["returning sign-in", d.statementsPerOp.returning],
+      ["new-user sign-in", d.statementsPerOp.newUsers],
+      ["session check", d.statementsPerOp.check],
+    ] as const) {
+      const kinds = Object.entries(perOp).map(([kind, n]) => `${kind} ${n}`);
+      out.push(`  ${label}: ${kinds.join(", ") || "none"}`);
+    }
+  }
   const notes = [...results.notes, ...dbs.flatMap((d) => d.notes.map((n) => `${NAMES[d.dialect]}: ${n}`))];
   if (notes.length > 0) out.push("", "Notes:", ...notes.map((n) => `- ${n}`));
   return out.join("\n");

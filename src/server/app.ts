@@ -9,6 +9,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from "fastify";
 import { registerAdminRoutes } from "../admin/routes.js";
 import { registerApiRoutes } from "../api/routes.js";
@@ -40,7 +41,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     trustProxy: ctx.config.trustProxy,
     requestIdHeader: false,
     // One line per request, written by registerRequestLog, instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
   });
 
@@ -56,7 +57,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     reply.headers(headers);
     done();
   });
-  await app.register(fastifyCookie, { secret: ctx.cookieSecret.toString("base64url") });
+  // The first secret signs; every one verifies, so cookies from before a key rotation stay valid.
+  await app.register(fastifyCookie, {
+    secret: [ctx.cookieSecret, ...ctx.previousCookieSecrets].map((k) => k.toString("base64url")),
+  });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     cookieKey: CSRF_COOKIE,

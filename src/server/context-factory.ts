@@ -41,7 +41,10 @@ export async function createContext(config: Config, options: ContextOptions = {}
       "GATEHOUSE_ALLOW_PRIVATE_ISSUERS=1: http: issuers and private or loopback addresses are allowed; never use this in production",
     );
   }
+  const metrics = createMetrics();
   const store = openStore(config.databaseUrl, {
+    onStatement: metrics.countStatement,
+    checkpointInBackground: true,
     poolSize: config.databasePoolSize,
     onIdleError: (error) =>
       log.warn({ err: error }, "lost an idle database connection; the next query opens another"),
@@ -65,8 +68,9 @@ export async function createContext(config: Config, options: ContextOptions = {}
     store,
     box: new SecretBox(key, previous),
     cookieSecret: deriveKey(key, "cookies"),
+    previousCookieSecrets: previous.map((k) => deriveKey(k, "cookies")),
     log,
-    metrics: createMetrics(),
+    metrics,
     sessionCache: new SessionCache(config.sessionCacheSize, () => {
       try {
         return store.sessionChanges();

@@ -5,13 +5,39 @@ export interface Metrics {
   httpRequests: Counter<"method" | "route" | "status">;
   httpDuration: Histogram<"method" | "route">;
   signIns: Counter<"method" | "outcome">;
+  /** Counts a statement sent to the database under its kind ("select sessions", "commit"). */
+  countStatement(sql: string): void;
+}
+
+const shapes = new Map<string, string>();
+const SHAPE = /^\s*(select|insert into|update|delete from|with|begin|commit|rollback|savepoint|release)\b/i;
+const TABLE = /\b(?:from|into|update)\s+"?([a-z_]+)"?/i;
+
+/** "select sessions", "insert into audit_events", "commit": a bounded label for a statement. */
+export function statementKind(sql: string): string {
+  let shape = shapes.get(sql);
+  if (shape === undefined) {
+    const verb = SHAPE.exec(sql)?.[1]?.toLowerCase() ?? "other";
+    const table =
+      verb === "begin" || verb === "commit" || verb === "rollback" ? undefined : TABLE.exec(sql)?.[1];
+    shape = table ? `${verb} ${table}` : verb;
+    if (shapes.size < 2000) shapes.set(sql, shape);
+  }
+  return shape;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "gatehouse_" });
+  const statements = new Counter({
+    name: "gatehouse_db_statements_total",
+    help: "Statements sent to the database (each one a round trip), by kind",
+    labelNames: ["statement"],
+    registers: [registry],
+  });
   return {
     registry,
+    countStatement: (sql) => statements.inc({ statement: statementKind(sql) }),
     httpRequests: new Counter({
       name: "gatehouse_http_requests_total",
       help: "HTTP requests by method, route pattern and status code",

@@ -4,6 +4,7 @@ import path from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import {
   Kysely,
+  type KyselyConfig,
   type Migration,
   type MigrationProvider,
   Migrator,
@@ -22,6 +23,7 @@ import * as sessionPerformance from "./migrations/0008-session-performance.js";
 import * as openidProvider from "./migrations/0009-openid-provider.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
+import { checkpointInWorker } from "./sqlite-checkpoints.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -61,6 +63,10 @@ export interface OpenOptions {
   onIdleError?: (error: Error) => void;
   /** Told when PostgreSQL's session-change notifications are interrupted. */
   onChangeFeedError?: (error: Error) => void;
+  /** SQLite: WAL checkpoints on a worker thread rather than inside a request's commit (servers). */
+  checkpointInBackground?: boolean;
+  /** Told of every statement sent to the database (its SQL, without values): for counting. */
+  onStatement?: (sql: string) => void;
   /** First wait before the notification connection reconnects (doubling up to 2 s). */
   changeFeedReconnectDelayMs?: number;
 }
@@ -74,8 +80,15 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
     sqlite.pragma("synchronous = NORMAL");
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+      ...statementLog(options),
+    });
     let changes: SessionChangeFeed | undefined;
+    const checkpoints =
+      options.checkpointInBackground && file !== ":memory:" && file !== ""
+        ? checkpointInWorker(sqlite, file)
+        : undefined;
     return {
       db,
       dialect: "sqlite",
@@ -83,7 +96,10 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
         changes ??= sqliteSessionChanges(sqlite);
         return changes;
       },
-      close: () => db.destroy(),
+      async close() {
+        await checkpoints?.stop();
+        await db.destroy();
+      },
     };
   }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
@@ -98,7 +114,7 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     client.on("error", (error) => options.onIdleError?.(error));
   });
   pool.on("connect", namePreparedStatements);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...statementLog(options) });
   let changes: SessionChangeFeed | undefined;
   return {
     db,
@@ -115,6 +131,16 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     async close() {
       await changes?.close();
       await db.destroy();
+    },
+  };
+}
+
+function statementLog(options: OpenOptions): Pick<KyselyConfig, "log"> {
+  const { onStatement } = options;
+  if (!onStatement) return {};
+  return {
+    log: (event) => {
+      if (event.level === "query") onStatement(event.query.sql);
     },
   };
 }
