@@ -293,6 +293,14 @@ describe("usage", () => {
       ["connection", "disable"],
       ["config"],
       ["config", "check"],
+      ["backup"],
+      ["keys"],
+      ["keys", "rotate"],
+      ["keys", "rotate-secret-key"],
+      ["app"],
+      ["app", "create"],
+      ["app", "list"],
+      ["app", "delete"],
     ];
     const runs = await eachInProcess(commands, "--help");
     runs.forEach((run, i) => {

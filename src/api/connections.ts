@@ -61,9 +61,15 @@ export function registerConnectionRoutes(api: FastifyInstance, ctx: AppContext):
   });
 
   api.delete("/connections/:id", admin, async (request, reply) => {
+    const caller = apiCaller(request);
     await deleteConnection(
       ctx,
-      { organizationId: callerOrganizationId(request), actorUserId: callerUserId(request), ip: request.ip },
+      {
+        organizationId: callerOrganizationId(request),
+        actorUserId: callerUserId(request),
+        actorSessionHash: caller.kind === "session" ? caller.session.idHash : undefined,
+        ip: request.ip,
+      },
       connectionId(request.params),
     );
     return reply.status(204).send();

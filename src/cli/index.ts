@@ -3,6 +3,7 @@ import { loadConfig } from "../config.js";
 import { migrateToLatest, openStore } from "../store/database.js";
 import { runApiKeyCommand } from "./apikey.js";
 import { runAppCommand } from "./app.js";
+import { runBackup } from "./backup.js";
 import { runConfigCommand } from "./config.js";
 import { runConnectionCommand } from "./connection.js";
 import { runKeysCommand } from "./keys.js";
@@ -26,8 +27,10 @@ Commands:
   connection list            List an organization's SSO connections
   connection disable         Disable an SSO connection (the way back in after a lock-out)
   config check               Validate the configuration and print it, secrets masked
+  backup --to <file>         Copy the SQLite database safely while it runs (PostgreSQL: pg_dump)
   app create|list|delete     Register the applications that sign in through Gatehouse (OpenID Connect)
   keys rotate                Add a new signing key for the OpenID Provider (published now, signs later)
+  keys rotate-secret-key     Re-encrypt every sealed value under the current GATEHOUSE_SECRET_KEY
 
 Run "gatehouse <command> --help" for a command's options. Exit status: 0 done, 1 refused
 (invalid value, not found, conflict, unreachable database), 2 usage or configuration error.
@@ -74,6 +77,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await runConnectionCommand(argv.slice(1));
       case "config":
         return await runConfigCommand(argv.slice(1));
+      case "backup":
+        return await runBackup(argv.slice(1));
       case "app":
         return await runAppCommand(argv.slice(1));
       case "keys":

@@ -1,4 +1,6 @@
+import { rotateSecretKey } from "../operations/rotate-secret-key.js";
 import { DEFAULT_ROTATION_OVERLAP_MS, rotateSigningKey } from "../provider/signing-keys.js";
+import { runGroup } from "./group.js";
 import { help, parseOptions, withContext } from "./options.js";
 import { UsageError } from "./output.js";
 
@@ -11,10 +13,42 @@ signing more than an overlap ago are retired. Running instances pick the new key
   --overlap-hours   hours between publishing the new key and signing with it (0 to 720)
 `;
 
-export async function runKeysCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  if (sub === "--help" || sub === "-h" || sub === "help") return help(ROTATE_USAGE);
-  if (sub !== "rotate") throw new UsageError(`unknown command "keys ${sub ?? ""}"\n\n${ROTATE_USAGE}`);
+const USAGE = `Usage: gatehouse keys <rotate|rotate-secret-key> [options]
+
+Commands:
+  rotate              Add a new signing key for the OpenID Provider (published now, signs later)
+  rotate-secret-key   Re-encrypt every sealed value under the current GATEHOUSE_SECRET_KEY
+
+Run "gatehouse keys <command> --help" for a command's options.
+`;
+
+const ROTATE_SECRET_USAGE = `Usage: gatehouse keys rotate-secret-key
+
+Re-encrypts every sealed value (client secrets, private keys) under the current
+GATEHOUSE_SECRET_KEY, in one transaction, and prints how many were re-encrypted. Run it after
+setting the new key as GATEHOUSE_SECRET_KEY and the old one in GATEHOUSE_PREVIOUS_SECRET_KEYS.
+Keep the old key in GATEHOUSE_PREVIOUS_SECRET_KEYS until the cookies signed with it have expired
+(GATEHOUSE_SESSION_TTL_SECONDS); then remove it. Running it twice is harmless.
+`;
+
+export function runKeysCommand(args: string[]): Promise<number> {
+  return runGroup("keys", USAGE, { rotate: runRotate, "rotate-secret-key": runRotateSecretKey }, args);
+}
+
+async function runRotateSecretKey(args: string[]): Promise<number> {
+  const values = parseOptions(args, {});
+  if (values.help) return help(ROTATE_SECRET_USAGE);
+  return withContext(async (ctx) => {
+    const report = await rotateSecretKey(ctx);
+    process.stdout.write(
+      `Re-encrypted ${report.resealed} sealed value${report.resealed === 1 ? "" : "s"} under key ${report.keyId} ` +
+        `(${report.current} already under it).\n`,
+    );
+    return 0;
+  });
+}
+
+async function runRotate(rest: string[]): Promise<number> {
   const values = parseOptions(rest, { "overlap-hours": { type: "string" } });
   if (values.help) return help(ROTATE_USAGE);
   const raw = values["overlap-hours"];

@@ -8,6 +8,12 @@ import { revokeNonSsoSessionsForDomains, revokeSessionsForConnection } from "../
 export interface ConnectionActor {
   organizationId: string;
   actorUserId: string | null;
+  /**
+   * The session of the admin acting, when the action comes from a browser: deleting the
+   * connection that admin signed in through keeps them signed in to see the result, as creating
+   * one keeps their password session.
+   */
+  actorSessionHash?: string | undefined;
   ip?: string | undefined;
 }
 
@@ -25,7 +31,9 @@ export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, 
   await ctx.store.db.transaction().execute(async (trx) => {
     // The sessions it issued end with it: an IdP that removed a person can no longer keep them
     // signed in through a connection that is gone. Before the delete, which nulls their link.
-    const sessionsEnded = await revokeSessionsForConnection(trx, id, now);
+    const sessionsEnded = await revokeSessionsForConnection(trx, id, now, {
+      exceptIdHash: actor.actorSessionHash,
+    });
     await detachLoginTransactions(trx, id);
     // Of concurrent deletes, the one that removed the row records it; the others find nothing.
     if (!(await deleteConnectionRow(trx, actor.organizationId, id)))

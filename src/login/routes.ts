@@ -7,6 +7,7 @@ import { connectionTarget } from "../sso/oidc/provider.js";
 import { startSignIn } from "../sso/oidc/start.js";
 import { findEnabledConnectionForDomain } from "../store/connections.js";
 import { textField } from "../web/form.js";
+import { knownAccounts, rememberAccount } from "./known-browser.js";
 import { registerLinkedinRoutes } from "./linkedin.js";
 import { signOut } from "./logout.js";
 import { emailStepPage, passwordStepPage, rateLimitedPage, ssoRequiredPage } from "./pages.js";
@@ -57,7 +58,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
           }),
         );
     }
-    const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email));
+    const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
     if (connection) {
       const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {
         returnTo,
@@ -75,13 +76,19 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
     const email = textField(request.body, "email", 320);
     const password = textField(request.body, "password", 1024);
     const returnTo = safeReturnTo(textField(request.body, "return_to"));
-    const result = await signInWithPassword(ctx, { email, password, ip: request.ip });
+    const result = await signInWithPassword(ctx, {
+      email,
+      password,
+      ip: request.ip,
+      knownAccounts: knownAccounts(ctx.config, request),
+    });
     if (result.ok) {
       await createSession(ctx, request, reply, {
         userId: result.userId,
         organizationId: result.organizationId,
         method: "password",
       });
+      rememberAccount(ctx.config, request, reply, result.userId);
       return reply.redirect(returnTo, 303);
     }
     reply.type(HTML).header("cache-control", "no-store");

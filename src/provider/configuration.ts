@@ -37,8 +37,8 @@ export const providerRoutes = {
   challenge: `${PROVIDER_PREFIX}/challenge`,
 };
 
-function cookieKey(app: AppContext): string {
-  return createHmac("sha256", app.cookieSecret).update("oidc-provider cookies").digest("base64url");
+function cookieKey(secret: Buffer): string {
+  return createHmac("sha256", secret).update("oidc-provider cookies").digest("base64url");
 }
 
 function interactionPolicyFor(app: AppContext, interactionPolicy: OidcProviderModule["interactionPolicy"]) {
@@ -72,7 +72,8 @@ export function providerConfiguration(
     jwks: { keys: keySet.keys },
     routes: providerRoutes,
     cookies: {
-      keys: [cookieKey(app)],
+      // The first key signs; the previous secret keys' still verify cookies set before a rotation.
+      keys: [app.cookieSecret, ...app.previousCookieSecrets].map(cookieKey),
       names: { session: "gh_op_session", interaction: "gh_op_interaction", resume: "gh_op_resume" },
     },
     scopes: ["openid", "email", "profile", "offline_access"],

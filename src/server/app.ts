@@ -57,7 +57,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     reply.headers(headers);
     done();
   });
-  await app.register(fastifyCookie, { secret: ctx.cookieSecret.toString("base64url") });
+  // The first secret signs; every one verifies, so cookies from before a key rotation stay valid.
+  await app.register(fastifyCookie, {
+    secret: [ctx.cookieSecret, ...ctx.previousCookieSecrets].map((k) => k.toString("base64url")),
+  });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
     cookieKey: CSRF_COOKIE,

@@ -68,6 +68,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     store,
     box: new SecretBox(key, previous),
     cookieSecret: deriveKey(key, "cookies"),
+    previousCookieSecrets: previous.map((k) => deriveKey(k, "cookies")),
     log,
     metrics,
     sessionCache: new SessionCache(config.sessionCacheSize, () => {

@@ -12,6 +12,11 @@ export interface AppContext {
   box: SecretBox;
   /** Key for signed cookies (login-transaction binding, CSRF secret). */
   cookieSecret: Buffer;
+  /**
+   * Cookie keys derived from GATEHOUSE_PREVIOUS_SECRET_KEYS: cookies signed before a secret-key
+   * rotation are still accepted until they expire; new cookies are signed with `cookieSecret`.
+   */
+  previousCookieSecrets: Buffer[];
   log: Logger;
   metrics: Metrics;
   /** Validated sessions, so that a session check reads the database only after a change. */

@@ -5,12 +5,13 @@ import { insertAuditEvent } from "../store/audit.js";
 import {
   findIdentity,
   findIdentityWithMemberships,
+  findSubjectOfUser,
   insertIdentity,
   touchIdentity,
 } from "../store/identities.js";
 import { findMembershipOfUser, insertMembership } from "../store/organizations.js";
 import type { Database } from "../store/schema.js";
-import { findUserByEmail, insertUser } from "../store/users.js";
+import { findUserByEmail, findUserById, insertUser, updateUserEmail } from "../store/users.js";
 
 export interface VerifiedIdentity {
   providerKey: string;
@@ -30,7 +31,9 @@ export interface ProvisionedUser {
  * Just-in-time provisioning for enterprise SSO, in the caller's transaction. Returning users
  * are found by (connection, sub), never by email alone, so an IdP that renames an address
  * cannot take over another account. A first sign-in links an existing account with the same
- * email in this organization, or creates the user as a member.
+ * email in this organization, or creates the user as a member. Linking by email is safe only
+ * because the callback has already refused any email outside the organization's verified domains
+ * (`mayConnectionActForEmail`, src/sso/oidc/callback.ts): a pending claim on a domain links nothing.
  */
 export async function provisionSsoUser(
   trx: Kysely<Database>,
@@ -45,9 +48,8 @@ export async function provisionSsoUser(
         detail: `user ${known.userId} is a member of another organization`,
       });
     }
-    // If the IdP now asserts another address for this sub, the identity records it; the
-    // account keeps its own email.
     await touchIdentity(trx, known.id, identity.email, now);
+    await followEmailChange(trx, known.userId, identity, organizationId, now);
     if (known.organizationIds.length === 0) {
       await insertMembership(trx, { organizationId, userId: known.userId, role: "member" }, now);
     }
@@ -56,6 +58,18 @@ export async function provisionSsoUser(
 
   const existing = await findUserByEmail(trx, identity.email);
   if (existing) {
+    // An address the IdP gave to someone new (a reassigned mailbox) must not open the previous
+    // holder's account: one account has one subject per connection.
+    const linked = await findSubjectOfUser(trx, existing.id, identity.providerKey);
+    if (linked !== undefined && linked !== identity.subject) {
+      throw new GatehouseError(
+        "SSO_USER_CONFLICT",
+        "This email belongs to an account that signs in as another person at your identity provider.",
+        {
+          detail: `${identity.email} is linked to another subject of this connection; new subject ${identity.subject}`,
+        },
+      );
+    }
     const membership = await findMembershipOfUser(trx, existing.id);
     if (membership && membership.organizationId !== organizationId) {
       throw new GatehouseError(
@@ -111,6 +125,41 @@ export async function provisionSsoUser(
     now,
   );
   return { userId: user.id, organizationId, created: true };
+}
+
+/**
+ * A returning subject whose IdP now asserts another address (a rename): the account follows,
+ * so that routing, enforcement and the admin's user list see the address the IdP manages. When
+ * another account already holds the new address the account keeps its email and the change
+ * is recorded for an admin to resolve; the two people are never merged.
+ */
+async function followEmailChange(
+  trx: Kysely<Database>,
+  userId: string,
+  identity: VerifiedIdentity,
+  organizationId: string,
+  now: number,
+): Promise<void> {
+  const account = await findUserById(trx, userId);
+  if (!account || account.email === identity.email) return;
+  const holder = await findUserByEmail(trx, identity.email);
+  if (!holder) await updateUserEmail(trx, userId, identity.email);
+  await insertAuditEvent(
+    trx,
+    {
+      type: holder ? "user.email_conflict" : "user.email_changed",
+      organizationId,
+      userId,
+      connectionId: identity.connectionId,
+      email: identity.email,
+      subject: identity.subject,
+      outcome: holder ? "failure" : "success",
+      detail: holder
+        ? { previous: account.email, asserted: identity.email, heldBy: holder.id }
+        : { previous: account.email },
+    },
+    now,
+  );
 }
 
 /**

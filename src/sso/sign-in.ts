@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { shouldRecordRefusal } from "../audit/refusals.js";
 import { newTraceId } from "../crypto/tokens.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import { checkSsoEnforcement } from "../login/enforcement.js";
@@ -137,6 +138,15 @@ export async function finishSignIn(
     if (failure.code === "INTERNAL")
       noteOnRequestLine(request, { code: failure.code, err: error, traceId }, "error");
     else noteOnRequestLine(request, { code: failure.code, detail: failure.detail, traceId });
+    // Refusals before any connection is known (rate limited, unknown or missing state) are
+    // anyone's to send: a flood of them leaves one row per address, kind and window.
+    const record =
+      (failure.code !== "AUTH_RATE_LIMITED" && facts.connection !== undefined) ||
+      (await shouldRecordRefusal(ctx, request.ip, `${auditType}:${failure.code}`).catch(() => true));
+    if (!record) {
+      ctx.metrics.signIns.inc({ method: kind, outcome: "failure" });
+      return { ok: false, error: failure, traceId };
+    }
     await insertAuditEvent(
       ctx.store.db,
       {

@@ -75,3 +75,18 @@ export async function findIdentityWithMemberships(
     organizationIds: rows.flatMap((r) => (r.organizationId ? [r.organizationId] : [])),
   };
 }
+
+/** The subject an account already has at a provider (one connection), if any. */
+export async function findSubjectOfUser(
+  db: Kysely<Database>,
+  userId: string,
+  providerKey: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom("identities")
+    .select("subject")
+    .where("user_id", "=", userId)
+    .where("provider_key", "=", providerKey)
+    .executeTakeFirst();
+  return row?.subject;
+}

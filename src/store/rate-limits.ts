@@ -76,3 +76,48 @@ export async function purgeRateLimits(db: Kysely<Database>, before: number): Pro
   const result = await db.deleteFrom("rate_limits").where("window_start", "<", before).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Failure records for throttling: `count` consecutive failures, `window_start` holding the
+ * last one's time. A record whose last failure is older than `staleAfterMs` starts over.
+ * Only verified failures are recorded, never refused attempts.
+ */
+export async function recordFailure(
+  db: Kysely<Database>,
+  key: string,
+  staleAfterMs: number,
+  now: number,
+): Promise<number> {
+  const row = await db
+    .insertInto("rate_limits")
+    .values({ key, window_start: now, count: 1 })
+    .onConflict((oc) =>
+      oc.column("key").doUpdateSet((eb) => ({
+        count: eb
+          .case()
+          .when("rate_limits.window_start", ">", now - staleAfterMs)
+          .then(eb("rate_limits.count", "+", 1))
+          .else(1)
+          .end(),
+        window_start: now,
+      })),
+    )
+    .returning("count")
+    .executeTakeFirstOrThrow();
+  return row.count;
+}
+
+export async function readFailures(
+  db: Kysely<Database>,
+  key: string,
+  staleAfterMs: number,
+  now: number,
+): Promise<{ count: number; lastAt: number } | undefined> {
+  const row = await db
+    .selectFrom("rate_limits")
+    .select(["count", "window_start"])
+    .where("key", "=", key)
+    .where("window_start", ">", now - staleAfterMs)
+    .executeTakeFirst();
+  return row ? { count: row.count, lastAt: row.window_start } : undefined;
+}

@@ -32,6 +32,10 @@ export async function findUserByEmail(db: Kysely<Database>, email: string): Prom
   return row && toUser(row);
 }
 
+export async function updateUserEmail(db: Kysely<Database>, id: string, email: string): Promise<void> {
+  await db.updateTable("users").set({ email: email.toLowerCase() }).where("id", "=", id).execute();
+}
+
 export async function findUserById(db: Kysely<Database>, id: string): Promise<User | undefined> {
   const row = await db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
   return row && toUser(row);

@@ -82,7 +82,7 @@ describe("password sign-in", () => {
 });
 
 describe("password rate limits", () => {
-  test("after the per-account limit even the right password answers 429 until the window passes", async () => {
+  test("after the per-account failures a new browser waits a delay, then the right password works", async () => {
     const gh = await startGatehouse({ env: { GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: "3" } });
     try {
       await seedAcme(gh);
@@ -95,14 +95,14 @@ describe("password rate limits", () => {
       assert.equal(limited.status, 429);
       assert.equal(errorCode(limited.body), "AUTH_RATE_LIMITED");
       const retryAfter = Number(limited.headers.get("retry-after"));
-      assert.ok(retryAfter > 0 && retryAfter <= WINDOW_SECONDS, `retry-after ${retryAfter}`);
+      assert.ok(retryAfter > 0 && retryAfter <= 30, `a delay, not a lockout: retry-after ${retryAfter}`);
       assert.equal(await isSignedIn(browser, gh), false);
 
-      // Another address from the same network is not locked out by this account's limit.
+      // Another address from the same network is not delayed by this account's failures.
       const other = await passwordSignIn(new Browser(), gh.url, "someone@acme.test", "whatever it is");
       assert.equal(other.status, 401);
 
-      gh.advance(WINDOW_SECONDS * 1000);
+      gh.advance(retryAfter * 1000);
       const again = await passwordSignIn(browser, gh.url, ADMIN_EMAIL, ADMIN_PASSWORD);
       assert.equal(again.status, 303);
       assert.ok(await isSignedIn(browser, gh));

@@ -33,6 +33,14 @@ describe("isPublicAddress", () => {
     ["::ffff:127.0.0.1", false],
     ["::ffff:10.0.0.1", false],
     ["::ffff:8.8.8.8", true],
+    // These were treated as public: each embeds an IPv4 address a router will reach.
+    ["::127.0.0.1", false],
+    ["::a9fe:a9fe", false],
+    ["::ffff:7f00:1", false],
+    ["64:ff9b:1::a00:1", false],
+    ["2002:7f00:1::1", false],
+    ["2001:0:4136:e378:8000:63bf:3fff:fdd2", false],
+    ["2001:4860:4860::8888", true],
     ["not-an-ip", false],
   ];
   for (const [address, expected] of cases) {

@@ -212,7 +212,12 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       const session = adminSession(request);
       await deleteConnection(
         ctx,
-        { organizationId: session.organizationId, actorUserId: session.userId, ip: request.ip },
+        {
+          organizationId: session.organizationId,
+          actorUserId: session.userId,
+          actorSessionHash: session.idHash,
+          ip: request.ip,
+        },
         connectionIdParam(request.params),
       );
       return reply.redirect(deletedLocation(adminPaths.oidc), 303);

@@ -16,7 +16,10 @@ export interface OutboundOptions {
   maxResponseBytes?: number;
 }
 
+// Two lists: a BlockList matches IPv4 addresses against IPv6 rules through their mapped form,
+// so the ::ffff:0:0/96 rule below would otherwise block every IPv4 address.
 const blocked = new BlockList();
+const blocked6 = new BlockList();
 for (const [net, prefix] of [
   ["0.0.0.0", 8],
   ["10.0.0.0", 8],
@@ -39,8 +42,17 @@ for (const [net, prefix] of [
   ["fe80::", 10],
   ["ff00::", 8],
   ["64:ff9b::", 96],
+  // Addresses that carry an IPv4 address inside, and reach it: IPv4-compatible (::a.b.c.d),
+  // IPv4-mapped in hexadecimal form, local-use NAT64 (RFC 8215), 6to4 and Teredo. Refused
+  // whole rather than decoded: no identity provider publishes its discovery on them.
+  ["::", 96],
+  ["::ffff:0:0", 96],
+  ["64:ff9b:1::", 48],
+  ["2002::", 16],
+  ["2001::", 32],
+  ["100::", 64],
 ] as const) {
-  blocked.addSubnet(net, prefix, "ipv6");
+  blocked6.addSubnet(net, prefix, "ipv6");
 }
 
 export function isPublicAddress(address: string): boolean {
@@ -49,7 +61,7 @@ export function isPublicAddress(address: string): boolean {
   if (family === 6) {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
     if (mapped?.[1]) return !blocked.check(mapped[1], "ipv4");
-    return !blocked.check(address, "ipv6");
+    return !blocked6.check(address, "ipv6");
   }
   return false;
 }
