@@ -4,7 +4,7 @@ import { createApiKey } from "../../src/api/keys.js";
 import { disableConnection } from "../../src/connections/delete.js";
 import type { DevIdp } from "../../src/dev-idp/server.js";
 import { listAuditEvents } from "../../src/store/audit.js";
-import { Browser } from "../support/browserless.js";
+import { Browser, csrfToken } from "../support/browserless.js";
 import type { TestGatehouse } from "../support/gatehouse.js";
 import { connectAcme, seedAcme, ssoSignIn, startGatehouseWithIdp } from "../support/sso.js";
 
@@ -53,6 +53,29 @@ test("sessions a deleted connection issued no longer sign anyone in", async () =
     limit: 100,
   });
   assert.equal(deleted?.detail?.sessionsEnded, 1);
+});
+
+test("the admin who deletes the connection they signed in through stays signed in; everyone else is signed out", async () => {
+  const connection = await connectAcme(gh, idp, organizationId);
+  const admin = new Browser();
+  const alice = new Browser();
+  assert.equal((await ssoSignIn(admin, gh, idp, "admin@acme.test", "admin-password")).status, 303);
+  assert.equal((await ssoSignIn(alice, gh, idp, "alice@acme.test", "alice-password")).status, 303);
+
+  const deletePath = `/admin/enterprise-authentication/oidc/${connection.id}/delete`;
+  const confirm = await admin.get(`${gh.url}${deletePath}`);
+  assert.equal(confirm.status, 200);
+  const deleted = await admin.post(`${gh.url}${deletePath}`, { _csrf: csrfToken(confirm.body) });
+  assert.equal(deleted.status, 303);
+
+  assert.equal(await signedInEmail(admin), "admin@acme.test", "the deleting admin sees the result");
+  assert.equal(await signedInEmail(alice), undefined, "Alice's SSO session ended with its connection");
+  const [event] = await listAuditEvents(gh.ctx.store.db, {
+    organizationId,
+    type: "connection.deleted",
+    limit: 1,
+  });
+  assert.equal(event?.detail?.sessionsEnded, 1);
 });
 
 test("concurrent deletes of one connection answer 204 once and record one event", async () => {
