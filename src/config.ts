@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import path from "node:path";
 
 /**
@@ -43,6 +44,15 @@ export interface Config {
   shutdownDelaySeconds: number;
   /** Audit events older than this many days are purged by the maintenance job; 0 keeps them forever. */
   auditRetentionDays: number;
+  /**
+   * DNS servers for domain verification (`GATEHOUSE_DNS_SERVERS`, comma-separated `host[:port]`,
+   * e.g. `127.0.0.1:5353`); empty means the system's resolvers.
+   */
+  dnsServers: string[];
+  /** Per-try timeout of a domain-verification lookup; two tries per server at most. */
+  dnsTimeoutMs: number;
+  /** How often the background job re-checks each verified domain's TXT record. */
+  domainRecheckIntervalSeconds: number;
 }
 
 interface VariableSpec {
@@ -83,6 +93,11 @@ export const VARIABLES = {
   GATEHOUSE_TRUST_PROXY: { meaning: "proxies allowed to set X-Forwarded-For" },
   GATEHOUSE_AUDIT_RETENTION_DAYS: { meaning: "days audit events are kept; 0 keeps them forever" },
   GATEHOUSE_SHUTDOWN_DELAY_SECONDS: { meaning: "seconds /readyz answers 503 before the listener closes" },
+  GATEHOUSE_DNS_SERVERS: { meaning: "DNS servers for domain verification (host[:port], comma-separated)" },
+  GATEHOUSE_DNS_TIMEOUT_MS: { meaning: "per-try timeout of a domain-verification DNS lookup" },
+  GATEHOUSE_DOMAIN_RECHECK_INTERVAL_SECONDS: {
+    meaning: "how often each verified domain's TXT record is re-checked",
+  },
 } as const satisfies Record<string, VariableSpec>;
 
 export type VariableName = keyof typeof VARIABLES;
@@ -281,6 +296,15 @@ function buildConfig(env: EnvReader): Config {
     trustProxy: parseTrustProxy(env.get("GATEHOUSE_TRUST_PROXY")),
     auditRetentionDays: integer(env, "GATEHOUSE_AUDIT_RETENTION_DAYS", 400, 0, 36_500),
     shutdownDelaySeconds: integer(env, "GATEHOUSE_SHUTDOWN_DELAY_SECONDS", 0, 0, 300),
+    dnsServers: parseDnsServers(env.get("GATEHOUSE_DNS_SERVERS")),
+    dnsTimeoutMs: integer(env, "GATEHOUSE_DNS_TIMEOUT_MS", 2_000, 100, 30_000),
+    domainRecheckIntervalSeconds: integer(
+      env,
+      "GATEHOUSE_DOMAIN_RECHECK_INTERVAL_SECONDS",
+      86_400,
+      60,
+      30 * 86_400,
+    ),
   };
 }
 
@@ -299,6 +323,26 @@ function parseTrustProxy(raw: string | undefined): boolean | string[] {
     ) {
       throw new ConfigError(
         `GATEHOUSE_TRUST_PROXY: "${entry}" is not an address, a CIDR range, loopback, linklocal or uniquelocal (or use "all")`,
+      );
+    }
+  }
+  return entries;
+}
+
+/** `127.0.0.1`, `127.0.0.1:5353`, `::1` or `[::1]:5353`, as `Resolver.setServers` takes them. */
+function parseDnsServers(raw: string | undefined): string[] {
+  const entries = (raw ?? "")
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(entry);
+    const hostPort = /^([^:]+)(?::(\d{1,5}))?$/.exec(entry);
+    const host = bracketed?.[1] ?? (hostPort ? hostPort[1] : entry);
+    const port = bracketed?.[2] ?? hostPort?.[2];
+    if (!host || !isIP(host) || (port !== undefined && (Number(port) < 1 || Number(port) > 65535))) {
+      throw new ConfigError(
+        `GATEHOUSE_DNS_SERVERS: "${entry}" is not an IP address with an optional port (e.g. 127.0.0.1:5353 or [::1]:53)`,
       );
     }
   }
@@ -347,6 +391,9 @@ const EFFECTIVE: Record<VariableName, (c: Config) => string> = {
     c.trustProxy === true ? "all" : c.trustProxy === false ? "none" : c.trustProxy.join(","),
   GATEHOUSE_AUDIT_RETENTION_DAYS: (c) => String(c.auditRetentionDays),
   GATEHOUSE_SHUTDOWN_DELAY_SECONDS: (c) => String(c.shutdownDelaySeconds),
+  GATEHOUSE_DNS_SERVERS: (c) => (c.dnsServers.length > 0 ? c.dnsServers.join(",") : "system"),
+  GATEHOUSE_DNS_TIMEOUT_MS: (c) => String(c.dnsTimeoutMs),
+  GATEHOUSE_DOMAIN_RECHECK_INTERVAL_SECONDS: (c) => String(c.domainRecheckIntervalSeconds),
 };
 
 export interface EffectiveSetting {

@@ -8,6 +8,7 @@ import { listConnections } from "../src/store/connections.js";
 import { insertMembership } from "../src/store/organizations.js";
 import { insertUser, setPassword } from "../src/store/users.js";
 import { type Answer, Browser, csrfToken, errorCode, passwordSignIn } from "./support/browserless.js";
+import { verifyDomainsAsOperator } from "./support/domains.js";
 import { startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
 
 const PASSWORD = "correct horse battery";
@@ -249,6 +250,7 @@ describe("the Open ID Connect Setup page", () => {
 
   test("creating a connection for the admin's own domain keeps the admin's session and ends the others", async () => {
     const admin = await adminOf("ownsso");
+    await verifyDomainsAsOperator(gh, admin.organizationId, ["ownsso.test"]);
     const otherDevice = new Browser();
     await passwordSignIn(otherDevice, gh.url, admin.email, PASSWORD);
     const answer = await submitSetup(admin.browser, validForm("ownsso", { domains: "ownsso.test" }));
@@ -346,8 +348,9 @@ describe("the Open ID Connect Setup page", () => {
     assert.equal(fieldError(answer.body, "domains"), undefined);
   });
 
-  test("a domain claimed by another organization is a conflict", async () => {
+  test("a domain verified by another organization is a conflict", async () => {
     const first = await adminOf("domainfirst");
+    await verifyDomainsAsOperator(gh, first.organizationId, ["claimed.test"]);
     await createThroughForm(first, validForm("domainfirst", { domains: "claimed.test" }));
     const second = await adminOf("domainsecond");
     const answer = await submitSetup(

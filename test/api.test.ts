@@ -12,6 +12,7 @@ import { insertAuditEvent } from "../src/store/audit.js";
 import { findOrganizationBySlug, insertMembership } from "../src/store/organizations.js";
 import { insertUser, setPassword } from "../src/store/users.js";
 import { Browser, passwordSignIn } from "./support/browserless.js";
+import { verifyDomainsAsOperator } from "./support/domains.js";
 import { startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
 
 interface ErrorBody {
@@ -160,6 +161,7 @@ before(async () => {
 
   keyA = (await createApiKey(gh.ctx, "acme", "ci")).key;
   keyB = (await createApiKey(gh.ctx, "globex", "ci")).key;
+  await verifyDomainsAsOperator(gh, globex.organization.id, ["globex.test"]);
   const created = await createConnection(gh.ctx, {
     organizationId: globex.organization.id,
     input: {

@@ -236,6 +236,13 @@ describe("operator commands on one database", () => {
       headers: { authorization: `Bearer ${key}` },
     });
     assert.equal(((await events.json()) as { data: unknown[] }).data.length, 1);
+
+    const enabled = await gatehouse("connection", "enable", "--org", "acme", "--name", "Acme Okta");
+    assert.equal(enabled.code, 0, enabled.stderr);
+    assert.match(enabled.stdout, /Enabled connection "Acme Okta"/);
+    assert.match((await gatehouse("connection", "list", "--org", "acme")).stdout, /Acme Okta\s+enabled/);
+    const enabledAgain = await gatehouse("connection", "enable", "--org", "acme", "--name", "Acme Okta");
+    assert.match(enabledAgain.stdout, /already enabled/);
   });
 
   test("connection commands name an unknown organization or connection and exit 1", async () => {

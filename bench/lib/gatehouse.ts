@@ -15,6 +15,7 @@ import { createOrganizationWithAdmin } from "../../src/accounts/organizations.js
 import { loadConfig } from "../../src/config.js";
 import { createConnection } from "../../src/connections/create.js";
 import { hashToken, randomToken } from "../../src/crypto/tokens.js";
+import { addDomain } from "../../src/domains/add.js";
 import type { AppContext } from "../../src/server/context.js";
 import { createContext } from "../../src/server/context-factory.js";
 import { insertSession } from "../../src/store/sessions.js";
@@ -124,6 +125,9 @@ export async function seed(
     name: "Acme",
     adminEmail: "admin@acme.test",
     adminPassword: `bench-${randomToken(12)}`,
+  });
+  await addDomain(ctx, { organizationId: organization.id, actorUserId: null }, "acme.test", {
+    operatorVerified: true,
   });
   const { connection } = await createConnection(ctx, {
     organizationId: organization.id,

@@ -1,7 +1,12 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { urlFor } from "../config.js";
 import { createConnection } from "../connections/create.js";
-import { deleteConnection } from "../connections/delete.js";
+import {
+  deleteConnection,
+  disableConnection,
+  enableConnection,
+  signOutConnectionSessions,
+} from "../connections/delete.js";
 import { toConnectionView } from "../connections/view.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
@@ -69,4 +74,51 @@ export function registerConnectionRoutes(api: FastifyInstance, ctx: AppContext):
     );
     return reply.status(204).send();
   });
+
+  // Body (optional): {"endSessions": false} keeps the sessions the connection issued.
+  api.post("/connections/:id/disable", admin, async (request) => {
+    const body = (request.body ?? {}) as { endSessions?: unknown };
+    if (body.endSessions !== undefined && typeof body.endSessions !== "boolean") {
+      throw new GatehouseError("VALIDATION_FAILED", "endSessions must be true or false.", {
+        fields: { endSessions: "must be true or false" },
+      });
+    }
+    const id = connectionId(request.params);
+    const { sessionsEnded } = await disableConnection(ctx, actorOf(request), id, {
+      endSessions: body.endSessions ?? true,
+    });
+    return { ...(await viewOf(request, id)), sessionsEnded };
+  });
+
+  api.post("/connections/:id/enable", admin, async (request) => {
+    const id = connectionId(request.params);
+    const { sessionsEnded } = await enableConnection(ctx, actorOf(request), id);
+    return { ...(await viewOf(request, id)), sessionsEnded };
+  });
+
+  // "Sign out everyone who signed in through this connection".
+  api.post("/connections/:id/sessions/revoke", admin, async (request) => {
+    const sessionsEnded = await signOutConnectionSessions(
+      ctx,
+      actorOf(request),
+      connectionId(request.params),
+    );
+    return { sessionsEnded };
+  });
+
+  function actorOf(request: FastifyRequest) {
+    const caller = apiCaller(request);
+    return {
+      organizationId: callerOrganizationId(request),
+      actorUserId: callerUserId(request),
+      actorSessionHash: caller.kind === "session" ? caller.session.idHash : undefined,
+      ip: request.ip,
+    };
+  }
+
+  async function viewOf(request: FastifyRequest, id: string) {
+    const connection = await findConnection(ctx.store.db, callerOrganizationId(request), id);
+    if (!connection) throw notFound();
+    return toConnectionView(ctx.config, connection);
+  }
 }

@@ -122,6 +122,62 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
           },
         },
       },
+      "/api/v1/connections/{id}/disable": {
+        parameters: [{ $ref: "#/components/parameters/ConnectionId" }],
+        post: {
+          operationId: "disableConnection",
+          summary: "Disable a connection, keeping its configuration",
+          description:
+            'A disabled connection routes no one and enforces nothing: people at its domains use their other sign-in methods. By default the sessions it issued end too; send {"endSessions": false} to keep them. Disabling a disabled connection changes nothing and records nothing.',
+          parameters: [{ $ref: "#/components/parameters/CsrfToken" }],
+          requestBody: {
+            required: false,
+            content: json({
+              type: "object",
+              additionalProperties: false,
+              properties: { endSessions: { type: "boolean", default: true } },
+            }),
+          },
+          responses: {
+            "200": response("The connection, with sessionsEnded", ref("ConnectionView")),
+            "400": response("VALIDATION_FAILED", ref("Error")),
+            ...errors,
+            "404": { $ref: "#/components/responses/ConnectionNotFound" },
+          },
+        },
+      },
+      "/api/v1/connections/{id}/enable": {
+        parameters: [{ $ref: "#/components/parameters/ConnectionId" }],
+        post: {
+          operationId: "enableConnection",
+          summary: "Enable a disabled connection",
+          description:
+            "From now on people at its domains sign in through it; their password and LinkedIn sessions end (sessionsEnded).",
+          parameters: [{ $ref: "#/components/parameters/CsrfToken" }],
+          responses: {
+            "200": response("The connection, with sessionsEnded", ref("ConnectionView")),
+            ...errors,
+            "404": { $ref: "#/components/responses/ConnectionNotFound" },
+          },
+        },
+      },
+      "/api/v1/connections/{id}/sessions/revoke": {
+        parameters: [{ $ref: "#/components/parameters/ConnectionId" }],
+        post: {
+          operationId: "revokeConnectionSessions",
+          summary: "Sign out everyone who signed in through this connection",
+          parameters: [{ $ref: "#/components/parameters/CsrfToken" }],
+          responses: {
+            "200": response("How many sessions ended", {
+              type: "object",
+              required: ["sessionsEnded"],
+              properties: { sessionsEnded: { type: "integer" } },
+            }),
+            ...errors,
+            "404": { $ref: "#/components/responses/ConnectionNotFound" },
+          },
+        },
+      },
       "/api/v1/users": {
         get: {
           operationId: "listUsers",

@@ -1,4 +1,4 @@
-import { disableConnection } from "../connections/delete.js";
+import { disableConnection, enableConnection } from "../connections/delete.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { listConnections } from "../store/connections.js";
@@ -7,11 +7,12 @@ import { runGroup } from "./group.js";
 import { help, parseOptions, required, withContext } from "./options.js";
 import { printJson, table } from "./output.js";
 
-const USAGE = `Usage: gatehouse connection <list|disable> [options]
+const USAGE = `Usage: gatehouse connection <list|disable|enable> [options]
 
 Commands:
   list      List an organization's SSO connections
   disable   Disable an SSO connection: its users can sign in with a password again
+  enable    Enable a disabled SSO connection again: its users sign in through it
 
 Run "gatehouse connection <command> --help" for a command's options.
 `;
@@ -31,8 +32,16 @@ organization out: its users (and admins) can sign in with their passwords again.
   --name   the connection's name, as "connection list" shows it
 `;
 
+const ENABLE_USAGE = `Usage: gatehouse connection enable --org <slug> --name <connection name>
+
+Enables a disabled connection: people at its domains sign in through it again, and their
+password and LinkedIn sessions end.
+  --org    the organization's slug (e.g. acme)
+  --name   the connection's name, as "connection list" shows it
+`;
+
 export function runConnectionCommand(args: string[]): Promise<number> {
-  return runGroup("connection", USAGE, { list: runList, disable: runDisable }, args);
+  return runGroup("connection", USAGE, { list: runList, disable: runDisable, enable: runEnable }, args);
 }
 
 async function runList(args: string[]): Promise<number> {
@@ -91,6 +100,38 @@ async function runDisable(args: string[]): Promise<number> {
     process.stdout.write(
       `Disabled connection "${connection.name}" (${connection.id}) of ${organization.slug}. ` +
         `Users at ${connection.domains.join(", ")} can sign in with their other methods again.\n`,
+    );
+    return 0;
+  });
+}
+
+async function runEnable(args: string[]): Promise<number> {
+  const values = parseOptions(args, { org: { type: "string" }, name: { type: "string" } });
+  if (values.help) return help(ENABLE_USAGE);
+  const slug = required(values, "org", ENABLE_USAGE);
+  const name = required(values, "name", ENABLE_USAGE);
+  return withContext(async (ctx) => {
+    const organization = await organizationBySlug(ctx, slug);
+    const connections = await listConnections(ctx.store.db, organization.id);
+    const connection = connections.find((c) => c.name.toLowerCase() === name.trim().toLowerCase());
+    if (!connection) {
+      throw new GatehouseError(
+        "CONNECTION_NOT_FOUND",
+        `No connection named "${name}" in the organization ${organization.slug}. See: gatehouse connection list --org ${organization.slug}`,
+      );
+    }
+    const { changed, sessionsEnded } = await enableConnection(
+      ctx,
+      { organizationId: organization.id, actorUserId: null },
+      connection.id,
+    );
+    if (!changed) {
+      process.stdout.write(`Connection "${connection.name}" (${connection.id}) is already enabled.\n`);
+      return 0;
+    }
+    process.stdout.write(
+      `Enabled connection "${connection.name}" (${connection.id}) of ${organization.slug}. ` +
+        `Users at ${connection.domains.join(", ")} sign in through it; ${sessionsEnded} password or LinkedIn session(s) ended.\n`,
     );
     return 0;
   });

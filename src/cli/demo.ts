@@ -1,17 +1,20 @@
 import { createOrganizationWithAdmin } from "../accounts/organizations.js";
 import { loadConfig } from "../config.js";
 import { demoIdpSetup, startDevIdp } from "../dev-idp/server.js";
+import { addDomain } from "../domains/add.js";
 import { buildApp } from "../server/app.js";
 import { createContext } from "../server/context-factory.js";
 import { startMaintenance } from "../server/maintenance.js";
 import { findOrganizationBySlug } from "../store/organizations.js";
 import { help, parseOptions } from "./options.js";
+import { SAMPLE_APP_NAME, startSampleApplication } from "./sample-app.js";
 import { waitForShutdown } from "./serve.js";
 
-const DEMO_USAGE = `Usage: gatehouse demo [--idp-port 3001]
+const DEMO_USAGE = `Usage: gatehouse demo [--idp-port 3001] [--app-port 3002]
 
 Runs everything a newcomer needs on one machine: Gatehouse (SQLite under ./data), the bundled
-development IdP standing in for Okta and LinkedIn, and a seeded organization with its admin.
+development IdP standing in for Okta and LinkedIn, a seeded organization with its admin, and the
+sample application (examples/saas-app) signing in through Gatehouse.
 Environment variables (PORT, GATEHOUSE_BASE_URL, GATEHOUSE_DATABASE_URL, ...) still apply.
 `;
 
@@ -23,7 +26,7 @@ export const DEMO_ORG = {
 };
 
 export async function runDemo(args: string[]): Promise<number> {
-  const values = parseOptions(args, { "idp-port": { type: "string" } });
+  const values = parseOptions(args, { "idp-port": { type: "string" }, "app-port": { type: "string" } });
   if (values.help) return help(DEMO_USAGE);
   const idpPort = Number(values["idp-port"] ?? 3001);
   const idpIssuer = `http://localhost:${idpPort}`;
@@ -47,7 +50,15 @@ export async function runDemo(args: string[]): Promise<number> {
   try {
     ctx = await createContext(config);
     if (!(await findOrganizationBySlug(ctx.store.db, DEMO_ORG.slug))) {
-      await createOrganizationWithAdmin(ctx, { ...DEMO_ORG, adminName: "Ada Admin" });
+      const { organization } = await createOrganizationWithAdmin(ctx, {
+        ...DEMO_ORG,
+        adminName: "Ada Admin",
+      });
+      // acme.test cannot publish a DNS record: the demo vouches for it as the operator would
+      // (`gatehouse domain add --org acme --domain acme.test --verified`), audited as such.
+      await addDomain(ctx, { organizationId: organization.id, actorUserId: null }, "acme.test", {
+        operatorVerified: true,
+      });
       seeded = true;
     }
     app = await buildApp(ctx);
@@ -58,6 +69,14 @@ export async function runDemo(args: string[]): Promise<number> {
     await ctx?.store.close();
     throw error;
   }
+  const sample = await startSampleApplication(ctx, Number(values["app-port"] ?? 3002)).catch(
+    async (error: unknown) => {
+      await app?.close();
+      await idp.close();
+      await ctx?.store.close();
+      throw error;
+    },
+  );
   const running = { app, ctx, stopMaintenance: startMaintenance(ctx) };
 
   const okta = setup.clients[0];
@@ -84,7 +103,9 @@ ${line}
        Client secret             ${okta?.clientSecret}
        Identity provider domain  acme.test
      (the IdP already knows the Callback URL ${base}sso/oidc/callback
-      and the sign-out redirect ${base})
+      and the sign-out redirect ${base}; acme.test is pre-verified by the
+      operator, so SSO works at once — a real domain is proven with a DNS TXT
+      record, see docs/domains.md)
 
   3. Sign out, then sign in as a member of Acme through SSO:
 ${setup.users
@@ -98,10 +119,15 @@ ${setup.users
   .map((u) => `       ${u.email.padEnd(22)} ${u.password}`)
   .join("\n")}
      and is refused for @acme.test addresses while the connection is enabled.
+
+  5. Your application signs in through Gatehouse (OpenID Connect):
+       ${sample.url}   (examples/saas-app: Sign in → Gatehouse → the IdP → back, signed in)
+     Registered as "${SAMPLE_APP_NAME}"; see docs/integrate-your-application.md
 ${line}
 `);
   await waitForShutdown(async () => {
     running.stopMaintenance();
+    await sample.close();
     await running.app.close();
     await idp.close();
     await running.ctx.store.close();

@@ -1,15 +1,12 @@
 import { newId } from "../crypto/tokens.js";
+import { activeDomains } from "../domain/organization-domains.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { discoverIssuer, type ServerMetadata } from "../sso/oidc/discover.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { isUniqueViolation } from "../store/availability.js";
-import {
-  findConnectionById,
-  findConnectionByName,
-  findDomainOwner,
-  insertConnection,
-} from "../store/connections.js";
+import { findConnectionById, findConnectionByName, insertConnection } from "../store/connections.js";
+import { connectionsListingDomain, findDomainOwnerOrganization } from "../store/domains.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
 import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
 import { type CredentialsCheck, checkCredentials } from "./credentials.js";
@@ -58,12 +55,15 @@ export async function createConnection(
     conflicts.name = `A connection named "${value.name}" already exists. Choose another name.`;
   }
   for (const domain of value.domains) {
-    const owner = await findDomainOwner(ctx.store.db, domain);
-    if (owner) {
-      conflicts.domains =
-        owner.organizationId === request.organizationId
-          ? `${domain} is already used by another connection of your organization.`
-          : `${domain} is already claimed by another organization.`;
+    // Another organization's pending claim blocks nothing (anyone may claim anything pending);
+    // a domain another organization has proven it owns cannot be used here.
+    const owner = await findDomainOwnerOrganization(ctx.store.db, domain);
+    if (owner && owner.organizationId !== request.organizationId) {
+      conflicts.domains = `${domain} is verified by another organization.`;
+      break;
+    }
+    if ((await connectionsListingDomain(ctx.store.db, request.organizationId, domain)).length > 0) {
+      conflicts.domains = `${domain} is already used by another connection of your organization.`;
       break;
     }
   }
@@ -102,9 +102,12 @@ export async function createConnection(
         },
         now,
       );
+      // Only the domains the organization has proven it owns start enforcing now; pending ones
+      // end nobody's session (see src/domains/verify.ts for when they are verified later).
+      const inserted = await findConnectionById(trx, id);
       revokedSessions = await revokeNonSsoSessionsForDomains(
         trx,
-        value.domains,
+        activeDomains(request.organizationId, inserted?.domainStatuses ?? [], now),
         request.actorSessionHash,
         now,
       );

@@ -3,7 +3,7 @@ import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { deleteConnectionRow, findConnection, setConnectionStatus } from "../store/connections.js";
 import { detachLoginTransactions } from "../store/login-transactions.js";
-import { revokeSessionsForConnection } from "../store/sessions.js";
+import { revokeNonSsoSessionsForDomains, revokeSessionsForConnection } from "../store/sessions.js";
 
 export interface ConnectionActor {
   organizationId: string;
@@ -59,15 +59,39 @@ export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, 
   });
 }
 
-/** Stops a connection from signing anyone in or enforcing SSO, keeping its configuration. */
-export async function disableConnection(ctx: AppContext, actor: ConnectionActor, id: string): Promise<void> {
+export interface StatusChange {
+  /** False when the connection already had that status (or a concurrent change won). */
+  changed: boolean;
+  sessionsEnded: number;
+}
+
+async function connectionOf(ctx: AppContext, actor: ConnectionActor, id: string) {
   const connection = await findConnection(ctx.store.db, actor.organizationId, id);
   if (!connection)
     throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+  return connection;
+}
+
+/**
+ * Stops a connection from signing anyone in or enforcing SSO, keeping its configuration. By
+ * default the sessions it issued end with it (the admin may keep them). Of concurrent
+ * disables, the one whose update changed the row records the event; the others change nothing.
+ */
+export async function disableConnection(
+  ctx: AppContext,
+  actor: ConnectionActor & { actorSessionHash?: string | undefined },
+  id: string,
+  options: { endSessions?: boolean } = {},
+): Promise<StatusChange> {
+  const connection = await connectionOf(ctx, actor, id);
+  const endSessions = options.endSessions ?? true;
   const now = ctx.now();
-  await ctx.store.db.transaction().execute(async (trx) => {
-    // A disable that changed nothing (already disabled, or a concurrent one won) records nothing.
-    if (!(await setConnectionStatus(trx, id, "disabled", now))) return;
+  return ctx.store.db.transaction().execute(async (trx) => {
+    if (!(await setConnectionStatus(trx, id, "disabled", now))) return { changed: false, sessionsEnded: 0 };
+    // The admin who disables it keeps their own session, to see the result.
+    const sessionsEnded = endSessions
+      ? await revokeSessionsForConnection(trx, id, now, { exceptIdHash: actor.actorSessionHash })
+      : 0;
     await insertAuditEvent(
       trx,
       {
@@ -77,9 +101,76 @@ export async function disableConnection(ctx: AppContext, actor: ConnectionActor,
         connectionId: id,
         outcome: "success",
         ip: actor.ip,
-        detail: { name: connection.name, previousStatus: connection.status },
+        detail: { name: connection.name, previousStatus: connection.status, sessionsEnded },
       },
       now,
     );
+    return { changed: true, sessionsEnded };
+  });
+}
+
+/**
+ * Enables a disabled connection: from now on it signs in and enforces SSO at its domains, so
+ * the password and LinkedIn sessions of people at those domains end, as at Create (except the
+ * admin's own, so they see the result).
+ */
+export async function enableConnection(
+  ctx: AppContext,
+  actor: ConnectionActor & { actorSessionHash?: string | undefined },
+  id: string,
+): Promise<StatusChange> {
+  const connection = await connectionOf(ctx, actor, id);
+  const now = ctx.now();
+  return ctx.store.db.transaction().execute(async (trx) => {
+    if (!(await setConnectionStatus(trx, id, "enabled", now))) return { changed: false, sessionsEnded: 0 };
+    const sessionsEnded = await revokeNonSsoSessionsForDomains(
+      trx,
+      connection.domains,
+      actor.actorSessionHash,
+      now,
+    );
+    await insertAuditEvent(
+      trx,
+      {
+        type: "connection.enabled",
+        organizationId: actor.organizationId,
+        actorUserId: actor.actorUserId,
+        connectionId: id,
+        outcome: "success",
+        ip: actor.ip,
+        detail: { name: connection.name, revokedSessions: sessionsEnded },
+      },
+      now,
+    );
+    return { changed: true, sessionsEnded };
+  });
+}
+
+/** "Sign out everyone who signed in through this connection": ends the sessions it issued. */
+export async function signOutConnectionSessions(
+  ctx: AppContext,
+  actor: ConnectionActor & { actorSessionHash?: string | undefined },
+  id: string,
+): Promise<number> {
+  const connection = await connectionOf(ctx, actor, id);
+  const now = ctx.now();
+  return ctx.store.db.transaction().execute(async (trx) => {
+    const sessionsEnded = await revokeSessionsForConnection(trx, id, now, {
+      exceptIdHash: actor.actorSessionHash,
+    });
+    await insertAuditEvent(
+      trx,
+      {
+        type: "sessions.revoked_for_connection",
+        organizationId: actor.organizationId,
+        actorUserId: actor.actorUserId,
+        connectionId: id,
+        outcome: "success",
+        ip: actor.ip,
+        detail: { name: connection.name, sessionsEnded },
+      },
+      now,
+    );
+    return sessionsEnded;
   });
 }

@@ -52,9 +52,3 @@ export function normalizeDomain(input: string): string | undefined {
   if (/^[0-9]+$/.test(labels[labels.length - 1] ?? "")) return undefined;
   return domain;
 }
-
-/** OIDC: a connection may only sign in emails at one of its own domains (exact match, no subdomains). */
-export function mayAssertEmail(connectionDomains: readonly string[], email: string): boolean {
-  const domain = emailDomain(email);
-  return connectionDomains.some((d) => d === domain);
-}

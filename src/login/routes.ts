@@ -58,7 +58,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
           }),
         );
     }
-    const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email));
+    const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
     if (connection) {
       const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {
         returnTo,

@@ -135,7 +135,7 @@ async function sendToSignIn(
   }
   if (email) {
     // The same routing as the email step of /login.
-    const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email));
+    const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
     if (connection) {
       const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {
         returnTo,

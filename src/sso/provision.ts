@@ -31,7 +31,9 @@ export interface ProvisionedUser {
  * Just-in-time provisioning for enterprise SSO, in the caller's transaction. Returning users
  * are found by (connection, sub), never by email alone, so an IdP that renames an address
  * cannot take over another account. A first sign-in links an existing account with the same
- * email in this organization, or creates the user as a member.
+ * email in this organization, or creates the user as a member. Linking by email is safe only
+ * because the callback has already refused any email outside the organization's verified domains
+ * (`mayConnectionActForEmail`, src/sso/oidc/callback.ts): a pending claim on a domain links nothing.
  */
 export async function provisionSsoUser(
   trx: Kysely<Database>,

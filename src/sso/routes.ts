@@ -33,7 +33,7 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
     if (rawEmail.includes("@")) {
       const email = normalizeEmail(rawEmail);
       if (email) {
-        connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email));
+        connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
         loginHint = email;
       }
     } else if (entered) {

@@ -25,6 +25,13 @@ export type AuditEventType =
   | "user.email_changed"
   | "user.email_conflict"
   | "sessions.revoked_for_sso"
+  | "domain.added"
+  | "domain.verification_checked"
+  | "domain.verified"
+  | "domain.failing"
+  | "domain.recovered"
+  | "domain.expired"
+  | "domain.removed"
   | "application.created"
   | "application.deleted";
 

@@ -1,5 +1,7 @@
 import type { Kysely } from "kysely";
-import type { ConnectionStatus, Database, TokenEndpointAuthMethod } from "./schema.js";
+import { type DomainStatus, isDomainActive } from "../domain/organization-domains.js";
+import { ensureOrganizationDomains } from "./domains.js";
+import type { ConnectionStatus, Database, DomainState, TokenEndpointAuthMethod } from "./schema.js";
 
 /** A connection as the application sees it: the client secret stays sealed until a flow needs it. */
 export interface Connection {
@@ -13,7 +15,10 @@ export interface Connection {
   tokenEndpointAuthMethod: TokenEndpointAuthMethod | null;
   scopes: string;
   status: ConnectionStatus;
+  /** Every domain the connection lists, pending ones included. */
   domains: string[];
+  /** The same domains with their organization's verification state: what the rules decide on. */
+  domainStatuses: DomainStatus[];
   createdByUserId: string | null;
   createdAt: number;
   updatedAt: number;
@@ -26,7 +31,21 @@ export interface Connection {
 
 type Row = Database["connections"];
 
-function toConnection(row: Row, domains: string[]): Connection {
+interface ListedDomain {
+  domain: string;
+  state: DomainState | null;
+  failing_since: number | null;
+}
+
+function toConnection(row: Row, listed: ListedDomain[]): Connection {
+  const domains = listed.map((d) => d.domain);
+  const domainStatuses = listed.map((d) => ({
+    organizationId: row.organization_id,
+    domain: d.domain,
+    // Every listed domain has an organization row (foreign key); a missing one counts as pending.
+    state: d.state ?? "pending",
+    failingSince: d.failing_since,
+  }));
   return {
     id: row.id,
     organizationId: row.organization_id,
@@ -39,6 +58,7 @@ function toConnection(row: Row, domains: string[]): Connection {
     scopes: row.scopes,
     status: row.status,
     domains,
+    domainStatuses,
     createdByUserId: row.created_by_user_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -54,18 +74,28 @@ async function withDomains(db: Kysely<Database>, rows: Row[]): Promise<Connectio
   if (rows.length === 0) return [];
   const domains = await db
     .selectFrom("connection_domains")
-    .select(["domain", "connection_id"])
+    .leftJoin("organization_domains as od", (join) =>
+      join
+        .onRef("od.organization_id", "=", "connection_domains.organization_id")
+        .onRef("od.domain", "=", "connection_domains.domain"),
+    )
+    .select([
+      "connection_domains.domain as domain",
+      "connection_id",
+      "od.state as state",
+      "od.failing_since as failing_since",
+    ])
     .where(
       "connection_id",
       "in",
       rows.map((r) => r.id),
     )
-    .orderBy("domain")
+    .orderBy("connection_domains.domain")
     .execute();
   return rows.map((r) =>
     toConnection(
       r,
-      domains.filter((d) => d.connection_id === r.id).map((d) => d.domain),
+      domains.filter((d) => d.connection_id === r.id),
     ),
   );
 }
@@ -88,7 +118,10 @@ export interface NewConnection {
   idTokenIssuer?: string | null;
 }
 
-/** Inserts the connection and its domains; call inside a transaction so both land or neither. */
+/**
+ * Inserts the connection and its domains, adding to the organization those it does not hold yet
+ * (as pending); call inside a transaction so all land or none.
+ */
 export async function insertConnection(db: Kysely<Database>, c: NewConnection, now: number): Promise<void> {
   await db
     .insertInto("connections")
@@ -114,6 +147,8 @@ export async function insertConnection(db: Kysely<Database>, c: NewConnection, n
       id_token_issuer: c.idTokenIssuer ?? null,
     })
     .execute();
+  await ensureOrganizationDomains(db, c.organizationId, c.domains, now);
+  if (c.domains.length === 0) return;
   await db
     .insertInto("connection_domains")
     .values(c.domains.map((domain) => ({ domain, connection_id: c.id, organization_id: c.organizationId })))
@@ -148,18 +183,28 @@ export async function findConnection(
 export async function findConnectionById(db: Kysely<Database>, id: string): Promise<Connection | undefined> {
   const rows = await db
     .selectFrom("connections")
-    .innerJoin("connection_domains", "connection_domains.connection_id", "connections.id")
+    .leftJoin("connection_domains", "connection_domains.connection_id", "connections.id")
+    .leftJoin("organization_domains as od", (join) =>
+      join
+        .onRef("od.organization_id", "=", "connection_domains.organization_id")
+        .onRef("od.domain", "=", "connection_domains.domain"),
+    )
     .selectAll("connections")
-    .select("connection_domains.domain as domain")
+    .select(["connection_domains.domain as domain", "od.state as state", "od.failing_since as failing_since"])
     .where("connections.id", "=", id)
     .orderBy("connection_domains.domain")
     .execute();
   const [first] = rows;
   if (!first) return undefined;
-  const { domain: _, ...row } = first;
-  return toConnection(
-    row,
-    rows.map((r) => r.domain),
+  const { domain: _, state: _s, failing_since: _f, ...row } = first;
+  return toConnection(row, listedDomains(rows));
+}
+
+function listedDomains(
+  rows: { domain: string | null; state: DomainState | null; failing_since: number | null }[],
+): ListedDomain[] {
+  return rows.flatMap((r) =>
+    r.domain === null ? [] : [{ domain: r.domain, state: r.state, failing_since: r.failing_since }],
   );
 }
 
@@ -175,45 +220,62 @@ export async function findConnectionByName(
   return row ? (await withDomains(db, [row]))[0] : undefined;
 }
 
-/** The enabled connection that owns an email domain, if any: the routing and enforcement lookup. */
+/**
+ * The routing and enforcement lookup: the enabled connection listing `domain` whose organization
+ * has verified it (or is within the grace period of a failing re-verification) at `now`.
+ * A connection that lists the domain while its organization has not proven it is never found:
+ * pending domains neither route nor enforce.
+ */
 export async function findEnabledConnectionForDomain(
   db: Kysely<Database>,
   domain: string,
+  now: number,
 ): Promise<(Connection & { organizationName: string }) | undefined> {
   // The matched domain finds the connection; the second join brings all of its domains, in
   // the same round trip (every email-first sign-in and password attempt asks this).
   const rows = await db
     .selectFrom("connection_domains as matched")
+    .innerJoin("organization_domains as owned", (join) =>
+      join
+        .onRef("owned.organization_id", "=", "matched.organization_id")
+        .onRef("owned.domain", "=", "matched.domain"),
+    )
     .innerJoin("connections", "connections.id", "matched.connection_id")
     .innerJoin("organizations", "organizations.id", "connections.organization_id")
     .innerJoin("connection_domains as all_domains", "all_domains.connection_id", "connections.id")
+    .leftJoin("organization_domains as od", (join) =>
+      join
+        .onRef("od.organization_id", "=", "all_domains.organization_id")
+        .onRef("od.domain", "=", "all_domains.domain"),
+    )
     .selectAll("connections")
-    .select(["organizations.name as organization_name", "all_domains.domain as domain"])
+    .select([
+      "organizations.name as organization_name",
+      "owned.state as owned_state",
+      "owned.failing_since as owned_failing_since",
+      "all_domains.domain as domain",
+      "od.state as state",
+      "od.failing_since as failing_since",
+    ])
     .where("matched.domain", "=", domain.toLowerCase())
+    .where("owned.state", "!=", "pending")
     .where("connections.status", "=", "enabled")
     .orderBy("all_domains.domain")
     .execute();
   const [first] = rows;
   if (!first) return undefined;
-  const { organization_name, domain: _, ...connection } = first;
-  return {
-    ...toConnection(
-      connection,
-      rows.map((r) => r.domain),
-    ),
-    organizationName: organization_name,
-  };
-}
-
-export async function findDomainOwner(
-  db: Kysely<Database>,
-  domain: string,
-): Promise<{ connectionId: string; organizationId: string } | undefined> {
-  return db
-    .selectFrom("connection_domains")
-    .select(["connection_id as connectionId", "organization_id as organizationId"])
-    .where("domain", "=", domain.toLowerCase())
-    .executeTakeFirst();
+  if (!isDomainActive({ state: first.owned_state, failingSince: first.owned_failing_since }, now))
+    return undefined;
+  const {
+    organization_name,
+    owned_state: _o,
+    owned_failing_since: _of,
+    domain: _d,
+    state: _s,
+    failing_since: _f,
+    ...connection
+  } = first;
+  return { ...toConnection(connection, listedDomains(rows)), organizationName: organization_name };
 }
 
 export async function deleteConnectionRow(

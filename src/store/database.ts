@@ -16,6 +16,7 @@ import pg from "pg";
 import * as initial from "./migrations/0001-initial.js";
 import * as connectionSettings from "./migrations/0002-connection-settings.js";
 import * as loginTransactionBrowserIndex from "./migrations/0003-login-transaction-browser-index.js";
+import * as domains from "./migrations/0005-domains.js";
 import * as securityReview from "./migrations/0006-security-review.js";
 import * as operations from "./migrations/0007-operations.js";
 import * as sessionPerformance from "./migrations/0008-session-performance.js";
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   "0001-initial": initial,
   "0002-connection-settings": connectionSettings,
   "0003-login-transaction-browser-index": loginTransactionBrowserIndex,
+  "0005-domains": domains,
   "0006-security-review": securityReview,
   "0007-operations": operations,
   "0008-session-performance": sessionPerformance,
@@ -208,6 +210,15 @@ export interface MigrationReport {
 
 /** Brings the schema up to date. Kysely's migrator holds a lock, so two instances can start at once. */
 export async function migrateToLatest(store: Store): Promise<MigrationReport> {
+  return migrate(store, undefined);
+}
+
+/** Brings the schema up to `name` and no further: the upgrade tests start from an older version. */
+export async function migrateUpTo(store: Store, name: string): Promise<MigrationReport> {
+  return migrate(store, name);
+}
+
+async function migrate(store: Store, target: string | undefined): Promise<MigrationReport> {
   const schema = await migrationTableSchema(store);
   const migrator = new Migrator({
     db: store.db,
@@ -217,7 +228,8 @@ export async function migrateToLatest(store: Store): Promise<MigrationReport> {
     allowUnorderedMigrations: true,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } =
+    target === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(target);
   if (error) {
     const failed = results?.find((r) => r.status === "Error");
     throw new Error(

@@ -143,10 +143,32 @@ export interface ConnectionsTable {
 }
 
 export interface ConnectionDomainsTable {
-  /** A domain belongs to at most one connection, and so to one organization. */
+  /** A domain is listed on at most one connection per organization; it points at the organization's domain. */
   domain: string;
   connection_id: string;
   organization_id: string;
+}
+
+export type DomainState = "pending" | "verified" | "failing";
+export type DomainVerifiedBy = "dns" | "operator";
+export type DomainCheckOutcome = "verified" | "no_record" | "mismatch" | "dns_error";
+
+export interface OrganizationDomainsTable {
+  id: string;
+  organization_id: string;
+  /** Punycode, lower-case, no trailing dot. Verified (or failing) by at most one organization. */
+  domain: string;
+  state: DomainState;
+  /** 192 bits from the CSPRNG, base64url; published as `gatehouse-domain-verification=<token>`. */
+  verification_token: string;
+  verified_at: number | null;
+  verified_by: DomainVerifiedBy | null;
+  verified_by_user_id: string | null;
+  last_checked_at: number | null;
+  last_check_outcome: DomainCheckOutcome | null;
+  /** When a verified domain's record was first found missing; the grace period counts from here. */
+  failing_since: number | null;
+  created_at: number;
 }
 
 export interface LoginTransactionsTable {
@@ -201,6 +223,7 @@ export interface Database extends ProviderTables {
   idempotency_keys: IdempotencyKeysTable;
   connections: ConnectionsTable;
   connection_domains: ConnectionDomainsTable;
+  organization_domains: OrganizationDomainsTable;
   login_transactions: LoginTransactionsTable;
   audit_events: AuditEventsTable;
   rate_limits: RateLimitsTable;

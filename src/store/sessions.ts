@@ -275,3 +275,19 @@ export function deleteExpiredSessions(db: Kysely<Database>, now: number): Promis
     return Number(result.numDeletedRows);
   });
 }
+
+/** Live sessions a connection issued: what "sign out everyone" would end. */
+export async function countSessionsForConnection(
+  db: Kysely<Database>,
+  connectionId: string,
+  now: number,
+): Promise<number> {
+  const row = await db
+    .selectFrom("sessions")
+    .select((eb) => eb.fn.countAll<number | string>().as("count"))
+    .where("connection_id", "=", connectionId)
+    .where("revoked_at", "is", null)
+    .where("expires_at", ">", now)
+    .executeTakeFirst();
+  return Number(row?.count ?? 0);
+}

@@ -41,6 +41,19 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
     action: "It may have been deleted. List the applications and try again.",
   },
   NOT_FOUND: { title: "Page not found", action: "Check the address, or go back to the home page." },
+  DOMAIN_NOT_FOUND: {
+    title: "Domain not found",
+    action: "It may have been removed. Go back and reload.",
+  },
+  DOMAIN_NOT_ALLOWED: {
+    title: "That domain cannot be added",
+    action: "Enter your company's own email domain, such as acme.com.",
+  },
+  DOMAIN_VERIFIED_ELSEWHERE: {
+    title: "That domain belongs to another organization",
+    action:
+      "Another organization has proven it owns this domain. If that is a mistake, ask your Gatehouse operator.",
+  },
   CONNECTION_NOT_FOUND: {
     title: "Connection not found",
     action: "It may have been deleted. Go back and reload.",

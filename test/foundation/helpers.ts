@@ -1,18 +1,20 @@
 import { createOrganizationWithAdmin } from "../../src/accounts/organizations.js";
 import { sessionCookieName } from "../../src/session/cookie.js";
 import type { Answer, Browser } from "../support/browserless.js";
+import { verifyDomainsAsOperator } from "../support/domains.js";
 import type { TestGatehouse } from "../support/gatehouse.js";
 
 export const ADMIN_EMAIL = "admin@acme.test";
 export const ADMIN_PASSWORD = "correct horse battery";
 
 export async function seedAcme(gh: TestGatehouse): Promise<void> {
-  await createOrganizationWithAdmin(gh.ctx, {
+  const { organization } = await createOrganizationWithAdmin(gh.ctx, {
     slug: "acme",
     name: "Acme",
     adminEmail: ADMIN_EMAIL,
     adminPassword: ADMIN_PASSWORD,
   });
+  await verifyDomainsAsOperator(gh, organization.id, ["acme.test"]);
 }
 
 /** The home page lists the session's facts only to a signed-in browser. */

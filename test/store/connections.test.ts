@@ -5,7 +5,6 @@ import {
   findConnection,
   findConnectionById,
   findConnectionByName,
-  findDomainOwner,
   findEnabledConnectionForDomain,
   insertConnection,
   listConnections,
@@ -25,6 +24,18 @@ import {
   seedOrganization,
   t0,
 } from "./fixtures.js";
+
+/** Which connection lists `domain`, if any (connection_domains, whatever the verification state). */
+async function listingOf(
+  db: import("kysely").Kysely<import("../../src/store/schema.js").Database>,
+  domain: string,
+): Promise<{ connectionId: string; organizationId: string } | undefined> {
+  return db
+    .selectFrom("connection_domains")
+    .select(["connection_id as connectionId", "organization_id as organizationId"])
+    .where("domain", "=", domain.toLowerCase())
+    .executeTakeFirst();
+}
 
 withEachDatabase("store: connections", (dialect) => {
   const database = useFreshDatabase(dialect);
@@ -49,6 +60,10 @@ withEachDatabase("store: connections", (dialect) => {
       scopes: "openid email profile",
       status: "enabled",
       domains: ["acme-corp.test", "acme.test"],
+      domainStatuses: [
+        { organizationId: acme.id, domain: "acme-corp.test", state: "verified", failingSince: null },
+        { organizationId: acme.id, domain: "acme.test", state: "verified", failingSince: null },
+      ],
       createdByUserId: null,
       createdAt: t0,
       updatedAt: t0,
@@ -135,7 +150,7 @@ withEachDatabase("store: connections", (dialect) => {
       isUniqueViolation,
     );
     // The transaction took the domains back with the refused connection.
-    assert.equal(await findDomainOwner(db, "globex.test"), undefined);
+    assert.equal(await listingOf(db, "globex.test"), undefined);
     assert.equal((await listConnections(db, globex.id)).length, 0);
   });
 
@@ -149,37 +164,37 @@ withEachDatabase("store: connections", (dialect) => {
       isUniqueViolation,
     );
     assert.deepEqual(await listConnections(db, globex.id), []);
-    assert.equal(await findDomainOwner(db, "globex.test"), undefined);
+    assert.equal(await listingOf(db, "globex.test"), undefined);
   });
 
-  test("findDomainOwner names the connection and organization, enabled or not", async () => {
+  test("a listed domain names the connection and organization, enabled or not", async () => {
     const { db } = database().store;
     const acme = await seedOrganization(db, "acme");
     const id = await seedConnection(db, acme, { domains: ["acme.test"] });
     await setConnectionStatus(db, id, "disabled", t0 + minute);
-    assert.deepEqual(await findDomainOwner(db, "ACME.test"), { connectionId: id, organizationId: acme.id });
-    assert.equal(await findDomainOwner(db, "globex.test"), undefined);
+    assert.deepEqual(await listingOf(db, "ACME.test"), { connectionId: id, organizationId: acme.id });
+    assert.equal(await listingOf(db, "globex.test"), undefined);
   });
 
   test("findEnabledConnectionForDomain routes by domain and ignores disabled connections", async () => {
     const { db } = database().store;
     const acme = await seedOrganization(db, "acme");
     const id = await seedConnection(db, acme, { name: "Acme Okta", domains: ["acme.test", "acme.example"] });
-    const found = await findEnabledConnectionForDomain(db, "Acme.Example");
+    const found = await findEnabledConnectionForDomain(db, "Acme.Example", t0);
     assert.equal(found?.id, id);
     assert.equal(found?.organizationName, acme.name);
     assert.deepEqual(found?.domains, ["acme.example", "acme.test"]);
     assert.equal(found?.createdAt, t0);
 
     await setConnectionStatus(db, id, "disabled", t0 + hour);
-    assert.equal(await findEnabledConnectionForDomain(db, "acme.test"), undefined);
+    assert.equal(await findEnabledConnectionForDomain(db, "acme.test", t0), undefined);
     const disabled = await findConnectionById(db, id);
     assert.equal(disabled?.status, "disabled");
     assert.equal(disabled?.updatedAt, t0 + hour);
 
     await setConnectionStatus(db, id, "enabled", t0 + 2 * hour);
-    assert.equal((await findEnabledConnectionForDomain(db, "acme.test"))?.id, id);
-    assert.equal(await findEnabledConnectionForDomain(db, "globex.test"), undefined);
+    assert.equal((await findEnabledConnectionForDomain(db, "acme.test", t0))?.id, id);
+    assert.equal(await findEnabledConnectionForDomain(db, "globex.test", t0), undefined);
   });
 
   test("deleteConnectionRow takes domains, identities and login transactions with it and detaches sessions", async () => {
@@ -236,7 +251,7 @@ withEachDatabase("store: connections", (dialect) => {
     assert.equal(await deleteConnectionRow(db, acme.id, id), true);
 
     assert.equal(await findConnectionById(db, id), undefined);
-    assert.equal(await findDomainOwner(db, "acme.test"), undefined);
+    assert.equal(await listingOf(db, "acme.test"), undefined);
     assert.deepEqual(await db.selectFrom("connection_domains").select("domain").execute(), [
       { domain: "acme.example" },
     ]);

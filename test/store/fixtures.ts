@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
 import { insertConnection } from "../../src/store/connections.js";
+import { findDomainByName, insertDomain } from "../../src/store/domains.js";
 import { insertMembership, insertOrganization, type Organization } from "../../src/store/organizations.js";
 import type { Database, Role } from "../../src/store/schema.js";
 import type { NewSession } from "../../src/store/sessions.js";
@@ -27,15 +28,29 @@ export async function seedMember(
   return user;
 }
 
-/** An enabled OIDC connection with its domains, inserted the way the service does it. */
+/**
+ * An enabled OIDC connection with its domains, inserted the way the service does it. Its domains
+ * are verified for the organization by the operator first, unless `pending` (then they are added
+ * pending, as the Setup form does).
+ */
 export async function seedConnection(
   db: Kysely<Database>,
   organization: Organization,
-  input: { name?: string; domains: string[]; createdAt?: number },
+  input: { name?: string; domains: string[]; createdAt?: number; pending?: boolean },
 ): Promise<string> {
   const id = randomUUID();
-  await db.transaction().execute((trx) =>
-    insertConnection(
+  await db.transaction().execute(async (trx) => {
+    if (!input.pending) {
+      for (const domain of input.domains) {
+        if (await findDomainByName(trx, organization.id, domain)) continue;
+        await insertDomain(
+          trx,
+          { organizationId: organization.id, domain, verifiedBy: { by: "operator", userId: null } },
+          input.createdAt ?? t0,
+        );
+      }
+    }
+    await insertConnection(
       trx,
       {
         id,
@@ -50,8 +65,8 @@ export async function seedConnection(
         createdByUserId: null,
       },
       input.createdAt ?? t0,
-    ),
-  );
+    );
+  });
   return id;
 }
 

@@ -11,6 +11,7 @@ import {
   startDevIdp,
 } from "../../src/dev-idp/server.js";
 import { type Answer, type Browser, csrfToken } from "./browserless.js";
+import { verifyDomainsAsOperator } from "./domains.js";
 import { freePort, type StartOptions, startGatehouse, type TestGatehouse } from "./gatehouse.js";
 
 export const ADMIN = { email: "admin@acme.test", password: "correct horse battery staple" };
@@ -31,6 +32,8 @@ export async function seedAcme(gh: TestGatehouse): Promise<{ organizationId: str
     adminEmail: ADMIN.email,
     adminPassword: ADMIN.password,
   });
+  // As in the demo: the operator has verified acme.test, so connections for it route at once.
+  await verifyDomainsAsOperator(gh, organization.id, ["acme.test"]);
   return { organizationId: organization.id, adminUserId };
 }
 

@@ -9,6 +9,19 @@ import { successAlert } from "../components.js";
 export interface OidcNotices {
   created?: { name: string; domains: string[]; signedOut: number; credentialsNote?: string };
   deleted?: { name: string };
+  status?: { name: string; change: StatusNotice; sessionsEnded: number };
+}
+
+export type StatusNotice = "disabled" | "enabled" | "signed-out";
+const STATUS_NOTICES: readonly string[] = ["disabled", "enabled", "signed-out"];
+
+export function statusLocation(
+  path: string,
+  change: StatusNotice,
+  connectionId: string,
+  sessionsEnded: number,
+) {
+  return `${path}?status=${change}&connection=${encodeURIComponent(connectionId)}&ended=${sessionsEnded}`;
 }
 
 export function createdLocation(path: string, revokedSessions: number, unchecked = false): string {
@@ -49,6 +62,16 @@ export async function readOidcNotices(
       if (typeof note === "string") notices.created.credentialsNote = note;
     }
   }
+  const change = textField(query, "status", 20);
+  const named = connections.find((c) => c.id === textField(query, "connection", 64));
+  if (STATUS_NOTICES.includes(change) && named) {
+    const ended = textField(query, "ended", 10);
+    notices.status = {
+      name: named.name,
+      change: change as StatusNotice,
+      sessionsEnded: /^\d{1,6}$/.test(ended) ? Number(ended) : 0,
+    };
+  }
   if (textField(query, "deleted", 10) === "1") {
     const [event] = await listAuditEvents(ctx.store.db, {
       organizationId,
@@ -61,9 +84,18 @@ export async function readOidcNotices(
   return notices;
 }
 
+function statusText(n: NonNullable<OidcNotices["status"]>): SafeHtml {
+  const sessions = `${n.sessionsEnded} ${n.sessionsEnded === 1 ? "session" : "sessions"}`;
+  if (n.change === "disabled")
+    return html`<p><strong>${n.name} is disabled.</strong> It signs no one in; ${sessions} it had opened ended.</p>`;
+  if (n.change === "enabled")
+    return html`<p><strong>${n.name} is enabled again.</strong> People at its domains sign in through it; ${sessions} by password or LinkedIn ended.</p>`;
+  return html`<p><strong>Everyone who signed in through ${n.name} is signed out</strong> (${sessions} ended).</p>`;
+}
+
 export function renderOidcNotices(notices: OidcNotices): SafeHtml {
-  const { created, deleted } = notices;
-  return html`${
+  const { created, deleted, status } = notices;
+  return html`${status ? successAlert("connection-status-changed", statusText(status)) : ""}${
     created
       ? successAlert(
           "connection-created",

@@ -5,6 +5,7 @@ import { adminPage, copyField, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { dangerZone } from "./delete.js";
 import { signInActivity } from "./sign-in-activity.js";
+import { statusActions } from "./status.js";
 
 export interface ConnectionPageModel {
   session: AdminSession;
@@ -61,6 +62,7 @@ function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml 
         })
       : ""
   }
+  ${statusActions(c, m.csrfToken)}
   ${dangerZone(c, m.csrfToken)}
 </section>
 ${signInActivity(c.id, m.activity.get(c.id) ?? [])}`;

@@ -1,22 +1,36 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createConnection } from "../../connections/create.js";
-import { deleteConnection } from "../../connections/delete.js";
+import {
+  deleteConnection,
+  disableConnection,
+  enableConnection,
+  signOutConnectionSessions,
+} from "../../connections/delete.js";
 import { callbackUrl, homePageUrl, toConnectionView } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { type AuditEvent, listAuditEvents } from "../../store/audit.js";
 import { findConnection, listConnections } from "../../store/connections.js";
+import { countSessionsForConnection } from "../../store/sessions.js";
+import { textField } from "../../web/form.js";
 import { adminPaths, sendHtml } from "../components.js";
 import { adminSession, requireAdmin } from "../guard.js";
 import { emptyConnectionForm, readConnectionForm, toFormRefusal } from "./connection-form.js";
 import { deleteConfirmPage } from "./delete.js";
 import { introPage } from "./intro.js";
-import { createdLocation, deletedLocation, readOidcNotices, renderOidcNotices } from "./notices.js";
+import {
+  createdLocation,
+  deletedLocation,
+  readOidcNotices,
+  renderOidcNotices,
+  statusLocation,
+} from "./notices.js";
 import { connectionPage } from "./oidc-connection.js";
 import { setupPage } from "./oidc-setup.js";
 import { ACTIVITY_LIMIT } from "./sign-in-activity.js";
 import { integrationState } from "./state.js";
+import { disableConfirmPage, signOutEveryonePage, statusPaths } from "./status.js";
 
 /** Connection ids are UUIDs; anything else cannot name one, so it is simply not found. */
 function connectionIdParam(params: unknown): string {
@@ -118,6 +132,65 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       );
     }
   });
+
+  const confirmModel = async (request: FastifyRequest, reply: FastifyReply) => {
+    const session = adminSession(request);
+    const connection = await findConnection(
+      ctx.store.db,
+      session.organizationId,
+      connectionIdParam(request.params),
+    );
+    if (!connection) {
+      throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+    }
+    return {
+      session,
+      csrfToken: reply.generateCsrf(),
+      connection,
+      sessions: await countSessionsForConnection(ctx.store.db, connection.id, ctx.now()),
+    };
+  };
+  const actorOf = (request: FastifyRequest) => {
+    const session = adminSession(request);
+    return {
+      organizationId: session.organizationId,
+      actorUserId: session.userId,
+      actorSessionHash: session.idHash,
+      ip: request.ip,
+    };
+  };
+
+  app.get(statusPaths.disable(":id"), { preHandler: admin }, async (request, reply) =>
+    sendHtml(reply, disableConfirmPage(await confirmModel(request, reply))),
+  );
+  app.post(
+    statusPaths.disable(":id"),
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const id = connectionIdParam(request.params);
+      // An unchecked box is absent from the form: ending the sessions is the default only on the page.
+      const endSessions = textField(request.body, "end_sessions", 10) === "1";
+      const { sessionsEnded } = await disableConnection(ctx, actorOf(request), id, { endSessions });
+      return reply.redirect(statusLocation(adminPaths.oidc, "disabled", id, sessionsEnded), 303);
+    },
+  );
+  app.post(statusPaths.enable(":id"), { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
+    const id = connectionIdParam(request.params);
+    const { sessionsEnded } = await enableConnection(ctx, actorOf(request), id);
+    return reply.redirect(statusLocation(adminPaths.oidc, "enabled", id, sessionsEnded), 303);
+  });
+  app.get(statusPaths.signOutEveryone(":id"), { preHandler: admin }, async (request, reply) =>
+    sendHtml(reply, signOutEveryonePage(await confirmModel(request, reply))),
+  );
+  app.post(
+    statusPaths.signOutEveryone(":id"),
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const id = connectionIdParam(request.params);
+      const sessionsEnded = await signOutConnectionSessions(ctx, actorOf(request), id);
+      return reply.redirect(statusLocation(adminPaths.oidc, "signed-out", id, sessionsEnded), 303);
+    },
+  );
 
   app.get(`${adminPaths.oidc}/:id/delete`, { preHandler: admin }, async (request, reply) => {
     const session = adminSession(request);

@@ -1,7 +1,8 @@
 import type { FastifyRequest } from "fastify";
 import * as client from "openid-client";
 import { hashToken, safeEqual } from "../../crypto/tokens.js";
-import { emailDomain, mayAssertEmail, normalizeEmail } from "../../domain/email.js";
+import { emailDomain, normalizeEmail } from "../../domain/email.js";
+import { mayConnectionActForEmail } from "../../domain/organization-domains.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import type { Connection } from "../../store/connections.js";
@@ -197,12 +198,18 @@ export async function verifyCallback(
       detail: `LinkedIn did not assert email_verified for ${email}`,
     });
   }
-  if (target.connection && !mayAssertEmail(target.connection.domains, email)) {
+  // The takeover rule: an IdP may only assert addresses at domains its organization has proven
+  // it owns. A domain the connection lists but has not verified is not one of its domains.
+  if (target.connection && !mayConnectionActForEmail(target.connection, email, ctx.now())) {
+    const domain = emailDomain(email);
+    const listed = target.connection.domainStatuses.find((d) => d.domain === domain);
     throw new GatehouseError(
       "SSO_EMAIL_DOMAIN_NOT_ALLOWED",
       "The connection may not sign in this email address.",
       {
-        detail: `the IdP asserted ${email}; domain ${emailDomain(email)} is not one of the connection's domains (${target.connection.domains.join(", ")})`,
+        detail: listed
+          ? `the IdP asserted ${email}; domain ${domain} is listed on the connection but ${listed.state === "pending" ? "not verified" : "failing verification past its grace period"} for the organization`
+          : `the IdP asserted ${email}; domain ${domain} is not one of the connection's domains (${target.connection.domains.join(", ")})`,
       },
     );
   }

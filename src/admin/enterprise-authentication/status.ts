@@ -1,0 +1,89 @@
+import type { ConnectionView } from "../../connections/view.js";
+import { html, type SafeHtml } from "../../web/html.js";
+import { adminPage, adminPaths, crumbs } from "../components.js";
+import type { AdminSession } from "../guard.js";
+
+type Switchable = Pick<ConnectionView, "id" | "name" | "domains" | "status">;
+
+/** `":id"` gives the route pattern. */
+const connectionPath = (id: string, action: string) =>
+  `${adminPaths.oidc}/${id === ":id" ? id : encodeURIComponent(id)}/${action}`;
+
+export const statusPaths = {
+  disable: (id: string) => connectionPath(id, "disable"),
+  enable: (id: string) => connectionPath(id, "enable"),
+  signOutEveryone: (id: string) => connectionPath(id, "sign-out-everyone"),
+};
+
+/** A connection's switch: Disable (after a confirmation) or Enable, and ending its sessions. */
+export function statusActions(c: Switchable, csrfToken: string): SafeHtml {
+  if (c.status === "disabled") {
+    return html`<div class="stack" data-testid="connection-status-actions">
+  <h3>Disabled</h3>
+  <p>Enable it to send people at ${c.domains.join(", ")} through ${c.name} again; their password and LinkedIn sessions will end.</p>
+  <form method="post" action="${statusPaths.enable(c.id)}" class="actions">
+    <input type="hidden" name="_csrf" value="${csrfToken}">
+    <button type="submit" class="btn btn-primary" data-testid="enable-connection">Enable connection</button>
+  </form>
+</div>`;
+  }
+  return html`<div class="stack" data-testid="connection-status-actions">
+  <h3>Pause or sign people out</h3>
+  <p class="actions">
+    <a class="btn btn-secondary" href="${statusPaths.disable(c.id)}" data-testid="disable-connection">Disable connection</a>
+    <a class="btn btn-secondary" href="${statusPaths.signOutEveryone(c.id)}" data-testid="sign-out-everyone">Sign out everyone who signed in through this connection</a>
+  </p>
+</div>`;
+}
+
+interface ConfirmModel {
+  session: AdminSession;
+  csrfToken: string;
+  connection: Switchable;
+  /** Live sessions the connection issued. */
+  sessions: number;
+}
+
+function confirmPage(m: ConfirmModel, title: string, form: SafeHtml): string {
+  return adminPage({
+    title: `${title}: ${m.connection.name}`,
+    session: m.session,
+    csrfToken: m.csrfToken,
+    breadcrumbs: [crumbs.administration, crumbs.enterpriseAuthentication, crumbs.oidc, { label: title }],
+    body: html`<section class="page-head"><h1>${title}</h1></section>
+<section class="card" data-testid="status-confirm">${form}</section>`,
+  });
+}
+
+export function disableConfirmPage(m: ConfirmModel): string {
+  const c = m.connection;
+  return confirmPage(
+    m,
+    "Disable connection",
+    html`<form method="post" action="${statusPaths.disable(c.id)}" class="stack">
+  <input type="hidden" name="_csrf" value="${m.csrfToken}">
+  <p data-testid="disable-consequence">Disable ${c.name}? It keeps its settings, but signs no one in: people at ${c.domains.join(", ")} use their password or LinkedIn until you enable it again.</p>
+  <label class="checkbox"><input type="checkbox" name="end_sessions" value="1" checked data-testid="end-sessions"> Also sign out the ${m.sessions} ${m.sessions === 1 ? "person" : "people"} currently signed in through this connection</label>
+  <div class="actions">
+    <a class="btn btn-secondary" href="${adminPaths.oidc}">Cancel</a>
+    <button type="submit" class="btn btn-danger" data-testid="confirm-disable">Disable</button>
+  </div>
+</form>`,
+  );
+}
+
+export function signOutEveryonePage(m: ConfirmModel): string {
+  const c = m.connection;
+  return confirmPage(
+    m,
+    "Sign out everyone",
+    html`<form method="post" action="${statusPaths.signOutEveryone(c.id)}" class="stack">
+  <input type="hidden" name="_csrf" value="${m.csrfToken}">
+  <p>End the ${m.sessions} ${m.sessions === 1 ? "session" : "sessions"} opened through ${c.name}? Those people sign in again through the connection on their next visit.</p>
+  <div class="actions">
+    <a class="btn btn-secondary" href="${adminPaths.oidc}">Cancel</a>
+    <button type="submit" class="btn btn-danger" data-testid="confirm-sign-out-everyone">Sign out everyone</button>
+  </div>
+</form>`,
+  );
+}
