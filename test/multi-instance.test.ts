@@ -7,6 +7,7 @@ import { createOrganizationWithAdmin } from "../src/accounts/organizations.js";
 import { createApiKey } from "../src/api/keys.js";
 import { loadConfig } from "../src/config.js";
 import { createConnection } from "../src/connections/create.js";
+import { addDomain } from "../src/domains/add.js";
 import { type DevIdp, demoIdpSetup, startDevIdp } from "../src/dev-idp/server.js";
 import type { AppContext } from "../src/server/context.js";
 import { createContext } from "../src/server/context-factory.js";
@@ -97,6 +98,10 @@ describe("several Gatehouse instances over one PostgreSQL", () => {
       name: "Acme",
       adminEmail: "owner@acme-corp.test",
       adminPassword: "correct horse battery staple",
+    });
+    // Only verified domains route to a connection; the operator vouches for acme.test here.
+    await addDomain(ctx, { organizationId: organization.id, actorUserId: null }, "acme.test", {
+      operatorVerified: true,
     });
     const { connection } = await createConnection(ctx, {
       organizationId: organization.id,
