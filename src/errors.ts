@@ -47,7 +47,16 @@ export type ErrorCode =
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL";
 
+/** The check a refusal failed, as data: what was expected and what was received. Never a secret. */
+export interface FailedCheck {
+  check: string;
+  expected?: string | undefined;
+  received?: string | undefined;
+}
+
 export interface ErrorOptions {
+  /** The failed check, for a test sign-in's result page. */
+  check?: FailedCheck | undefined;
   /** Technical reason for logs and the admin's activity view. Never a secret. */
   detail?: string | undefined;
   /** Per-field messages for form and API validation errors. */
@@ -85,6 +94,7 @@ export class GatehouseError extends Error {
   readonly status: number;
   readonly detail: string | undefined;
   readonly fields: Record<string, string> | undefined;
+  readonly check: FailedCheck | undefined;
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -93,6 +103,7 @@ export class GatehouseError extends Error {
     this.status = statusByCode[code] ?? (code.startsWith("SSO_") ? 400 : 400);
     this.detail = options.detail;
     this.fields = options.fields;
+    this.check = options.check;
   }
 }
 

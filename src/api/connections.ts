@@ -7,6 +7,7 @@ import {
   enableConnection,
   signOutConnectionSessions,
 } from "../connections/delete.js";
+import { testSavedConnection, testUnsavedConnection } from "../connections/test.js";
 import { toConnectionView } from "../connections/view.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
@@ -48,6 +49,22 @@ export function registerConnectionRoutes(api: FastifyInstance, ctx: AppContext):
       .status(201)
       .header("location", urlFor(ctx.config, `api/v1/connections/${connection.id}`))
       .send(credentialsNote ? { ...connection, warnings: [credentialsNote] } : connection);
+  });
+
+  // A test sign-in of unsaved values: checked as Create checks them, answered with the URL to
+  // open in a browser signed in as an admin of the organization.
+  api.post("/connections/test", admin, async (request, reply) => {
+    const started = await testUnsavedConnection(
+      ctx,
+      actorOf(request),
+      parseCreateConnectionBody(request.body),
+    );
+    return reply.status(201).send(started);
+  });
+
+  api.post("/connections/:id/test", admin, async (request, reply) => {
+    const started = await testSavedConnection(ctx, actorOf(request), connectionId(request.params));
+    return reply.status(201).send(started);
   });
 
   api.get("/connections/:id", admin, async (request) => {

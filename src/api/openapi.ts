@@ -98,6 +98,40 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
           },
         },
       },
+      "/api/v1/connections/test": {
+        post: {
+          operationId: "testUnsavedConnection",
+          summary: "Test sign-in with connection values not saved yet",
+          description:
+            "Checks the values as Create does (fields, name and domains free, discovery, the credentials at the token endpoint) and keeps them for 10 minutes with the client secret sealed; nothing is created. Open `url` in a browser signed in as an admin of the organization: it goes through the provider and back to a result page with each check, the claims and what a sign-in would produce, and signs no one in. The test belongs to the session that started it (with an API key: the first admin session that opens it).",
+          parameters: [{ $ref: "#/components/parameters/CsrfToken" }],
+          requestBody: { required: true, content: json(ref("CreateConnectionRequest")) },
+          responses: {
+            "201": response("The test, and the URL to open", ref("ConnectionTest")),
+            "400": response(
+              "VALIDATION_FAILED (a refused client secret is a field error on clientSecret), SSO_DISCOVERY_FAILED, SSO_ISSUER_MISMATCH or SSO_ISSUER_NOT_ALLOWED, with `fields`",
+              ref("Error"),
+            ),
+            ...errors,
+            "409": response("CONFLICT: the name or a domain is already in use, with `fields`", ref("Error")),
+          },
+        },
+      },
+      "/api/v1/connections/{id}/test": {
+        parameters: [{ $ref: "#/components/parameters/ConnectionId" }],
+        post: {
+          operationId: "testConnection",
+          summary: "Test sign-in through a saved connection, enabled or disabled",
+          description:
+            "Answers the URL to open in a browser signed in as an admin of the organization, valid for 10 minutes. The result page shows each check, the claims and what a sign-in would produce; no one is signed in.",
+          parameters: [{ $ref: "#/components/parameters/CsrfToken" }],
+          responses: {
+            "201": response("The test, and the URL to open", ref("ConnectionTest")),
+            ...errors,
+            "404": { $ref: "#/components/responses/ConnectionNotFound" },
+          },
+        },
+      },
       "/api/v1/connections/{id}": {
         parameters: [{ $ref: "#/components/parameters/ConnectionId" }],
         get: {
@@ -478,6 +512,16 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
                 "The claim that holds the email address, e.g. preferred_username or upn for Entra ID",
             },
             clockSkewSeconds: { type: "integer", minimum: 0, maximum: 300, default: 60 },
+          },
+        },
+        ConnectionTest: {
+          type: "object",
+          required: ["id", "url", "resultUrl", "expiresAt"],
+          properties: {
+            id: { type: "string", format: "uuid" },
+            url: { type: "string", format: "uri", description: "Open it to go through the provider" },
+            resultUrl: { type: "string", format: "uri", description: "The result page, once back" },
+            expiresAt: isoTime,
           },
         },
         ConnectionView: {

@@ -50,24 +50,7 @@ export async function createConnection(
   const { value, errors } = validateConnectionInput(request.input);
   if (Object.keys(errors).length > 0) throw fieldErrors(errors);
 
-  const conflicts: FieldErrors = {};
-  if (await findConnectionByName(ctx.store.db, value.name)) {
-    conflicts.name = `A connection named "${value.name}" already exists. Choose another name.`;
-  }
-  for (const domain of value.domains) {
-    // Another organization's pending claim blocks nothing (anyone may claim anything pending);
-    // a domain another organization has proven it owns cannot be used here.
-    const owner = await findDomainOwnerOrganization(ctx.store.db, domain);
-    if (owner && owner.organizationId !== request.organizationId) {
-      conflicts.domains = `${domain} is verified by another organization.`;
-      break;
-    }
-    if ((await connectionsListingDomain(ctx.store.db, request.organizationId, domain)).length > 0) {
-      conflicts.domains = `${domain} is already used by another connection of your organization.`;
-      break;
-    }
-  }
-  if (Object.keys(conflicts).length > 0) throw fieldErrors(conflicts, "CONFLICT");
+  await refuseConflicts(ctx, request.organizationId, value);
 
   const metadata = await discoverIssuer(ctx, value.issuer, { fresh: true });
   const id = newId();
@@ -149,6 +132,32 @@ export async function createConnection(
     revokedSessions,
     ...(credentials.note ? { credentialsNote: credentials.note } : {}),
   };
+}
+
+/** The name must be free everywhere, and each domain free of other organizations' claims and connections. */
+export async function refuseConflicts(
+  ctx: AppContext,
+  organizationId: string,
+  value: Pick<ValidConnectionInput, "name" | "domains">,
+): Promise<void> {
+  const conflicts: FieldErrors = {};
+  if (await findConnectionByName(ctx.store.db, value.name)) {
+    conflicts.name = `A connection named "${value.name}" already exists. Choose another name.`;
+  }
+  for (const domain of value.domains) {
+    // Another organization's pending claim blocks nothing (anyone may claim anything pending);
+    // a domain another organization has proven it owns cannot be used here.
+    const owner = await findDomainOwnerOrganization(ctx.store.db, domain);
+    if (owner && owner.organizationId !== organizationId) {
+      conflicts.domains = `${domain} is verified by another organization.`;
+      break;
+    }
+    if ((await connectionsListingDomain(ctx.store.db, organizationId, domain)).length > 0) {
+      conflicts.domains = `${domain} is already used by another connection of your organization.`;
+      break;
+    }
+  }
+  if (Object.keys(conflicts).length > 0) throw fieldErrors(conflicts, "CONFLICT");
 }
 
 /**

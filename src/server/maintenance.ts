@@ -1,5 +1,6 @@
 import { deleteExpiredApplicationSignIns } from "../store/application-sign-ins.js";
 import { purgeAuditEvents } from "../store/audit.js";
+import { purgeConnectionTests } from "../store/connection-tests.js";
 import { purgeLoginTransactions } from "../store/login-transactions.js";
 import { deleteExpiredProviderRecords } from "../store/provider-records.js";
 import { purgeRateLimits } from "../store/rate-limits.js";
@@ -25,6 +26,8 @@ export async function purgeExpired(
   // OpenID Provider codes, tokens and sessions past expiry; a lookup already ignores them.
   await deleteExpiredProviderRecords(ctx.store.db, now);
   await deleteExpiredApplicationSignIns(ctx.store.db, now);
+  // Test sign-ins: unsaved values and their sealed secret at 10 minutes, the rest a day later.
+  await purgeConnectionTests(ctx.store.db, now);
   const retentionDays = ctx.config.auditRetentionDays;
   const auditEvents =
     retentionDays > 0 ? await purgeAuditEvents(ctx.store.db, now - retentionDays * DAY_MS) : 0;

@@ -28,6 +28,68 @@ export interface ProvisionedUser {
 }
 
 /**
+ * What a first or returning SSO sign-in will do with the account, decided before anything is
+ * written: a test sign-in shows it, a real one carries it out (`provisionSsoUser`).
+ *  - `returning`: the subject is known at this connection; `joins` when the user is in no
+ *    organization any more.
+ *  - `link`: an account with this email exists in this organization (or in none) and gets the
+ *    identity.
+ *  - `create`: a new user, member of the organization.
+ * Conflicts with another organization or another subject throw SSO_USER_CONFLICT.
+ */
+export type ProvisioningPlan =
+  | { kind: "returning"; identityId: string; userId: string; joins: boolean }
+  | { kind: "link"; userId: string; joins: boolean }
+  | { kind: "create" };
+
+export async function planSsoProvisioning(
+  db: Kysely<Database>,
+  identity: VerifiedIdentity,
+  organizationId: string,
+): Promise<ProvisioningPlan> {
+  const known = await findIdentityWithMemberships(db, identity.providerKey, identity.subject);
+  if (known) {
+    if (known.organizationIds.some((id) => id !== organizationId)) {
+      throw new GatehouseError("SSO_USER_CONFLICT", "This account belongs to another organization.", {
+        detail: `user ${known.userId} is a member of another organization`,
+      });
+    }
+    return {
+      kind: "returning",
+      identityId: known.id,
+      userId: known.userId,
+      joins: known.organizationIds.length === 0,
+    };
+  }
+
+  const existing = await findUserByEmail(db, identity.email);
+  if (!existing) return { kind: "create" };
+  // An address the IdP gave to someone new (a reassigned mailbox) must not open the previous
+  // holder's account: one account has one subject per connection.
+  const linked = await findSubjectOfUser(db, existing.id, identity.providerKey);
+  if (linked !== undefined && linked !== identity.subject) {
+    throw new GatehouseError(
+      "SSO_USER_CONFLICT",
+      "This email belongs to an account that signs in as another person at your identity provider.",
+      {
+        detail: `${identity.email} is linked to another subject of this connection; new subject ${identity.subject}`,
+      },
+    );
+  }
+  const membership = await findMembershipOfUser(db, existing.id);
+  if (membership && membership.organizationId !== organizationId) {
+    throw new GatehouseError(
+      "SSO_USER_CONFLICT",
+      "An account with this email belongs to another organization.",
+      {
+        detail: `${identity.email} is already a member of organization ${membership.organizationSlug}`,
+      },
+    );
+  }
+  return { kind: "link", userId: existing.id, joins: !membership };
+}
+
+/**
  * Just-in-time provisioning for enterprise SSO, in the caller's transaction. Returning users
  * are found by (connection, sub), never by email alone, so an IdP that renames an address
  * cannot take over another account. A first sign-in links an existing account with the same
@@ -41,52 +103,23 @@ export async function provisionSsoUser(
   organizationId: string,
   now: number,
 ): Promise<ProvisionedUser> {
-  const known = await findIdentityWithMemberships(trx, identity.providerKey, identity.subject);
-  if (known) {
-    if (known.organizationIds.some((id) => id !== organizationId)) {
-      throw new GatehouseError("SSO_USER_CONFLICT", "This account belongs to another organization.", {
-        detail: `user ${known.userId} is a member of another organization`,
-      });
+  const plan = await planSsoProvisioning(trx, identity, organizationId);
+  if (plan.kind === "returning") {
+    await touchIdentity(trx, plan.identityId, identity.email, now);
+    await followEmailChange(trx, plan.userId, identity, organizationId, now);
+    if (plan.joins) {
+      await insertMembership(trx, { organizationId, userId: plan.userId, role: "member" }, now);
     }
-    await touchIdentity(trx, known.id, identity.email, now);
-    await followEmailChange(trx, known.userId, identity, organizationId, now);
-    if (known.organizationIds.length === 0) {
-      await insertMembership(trx, { organizationId, userId: known.userId, role: "member" }, now);
-    }
-    return { userId: known.userId, organizationId, created: false };
+    return { userId: plan.userId, organizationId, created: false };
   }
 
-  const existing = await findUserByEmail(trx, identity.email);
-  if (existing) {
-    // An address the IdP gave to someone new (a reassigned mailbox) must not open the previous
-    // holder's account: one account has one subject per connection.
-    const linked = await findSubjectOfUser(trx, existing.id, identity.providerKey);
-    if (linked !== undefined && linked !== identity.subject) {
-      throw new GatehouseError(
-        "SSO_USER_CONFLICT",
-        "This email belongs to an account that signs in as another person at your identity provider.",
-        {
-          detail: `${identity.email} is linked to another subject of this connection; new subject ${identity.subject}`,
-        },
-      );
-    }
-    const membership = await findMembershipOfUser(trx, existing.id);
-    if (membership && membership.organizationId !== organizationId) {
-      throw new GatehouseError(
-        "SSO_USER_CONFLICT",
-        "An account with this email belongs to another organization.",
-        {
-          detail: `${identity.email} is already a member of organization ${membership.organizationSlug}`,
-        },
-      );
-    }
-    if (!membership)
-      await insertMembership(trx, { organizationId, userId: existing.id, role: "member" }, now);
+  if (plan.kind === "link") {
+    if (plan.joins) await insertMembership(trx, { organizationId, userId: plan.userId, role: "member" }, now);
     await insertIdentity(
       trx,
       {
         id: newId(),
-        userId: existing.id,
+        userId: plan.userId,
         providerKey: identity.providerKey,
         connectionId: identity.connectionId,
         subject: identity.subject,
@@ -94,7 +127,7 @@ export async function provisionSsoUser(
       },
       now,
     );
-    return { userId: existing.id, organizationId, created: false };
+    return { userId: plan.userId, organizationId, created: false };
   }
 
   const user = await insertUser(trx, { email: identity.email, name: identity.name }, now);

@@ -8,10 +8,12 @@ import { noteOnRequestLine } from "../server/request-log.js";
 import { issueSession, setSessionCookie } from "../session/create.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { isDatabaseUnavailable, isUniqueViolation } from "../store/availability.js";
-import { type AttemptFacts, verifyCallback } from "./oidc/callback.js";
+import { type AttemptFacts, openTransaction, signInTarget, verifyResponse } from "./oidc/callback.js";
 import { provisionSocialUser, provisionSsoUser } from "./provision.js";
 import { limitSignInFlows } from "./rate-limit.js";
+import { finishTestSignIn } from "./test-sign-in.js";
 
+/** `returnTo` after a test sign-in is its result page, whatever the checks found. */
 export type SignInResult =
   | { ok: true; returnTo: string }
   | { ok: false; error: GatehouseError; traceId: string }
@@ -32,7 +34,10 @@ export async function finishSignIn(
   const auditType = kind === "sso" ? "sign_in.sso" : "sign_in.linkedin";
   try {
     await limitSignInFlows(ctx, request.ip, "callback");
-    const verified = await verifyCallback(ctx, request, kind, facts);
+    const opened = await openTransaction(ctx, request, kind, facts);
+    // A test sign-in runs the same checks, then reports instead of signing anyone in.
+    if (opened.tx.purpose === "test") return await finishTestSignIn(ctx, request, opened, facts);
+    const verified = await verifyResponse(ctx, opened, signInTarget(ctx, kind, facts), facts);
     const connection = verified.target.connection;
     const identity = {
       providerKey: verified.target.providerKey,

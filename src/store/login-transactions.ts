@@ -3,8 +3,15 @@ import type { Database, LoginTransactionsTable } from "./schema.js";
 
 export type LoginTransaction = LoginTransactionsTable;
 
-export async function insertLoginTransaction(db: Kysely<Database>, tx: LoginTransaction): Promise<void> {
-  await db.insertInto("login_transactions").values(tx).execute();
+/** A sign-in unless `purpose` says it is a test. */
+export type NewLoginTransaction = Omit<LoginTransaction, "purpose" | "connection_test_id"> &
+  Partial<Pick<LoginTransaction, "purpose" | "connection_test_id">>;
+
+export async function insertLoginTransaction(db: Kysely<Database>, tx: NewLoginTransaction): Promise<void> {
+  await db
+    .insertInto("login_transactions")
+    .values({ purpose: "sign_in", connection_test_id: null, ...tx })
+    .execute();
 }
 
 /**

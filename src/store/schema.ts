@@ -184,6 +184,24 @@ export interface LoginTransactionsTable {
   created_at: number;
   expires_at: number;
   consumed_at: number | null;
+  /** A real sign-in, or an admin's test sign-in, which starts no session. */
+  purpose: "sign_in" | "test";
+  connection_test_id: string | null;
+}
+
+export interface ConnectionTestsTable {
+  id: string;
+  organization_id: string;
+  connection_id: string | null;
+  actor_user_id: string | null;
+  session_hash: string | null;
+  settings: string | null;
+  client_secret_sealed: string | null;
+  result: string | null;
+  outcome: "success" | "failure" | null;
+  created_at: number;
+  expires_at: number;
+  finished_at: number | null;
 }
 
 export interface AuditEventsTable {
@@ -225,6 +243,7 @@ export interface Database extends ProviderTables {
   connection_domains: ConnectionDomainsTable;
   organization_domains: OrganizationDomainsTable;
   login_transactions: LoginTransactionsTable;
+  connection_tests: ConnectionTestsTable;
   audit_events: AuditEventsTable;
   rate_limits: RateLimitsTable;
 }

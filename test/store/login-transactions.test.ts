@@ -22,6 +22,8 @@ function transaction(id: string, overrides: Partial<LoginTransaction> = {}): Log
     created_at: t0,
     expires_at: t0 + 10 * minute,
     consumed_at: null,
+    purpose: "sign_in",
+    connection_test_id: null,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import type { ConnectionView } from "../../connections/view.js";
 import type { AuditEvent } from "../../store/audit.js";
 import { html, type SafeHtml } from "../../web/html.js";
-import { adminPage, copyField, crumbs } from "../components.js";
+import { adminPage, adminPaths, copyField, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { dangerZone } from "./delete.js";
 import { signInActivity } from "./sign-in-activity.js";
@@ -62,6 +62,11 @@ function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml 
         })
       : ""
   }
+  <form method="post" action="${adminPaths.oidc}/${c.id}/test" class="actions">
+    <input type="hidden" name="_csrf" value="${m.csrfToken}">
+    <button type="submit" class="btn btn-secondary" data-testid="test-sign-in">Test sign-in</button>
+    <span class="field-help">Through your identity provider and back with these settings${enabled ? "" : ", even while disabled"}; nobody is signed in.</span>
+  </form>
   ${statusActions(c, m.csrfToken)}
   ${dangerZone(c, m.csrfToken)}
 </section>

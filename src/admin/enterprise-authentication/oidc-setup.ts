@@ -116,7 +116,7 @@ function formField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
   const { name } = spec;
   const error = m.refusal?.fields[name];
   const value = name === "clientSecret" ? "" : m.values[name];
-  const askAgain = name === "clientSecret" && m.refusal && m.secretSubmitted && !error;
+  const askAgain = name === "clientSecret" && m.secretSubmitted && !error;
   const describedBy = [`${name}-help`, error ? `${name}-error` : "", askAgain ? `${name}-again` : ""]
     .filter(Boolean)
     .join(" ");
@@ -191,7 +191,11 @@ ${m.refusal ? errorSummary(m.refusal) : ""}
       <p><strong>Once the connection is enabled, everyone with an email address at these domains, including you, must sign in through SSO.</strong></p>
       <p>Their current password and LinkedIn sessions end when you click Create. Your own session is kept so you can see the confirmation.</p>
     </div>
-    <p class="actions"><button type="submit" class="btn btn-primary">Create</button></p>
+    <p class="actions">
+      <button type="submit" class="btn btn-primary">Create</button>
+      <button type="submit" class="btn btn-secondary" formaction="${adminPaths.oidc}/test" data-testid="test-sign-in">Test sign-in</button>
+    </p>
+    <p class="field-help">Test sign-in goes through your identity provider and back with these values and shows what a sign-in would produce, without saving the connection or signing anyone in.</p>
   </form>
 </section>`,
   });

@@ -31,6 +31,7 @@ import { setupPage } from "./oidc-setup.js";
 import { ACTIVITY_LIMIT } from "./sign-in-activity.js";
 import { integrationState } from "./state.js";
 import { disableConfirmPage, signOutEveryonePage, statusPaths } from "./status.js";
+import { formValuesFromTest, registerTestSignInRoutes } from "./test-routes.js";
 
 /** Connection ids are UUIDs; anything else cannot name one, so it is simply not found. */
 function connectionIdParam(params: unknown): string {
@@ -43,6 +44,7 @@ function connectionIdParam(params: unknown): string {
 
 export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx: AppContext): void {
   const admin = requireAdmin(ctx);
+  registerTestSignInRoutes(app, ctx);
 
   app.get(adminPaths.enterpriseAuthentication, { preHandler: admin }, async (request, reply) => {
     const session = adminSession(request);
@@ -60,7 +62,14 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       await readOidcNotices(ctx, session.organizationId, request.query, connections),
     );
     const csrfToken = reply.generateCsrf();
-    if (connections.length === 0) {
+    // "Back to the form" from a test of unsaved values: the Setup form holds them again.
+    const tested = await formValuesFromTest(
+      ctx,
+      session.organizationId,
+      session.idHash,
+      (request.query as { test?: unknown }).test,
+    );
+    if (connections.length === 0 || tested) {
       return sendHtml(
         reply,
         setupPage({
@@ -68,8 +77,9 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
           csrfToken,
           callbackUrl: callbackUrl(ctx.config),
           homePageUrl: homePageUrl(ctx.config),
-          values: emptyConnectionForm,
+          values: tested ?? emptyConnectionForm,
           notice,
+          secretSubmitted: tested !== undefined,
         }),
       );
     }

@@ -1,16 +1,18 @@
 import type { FastifyRequest } from "fastify";
+import * as jose from "jose";
 import * as client from "openid-client";
 import { hashToken, safeEqual } from "../../crypto/tokens.js";
 import { emailDomain, normalizeEmail } from "../../domain/email.js";
-import { mayConnectionActForEmail } from "../../domain/organization-domains.js";
+import { activeDomains, mayConnectionActForEmail } from "../../domain/organization-domains.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import type { Connection } from "../../store/connections.js";
 import { findConnectionById } from "../../store/connections.js";
 import { consumeLoginTransaction, type LoginTransaction } from "../../store/login-transactions.js";
+import { type CheckLog, shown } from "./checks.js";
 import { clientConfiguration } from "./client.js";
 import { discoverIssuer } from "./discover.js";
-import { verifyAccessTokenHash, verifyIdTokenSignature } from "./id-token.js";
+import { MAX_ID_TOKEN_AGE_SECONDS, verifyAccessTokenHash, verifyIdTokenSignature } from "./id-token.js";
 import { toSignInError } from "./protocol-errors.js";
 import { connectionTarget, linkedinTarget, type RelyingPartyTarget } from "./provider.js";
 import { readBrowserHash } from "./transaction-cookie.js";
@@ -25,6 +27,16 @@ export interface VerifiedSignIn {
   name: string | null;
   idToken: string;
   idpSid: string | null;
+  /** The ID token's claims and, when it was called, userinfo's: for a test sign-in's result. */
+  claims: client.IDToken;
+  userinfo?: client.UserInfoResponse | undefined;
+}
+
+/** The login transaction a callback belongs to, once step 1 has passed. */
+export interface OpenedTransaction {
+  currentUrl: URL;
+  state: string;
+  tx: LoginTransaction;
 }
 
 /** Whatever is known about a failed attempt, for the audit log. */
@@ -48,13 +60,16 @@ export interface AttemptFacts {
  *  5. Claims: email (from userinfo when the ID token lacks it, with userinfo `sub` equal to
  *     the ID token's), `email_verified` not false, and for SSO an email at one of the
  *     connection's domains.
+ * Step 1 (`openTransaction`) tells a sign-in from a test sign-in; step 2 (`signInTarget`) is a
+ * sign-in's, a test has its own target (src/connections/test.ts); steps 3 to 5
+ * (`verifyResponse`) are the same for both.
  */
-export async function verifyCallback(
+export async function openTransaction(
   ctx: AppContext,
   request: FastifyRequest,
   kind: "sso" | "linkedin",
   facts: AttemptFacts,
-): Promise<VerifiedSignIn> {
+): Promise<OpenedTransaction> {
   const currentUrl = new URL(request.url, ctx.config.baseUrl);
   const state = currentUrl.searchParams.get("state");
   if (!state || state.length > 512) {
@@ -97,8 +112,15 @@ export async function verifyCallback(
         : "no browser-binding cookie",
     });
   }
+  return { currentUrl, state, tx };
+}
 
-  // Step 2.
+/** Step 2: the connection still exists and is enabled, or LinkedIn is still configured. */
+export function signInTarget(
+  ctx: AppContext,
+  kind: "sso" | "linkedin",
+  facts: AttemptFacts,
+): RelyingPartyTarget {
   let target: RelyingPartyTarget | undefined;
   if (kind === "sso") {
     const connection = facts.connection;
@@ -116,7 +138,22 @@ export async function verifyCallback(
     target = linkedinTarget(ctx);
     if (!target) throw new GatehouseError("LINKEDIN_NOT_CONFIGURED", "LinkedIn sign-in is not configured.");
   }
+  return target;
+}
 
+/**
+ * Steps 3 to 5, for the target the transaction was started for. `checks`, given by a test
+ * sign-in only, records each check that passed with what was expected and received.
+ */
+export async function verifyResponse(
+  ctx: AppContext,
+  opened: OpenedTransaction,
+  target: RelyingPartyTarget,
+  facts: AttemptFacts,
+  checks?: CheckLog,
+): Promise<VerifiedSignIn> {
+  const { currentUrl, state, tx } = opened;
+  checks?.pass("state", "a test started in this browser, not yet used, in time", "as expected");
   // Step 3.
   const config = await clientConfiguration(ctx, target);
   let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
@@ -135,8 +172,10 @@ export async function verifyCallback(
   if (!claims || !idToken) {
     throw new GatehouseError("SSO_ID_TOKEN_INVALID", "No ID token.", {
       detail: "token response without id_token",
+      check: { check: "token_request", expected: "an ID token", received: "no id_token" },
     });
   }
+  if (checks) recordGrantChecks(checks, ctx, target, currentUrl, tx, claims);
 
   // Step 4. The signature, with Gatehouse's key policy (id-token.ts), then the audience rule.
   await verifyIdTokenSignature(
@@ -151,32 +190,53 @@ export async function verifyCallback(
     },
     idToken,
   );
+  checks?.pass("signature", "a key in the issuer's JWKS, an asymmetric algorithm", signatureFacts(idToken));
   // OIDC Core 3.1.3.7 step 3: extra audiences are not trusted, with or without azp.
   if (Array.isArray(claims.aud) && (claims.aud.length !== 1 || claims.aud[0] !== target.clientId)) {
+    const received = JSON.stringify(claims.aud).slice(0, 200);
     throw new GatehouseError("SSO_ID_TOKEN_INVALID", "The ID token is meant for other audiences too.", {
-      detail: `ID token check failed on claim "aud": expected only ${JSON.stringify(target.clientId)}, received ${JSON.stringify(claims.aud).slice(0, 200)}`,
+      detail: `ID token check failed on claim "aud": expected only ${JSON.stringify(target.clientId)}, received ${received}`,
+      check: { check: "aud", expected: `only ${JSON.stringify(target.clientId)}`, received },
     });
   }
   // OIDC Core 3.1.3.7 step 5: an azp, when present, names this client, whatever the audience.
   if (claims.azp !== undefined && claims.azp !== target.clientId) {
+    const received = JSON.stringify(claims.azp).slice(0, 200);
     throw new GatehouseError("SSO_ID_TOKEN_INVALID", "The ID token was issued to another client.", {
-      detail: `ID token check failed on claim "azp": expected ${JSON.stringify(target.clientId)}, received ${JSON.stringify(claims.azp).slice(0, 200)}`,
+      detail: `ID token check failed on claim "azp": expected ${JSON.stringify(target.clientId)}, received ${received}`,
+      check: { check: "azp", expected: JSON.stringify(target.clientId), received },
     });
   }
-  if (claims.at_hash !== undefined) await verifyAccessTokenHash(idToken, claims.at_hash, tokens.access_token);
+  checks?.pass("azp", `absent, or ${JSON.stringify(target.clientId)}`, claims.azp ?? "(absent)");
+  if (claims.at_hash !== undefined) {
+    await verifyAccessTokenHash(idToken, claims.at_hash, tokens.access_token);
+    checks?.pass("at_hash", "the access token's hash", "matches");
+  }
   if (typeof claims.sub !== "string" || claims.sub.length === 0 || claims.sub.length > 255) {
     throw new GatehouseError("SSO_ID_TOKEN_INVALID", "The ID token has no subject.", {
       detail: 'ID token check failed on claim "sub": missing or invalid',
+      check: {
+        check: "sub",
+        expected: "a string of 1 to 255 characters",
+        received: shown(claims.sub) ?? "(absent)",
+      },
     });
   }
+  checks?.pass("sub", "a string of 1 to 255 characters", claims.sub);
   facts.subject = claims.sub;
 
   // Step 5.
   const profile = await fetchMissingClaims(config, tokens.access_token, claims, target.emailClaim);
+  if (profile.userinfo) checks?.pass("userinfo", `sub ${JSON.stringify(claims.sub)}`, profile.userinfo.sub);
   const rawEmail = profile.email;
   if (typeof rawEmail !== "string" || rawEmail.length === 0) {
     throw new GatehouseError("SSO_EMAIL_MISSING", "The identity provider sent no email address.", {
       detail: `neither the ID token nor userinfo has the "${target.emailClaim}" claim (is the email scope released, or does the provider put the address in another claim?)`,
+      check: {
+        check: "email",
+        expected: `an address in the "${target.emailClaim}" claim`,
+        received: shown(rawEmail) ?? "(absent)",
+      },
     });
   }
   const email = normalizeEmail(rawEmail);
@@ -184,34 +244,55 @@ export async function verifyCallback(
   if (!email) {
     throw new GatehouseError("SSO_EMAIL_MISSING", "The identity provider sent an invalid email address.", {
       detail: `email claim ${JSON.stringify(rawEmail.slice(0, 200))} is not a valid address`,
+      check: { check: "email", expected: "a valid email address", received: rawEmail.slice(0, 200) },
     });
   }
+  checks?.pass("email", `an address in the "${target.emailClaim}" claim`, email);
   // `email_verified` absent is not the same as false: enterprise IdPs often omit it. It speaks
   // of the `email` claim only, so it is read from there (userinfo.ts) whatever claim holds the address.
   if (profile.email_verified === false || profile.email_verified === "false") {
     throw new GatehouseError("SSO_EMAIL_UNVERIFIED", "The email address is not verified.", {
       detail: `email_verified is false for ${email}`,
+      check: { check: "email_verified", expected: "true or absent", received: "false" },
     });
   }
-  if (kind === "linkedin" && profile.email_verified !== true && profile.email_verified !== "true") {
+  if (target.kind === "linkedin" && profile.email_verified !== true && profile.email_verified !== "true") {
     throw new GatehouseError("SSO_EMAIL_UNVERIFIED", "The email address is not verified.", {
       detail: `LinkedIn did not assert email_verified for ${email}`,
     });
   }
+  checks?.pass("email_verified", "true or absent", shown(profile.email_verified) ?? "(absent)");
   // The takeover rule: an IdP may only assert addresses at domains its organization has proven
   // it owns. A domain the connection lists but has not verified is not one of its domains.
-  if (target.connection && !mayConnectionActForEmail(target.connection, email, ctx.now())) {
+  if (target.connection) {
     const domain = emailDomain(email);
-    const listed = target.connection.domainStatuses.find((d) => d.domain === domain);
-    throw new GatehouseError(
-      "SSO_EMAIL_DOMAIN_NOT_ALLOWED",
-      "The connection may not sign in this email address.",
-      {
-        detail: listed
-          ? `the IdP asserted ${email}; domain ${domain} is listed on the connection but ${listed.state === "pending" ? "not verified" : "failing verification past its grace period"} for the organization`
-          : `the IdP asserted ${email}; domain ${domain} is not one of the connection's domains (${target.connection.domains.join(", ")})`,
-      },
+    const allowed = activeDomains(
+      target.connection.organizationId,
+      target.connection.domainStatuses,
+      ctx.now(),
     );
+    const expected =
+      allowed.length > 0 ? `one of ${allowed.join(", ")}` : "a verified domain (none is verified yet)";
+    if (!mayConnectionActForEmail(target.connection, email, ctx.now())) {
+      const listed = target.connection.domainStatuses.find((d) => d.domain === domain);
+      throw new GatehouseError(
+        "SSO_EMAIL_DOMAIN_NOT_ALLOWED",
+        "The connection may not sign in this email address.",
+        {
+          detail: listed
+            ? `the IdP asserted ${email}; domain ${domain} is listed on the connection but ${listed.state === "pending" ? "not verified" : "failing verification past its grace period"} for the organization`
+            : `the IdP asserted ${email}; domain ${domain} is not one of the connection's domains (${target.connection.domains.join(", ")})`,
+          check: {
+            check: "email_domain",
+            expected,
+            received: listed
+              ? `${domain} (listed, ${listed.state === "pending" ? "not verified" : "failing verification"})`
+              : domain,
+          },
+        },
+      );
+    }
+    checks?.pass("email_domain", expected, domain);
   }
 
   return {
@@ -222,5 +303,55 @@ export async function verifyCallback(
     name: typeof profile.name === "string" ? profile.name.slice(0, 200) : null,
     idToken,
     idpSid: typeof claims.sid === "string" ? claims.sid.slice(0, 255) : null,
+    claims,
+    userinfo: profile.userinfo,
   };
+}
+
+/**
+ * What openid-client's authorizationCodeGrant checked when it returned (OIDC Core 3.1.3.7
+ * steps 2, 3, 9, 10, 11), written down for a test sign-in with the values it compared.
+ */
+function recordGrantChecks(
+  checks: CheckLog,
+  ctx: AppContext,
+  target: RelyingPartyTarget,
+  currentUrl: URL,
+  tx: LoginTransaction,
+  claims: client.IDToken,
+): void {
+  const skew = target.clockSkewSeconds;
+  const now = ctx.now();
+  checks.pass("provider_response", "an authorization code, no error", "a code");
+  const iss = currentUrl.searchParams.get("iss");
+  checks.pass("response_iss", target.idTokenIssuerTemplate ?? target.issuer, iss ?? "(not sent; optional)");
+  checks.pass(
+    "token_request",
+    "the client authenticated, an ID token issued",
+    `tokens issued (${target.tokenEndpointAuthMethod ?? "automatic authentication method"})`,
+  );
+  checks.pass("iss", target.idTokenIssuerTemplate ?? target.issuer, claims.iss);
+  checks.pass("aud", [target.clientId], claims.aud);
+  checks.pass("nonce", tx.nonce, claims.nonce);
+  checks.pass("exp", `after ${iso(now / 1000 - skew)} (${skew} s tolerance)`, iso(claims.exp));
+  checks.pass(
+    "iat",
+    `between ${iso(now / 1000 - MAX_ID_TOKEN_AGE_SECONDS - skew)} and ${iso(now / 1000 + skew)}`,
+    iso(claims.iat),
+  );
+}
+
+function iso(seconds: unknown): string {
+  return typeof seconds === "number" && Number.isFinite(seconds)
+    ? new Date(Math.round(seconds) * 1000).toISOString()
+    : (shown(seconds) ?? "(absent)");
+}
+
+function signatureFacts(idToken: string): string {
+  try {
+    const header = jose.decodeProtectedHeader(idToken);
+    return `alg ${String(header.alg)}${header.kid ? `, kid ${String(header.kid).slice(0, 100)}` : ", no kid"}`;
+  } catch {
+    return "(unreadable header)";
+  }
 }

@@ -1,9 +1,10 @@
 import * as jose from "jose";
-import { GatehouseError } from "../../errors.js";
+import { type FailedCheck, GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { idpFetch, type ServerMetadata } from "./discover.js";
 import { findGatehouseError } from "./errors.js";
 import { cacheLifetimeMs } from "./outbound.js";
+import { checkOfClaim } from "./protocol-errors.js";
 
 /**
  * Signature verification of the ID token against the issuer's JWKS (OIDC Core 3.1.3.7 step 6),
@@ -194,12 +195,18 @@ export async function verifyIdTokenSignature(
       if (payload.iss !== issuer) {
         throw invalid(
           `ID token check failed on claim "iss": expected ${JSON.stringify(issuer)} (the issuer template with tid), received ${JSON.stringify(payload.iss)}`,
+          undefined,
+          {
+            check: "iss",
+            expected: JSON.stringify(issuer),
+            received: JSON.stringify(payload.iss)?.slice(0, 200),
+          },
         );
       }
     }
     return payload;
   } catch (error) {
-    throw describe(error, idToken);
+    throw describe(error, idToken, expected);
   }
 }
 
@@ -212,7 +219,11 @@ export function expectedTemplateIssuer(template: string, tid: unknown): string |
   return template.replace("{tenantid}", tid);
 }
 
-function describe(error: unknown, idToken: string): GatehouseError {
+function describe(
+  error: unknown,
+  idToken: string,
+  expected: { issuer: string; clientId: string; clockSkewSeconds: number },
+): GatehouseError {
   const own = findGatehouseError(error);
   if (own) {
     return own.code === "SSO_OUTBOUND_FAILED" || own.code === "SSO_ISSUER_NOT_ALLOWED"
@@ -222,22 +233,50 @@ function describe(error: unknown, idToken: string): GatehouseError {
         })
       : own;
   }
+  const signature = {
+    check: "signature",
+    expected: `a key in the issuer's JWKS; alg one of ${ALLOWED_ALGORITHMS.join(", ")}`,
+    received: headerFacts(idToken),
+  };
   if (error instanceof jose.errors.JWSSignatureVerificationFailed)
-    return invalid("ID token signature invalid", error);
+    return invalid("ID token signature invalid", error, {
+      ...signature,
+      received: `${signature.received}: signature does not verify`,
+    });
   if (error instanceof jose.errors.JWKSNoMatchingKey) {
     return invalid(
       "ID token signature key not found: no key in the issuer's JWKS matches its kid and alg, even after a refetch",
       error,
+      { ...signature, received: `${signature.received}: no such key in the JWKS` },
     );
   }
   if (error instanceof jose.errors.JOSEAlgNotAllowed || error instanceof jose.errors.JOSENotSupported) {
     return invalid(
       `ID token signed with alg ${headerAlg(idToken)}, an algorithm Gatehouse does not accept (${(error as Error).message})`,
       error,
+      signature,
     );
   }
   if (error instanceof jose.errors.JWTClaimValidationFailed || error instanceof jose.errors.JWTExpired) {
-    return invalid(`ID token check failed on claim "${error.claim}": ${error.message}`, error);
+    const claim = error.claim;
+    const expectedValue: Record<string, string> = {
+      iss: JSON.stringify(expected.issuer),
+      aud: JSON.stringify(expected.clientId),
+      iat: `not in the future, at most ${MAX_ID_TOKEN_AGE_SECONDS} s old (${expected.clockSkewSeconds} s tolerance)`,
+      exp: `in the future (${expected.clockSkewSeconds} s tolerance)`,
+      nbf: `in the past (${expected.clockSkewSeconds} s tolerance)`,
+    };
+    const received = error.payload[claim];
+    return invalid(`ID token check failed on claim "${claim}": ${error.message}`, error, {
+      check: checkOfClaim(claim),
+      expected: expectedValue[claim],
+      received:
+        typeof received === "number" && ["iat", "exp", "nbf"].includes(claim)
+          ? new Date(received * 1000).toISOString()
+          : received === undefined
+            ? "(absent)"
+            : JSON.stringify(received).slice(0, 200),
+    });
   }
   if (error instanceof jose.errors.JWKSTimeout) {
     return new GatehouseError("SSO_OUTBOUND_FAILED", "The identity provider's keys could not be fetched.", {
@@ -274,7 +313,11 @@ export async function verifyAccessTokenHash(
   const digest = new Uint8Array(await crypto.subtle.digest(hash, new TextEncoder().encode(accessToken)));
   const expected = jose.base64url.encode(digest.slice(0, digest.length / 2));
   if (atHash !== expected) {
-    throw invalid('ID token check failed on claim "at_hash": it does not match the access token');
+    throw invalid('ID token check failed on claim "at_hash": it does not match the access token', undefined, {
+      check: "at_hash",
+      expected: expected,
+      received: typeof atHash === "string" ? atHash.slice(0, 100) : JSON.stringify(atHash),
+    });
   }
 }
 
@@ -286,9 +329,19 @@ function headerAlg(idToken: string): string {
   }
 }
 
-function invalid(detail: string, cause?: unknown): GatehouseError {
+function headerFacts(idToken: string): string {
+  try {
+    const { alg, kid } = jose.decodeProtectedHeader(idToken);
+    return `alg ${JSON.stringify(alg).slice(0, 40)}${kid ? `, kid ${JSON.stringify(kid).slice(0, 100)}` : ", no kid"}`;
+  } catch {
+    return "(unreadable header)";
+  }
+}
+
+function invalid(detail: string, cause?: unknown, check?: FailedCheck): GatehouseError {
   return new GatehouseError("SSO_ID_TOKEN_INVALID", "The identity provider's ID token was not accepted.", {
     detail,
     cause,
+    check,
   });
 }

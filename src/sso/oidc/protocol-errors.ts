@@ -1,5 +1,5 @@
 import * as client from "openid-client";
-import { type ErrorCode, GatehouseError } from "../../errors.js";
+import { type ErrorCode, type FailedCheck, GatehouseError } from "../../errors.js";
 import { findGatehouseError } from "./errors.js";
 
 /**
@@ -40,12 +40,14 @@ export function toSignInError(error: unknown): GatehouseError {
   const code = e.code;
   let gatehouseCode: ErrorCode = "SSO_ID_TOKEN_INVALID";
   let detail: string;
+  let check: FailedCheck | undefined;
   switch (code) {
     case "OAUTH_JWT_CLAIM_COMPARISON_FAILED":
     case "OAUTH_JWT_TIMESTAMP_CHECK_FAILED": {
       const claim = cause.claim ?? "?";
       const received = cause.claims?.[claim];
       detail = `ID token check failed on claim "${claim}": ${innerMessage(error)}; expected ${show(cause.expected)}, received ${show(received)}`;
+      check = { check: checkOfClaim(claim), expected: show(cause.expected), received: show(received) };
       break;
     }
     case "OAUTH_KEY_SELECTION_FAILED":
@@ -62,6 +64,7 @@ export function toSignInError(error: unknown): GatehouseError {
         detail = inner;
       } else if (missingClaim) {
         detail = `ID token check failed on claim "${missingClaim}": missing`;
+        check = { check: checkOfClaim(missingClaim), expected: "present", received: "(absent)" };
       } else if (/id_token|JWT|ID Token/.test(inner)) {
         detail = `ID token: ${inner}`;
       } else {
@@ -90,7 +93,15 @@ export function toSignInError(error: unknown): GatehouseError {
   return new GatehouseError(gatehouseCode, "The identity provider's answer was not accepted.", {
     detail,
     cause: error,
+    check,
   });
+}
+
+/** The check of the callback's list (checks.ts) that a claim belongs to. */
+export function checkOfClaim(claim: string): string {
+  if (claim === "nbf") return "exp";
+  if (claim === "auth_time") return "iat";
+  return claim;
 }
 
 interface CauseFacts {

@@ -18,6 +18,8 @@ export const MAX_OPEN_TRANSACTIONS_PER_BROWSER = 5;
 export interface StartOptions {
   returnTo: string;
   loginHint?: string | undefined;
+  /** A test sign-in: the callback checks and reports, and starts no session. */
+  test?: { id: string; expiresAt: number; connectionId: string | null } | undefined;
 }
 
 /**
@@ -49,14 +51,17 @@ export async function startSignIn(
   await insertLoginTransaction(ctx.store.db, {
     id: hashToken(state),
     kind: target.kind,
-    connection_id: target.connection?.id ?? null,
+    // A test of unsaved values has no connection row yet.
+    connection_id: options.test ? options.test.connectionId : (target.connection?.id ?? null),
     browser_hash: browserHash,
     nonce,
     code_verifier: codeVerifier,
     return_to: options.returnTo,
     created_at: now,
-    expires_at: now + TRANSACTION_TTL_MS,
+    expires_at: Math.min(now + TRANSACTION_TTL_MS, options.test?.expiresAt ?? Number.POSITIVE_INFINITY),
     consumed_at: null,
+    purpose: options.test ? "test" : "sign_in",
+    connection_test_id: options.test?.id ?? null,
   });
   const parameters: Record<string, string> = {
     response_type: "code",

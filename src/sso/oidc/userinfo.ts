@@ -6,6 +6,8 @@ export interface ProfileClaims {
   email?: unknown;
   email_verified?: unknown;
   name?: unknown;
+  /** Userinfo's answer, when it was called. */
+  userinfo?: client.UserInfoResponse;
 }
 
 /**
@@ -55,5 +57,6 @@ export async function fetchMissingClaims(
         ? fromIdToken.email_verified
         : userinfo.email_verified,
     name: fromIdToken.name ?? userinfo.name,
+    userinfo,
   };
 }

@@ -1,0 +1,152 @@
+import type { ErrorCode } from "../../errors.js";
+import { CALLBACK_CHECKS, type CheckEntry } from "../../sso/oidc/checks.js";
+import type { TestResult } from "../../sso/test-sign-in.js";
+import { html, type SafeHtml } from "../../web/html.js";
+import { humanMessage } from "../../web/messages.js";
+import { adminPage, adminPaths, crumbs } from "../components.js";
+import type { AdminSession } from "../guard.js";
+
+export interface TestResultPageModel {
+  session: AdminSession;
+  csrfToken: string;
+  testId: string;
+  startPath: string;
+  connectionId: string | null;
+  /** Null while the provider has not sent the browser back. */
+  result: TestResult | null;
+  expired: boolean;
+  /** The unsaved values can still be created as a connection (success, not expired). */
+  canCreate: boolean;
+}
+
+const accountText = {
+  new: "A new user would be created",
+  linked: "The existing account with this email would be linked to this connection",
+  returning: "The returning user would sign in",
+} as const;
+
+function checkRows(entries: readonly CheckEntry[]): SafeHtml {
+  const byName = new Map(entries.map((e) => [e.check, e]));
+  const failedAt = entries.find((e) => !e.passed);
+  let reached = true;
+  return html`${CALLBACK_CHECKS.map(({ check, label }) => {
+    const entry = byName.get(check);
+    if (!entry) {
+      // Checks after the failed one never ran; an optional one (at_hash, userinfo) may not apply.
+      const state = failedAt && !reached ? "not reached" : "not applicable";
+      return html`<tr data-testid="test-check" data-check="${check}" data-state="${state === "not reached" ? "skipped" : "not-applicable"}">
+  <td>${label}</td><td><span class="badge badge-neutral">${state === "not reached" ? "Not reached" : "Not applicable"}</span></td><td></td><td></td>
+</tr>`;
+    }
+    if (!entry.passed) reached = false;
+    return html`<tr data-testid="test-check" data-check="${check}" data-state="${entry.passed ? "passed" : "failed"}">
+  <td>${label}</td>
+  <td><span class="badge ${entry.passed ? "badge-success" : "badge-warning"}">${entry.passed ? "Passed" : "Failed"}</span>${
+    entry.passed
+      ? ""
+      : html`<p class="activity-detail"><code>${entry.code ?? ""}</code> ${entry.detail ?? ""}</p>`
+  }</td>
+  <td data-field="expected">${entry.expected === undefined ? html`<span class="muted">—</span>` : html`<code>${entry.expected}</code>`}</td>
+  <td data-field="received">${entry.received === undefined ? html`<span class="muted">—</span>` : html`<code>${entry.received}</code>`}</td>
+</tr>`;
+  })}`;
+}
+
+function claimsTable(title: string, testId: string, claims: Record<string, unknown>): SafeHtml {
+  return html`<section class="card" data-testid="${testId}">
+  <h2 class="section-title">${title}</h2>
+  <div class="table-wrap"><table class="table">
+    <thead><tr><th scope="col">Claim</th><th scope="col">Value</th></tr></thead>
+    <tbody>${Object.entries(claims).map(
+      ([name, value]) =>
+        html`<tr data-claim="${name}"><td><code>${name}</code></td><td><code>${typeof value === "string" ? value : JSON.stringify(value)}</code></td></tr>`,
+    )}</tbody>
+  </table></div>
+</section>`;
+}
+
+function summary(r: TestResult): SafeHtml {
+  if (r.outcome === "success" && r.signIn) {
+    return html`<div class="alert alert-success" role="status" data-testid="test-outcome" data-outcome="success">
+  <p><strong>Every check passed.</strong> A real sign-in through ${r.connectionName} with this answer would sign in:</p>
+  <dl class="facts">
+    <div><dt>Email</dt><dd data-field="email">${r.signIn.email}</dd></div>
+    ${r.signIn.name ? html`<div><dt>Name</dt><dd data-field="name">${r.signIn.name}</dd></div>` : ""}
+    <div><dt>Organization</dt><dd data-field="organization">${r.signIn.organizationName}</dd></div>
+    <div><dt>Role</dt><dd data-field="role">${r.signIn.role}</dd></div>
+    <div><dt>Account</dt><dd data-field="account" data-account="${r.signIn.account}">${accountText[r.signIn.account]}</dd></div>
+  </dl>
+  <p class="muted">Nothing was created: no user, no link to the provider's account, no session.</p>
+</div>`;
+  }
+  const code = (r.failure?.code ?? "INTERNAL") as ErrorCode;
+  return html`<div class="alert alert-error" role="alert" data-testid="test-outcome" data-outcome="failure" data-error-code="${code}">
+  <p><strong>The test failed: ${humanMessage(code).title}</strong></p>
+  <p>The failed check is marked below with what Gatehouse expected and what the provider sent. A real sign-in would be refused the same way.</p>
+</div>`;
+}
+
+export function testResultPage(m: TestResultPageModel): string {
+  const r = m.result;
+  const back = m.connectionId
+    ? html`<a class="btn btn-secondary" href="${adminPaths.oidc}">Back to the connection</a>`
+    : html`<a class="btn btn-secondary" href="${adminPaths.oidc}?test=${m.testId}">Back to the form</a>`;
+  let body: SafeHtml;
+  if (!r) {
+    body = m.expired
+      ? html`<div class="alert alert-error" role="alert" data-testid="test-outcome" data-outcome="expired"><p><strong>This test expired.</strong> A test must come back from the identity provider within 10 minutes. Start a new one.</p></div>`
+      : html`<div class="alert alert-info" role="status" data-testid="test-outcome" data-outcome="pending"><p>This test has not come back from the identity provider yet.</p></div>
+<p class="actions"><a class="btn btn-primary" href="${m.startPath}">Sign in at the identity provider</a></p>`;
+  } else {
+    body = html`${summary(r)}
+${r.connectionDisabled ? html`<div class="notice" role="note"><p>This connection is disabled: nobody signs in through it until you enable it.</p></div>` : ""}
+<section class="card" data-testid="test-checks">
+  <h2 class="section-title">Checks</h2>
+  <p class="muted">The checks every sign-in runs, in order. A sign-in stops at the first that fails.</p>
+  <div class="table-wrap"><table class="table">
+    <thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Expected</th><th scope="col">Received</th></tr></thead>
+    <tbody>${checkRows(r.checks)}</tbody>
+  </table></div>
+</section>
+${r.idTokenClaims ? claimsTable("ID token claims", "id-token-claims", r.idTokenClaims) : ""}
+${
+  r.userinfoClaims
+    ? claimsTable("Userinfo claims", "userinfo-claims", r.userinfoClaims)
+    : r.idTokenClaims
+      ? html`<p class="muted" data-testid="userinfo-claims">Userinfo was not called: the ID token holds the email and the name, as a real sign-in finds them.</p>`
+      : ""
+}
+<p class="muted">Claim values are shown as the provider sent them; the tokens themselves are never shown or kept.</p>`;
+  }
+  return adminPage({
+    title: "Test sign-in",
+    session: m.session,
+    csrfToken: m.csrfToken,
+    breadcrumbs: [
+      crumbs.administration,
+      crumbs.enterpriseAuthentication,
+      crumbs.oidc,
+      { label: "Test sign-in" },
+    ],
+    body: html`<section class="page-head">
+  <h1>Test sign-in${r ? html`: ${r.connectionName}` : ""}</h1>
+  <p class="lead">${m.connectionId ? "The saved connection's settings, through your identity provider and back." : "The values from the Setup form, not saved yet, through your identity provider and back."}</p>
+</section>
+${body}
+<p class="actions">${
+      m.canCreate
+        ? html`<form method="post" action="${adminPaths.oidc}/tests/${m.testId}/create" class="inline">
+  <input type="hidden" name="_csrf" value="${m.csrfToken}">
+  <button type="submit" class="btn btn-primary" data-testid="create-from-test">Create the connection</button>
+</form> `
+        : ""
+    }${
+      m.connectionId
+        ? html`<form method="post" action="${adminPaths.oidc}/${m.connectionId}/test" class="inline">
+  <input type="hidden" name="_csrf" value="${m.csrfToken}">
+  <button type="submit" class="btn btn-secondary">Test again</button>
+</form> `
+        : ""
+    }${back}</p>`,
+  });
+}

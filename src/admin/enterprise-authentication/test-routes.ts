@@ -1,0 +1,201 @@
+import type { FastifyInstance } from "fastify";
+import { createConnection } from "../../connections/create.js";
+import {
+  openConnectionTest,
+  testPaths,
+  testSavedConnection,
+  testTarget,
+  testUnsavedConnection,
+  unsavedSecret,
+  unsavedSettings,
+} from "../../connections/test.js";
+import { callbackUrl, homePageUrl } from "../../connections/view.js";
+import { isUuid } from "../../domain/ids.js";
+import { GatehouseError } from "../../errors.js";
+import type { AppContext } from "../../server/context.js";
+import { startSignIn } from "../../sso/oidc/start.js";
+import type { TestResult } from "../../sso/test-sign-in.js";
+import type { ConnectionTestRow } from "../../store/connection-tests.js";
+import { adminPaths, sendHtml } from "../components.js";
+import { adminSession, requireAdmin } from "../guard.js";
+import { type ConnectionFormValues, readConnectionForm, toFormRefusal } from "./connection-form.js";
+import { createdLocation } from "./notices.js";
+import { setupPage } from "./oidc-setup.js";
+import { testResultPage } from "./test-result.js";
+
+function idParam(params: unknown): string {
+  const id = (params as { id?: unknown }).id;
+  if (!isUuid(id)) throw new GatehouseError("NOT_FOUND", "No such test sign-in.");
+  return id;
+}
+
+/**
+ * Test sign-in from the admin console: the Setup form's "Test sign-in" (unsaved values, checked
+ * like Create), each connection's "Test sign-in", the start link that sends the admin to the
+ * provider, and the result page. Every page is the admin session's own (openConnectionTest).
+ */
+export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const admin = requireAdmin(ctx);
+  const actorOf = (request: Parameters<typeof adminSession>[0]) => {
+    const session = adminSession(request);
+    return {
+      organizationId: session.organizationId,
+      actorUserId: session.userId,
+      actorSessionHash: session.idHash,
+      ip: request.ip,
+    };
+  };
+
+  app.post(`${adminPaths.oidc}/test`, { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
+    const session = adminSession(request);
+    const form = readConnectionForm(request.body);
+    try {
+      const started = await testUnsavedConnection(ctx, actorOf(request), form.input);
+      return reply.redirect(testPaths.start(started.id), 303);
+    } catch (error) {
+      const refusal = toFormRefusal(error);
+      if (!refusal) throw error;
+      request.log.info({ code: refusal.code, detail: refusal.detail }, "test sign-in refused");
+      return sendHtml(
+        reply,
+        setupPage({
+          session,
+          csrfToken: reply.generateCsrf(),
+          callbackUrl: callbackUrl(ctx.config),
+          homePageUrl: homePageUrl(ctx.config),
+          values: form.values,
+          refusal,
+          secretSubmitted: form.secretSubmitted,
+        }),
+        refusal.status,
+      );
+    }
+  });
+
+  app.post(
+    `${adminPaths.oidc}/:id/test`,
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const id = (request.params as { id?: unknown }).id;
+      if (!isUuid(id))
+        throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+      const started = await testSavedConnection(ctx, actorOf(request), id);
+      return reply.redirect(testPaths.start(started.id), 303);
+    },
+  );
+
+  // The URL the API answers: it sends the admin's browser to the provider, once.
+  app.get(testPaths.start(":id"), { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const row = await openConnectionTest(
+      ctx,
+      session.organizationId,
+      idParam(request.params),
+      session.idHash,
+    );
+    if (row.finished_at !== null || row.expires_at <= ctx.now()) {
+      return reply.redirect(testPaths.result(row.id), 303);
+    }
+    const { target } = await testTarget(ctx, row);
+    const url = await startSignIn(ctx, request, reply, target, {
+      returnTo: testPaths.result(row.id),
+      test: { id: row.id, expiresAt: row.expires_at, connectionId: row.connection_id },
+    });
+    return reply.redirect(url, 302);
+  });
+
+  app.get(testPaths.result(":id"), { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const row = await openConnectionTest(
+      ctx,
+      session.organizationId,
+      idParam(request.params),
+      session.idHash,
+    );
+    const result = row.result ? (JSON.parse(row.result) as TestResult) : null;
+    return sendHtml(
+      reply,
+      testResultPage({
+        session,
+        csrfToken: reply.generateCsrf(),
+        testId: row.id,
+        startPath: testPaths.start(row.id),
+        connectionId: row.connection_id,
+        result,
+        expired: row.expires_at <= ctx.now(),
+        canCreate:
+          result?.outcome === "success" &&
+          !row.connection_id &&
+          unsavedSettings(row, ctx.now()) !== undefined,
+      }),
+    );
+  });
+
+  // "Create the connection" from a test that passed: the values it ran with, checked again as Create does.
+  app.post(
+    `${testPaths.result(":id")}/create`,
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const session = adminSession(request);
+      const row = await openConnectionTest(
+        ctx,
+        session.organizationId,
+        idParam(request.params),
+        session.idHash,
+      );
+      const settings = unsavedSettings(row, ctx.now());
+      const secret = unsavedSecret(ctx, row);
+      if (row.connection_id || !settings || secret === undefined) {
+        return reply.redirect(`${adminPaths.oidc}?test=${row.id}`, 303);
+      }
+      const { revokedSessions, credentialsNote } = await createConnection(ctx, {
+        ...actorOf(request),
+        input: {
+          name: settings.name,
+          issuer: settings.issuer,
+          clientId: settings.clientId,
+          clientSecret: secret,
+          domains: settings.domains,
+          tokenEndpointAuthMethod: settings.tokenEndpointAuthMethodChoice,
+          extraScopes: settings.extraScopes,
+          emailClaim: settings.emailClaim,
+          clockSkewSeconds: settings.clockSkewSeconds,
+        },
+      });
+      return reply.redirect(
+        createdLocation(adminPaths.oidc, revokedSessions, credentialsNote !== undefined),
+        303,
+      );
+    },
+  );
+}
+
+/** The Setup form's values again after a test, the secret excepted: "Back to the form". */
+export async function formValuesFromTest(
+  ctx: AppContext,
+  organizationId: string,
+  sessionHash: string,
+  testId: unknown,
+): Promise<ConnectionFormValues | undefined> {
+  if (!isUuid(testId)) return undefined;
+  let row: ConnectionTestRow;
+  try {
+    row = await openConnectionTest(ctx, organizationId, testId, sessionHash);
+  } catch {
+    return undefined;
+  }
+  const settings = row.settings
+    ? (JSON.parse(row.settings) as NonNullable<ReturnType<typeof unsavedSettings>>)
+    : undefined;
+  if (!settings) return undefined;
+  return {
+    name: settings.name,
+    issuer: settings.issuer,
+    clientId: settings.clientId,
+    domains: settings.domains.join(", "),
+    tokenEndpointAuthMethod: settings.tokenEndpointAuthMethodChoice,
+    extraScopes: settings.extraScopes.join(" "),
+    emailClaim: settings.emailClaim === "email" ? "" : settings.emailClaim,
+    clockSkewSeconds: settings.clockSkewSeconds === 60 ? "" : String(settings.clockSkewSeconds),
+  };
+}

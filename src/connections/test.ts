@@ -1,0 +1,296 @@
+import { urlFor } from "../config.js";
+import { newId } from "../crypto/tokens.js";
+import { GatehouseError, isGatehouseError } from "../errors.js";
+import type { AppContext } from "../server/context.js";
+import { discoverIssuer } from "../sso/oidc/discover.js";
+import { connectionTarget, type RelyingPartyTarget } from "../sso/oidc/provider.js";
+import { insertAuditEvent } from "../store/audit.js";
+import {
+  type ConnectionTestRow,
+  claimConnectionTest,
+  findConnectionTest,
+  insertConnectionTest,
+} from "../store/connection-tests.js";
+import { type Connection, findConnection, findConnectionById } from "../store/connections.js";
+import { findDomainByName } from "../store/domains.js";
+import type { TokenEndpointAuthMethod } from "../store/schema.js";
+import {
+  checkConnectionCredentials,
+  DEFAULT_SCOPES,
+  fieldErrors,
+  issuerTemplate,
+  refuseConflicts,
+} from "./create.js";
+import {
+  type ConnectionInput,
+  type TokenEndpointAuthMethodChoice,
+  validateConnectionInput,
+} from "./validate.js";
+import { callbackUrl } from "./view.js";
+
+/** A test must come back within this time; the unsaved values and their sealed secret live no longer. */
+export const TEST_TTL_MS = 10 * 60 * 1000;
+
+export const testPaths = {
+  result: (id: string) => `/admin/enterprise-authentication/oidc/tests/${id}`,
+  start: (id: string) => `/admin/enterprise-authentication/oidc/tests/${id}/start`,
+};
+
+/** What `POST /api/v1/connections/test` and `/connections/{id}/test` answer. */
+export interface StartedTest {
+  id: string;
+  /** Open it in a browser signed in as an admin of the organization. */
+  url: string;
+  resultUrl: string;
+  expiresAt: string;
+}
+
+export interface TestActor {
+  organizationId: string;
+  actorUserId: string | null;
+  /** The admin session the test belongs to; null for an API key (the first admin to open it). */
+  actorSessionHash?: string | undefined;
+  ip?: string | undefined;
+}
+
+/** The Setup form's values a test runs with, kept server-side; the secret is sealed apart. */
+export interface UnsavedSettings {
+  name: string;
+  issuer: string;
+  clientId: string;
+  domains: string[];
+  /** As the admin chose it, for a Create from the test. */
+  tokenEndpointAuthMethodChoice: TokenEndpointAuthMethodChoice;
+  /** As the credentials check found it: what the test signs in with. */
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod | null;
+  extraScopes: string[];
+  emailClaim: string;
+  clockSkewSeconds: number;
+  idTokenIssuer: string | null;
+}
+
+const secretContext = (id: string) => `connection-test:${id}`;
+
+/**
+ * A test of values not saved yet: the same field checks, conflicts, discovery and credentials
+ * check as Create, in the same order, then the values kept for TEST_TTL_MS with the secret
+ * sealed. A refusal is the same field error Create would give, and nothing is kept.
+ */
+export async function testUnsavedConnection(
+  ctx: AppContext,
+  actor: TestActor,
+  input: ConnectionInput,
+): Promise<StartedTest> {
+  const { value, errors } = validateConnectionInput(input);
+  if (!errors.tokenEndpointAuthMethod && value.tokenEndpointAuthMethod === "private_key_jwt") {
+    errors.tokenEndpointAuthMethod =
+      "Gatehouse's key for private_key_jwt exists once the connection is created: create it, register its JWKS URL at your identity provider, then test it from its page.";
+  }
+  if (Object.keys(errors).length > 0) throw fieldErrors(errors);
+  await refuseConflicts(ctx, actor.organizationId, value);
+  const metadata = await discoverIssuer(ctx, value.issuer, { fresh: true });
+  let method: TokenEndpointAuthMethod | null;
+  try {
+    method = (await checkConnectionCredentials(ctx, metadata, value)).method;
+  } catch (error) {
+    if (isGatehouseError(error)) {
+      await insertAuditEvent(
+        ctx.store.db,
+        {
+          type: "connection.tested",
+          organizationId: actor.organizationId,
+          actorUserId: actor.actorUserId,
+          outcome: "failure",
+          reasonCode: error.code,
+          ip: actor.ip,
+          detail: {
+            saved: false,
+            name: value.name,
+            issuer: value.issuer,
+            check: error.detail ?? error.message,
+          },
+        },
+        ctx.now(),
+      );
+    }
+    throw error;
+  }
+  const settings: UnsavedSettings = {
+    name: value.name,
+    issuer: value.issuer,
+    clientId: value.clientId,
+    domains: value.domains,
+    tokenEndpointAuthMethodChoice: value.tokenEndpointAuthMethod,
+    tokenEndpointAuthMethod: method,
+    extraScopes: value.extraScopes,
+    emailClaim: value.emailClaim,
+    clockSkewSeconds: value.clockSkewSeconds,
+    idTokenIssuer: issuerTemplate(metadata.issuer, value.issuer),
+  };
+  const id = newId();
+  const now = ctx.now();
+  const row: ConnectionTestRow = {
+    id,
+    organization_id: actor.organizationId,
+    connection_id: null,
+    actor_user_id: actor.actorUserId,
+    session_hash: actor.actorSessionHash ?? null,
+    settings: JSON.stringify(settings),
+    client_secret_sealed: ctx.box.seal(value.clientSecret, secretContext(id)),
+    result: null,
+    outcome: null,
+    created_at: now,
+    expires_at: now + TEST_TTL_MS,
+    finished_at: null,
+  };
+  await insertConnectionTest(ctx.store.db, row);
+  return started(ctx, row);
+}
+
+/** A test of a saved connection, enabled or not: it signs in with the stored settings. */
+export async function testSavedConnection(
+  ctx: AppContext,
+  actor: TestActor,
+  connectionId: string,
+): Promise<StartedTest> {
+  const connection = await findConnection(ctx.store.db, actor.organizationId, connectionId);
+  if (!connection) {
+    throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+  }
+  const now = ctx.now();
+  const row: ConnectionTestRow = {
+    id: newId(),
+    organization_id: actor.organizationId,
+    connection_id: connection.id,
+    actor_user_id: actor.actorUserId,
+    session_hash: actor.actorSessionHash ?? null,
+    settings: null,
+    client_secret_sealed: null,
+    result: null,
+    outcome: null,
+    created_at: now,
+    expires_at: now + TEST_TTL_MS,
+    finished_at: null,
+  };
+  await insertConnectionTest(ctx.store.db, row);
+  return started(ctx, row);
+}
+
+function started(ctx: AppContext, row: ConnectionTestRow): StartedTest {
+  return {
+    id: row.id,
+    url: urlFor(ctx.config, testPaths.start(row.id)),
+    resultUrl: urlFor(ctx.config, testPaths.result(row.id)),
+    expiresAt: new Date(row.expires_at).toISOString(),
+  };
+}
+
+/**
+ * The test as the admin session may see it. A test is bound to the session that started it;
+ * one started with an API key belongs to the first admin session that opens it. Anyone
+ * else's id, or a test of another organization, is not found.
+ */
+export async function openConnectionTest(
+  ctx: AppContext,
+  organizationId: string,
+  id: string,
+  sessionHash: string,
+): Promise<ConnectionTestRow> {
+  const row = await findConnectionTest(ctx.store.db, organizationId, id);
+  const owned =
+    row &&
+    (row.session_hash === sessionHash || (await claimConnectionTest(ctx.store.db, row.id, sessionHash)));
+  if (!row || !owned) throw new GatehouseError("NOT_FOUND", "No such test sign-in.");
+  return row;
+}
+
+/** The unsaved settings, while the test has not expired. */
+export function unsavedSettings(row: ConnectionTestRow, now: number): UnsavedSettings | undefined {
+  if (!row.settings || !row.client_secret_sealed || row.expires_at <= now) return undefined;
+  return JSON.parse(row.settings) as UnsavedSettings;
+}
+
+/** The unsaved client secret, while the test has not expired. */
+export function unsavedSecret(ctx: AppContext, row: ConnectionTestRow): string | undefined {
+  if (!row.client_secret_sealed || row.expires_at <= ctx.now()) return undefined;
+  return ctx.box.open(row.client_secret_sealed, secretContext(row.id));
+}
+
+/**
+ * What the test signs in through: the saved connection as a real sign-in would, or the unsaved
+ * values as a connection that does not exist yet would (its domains with the organization's
+ * verification state, so the domain check is the one the connection will get).
+ */
+export async function testTarget(
+  ctx: AppContext,
+  row: ConnectionTestRow,
+): Promise<{ target: RelyingPartyTarget; connectionName: string }> {
+  if (row.connection_id) {
+    const connection = await findConnectionById(ctx.store.db, row.connection_id);
+    if (!connection) {
+      throw new GatehouseError("CONNECTION_NOT_FOUND", "The connection was deleted.", {
+        detail: "connection deleted during the test",
+      });
+    }
+    return { target: connectionTarget(ctx, connection), connectionName: connection.name };
+  }
+  const settings = unsavedSettings(row, ctx.now());
+  if (!settings) {
+    throw new GatehouseError("SSO_STATE_EXPIRED", "This test sign-in expired.", {
+      detail: "the unsaved settings of the test are past their 10 minutes",
+    });
+  }
+  const domainStatuses = [];
+  for (const domain of settings.domains) {
+    const owned = await findDomainByName(ctx.store.db, row.organization_id, domain);
+    domainStatuses.push({
+      organizationId: row.organization_id,
+      domain,
+      state: owned?.state ?? ("pending" as const),
+      failingSince: owned?.failingSince ?? null,
+    });
+  }
+  const now = ctx.now();
+  const unsaved: Connection = {
+    id: row.id,
+    organizationId: row.organization_id,
+    type: "oidc",
+    name: settings.name,
+    issuer: settings.issuer,
+    clientId: settings.clientId,
+    clientSecretSealed: row.client_secret_sealed ?? "",
+    tokenEndpointAuthMethod: settings.tokenEndpointAuthMethod,
+    scopes: [DEFAULT_SCOPES, ...settings.extraScopes].join(" "),
+    status: "disabled",
+    domains: settings.domains,
+    domainStatuses,
+    createdByUserId: row.actor_user_id,
+    createdAt: now,
+    updatedAt: now,
+    emailClaim: settings.emailClaim,
+    clockSkewSeconds: settings.clockSkewSeconds,
+    signingKeySealed: null,
+    signingKid: null,
+    idTokenIssuer: settings.idTokenIssuer,
+  };
+  const target: RelyingPartyTarget = {
+    kind: "sso",
+    providerKey: `connection-test:${row.id}`,
+    issuer: settings.issuer,
+    clientId: settings.clientId,
+    clientSecret: () => {
+      const secret = unsavedSecret(ctx, row);
+      if (secret === undefined) throw new GatehouseError("SSO_STATE_EXPIRED", "This test sign-in expired.");
+      return secret;
+    },
+    tokenEndpointAuthMethod: settings.tokenEndpointAuthMethod,
+    scopes: unsaved.scopes,
+    redirectUri: callbackUrl(ctx.config),
+    version: `connection-test:${row.id}`,
+    emailClaim: settings.emailClaim,
+    clockSkewSeconds: settings.clockSkewSeconds,
+    ...(settings.idTokenIssuer ? { idTokenIssuerTemplate: settings.idTokenIssuer } : {}),
+    connection: unsaved,
+  };
+  return { target, connectionName: settings.name };
+}
