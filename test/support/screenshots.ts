@@ -271,7 +271,7 @@ async function firstPass(s: Session): Promise<void> {
   });
 }
 
-/** With connections: the enabled connection, its delete dialog and page, and SSO-required. */
+/** With connections: the enabled connection, its delete dialog and page, a test sign-in, and SSO-required. */
 async function secondPass(s: Session): Promise<void> {
   const { page } = s;
   await s.step("admin with a connection", async () => {
@@ -286,6 +286,17 @@ async function secondPass(s: Session): Promise<void> {
     await s.shot("admin-oidc-delete-dialog", false);
     await page.keyboard.press("Escape");
     if (confirmHref) await s.visit("admin-oidc-delete-page", confirmHref);
+  });
+  await s.step("test sign-in", async () => {
+    // Acme Okta serves acme.example; Alice at acme.test shows a failed check with its values.
+    await page.goto(`${s.gh.url}/admin/enterprise-authentication/oidc`);
+    await page.locator("[data-testid=test-sign-in]").first().click();
+    await page.waitForSelector("input[name=password]");
+    await page.fill("input[name=email]", "alice@acme.test");
+    await page.fill("input[name=password]", "alice-password");
+    await page.click("button:has-text('Sign in')");
+    await page.waitForSelector("[data-testid=test-outcome]");
+    await s.shot("admin-oidc-test-sign-in-failed");
   });
   await s.step("sso required", async () => {
     // An SSO domain's email step redirects to the IdP, so the password step is reached through

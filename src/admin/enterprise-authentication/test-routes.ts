@@ -6,12 +6,13 @@ import {
   testSavedConnection,
   testTarget,
   testUnsavedConnection,
+  type UnsavedSettings,
   unsavedSecret,
   unsavedSettings,
 } from "../../connections/test.js";
 import { callbackUrl, homePageUrl } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
-import { GatehouseError } from "../../errors.js";
+import { GatehouseError, isGatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { startSignIn } from "../../sso/oidc/start.js";
 import type { TestResult } from "../../sso/test-sign-in.js";
@@ -148,20 +149,40 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
       if (row.connection_id || !settings || secret === undefined) {
         return reply.redirect(`${adminPaths.oidc}?test=${row.id}`, 303);
       }
-      const { revokedSessions, credentialsNote } = await createConnection(ctx, {
-        ...actorOf(request),
-        input: {
-          name: settings.name,
-          issuer: settings.issuer,
-          clientId: settings.clientId,
-          clientSecret: secret,
-          domains: settings.domains,
-          tokenEndpointAuthMethod: settings.tokenEndpointAuthMethodChoice,
-          extraScopes: settings.extraScopes,
-          emailClaim: settings.emailClaim,
-          clockSkewSeconds: settings.clockSkewSeconds,
-        },
-      });
+      const input = {
+        name: settings.name,
+        issuer: settings.issuer,
+        clientId: settings.clientId,
+        clientSecret: secret,
+        domains: settings.domains,
+        tokenEndpointAuthMethod: settings.tokenEndpointAuthMethodChoice,
+        extraScopes: settings.extraScopes,
+        emailClaim: settings.emailClaim,
+        clockSkewSeconds: settings.clockSkewSeconds,
+      };
+      let created: Awaited<ReturnType<typeof createConnection>>;
+      try {
+        created = await createConnection(ctx, { ...actorOf(request), input });
+      } catch (error) {
+        // Something changed since the test (the name was taken, the secret revoked): the form
+        // shows why, with the tested values.
+        const refusal = toFormRefusal(error);
+        if (!refusal) throw error;
+        return sendHtml(
+          reply,
+          setupPage({
+            session,
+            csrfToken: reply.generateCsrf(),
+            callbackUrl: callbackUrl(ctx.config),
+            homePageUrl: homePageUrl(ctx.config),
+            values: formValues(settings),
+            refusal,
+            secretSubmitted: true,
+          }),
+          refusal.status,
+        );
+      }
+      const { revokedSessions, credentialsNote } = created;
       return reply.redirect(
         createdLocation(adminPaths.oidc, revokedSessions, credentialsNote !== undefined),
         303,
@@ -181,13 +202,15 @@ export async function formValuesFromTest(
   let row: ConnectionTestRow;
   try {
     row = await openConnectionTest(ctx, organizationId, testId, sessionHash);
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (isGatehouseError(error)) return undefined;
+    throw error;
   }
-  const settings = row.settings
-    ? (JSON.parse(row.settings) as NonNullable<ReturnType<typeof unsavedSettings>>)
-    : undefined;
-  if (!settings) return undefined;
+  const settings = row.settings ? (JSON.parse(row.settings) as UnsavedSettings) : undefined;
+  return settings && formValues(settings);
+}
+
+function formValues(settings: UnsavedSettings): ConnectionFormValues {
   return {
     name: settings.name,
     issuer: settings.issuer,
