@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { newId } from "../crypto/tokens.js";
 import { GatehouseError } from "../errors.js";
-import { insertAuditEvent } from "../store/audit.js";
+import type { AuditInput } from "../store/audit.js";
 import {
   findIdentity,
   findIdentityWithMemberships,
@@ -11,7 +11,7 @@ import {
 } from "../store/identities.js";
 import { findMembershipOfUser, insertMembership } from "../store/organizations.js";
 import type { Database } from "../store/schema.js";
-import { findUserByEmail, findUserById, insertUser, updateUserEmail } from "../store/users.js";
+import { findUserByEmail, insertUser, updateUserEmail } from "../store/users.js";
 
 export interface VerifiedIdentity {
   providerKey: string;
@@ -25,68 +25,8 @@ export interface ProvisionedUser {
   userId: string;
   organizationId: string | null;
   created: boolean;
-}
-
-/**
- * What a first or returning SSO sign-in will do with the account, decided before anything is
- * written: a test sign-in shows it, a real one carries it out (`provisionSsoUser`).
- *  - `returning`: the subject is known at this connection; `joins` when the user is in no
- *    organization any more.
- *  - `link`: an account with this email exists in this organization (or in none) and gets the
- *    identity.
- *  - `create`: a new user, member of the organization.
- * Conflicts with another organization or another subject throw SSO_USER_CONFLICT.
- */
-export type ProvisioningPlan =
-  | { kind: "returning"; identityId: string; userId: string; joins: boolean }
-  | { kind: "link"; userId: string; joins: boolean }
-  | { kind: "create" };
-
-export async function planSsoProvisioning(
-  db: Kysely<Database>,
-  identity: VerifiedIdentity,
-  organizationId: string,
-): Promise<ProvisioningPlan> {
-  const known = await findIdentityWithMemberships(db, identity.providerKey, identity.subject);
-  if (known) {
-    if (known.organizationIds.some((id) => id !== organizationId)) {
-      throw new GatehouseError("SSO_USER_CONFLICT", "This account belongs to another organization.", {
-        detail: `user ${known.userId} is a member of another organization`,
-      });
-    }
-    return {
-      kind: "returning",
-      identityId: known.id,
-      userId: known.userId,
-      joins: known.organizationIds.length === 0,
-    };
-  }
-
-  const existing = await findUserByEmail(db, identity.email);
-  if (!existing) return { kind: "create" };
-  // An address the IdP gave to someone new (a reassigned mailbox) must not open the previous
-  // holder's account: one account has one subject per connection.
-  const linked = await findSubjectOfUser(db, existing.id, identity.providerKey);
-  if (linked !== undefined && linked !== identity.subject) {
-    throw new GatehouseError(
-      "SSO_USER_CONFLICT",
-      "This email belongs to an account that signs in as another person at your identity provider.",
-      {
-        detail: `${identity.email} is linked to another subject of this connection; new subject ${identity.subject}`,
-      },
-    );
-  }
-  const membership = await findMembershipOfUser(db, existing.id);
-  if (membership && membership.organizationId !== organizationId) {
-    throw new GatehouseError(
-      "SSO_USER_CONFLICT",
-      "An account with this email belongs to another organization.",
-      {
-        detail: `${identity.email} is already a member of organization ${membership.organizationSlug}`,
-      },
-    );
-  }
-  return { kind: "link", userId: existing.id, joins: !membership };
+  /** What provisioning did that the audit log records, for the caller to write with its own event. */
+  audit: AuditInput[];
 }
 
 /**
@@ -96,6 +36,7 @@ export async function planSsoProvisioning(
  * email in this organization, or creates the user as a member. Linking by email is safe only
  * because the callback has already refused any email outside the organization's verified domains
  * (`mayConnectionActForEmail`, src/sso/oidc/callback.ts): a pending claim on a domain links nothing.
+ * The audit events it returns belong in the same transaction.
  */
 export async function provisionSsoUser(
   trx: Kysely<Database>,
@@ -103,23 +44,55 @@ export async function provisionSsoUser(
   organizationId: string,
   now: number,
 ): Promise<ProvisionedUser> {
-  const plan = await planSsoProvisioning(trx, identity, organizationId);
-  if (plan.kind === "returning") {
-    await touchIdentity(trx, plan.identityId, identity.email, now);
-    await followEmailChange(trx, plan.userId, identity, organizationId, now);
-    if (plan.joins) {
-      await insertMembership(trx, { organizationId, userId: plan.userId, role: "member" }, now);
+  const known = await findIdentityWithMemberships(trx, identity.providerKey, identity.subject);
+  if (known) {
+    if (known.organizationIds.some((id) => id !== organizationId)) {
+      throw new GatehouseError("SSO_USER_CONFLICT", "This account belongs to another organization.", {
+        detail: `user ${known.userId} is a member of another organization`,
+      });
     }
-    return { userId: plan.userId, organizationId, created: false };
+    await touchIdentity(trx, known.id, identity.email, now);
+    const audit =
+      known.userEmail === identity.email
+        ? []
+        : [await followEmailChange(trx, known.userId, known.userEmail, identity, organizationId)];
+    if (known.organizationIds.length === 0) {
+      await insertMembership(trx, { organizationId, userId: known.userId, role: "member" }, now);
+    }
+    return { userId: known.userId, organizationId, created: false, audit };
   }
 
-  if (plan.kind === "link") {
-    if (plan.joins) await insertMembership(trx, { organizationId, userId: plan.userId, role: "member" }, now);
+  const existing = await findUserByEmail(trx, identity.email);
+  if (existing) {
+    // An address the IdP gave to someone new (a reassigned mailbox) must not open the previous
+    // holder's account: one account has one subject per connection.
+    const linked = await findSubjectOfUser(trx, existing.id, identity.providerKey);
+    if (linked !== undefined && linked !== identity.subject) {
+      throw new GatehouseError(
+        "SSO_USER_CONFLICT",
+        "This email belongs to an account that signs in as another person at your identity provider.",
+        {
+          detail: `${identity.email} is linked to another subject of this connection; new subject ${identity.subject}`,
+        },
+      );
+    }
+    const membership = await findMembershipOfUser(trx, existing.id);
+    if (membership && membership.organizationId !== organizationId) {
+      throw new GatehouseError(
+        "SSO_USER_CONFLICT",
+        "An account with this email belongs to another organization.",
+        {
+          detail: `${identity.email} is already a member of organization ${membership.organizationSlug}`,
+        },
+      );
+    }
+    if (!membership)
+      await insertMembership(trx, { organizationId, userId: existing.id, role: "member" }, now);
     await insertIdentity(
       trx,
       {
         id: newId(),
-        userId: plan.userId,
+        userId: existing.id,
         providerKey: identity.providerKey,
         connectionId: identity.connectionId,
         subject: identity.subject,
@@ -127,7 +100,7 @@ export async function provisionSsoUser(
       },
       now,
     );
-    return { userId: plan.userId, organizationId, created: false };
+    return { userId: existing.id, organizationId, created: false, audit: [] };
   }
 
   const user = await insertUser(trx, { email: identity.email, name: identity.name }, now);
@@ -144,20 +117,16 @@ export async function provisionSsoUser(
     },
     now,
   );
-  await insertAuditEvent(
-    trx,
-    {
-      type: "user.provisioned",
-      organizationId,
-      userId: user.id,
-      connectionId: identity.connectionId,
-      email: identity.email,
-      subject: identity.subject,
-      outcome: "success",
-    },
-    now,
-  );
-  return { userId: user.id, organizationId, created: true };
+  const provisioned: AuditInput = {
+    type: "user.provisioned",
+    organizationId,
+    userId: user.id,
+    connectionId: identity.connectionId,
+    email: identity.email,
+    subject: identity.subject,
+    outcome: "success",
+  };
+  return { userId: user.id, organizationId, created: true, audit: [provisioned] };
 }
 
 /**
@@ -169,30 +138,22 @@ export async function provisionSsoUser(
 async function followEmailChange(
   trx: Kysely<Database>,
   userId: string,
+  previous: string,
   identity: VerifiedIdentity,
   organizationId: string,
-  now: number,
-): Promise<void> {
-  const account = await findUserById(trx, userId);
-  if (!account || account.email === identity.email) return;
+): Promise<AuditInput> {
   const holder = await findUserByEmail(trx, identity.email);
   if (!holder) await updateUserEmail(trx, userId, identity.email);
-  await insertAuditEvent(
-    trx,
-    {
-      type: holder ? "user.email_conflict" : "user.email_changed",
-      organizationId,
-      userId,
-      connectionId: identity.connectionId,
-      email: identity.email,
-      subject: identity.subject,
-      outcome: holder ? "failure" : "success",
-      detail: holder
-        ? { previous: account.email, asserted: identity.email, heldBy: holder.id }
-        : { previous: account.email },
-    },
-    now,
-  );
+  return {
+    type: holder ? "user.email_conflict" : "user.email_changed",
+    organizationId,
+    userId,
+    connectionId: identity.connectionId,
+    email: identity.email,
+    subject: identity.subject,
+    outcome: holder ? "failure" : "success",
+    detail: holder ? { previous, asserted: identity.email, heldBy: holder.id } : { previous },
+  };
 }
 
 /**
@@ -208,7 +169,12 @@ export async function provisionSocialUser(
   if (known) {
     await touchIdentity(trx, known.id, identity.email, now);
     const membership = await findMembershipOfUser(trx, known.userId);
-    return { userId: known.userId, organizationId: membership?.organizationId ?? null, created: false };
+    return {
+      userId: known.userId,
+      organizationId: membership?.organizationId ?? null,
+      created: false,
+      audit: [],
+    };
   }
   const existing = await findUserByEmail(trx, identity.email);
   const user = existing ?? (await insertUser(trx, { email: identity.email, name: identity.name }, now));
@@ -225,5 +191,10 @@ export async function provisionSocialUser(
     now,
   );
   const membership = existing ? await findMembershipOfUser(trx, user.id) : undefined;
-  return { userId: user.id, organizationId: membership?.organizationId ?? null, created: !existing };
+  return {
+    userId: user.id,
+    organizationId: membership?.organizationId ?? null,
+    created: !existing,
+    audit: [],
+  };
 }

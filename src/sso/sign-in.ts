@@ -6,11 +6,10 @@ import { checkSsoEnforcement } from "../login/enforcement.js";
 import type { AppContext } from "../server/context.js";
 import { noteOnRequestLine } from "../server/request-log.js";
 import { issueSession, setSessionCookie } from "../session/create.js";
-import { insertAuditEvent } from "../store/audit.js";
+import { insertAuditEvent, insertAuditEvents } from "../store/audit.js";
 import { isDatabaseUnavailable, isUniqueViolation } from "../store/availability.js";
 import { type AttemptFacts, openTransaction, signInTarget, verifyResponse } from "./oidc/callback.js";
 import { provisionSocialUser, provisionSsoUser } from "./provision.js";
-import { limitSignInFlows } from "./rate-limit.js";
 import { finishTestSignIn } from "./test-sign-in.js";
 
 /** `returnTo` after a test sign-in is its result page, whatever the checks found. */
@@ -33,7 +32,6 @@ export async function finishSignIn(
   const facts: AttemptFacts = {};
   const auditType = kind === "sso" ? "sign_in.sso" : "sign_in.linkedin";
   try {
-    await limitSignInFlows(ctx, request.ip, "callback");
     const opened = await openTransaction(ctx, request, kind, facts);
     // A test sign-in runs the same checks, then reports instead of signing anyone in.
     if (opened.tx.purpose === "test") return await finishTestSignIn(ctx, request, opened, facts);
@@ -85,19 +83,23 @@ export async function finishSignIn(
         const provisioned = connection
           ? await provisionSsoUser(trx, identity, connection.organizationId, now)
           : await provisionSocialUser(trx, identity, now);
-        await insertAuditEvent(
+        // Provisioning's own events (a new user, a followed email) and the sign-in, in one insert.
+        await insertAuditEvents(
           trx,
-          {
-            type: auditType,
-            outcome: "success",
-            organizationId: provisioned.organizationId,
-            userId: provisioned.userId,
-            connectionId: connection?.id ?? null,
-            email: verified.email,
-            subject: verified.subject,
-            detail: { provisioned: provisioned.created },
-            ip: request.ip,
-          },
+          [
+            ...provisioned.audit,
+            {
+              type: auditType,
+              outcome: "success",
+              organizationId: provisioned.organizationId,
+              userId: provisioned.userId,
+              connectionId: connection?.id ?? null,
+              email: verified.email,
+              subject: verified.subject,
+              detail: { provisioned: provisioned.created },
+              ip: request.ip,
+            },
+          ],
           now,
         );
         return issueSession(

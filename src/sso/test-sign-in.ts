@@ -4,17 +4,53 @@ import { GatehouseError, isGatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { findConnectionTestById, finishConnectionTest } from "../store/connection-tests.js";
+import { findIdentity } from "../store/identities.js";
 import { findMembershipOfUser, findOrganizationById } from "../store/organizations.js";
 import type { Role } from "../store/schema.js";
 import { type AttemptFacts, type OpenedTransaction, verifyResponse } from "./oidc/callback.js";
 import { type CheckEntry, CheckLog } from "./oidc/checks.js";
 import { forgetConfiguration } from "./oidc/client.js";
 import type { RelyingPartyTarget } from "./oidc/provider.js";
-import { planSsoProvisioning } from "./provision.js";
+import { provisionSsoUser, type VerifiedIdentity } from "./provision.js";
 import type { SignInResult } from "./sign-in.js";
 
-/** The role a first sign-in gives, until a connection maps roles from the provider's groups. */
-export const NEW_USER_ROLE: Role = "member";
+const accountText = {
+  new: "a new user would be created",
+  linked: "the existing account with this email would be linked",
+  returning: "the returning user would sign in",
+} as const;
+
+/** Thrown to roll back a rehearsal; never escapes `rehearseProvisioning`. */
+class Rehearsal extends Error {}
+
+/**
+ * What a real sign-in would do with the account: the real provisioning, run in a transaction
+ * that is always rolled back, so the role and account are exactly the ones a sign-in would
+ * give (conflicts with another organization or another subject included) and nothing stays.
+ */
+async function rehearseProvisioning(
+  ctx: AppContext,
+  identity: VerifiedIdentity,
+  organizationId: string,
+): Promise<{ kind: "new" | "linked" | "returning"; role: Role }> {
+  const returning = (await findIdentity(ctx.store.db, identity.providerKey, identity.subject)) !== undefined;
+  let outcome: { kind: "new" | "linked" | "returning"; role: Role } | undefined;
+  try {
+    await ctx.store.db.transaction().execute(async (trx) => {
+      const provisioned = await provisionSsoUser(trx, identity, organizationId, ctx.now());
+      const membership = await findMembershipOfUser(trx, provisioned.userId);
+      outcome = {
+        kind: provisioned.created ? "new" : returning ? "returning" : "linked",
+        role: membership?.role ?? "member",
+      };
+      throw new Rehearsal("rolled back");
+    });
+  } catch (error) {
+    if (!(error instanceof Rehearsal)) throw error;
+  }
+  if (!outcome) throw new GatehouseError("INTERNAL", "provisioning rehearsal gave no outcome");
+  return outcome;
+}
 
 /** What the result page shows. Claims are values the provider asserted; no token is ever kept. */
 export interface TestResult {
@@ -42,7 +78,7 @@ export interface TestResult {
 /**
  * The end of a test sign-in: the callback's own checks (verifyResponse, as a real sign-in runs
  * them) against the test's settings, recorded one by one, then what provisioning would do,
- * planned without writing. No user, identity, membership or session is written; the result
+ * rehearsed and rolled back. No user, identity, membership or session is written; the result
  * lands on the test, and the audit log gets `connection.tested` with the outcome.
  */
 export async function finishTestSignIn(
@@ -80,8 +116,9 @@ export async function finishTestSignIn(
     const verified = await verifyResponse(ctx, opened, target, facts, checks);
     result.idTokenClaims = { ...verified.claims };
     if (verified.userinfo) result.userinfoClaims = { ...verified.userinfo };
-    const plan = await planSsoProvisioning(
-      ctx.store.db,
+    const organization = await findOrganizationById(ctx.store.db, row.organization_id);
+    const account = await rehearseProvisioning(
+      ctx,
       {
         providerKey: target.providerKey,
         connectionId: row.connection_id,
@@ -91,27 +128,13 @@ export async function finishTestSignIn(
       },
       row.organization_id,
     );
-    const membership =
-      plan.kind === "create" || plan.joins
-        ? undefined
-        : await findMembershipOfUser(ctx.store.db, plan.userId);
-    const organization = await findOrganizationById(ctx.store.db, row.organization_id);
-    const account = plan.kind === "create" ? "new" : plan.kind === "link" ? "linked" : "returning";
-    checks.pass(
-      "account",
-      "an account this connection may sign in",
-      {
-        new: "a new user would be created",
-        linked: "the existing account with this email would be linked",
-        returning: "the returning user would sign in",
-      }[account],
-    );
+    checks.pass("account", "an account this connection may sign in", accountText[account.kind]);
     result.signIn = {
       email: verified.email,
       name: verified.name,
       organizationName: organization?.name ?? "",
-      role: membership?.role ?? NEW_USER_ROLE,
-      account,
+      role: account.role,
+      account: account.kind,
     };
     result.outcome = "success";
   } catch (error) {
