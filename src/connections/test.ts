@@ -69,7 +69,8 @@ export interface UnsavedSettings {
   idTokenIssuer: string | null;
 }
 
-const secretContext = (id: string) => `connection-test:${id}`;
+/** The sealed secret's context: bound to its test (src/crypto/secret-box.ts). */
+export const testSecretContext = (id: string) => `connection-test:${id}`;
 
 /**
  * A test of values not saved yet: the same field checks, conflicts, discovery and credentials
@@ -136,7 +137,7 @@ export async function testUnsavedConnection(
     actor_user_id: actor.actorUserId,
     session_hash: actor.actorSessionHash ?? null,
     settings: JSON.stringify(settings),
-    client_secret_sealed: ctx.box.seal(value.clientSecret, secretContext(id)),
+    client_secret_sealed: ctx.box.seal(value.clientSecret, testSecretContext(id)),
     result: null,
     outcome: null,
     created_at: now,
@@ -213,7 +214,7 @@ export function unsavedSettings(row: ConnectionTestRow, now: number): UnsavedSet
 /** The unsaved client secret, while the test has not expired. */
 export function unsavedSecret(ctx: AppContext, row: ConnectionTestRow): string | undefined {
   if (!row.client_secret_sealed || row.expires_at <= ctx.now()) return undefined;
-  return ctx.box.open(row.client_secret_sealed, secretContext(row.id));
+  return ctx.box.open(row.client_secret_sealed, testSecretContext(row.id));
 }
 
 /**

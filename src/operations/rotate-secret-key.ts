@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { testSecretContext } from "../connections/test.js";
 import { applicationSecretContext } from "../provider/adapter.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
@@ -25,6 +26,13 @@ export const SEALED_COLUMNS: SealedColumn[] = [
     key: "client_id",
     column: "client_secret_sealed",
     context: applicationSecretContext,
+  },
+  // A test sign-in's unsaved client secret, for its 10 minutes.
+  {
+    table: "connection_tests",
+    key: "id",
+    column: "client_secret_sealed",
+    context: testSecretContext,
   },
   {
     table: "provider_signing_keys",
