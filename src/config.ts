@@ -37,6 +37,8 @@ export interface Config {
   idpTimeoutMs: number;
   /** SSO and LinkedIn flows (start + callback) allowed per client IP per minute. */
   ssoAttemptsPerIpPerMinute: number;
+  /** SSO and LinkedIn sign-ins a client IP may start within a login transaction's lifetime. */
+  ssoStartsPerIpPerTransactionTtl: number;
   /**
    * Which proxies may set X-Forwarded-For: false (none), a number of hops ("all" is 1: the
    * connecting peer, whatever its address), or a list of addresses and CIDR ranges. The client
@@ -97,6 +99,9 @@ export const VARIABLES = {
   GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: { meaning: "the rate-limit window" },
   GATEHOUSE_IDP_TIMEOUT_MS: { meaning: "time allowed for each request to an identity provider" },
   GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: { meaning: "SSO flows per client IP per minute" },
+  GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES: {
+    meaning: "SSO sign-ins a client IP may start within a login transaction's 10 minutes",
+  },
   GATEHOUSE_TRUST_PROXY: { meaning: "proxies allowed to set X-Forwarded-For" },
   GATEHOUSE_METRICS_TOKEN: {
     meaning: "bearer token /metrics requires (at least 32 characters); unset: /metrics is off",
@@ -302,6 +307,13 @@ function buildConfig(env: EnvReader): Config {
     rateLimitWindowSeconds: integer(env, "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS", 900, 1, 86400),
     idpTimeoutMs: integer(env, "GATEHOUSE_IDP_TIMEOUT_MS", 10_000, 100, 120_000),
     ssoAttemptsPerIpPerMinute: integer(env, "GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE", 60, 1, 1_000_000),
+    ssoStartsPerIpPerTransactionTtl: integer(
+      env,
+      "GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES",
+      100,
+      1,
+      10_000_000,
+    ),
     trustProxy: parseTrustProxy(env.get("GATEHOUSE_TRUST_PROXY")),
     metricsToken: parseMetricsToken(env.get("GATEHOUSE_METRICS_TOKEN")),
     auditRetentionDays: integer(env, "GATEHOUSE_AUDIT_RETENTION_DAYS", 400, 0, 36_500),
@@ -503,6 +515,7 @@ const EFFECTIVE: Record<VariableName, (c: Config) => string> = {
   GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: (c) => String(c.rateLimitWindowSeconds),
   GATEHOUSE_IDP_TIMEOUT_MS: (c) => String(c.idpTimeoutMs),
   GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: (c) => String(c.ssoAttemptsPerIpPerMinute),
+  GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES: (c) => String(c.ssoStartsPerIpPerTransactionTtl),
   GATEHOUSE_TRUST_PROXY: (c) =>
     c.trustProxy === false || c.trustProxy === "all"
       ? c.trustProxy || "none"
