@@ -1,6 +1,7 @@
 import { deleteExpiredApplicationSignIns } from "../store/application-sign-ins.js";
 import { purgeAuditEvents } from "../store/audit.js";
 import { purgeConnectionTests } from "../store/connection-tests.js";
+import { purgeIdempotencyKeys } from "../store/idempotency-keys.js";
 import { purgeLoginTransactions } from "../store/login-transactions.js";
 import { deleteExpiredProviderRecords } from "../store/provider-records.js";
 import { purgeRateLimits } from "../store/rate-limits.js";
@@ -28,6 +29,8 @@ export async function purgeExpired(
   await deleteExpiredApplicationSignIns(ctx.store.db, now);
   // Test sign-ins: unsaved values and their sealed secret at 10 minutes, the rest a day later.
   await purgeConnectionTests(ctx.store.db, now);
+  // Answers kept for Idempotency-Key retries, after their 24 hours.
+  await purgeIdempotencyKeys(ctx.store.db, now);
   const retentionDays = ctx.config.auditRetentionDays;
   const auditEvents =
     retentionDays > 0 ? await purgeAuditEvents(ctx.store.db, now - retentionDays * DAY_MS) : 0;
