@@ -51,6 +51,10 @@ export function parseCreateConnectionBody(body: unknown): ConnectionInput {
   ) {
     fields.extraScopes = 'Must be an array of scope names, such as ["groups"].';
   }
+  const tenants = record.allowedTenants;
+  if (tenants !== undefined && (!Array.isArray(tenants) || !tenants.every((t) => typeof t === "string")))
+    fields.allowedTenants =
+      'Must be an array of tenant ids, such as ["72f988bf-86f1-41af-91ab-2d7cd011db47"].';
   const skew = record.clockSkewSeconds;
   if (skew !== undefined && (typeof skew !== "number" || !Number.isInteger(skew)))
     fields.clockSkewSeconds = "Must be a whole number of seconds.";
@@ -71,6 +75,7 @@ export function parseCreateConnectionBody(body: unknown): ConnectionInput {
     extraScopes: extraScopes as string[] | undefined,
     emailClaim: record.emailClaim as string | undefined,
     clockSkewSeconds: skew as number | undefined,
+    allowedTenants: tenants as string[] | undefined,
   };
 }
 

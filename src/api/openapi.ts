@@ -478,6 +478,13 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
                 "The claim that holds the email address, e.g. preferred_username or upn for Entra ID",
             },
             clockSkewSeconds: { type: "integer", minimum: 0, maximum: 300, default: 60 },
+            allowedTenants: {
+              type: "array",
+              items: { type: "string", format: "uuid" },
+              maxItems: 50,
+              description:
+                "Microsoft Entra ID tenant ids (tid) whose accounts may sign in; required for a multi-tenant issuer (/common, /organizations, /consumers, or any issuer publishing a {tenantid} template)",
+            },
           },
         },
         ConnectionView: {
@@ -495,6 +502,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
             "scopes",
             "emailClaim",
             "clockSkewSeconds",
+            "allowedTenants",
             "jwksUrl",
             "callbackUrl",
             "createdAt",
@@ -523,6 +531,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
             },
             emailClaim: { type: "string" },
             clockSkewSeconds: { type: "integer" },
+            allowedTenants: { type: "array", items: { type: "string" } },
             jwksUrl: {
               ...nullable("string"),
               description:

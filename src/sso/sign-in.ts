@@ -39,6 +39,7 @@ export async function finishSignIn(
       connectionId: connection?.id ?? null,
       subject: verified.subject,
       email: verified.email,
+      emailVerified: verified.emailVerified,
       name: verified.name,
     };
 
