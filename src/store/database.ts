@@ -22,6 +22,7 @@ import * as operations from "./migrations/0007-operations.js";
 import * as sessionPerformance from "./migrations/0008-session-performance.js";
 import * as openidProvider from "./migrations/0009-openid-provider.js";
 import * as tenantAllowlist from "./migrations/0013-tenant-allowlist.js";
+import * as idempotencyKeys from "./migrations/0016-idempotency-keys.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   "0008-session-performance": sessionPerformance,
   "0009-openid-provider": openidProvider,
   "0013-tenant-allowlist": tenantAllowlist,
+  "0016-idempotency-keys": idempotencyKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
