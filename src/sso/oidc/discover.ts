@@ -1,4 +1,5 @@
 import * as client from "openid-client";
+import { checkBrowserEndpoint } from "../../domain/browser-endpoints.js";
 import { ENTRA_ORIGIN } from "../../domain/provider-claims.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
@@ -105,6 +106,32 @@ export async function discoverIssuer(
         fields: { issuer: `the discovery document has no ${missing.join(", ")}` },
       },
     );
+  }
+  // The two URLs browsers are sent to: https and on the issuer's own site (browser-endpoints.ts).
+  for (const name of ["authorization_endpoint", "end_session_endpoint"] as const) {
+    const endpoint = metadata[name];
+    if (endpoint === undefined) continue;
+    const refusal =
+      typeof endpoint === "string"
+        ? checkBrowserEndpoint(issuer, endpoint, ctx.config.allowPrivateIssuers)
+        : "not_a_url";
+    if (refusal) {
+      const shown = JSON.stringify(endpoint).slice(0, 300);
+      const why =
+        refusal === "not_https"
+          ? "is not an https URL"
+          : refusal === "other_site"
+            ? "is not on the issuer's own site"
+            : "is not a URL";
+      throw new GatehouseError(
+        "SSO_DISCOVERY_FAILED",
+        `The issuer ${issuer} names a ${name} that ${why}: Gatehouse sends browsers only to the issuer's own site.`,
+        {
+          detail: `discovery document ${name} ${shown} ${why} (issuer site ${new URL(issuer).hostname})`,
+          fields: { issuer: `the discovery document's ${name} ${why}` },
+        },
+      );
+    }
   }
   const responseTypes = metadata.response_types_supported;
   if (Array.isArray(responseTypes) && !responseTypes.includes("code")) {
