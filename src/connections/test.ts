@@ -273,6 +273,7 @@ export async function testTarget(
     signingKeySealed: null,
     signingKid: null,
     idTokenIssuer: settings.idTokenIssuer,
+    allowedTenants: [],
   };
   const target: RelyingPartyTarget = {
     kind: "sso",

@@ -220,5 +220,6 @@ function formValues(settings: UnsavedSettings): ConnectionFormValues {
     extraScopes: settings.extraScopes.join(" "),
     emailClaim: settings.emailClaim === "email" ? "" : settings.emailClaim,
     clockSkewSeconds: settings.clockSkewSeconds === 60 ? "" : String(settings.clockSkewSeconds),
+    allowedTenants: "",
   };
 }
