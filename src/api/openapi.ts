@@ -2,6 +2,7 @@ import { type Config, urlFor } from "../config.js";
 import { sessionCookieName } from "../session/cookie.js";
 import { applicationPaths, applicationSchemas } from "./applications-openapi.js";
 import { EVENTS_DEFAULT_LIMIT, EVENTS_MAX_LIMIT } from "./input.js";
+import { peoplePaths, peopleSchemas } from "./people-openapi.js";
 
 /**
  * The OpenAPI 3.1 description of `/api/v1`, written by hand next to the routes it describes.
@@ -41,6 +42,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
     security: [{ apiKey: [] }, { session: [] }],
     paths: {
       ...applicationPaths,
+      ...peoplePaths,
       "/api/v1/openapi.json": {
         get: {
           operationId: "getOpenApiDocument",
@@ -334,6 +336,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
       },
       schemas: {
         ...applicationSchemas,
+        ...peopleSchemas,
         ApiKey: {
           type: "object",
           required: [
@@ -547,6 +550,7 @@ export function openApiDocument(config: Pick<Config, "baseUrl">) {
             role: { enum: ["owner", "admin", "member"] },
             createdAt: isoTime,
             signInMethods: { type: "array", items: { enum: ["password", "linkedin", "sso"] } },
+            lastSignInAt: { type: ["string", "null"], format: "date-time" },
           },
         },
         AuditEvent: {

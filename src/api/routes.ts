@@ -9,6 +9,7 @@ import { apiAuthentication, apiCaller, callerOrganizationId } from "./auth.js";
 import { registerConnectionRoutes } from "./connections.js";
 import { parseEventsQuery } from "./input.js";
 import { openApiDocument } from "./openapi.js";
+import { registerOrganizationRoutes, registerPeopleRoutes } from "./people.js";
 
 export const API_PREFIX = "/api/v1";
 
@@ -67,6 +68,8 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
       registerConnectionRoutes(api, ctx);
       registerApiKeyRoutes(api, ctx);
       registerApplicationRoutes(api, ctx);
+      registerOrganizationRoutes(api, ctx);
+      registerPeopleRoutes(api, ctx);
 
       const admin = { preHandler: apiAuthentication(api, ctx, "admin") };
 
@@ -80,6 +83,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
             role: u.role,
             createdAt: new Date(u.createdAt).toISOString(),
             signInMethods: u.signInMethods,
+            lastSignInAt: u.lastSignInAt === null ? null : new Date(u.lastSignInAt).toISOString(),
           })),
         };
       });

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { acceptInvitationOnSsoSignIn } from "../accounts/invitations.js";
 import { shouldRecordRefusal } from "../audit/refusals.js";
 import { newTraceId } from "../crypto/tokens.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
@@ -80,6 +81,18 @@ export async function finishSignIn(
         const provisioned = connection
           ? await provisionSsoUser(trx, identity, connection.organizationId, now)
           : await provisionSocialUser(trx, identity, now);
+        if (connection && provisioned.organizationId) {
+          await acceptInvitationOnSsoSignIn(
+            trx,
+            {
+              organizationId: provisioned.organizationId,
+              userId: provisioned.userId,
+              email: verified.email,
+              connectionId: connection.id,
+            },
+            now,
+          );
+        }
         await insertAuditEvent(
           trx,
           {
