@@ -1,19 +1,66 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { Type } from "typebox";
 import { createInvitation, resendInvitation, revokeInvitation } from "../accounts/invitations.js";
 import { createOrganizationWithAdmin } from "../accounts/organizations.js";
 import { changeMemberRole, type PeopleActor, removeMember } from "../accounts/people.js";
 import { urlFor } from "../config.js";
-import { invitationState, isAssignableRole } from "../domain/people.js";
-import { GatehouseError, validationError } from "../errors.js";
+import { ASSIGNABLE_ROLES, invitationState } from "../domain/people.js";
+import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { findInvitation, type Invitation, listOpenInvitations } from "../store/invitations.js";
 import { findOrganizationById, listOrganizations, type Organization } from "../store/organizations.js";
 import { apiAuthentication, apiCaller, callerOrganizationId } from "./auth.js";
 import { isUuid } from "./input.js";
+import { readPage, toPage } from "./pagination.js";
+import {
+  CsrfHeaders,
+  errors,
+  IdempotencyHeaders,
+  IdParams,
+  IsoTime,
+  NoContent,
+  Page,
+  PageQuery,
+  StringEnum,
+  Uuid,
+} from "./schemas.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function toInvitationView(invitation: Invitation, now: number) {
+const OrganizationDetails = Type.Object(
+  { id: Uuid, slug: Type.String(), name: Type.String(), createdAt: IsoTime },
+  { title: "OrganizationDetails" },
+);
+
+const invitationProperties = {
+  id: Uuid,
+  email: Type.String({ format: "email" }),
+  role: StringEnum(["owner", "admin", "member"]),
+  state: StringEnum(["pending", "expired", "accepted", "revoked"]),
+  createdAt: IsoTime,
+  expiresAt: IsoTime,
+};
+const InvitationView = Type.Object(invitationProperties, { title: "Invitation" });
+const CreatedInvitation = Type.Object(
+  {
+    ...invitationProperties,
+    setupLink: Type.String({
+      format: "uri",
+      description:
+        "The one-time link to hand to the person (72 hours, single use); Gatehouse keeps only its hash",
+    }),
+  },
+  { title: "CreatedInvitation", description: "The invitation and its setup link, shown only here" },
+);
+const CreatedOrganization = Type.Object(
+  { ...OrganizationDetails.properties, invitation: CreatedInvitation },
+  { title: "CreatedOrganization", description: "The organization and its first owner's invitation" },
+);
+
+const AssignableRole = StringEnum(ASSIGNABLE_ROLES, { errorMessage: 'Must be "admin" or "member".' });
+
+function toInvitationView(invitation: Invitation, now: number) {
   return {
     id: invitation.id,
     email: invitation.email,
@@ -33,33 +80,6 @@ function toOrganizationView(organization: Organization) {
   };
 }
 
-/** A JSON object body with only the named properties, every one a string. */
-function stringBody(
-  body: unknown,
-  allowed: readonly string[],
-  required: readonly string[],
-): Record<string, string> {
-  if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw validationError({ body: "a JSON object" }, "The request body must be a JSON object.");
-  }
-  const fields: Record<string, string> = {};
-  const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(body)) {
-    if (!allowed.includes(key)) fields[key] = `Unknown property. Allowed: ${allowed.join(", ")}.`;
-    else if (typeof value !== "string") fields[key] = "Must be a string.";
-    else values[key] = value;
-  }
-  for (const key of required) if (!(key in body)) fields[key] = "Required.";
-  if (Object.keys(fields).length > 0) throw validationError(fields);
-  return values;
-}
-
-function idParam(params: unknown, notFound: () => GatehouseError): string {
-  const id = (params as { id?: unknown }).id;
-  if (!isUuid(id)) throw notFound();
-  return id.toLowerCase();
-}
-
 function actorOf(request: FastifyRequest): PeopleActor {
   const caller = apiCaller(request);
   return caller.kind === "session"
@@ -67,135 +87,293 @@ function actorOf(request: FastifyRequest): PeopleActor {
     : { userId: null, role: null };
 }
 
+function idOf(params: { id: string }, notFound: () => GatehouseError): string {
+  if (!isUuid(params.id)) throw notFound();
+  return params.id.toLowerCase();
+}
+
+const noOrganization = () => new GatehouseError("NOT_FOUND", "No such organization.");
 const noMember = () => new GatehouseError("NOT_FOUND", "No such member of this organization.");
 const noInvitation = () => new GatehouseError("NOT_FOUND", "No such open invitation.");
 
-const ORGANIZATIONS_DEFAULT_LIMIT = 50;
-const ORGANIZATIONS_MAX_LIMIT = 200;
-
-function pageQuery(query: unknown): { limit: number; after: string | undefined } {
-  const q = (typeof query === "object" && query !== null ? query : {}) as Record<string, unknown>;
-  const fields: Record<string, string> = {};
-  let limit = ORGANIZATIONS_DEFAULT_LIMIT;
-  for (const key of Object.keys(q))
-    if (key !== "limit" && key !== "after") fields[key] = "Unknown parameter. Allowed: limit, after.";
-  if (q.limit !== undefined) {
-    const n = typeof q.limit === "string" && /^\d{1,3}$/.test(q.limit) ? Number(q.limit) : 0;
-    if (n >= 1 && n <= ORGANIZATIONS_MAX_LIMIT) limit = n;
-    else fields.limit = `Must be a whole number from 1 to ${ORGANIZATIONS_MAX_LIMIT}.`;
-  }
-  if (q.after !== undefined && (typeof q.after !== "string" || q.after.length > 63))
-    fields.after = "Must be the `next` value of the previous page.";
-  if (Object.keys(fields).length > 0) throw validationError(fields);
-  return { limit, after: q.after as string | undefined };
-}
-
 /** `/api/v1/organizations`: the operator onboards customers without a shell. */
-export function registerOrganizationRoutes(api: FastifyInstance, ctx: AppContext): void {
-  const operator = { preHandler: apiAuthentication(api, ctx, "operator") };
+export function registerOrganizationRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const preValidation = apiAuthentication(app, ctx, "operator");
+  const security = [{ operatorKey: [] }];
+  const tags = ["Organizations"];
 
-  api.get("/organizations", operator, async (request) => {
-    const { limit, after } = pageQuery(request.query);
-    const page = await listOrganizations(ctx.store.db, { limit: limit + 1, after });
-    const shown = page.slice(0, limit);
-    return {
-      data: shown.map(toOrganizationView),
-      next: page.length > limit ? (shown.at(-1)?.slug ?? null) : null,
-    };
-  });
+  api.get(
+    "/organizations",
+    {
+      preValidation,
+      schema: {
+        operationId: "listOrganizations",
+        summary: "Every organization, by slug",
+        tags,
+        security,
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: {
+          200: Page(OrganizationDetails, "The organizations"),
+          ...errors({ 400: "VALIDATION_FAILED" }),
+        },
+      },
+    },
+    async (request) => {
+      const page = readPage<[string]>(request.query, ["string"]);
+      const rows = await listOrganizations(ctx.store.db, { limit: page.limit + 1, after: page.after?.[0] });
+      return toPage(rows, page.limit, (o) => [o.slug], toOrganizationView);
+    },
+  );
 
-  api.post("/organizations", operator, async (request, reply) => {
-    const body = stringBody(
-      request.body,
-      ["slug", "name", "adminEmail", "adminName"],
-      ["slug", "name", "adminEmail"],
-    );
-    const created = await createOrganizationWithAdmin(ctx, {
-      slug: body.slug ?? "",
-      name: body.name ?? "",
-      adminEmail: body.adminEmail ?? "",
-      adminName: body.adminName,
-    });
-    if (created.setupLink === undefined)
-      throw new GatehouseError("INTERNAL", "organization created without an invitation");
-    return reply
-      .status(201)
-      .header("location", urlFor(ctx.config, `api/v1/organizations/${created.organization.id}`))
-      .send({
-        ...toOrganizationView(created.organization),
-        invitation: { ...toInvitationView(created.invitation, ctx.now()), setupLink: created.setupLink },
-      });
-  });
+  api.post(
+    "/organizations",
+    {
+      preValidation,
+      config: { idempotent: true },
+      schema: {
+        operationId: "createOrganization",
+        summary: "Create an organization and invite its first owner; the setup link is in this answer only",
+        tags,
+        security,
+        headers: IdempotencyHeaders,
+        body: Type.Object(
+          {
+            slug: Type.String({
+              maxLength: 200,
+              errorMessage: "Required: lower-case letters, digits and hyphens.",
+            }),
+            name: Type.String({ maxLength: 200, errorMessage: "Required: 1-100 characters." }),
+            adminEmail: Type.String({
+              maxLength: 320,
+              errorMessage: "Required: the first owner's email address.",
+            }),
+            adminName: Type.Optional(Type.String({ maxLength: 100 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: CreatedOrganization,
+          ...errors({
+            400: "VALIDATION_FAILED",
+            409: "CONFLICT (the slug is taken, or the address already has an account) or IDEMPOTENCY_KEY_IN_USE",
+            422: "IDEMPOTENCY_KEY_REUSED",
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const created = await createOrganizationWithAdmin(ctx, request.body);
+      if (created.setupLink === undefined) {
+        throw new GatehouseError("INTERNAL", "organization created without an invitation");
+      }
+      return reply
+        .status(201)
+        .header("location", urlFor(ctx.config, `api/v1/organizations/${created.organization.id}`))
+        .send({
+          ...toOrganizationView(created.organization),
+          invitation: { ...toInvitationView(created.invitation, ctx.now()), setupLink: created.setupLink },
+        });
+    },
+  );
 
-  api.get("/organizations/:id", operator, async (request) => {
-    const notFound = () => new GatehouseError("NOT_FOUND", "No such organization.");
-    const organization = await findOrganizationById(ctx.store.db, idParam(request.params, notFound));
-    if (!organization) throw notFound();
-    return toOrganizationView(organization);
-  });
+  api.get(
+    "/organizations/:id",
+    {
+      preValidation,
+      schema: {
+        operationId: "getOrganization",
+        summary: "One organization",
+        tags,
+        security,
+        params: IdParams,
+        response: { 200: OrganizationDetails, ...errors({ 404: "NOT_FOUND" }) },
+      },
+    },
+    async (request) => {
+      const organization = await findOrganizationById(ctx.store.db, idOf(request.params, noOrganization));
+      if (!organization) throw noOrganization();
+      return toOrganizationView(organization);
+    },
+  );
 }
 
-/** Members and invitations of the caller's organization: `/api/v1/users/{id}` and `/api/v1/invitations`. */
-export function registerPeopleRoutes(api: FastifyInstance, ctx: AppContext): void {
-  const admin = { preHandler: apiAuthentication(api, ctx, "admin") };
+/** Members and invitations of the caller's organization: `/api/v1/users/{id}`, `/api/v1/invitations`. */
+export function registerPeopleRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const preValidation = apiAuthentication(app, ctx, "admin");
 
-  api.patch("/users/:id", admin, async (request) => {
-    const userId = idParam(request.params, noMember);
-    const body = stringBody(request.body, ["role"], ["role"]);
-    if (!isAssignableRole(body.role)) throw validationError({ role: 'Must be "admin" or "member".' });
-    const organizationId = callerOrganizationId(request);
-    await changeMemberRole(ctx, organizationId, userId, body.role, actorOf(request));
-    return { id: userId, role: body.role };
-  });
+  api.patch(
+    "/users/:id",
+    {
+      preValidation,
+      schema: {
+        operationId: "changeUserRole",
+        summary: "Change a member's role",
+        description: "The last owner is never demoted; only owners change owners; nobody changes themselves.",
+        tags: ["Users"],
+        params: IdParams,
+        headers: CsrfHeaders,
+        body: Type.Object({ role: AssignableRole }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({ id: Uuid, role: AssignableRole }, { description: "The new role" }),
+          ...errors({ 400: "VALIDATION_FAILED", 404: "NOT_FOUND", 409: "MEMBER_CHANGE_REFUSED" }),
+        },
+      },
+    },
+    async (request) => {
+      const userId = idOf(request.params, noMember);
+      const { role } = request.body;
+      await changeMemberRole(ctx, callerOrganizationId(request), userId, role, actorOf(request));
+      return { id: userId, role };
+    },
+  );
 
-  api.delete("/users/:id", admin, async (request, reply) => {
-    const userId = idParam(request.params, noMember);
-    await removeMember(ctx, callerOrganizationId(request), userId, actorOf(request));
-    return reply.status(204).send();
-  });
+  api.delete(
+    "/users/:id",
+    {
+      preValidation,
+      schema: {
+        operationId: "removeUser",
+        summary: "Remove a person from the organization; their sessions end",
+        tags: ["Users"],
+        params: IdParams,
+        headers: CsrfHeaders,
+        response: { 204: NoContent, ...errors({ 404: "NOT_FOUND", 409: "MEMBER_CHANGE_REFUSED" }) },
+      },
+    },
+    async (request, reply) => {
+      await removeMember(
+        ctx,
+        callerOrganizationId(request),
+        idOf(request.params, noMember),
+        actorOf(request),
+      );
+      return reply.status(204).send(null);
+    },
+  );
 
-  api.get("/invitations", admin, async (request) => {
-    const invitations = await listOpenInvitations(ctx.store.db, callerOrganizationId(request));
-    const now = ctx.now();
-    return { data: invitations.map((i) => toInvitationView(i, now)) };
-  });
+  const tags = ["Invitations"];
 
-  api.post("/invitations", admin, async (request, reply) => {
-    const body = stringBody(request.body, ["email", "role"], ["email", "role"]);
-    if (!isAssignableRole(body.role)) throw validationError({ role: 'Must be "admin" or "member".' });
-    const { invitation, link } = await createInvitation(ctx, {
-      organizationId: callerOrganizationId(request),
-      email: body.email ?? "",
-      role: body.role,
-      invitedByUserId: actorOf(request).userId,
-    });
-    return reply.status(201).send({ ...toInvitationView(invitation, ctx.now()), setupLink: link });
-  });
+  api.get(
+    "/invitations",
+    {
+      preValidation,
+      schema: {
+        operationId: "listInvitations",
+        summary: "Invitations neither accepted nor revoked, newest first (expired ones included)",
+        tags,
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(InvitationView, "The invitations"), ...errors({ 400: "VALIDATION_FAILED" }) },
+      },
+    },
+    async (request) => {
+      const page = readPage<[number, string]>(request.query, ["number", "string"]);
+      const open = await listOpenInvitations(ctx.store.db, callerOrganizationId(request));
+      // Open invitations are few (each address has at most one); the page is cut in memory.
+      const after = page.after;
+      const rest = after
+        ? open.filter((i) => i.createdAt < after[0] || (i.createdAt === after[0] && i.id > after[1]))
+        : open;
+      const now = ctx.now();
+      return toPage(
+        rest.slice(0, page.limit + 1),
+        page.limit,
+        (i) => [i.createdAt, i.id],
+        (i) => toInvitationView(i, now),
+      );
+    },
+  );
 
-  api.post("/invitations/:id/resend", admin, async (request, reply) => {
-    const organizationId = callerOrganizationId(request);
-    const existing = await findInvitation(
-      ctx.store.db,
-      organizationId,
-      idParam(request.params, noInvitation),
-    );
-    if (!existing || existing.acceptedAt !== null || existing.revokedAt !== null) throw noInvitation();
-    const { invitation, link } = await resendInvitation(
-      ctx,
-      organizationId,
-      existing,
-      actorOf(request).userId,
-    );
-    return reply.status(201).send({ ...toInvitationView(invitation, ctx.now()), setupLink: link });
-  });
+  api.post(
+    "/invitations",
+    {
+      preValidation,
+      config: { idempotent: true },
+      schema: {
+        operationId: "createInvitation",
+        summary: "Invite a person; the one-time setup link (valid 72 hours) is in this answer only",
+        tags,
+        headers: IdempotencyHeaders,
+        body: Type.Object(
+          {
+            email: Type.String({ maxLength: 320, errorMessage: "Required: the person's email address." }),
+            role: AssignableRole,
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          201: CreatedInvitation,
+          ...errors({
+            400: "VALIDATION_FAILED",
+            409: "CONFLICT (the address already has an account) or IDEMPOTENCY_KEY_IN_USE",
+            422: "IDEMPOTENCY_KEY_REUSED",
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { invitation, link } = await createInvitation(ctx, {
+        organizationId: callerOrganizationId(request),
+        email: request.body.email,
+        role: request.body.role,
+        invitedByUserId: actorOf(request).userId,
+      });
+      return reply.status(201).send({ ...toInvitationView(invitation, ctx.now()), setupLink: link });
+    },
+  );
 
-  api.delete("/invitations/:id", admin, async (request, reply) => {
-    await revokeInvitation(
-      ctx,
-      callerOrganizationId(request),
-      idParam(request.params, noInvitation),
-      actorOf(request).userId,
-    );
-    return reply.status(204).send();
-  });
+  api.post(
+    "/invitations/:id/resend",
+    {
+      preValidation,
+      schema: {
+        operationId: "resendInvitation",
+        summary: "A new setup link for the same address and role; the previous link stops working",
+        tags,
+        params: IdParams,
+        headers: CsrfHeaders,
+        response: {
+          201: CreatedInvitation,
+          ...errors({ 404: "NOT_FOUND: no such open invitation", 409: "CONFLICT" }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const organizationId = callerOrganizationId(request);
+      const existing = await findInvitation(ctx.store.db, organizationId, idOf(request.params, noInvitation));
+      if (!existing || existing.acceptedAt !== null || existing.revokedAt !== null) throw noInvitation();
+      const { invitation, link } = await resendInvitation(
+        ctx,
+        organizationId,
+        existing,
+        actorOf(request).userId,
+      );
+      return reply.status(201).send({ ...toInvitationView(invitation, ctx.now()), setupLink: link });
+    },
+  );
+
+  api.delete(
+    "/invitations/:id",
+    {
+      preValidation,
+      schema: {
+        operationId: "revokeInvitation",
+        summary: "Withdraw an invitation: its link stops working",
+        tags,
+        params: IdParams,
+        headers: CsrfHeaders,
+        response: { 204: NoContent, ...errors({ 404: "NOT_FOUND: no such open invitation" }) },
+      },
+    },
+    async (request, reply) => {
+      await revokeInvitation(
+        ctx,
+        callerOrganizationId(request),
+        idOf(request.params, noInvitation),
+        actorOf(request).userId,
+      );
+      return reply.status(204).send(null);
+    },
+  );
 }

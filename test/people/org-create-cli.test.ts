@@ -72,7 +72,7 @@ describe("gatehouse org create: the owner's password never on the command line",
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /ENOENT/);
 
-    gh = await startGatehouse({ databaseUrl: env.GATEHOUSE_DATABASE_URL });
+    gh = await startGatehouse({ databaseUrl: `sqlite:${path.join(dir, "g.db")}` });
     for (const email of ["owner@piped.test", "owner@dashed.test", "owner@filed.test"]) {
       const answer = await passwordSignIn(new Browser(), gh.url, email, PASSWORD);
       assert.equal(answer.status, 303, `${email} signs in with the password as given, newline dropped`);
