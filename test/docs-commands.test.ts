@@ -41,12 +41,12 @@ interface DocCommand {
   args: string[];
 }
 
-/** Splits a shell word list: quotes kept together, `$(date +%F)` read as today's date. */
+/** Splits a shell word list, quotes kept together. */
 function shellWords(text: string): string[] {
   const words: string[] = [];
   const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
   for (let m = re.exec(text); m; m = re.exec(text)) words.push(m[1] ?? m[2] ?? m[3] ?? "");
-  return words.map((w) => w.replace(/\$\(date \+%F\)/g, "2026-01-31"));
+  return words;
 }
 
 function fencedLines(file: string): string[] {
@@ -56,7 +56,11 @@ function fencedLines(file: string): string[] {
     // Continuation lines join; comments go.
     const joined = (block[1] ?? "").replace(/\\\n\s*/g, " ");
     for (const raw of joined.split("\n")) {
-      const line = raw.replace(/(^|\s)#.*$/, "").trim();
+      // `$(date +%F)` in a file name reads as a fixed date.
+      const line = raw
+        .replace(/(^|\s)#.*$/, "")
+        .replace(/\$\(date \+%F\)/g, "2026-01-31")
+        .trim();
       if (line) lines.push(line);
     }
   }
