@@ -3,7 +3,7 @@ import { acceptInvitationOnSsoSignIn } from "../accounts/invitations.js";
 import { shouldRecordRefusal } from "../audit/refusals.js";
 import { newTraceId } from "../crypto/tokens.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
-import { checkSsoEnforcement } from "../login/enforcement.js";
+import { checkSocialEnforcement } from "../login/enforcement.js";
 import type { AppContext } from "../server/context.js";
 import { noteOnRequestLine } from "../server/request-log.js";
 import { issueSession, setSessionCookie } from "../session/create.js";
@@ -38,12 +38,19 @@ export async function finishSignIn(
       connectionId: connection?.id ?? null,
       subject: verified.subject,
       email: verified.email,
+      emailVerified: verified.emailVerified,
       name: verified.name,
     };
 
     if (!connection) {
-      // Social sign-in is refused for addresses whose organization requires SSO.
-      const enforcement = await checkSsoEnforcement(ctx, verified.email, "linkedin");
+      // Social sign-in is refused for accounts (and asserted addresses) whose organization
+      // requires SSO.
+      const enforcement = await checkSocialEnforcement(
+        ctx,
+        identity.providerKey,
+        identity.subject,
+        verified.email,
+      );
       if (!enforcement.allowed) {
         await insertAuditEvent(
           ctx.store.db,
@@ -55,7 +62,11 @@ export async function finishSignIn(
             email: verified.email,
             subject: verified.subject,
             reasonCode: "AUTH_SSO_REQUIRED",
-            detail: { check: "sso_enforcement", connection: enforcement.connectionName },
+            detail: {
+              check: "sso_enforcement",
+              connection: enforcement.connectionName,
+              ...(enforcement.enforcedEmail !== verified.email ? { account: enforcement.enforcedEmail } : {}),
+            },
             ip: request.ip,
           },
           ctx.now(),
@@ -64,7 +75,7 @@ export async function finishSignIn(
         return {
           ok: false,
           ssoRequired: {
-            email: verified.email,
+            email: enforcement.enforcedEmail ?? verified.email,
             organizationName: enforcement.organizationName,
             returnTo: verified.transaction.return_to,
           },
