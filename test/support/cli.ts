@@ -11,10 +11,15 @@ export interface Run {
 
 /** Runs the real CLI in a child process against `env` only (plus the parent's non-Gatehouse environment). */
 export function runGatehouseCli(env: Record<string, string>, ...args: string[]): Promise<Run> {
+  return runTsx(["src/main.ts", ...args], env);
+}
+
+/** Runs a TypeScript file of the repository in a child process, with the same environment rule. */
+export function runTsx(args: string[], env: Record<string, string>): Promise<Run> {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !/^(GATEHOUSE_|LOG_LEVEL$|PORT$|HOST$)/.test(name)),
   );
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
     cwd: root,
     env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"],
