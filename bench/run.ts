@@ -113,7 +113,7 @@ async function main(): Promise<number> {
   }
   if (!postgresServerUrl()) notes.push("PostgreSQL skipped: GATEHOUSE_BENCH_POSTGRES_URL is not set");
   notes.push(
-    "rate limit raised: GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE=1000000 (default 60 a minute per IP; every virtual browser is 127.0.0.1); the limit is still counted, one upsert per start and per callback",
+    "rate limits raised: GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE=1000000 and GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES=10000000 (defaults 60 and 100 per IP; every virtual browser is 127.0.0.1); both are still counted, in one upsert per start",
   );
 
   const profileDir = values.profile

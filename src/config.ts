@@ -35,6 +35,8 @@ export interface Config {
   idpTimeoutMs: number;
   /** SSO and LinkedIn flows (start + callback) allowed per client IP per minute. */
   ssoAttemptsPerIpPerMinute: number;
+  /** SSO and LinkedIn sign-ins a client IP may start within a login transaction's lifetime. */
+  ssoStartsPerIpPerTransactionTtl: number;
   /**
    * Which proxies may set X-Forwarded-For: false (none), true (all: "all"), or a list of
    * addresses and CIDR ranges. Rate limits per IP count the real client only behind a trusted proxy.
@@ -90,6 +92,9 @@ export const VARIABLES = {
   GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: { meaning: "the rate-limit window" },
   GATEHOUSE_IDP_TIMEOUT_MS: { meaning: "time allowed for each request to an identity provider" },
   GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: { meaning: "SSO flows per client IP per minute" },
+  GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES: {
+    meaning: "SSO sign-ins a client IP may start within a login transaction's 10 minutes",
+  },
   GATEHOUSE_TRUST_PROXY: { meaning: "proxies allowed to set X-Forwarded-For" },
   GATEHOUSE_AUDIT_RETENTION_DAYS: { meaning: "days audit events are kept; 0 keeps them forever" },
   GATEHOUSE_SHUTDOWN_DELAY_SECONDS: { meaning: "seconds /readyz answers 503 before the listener closes" },
@@ -293,6 +298,13 @@ function buildConfig(env: EnvReader): Config {
     rateLimitWindowSeconds: integer(env, "GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS", 900, 1, 86400),
     idpTimeoutMs: integer(env, "GATEHOUSE_IDP_TIMEOUT_MS", 10_000, 100, 120_000),
     ssoAttemptsPerIpPerMinute: integer(env, "GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE", 60, 1, 1_000_000),
+    ssoStartsPerIpPerTransactionTtl: integer(
+      env,
+      "GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES",
+      100,
+      1,
+      10_000_000,
+    ),
     trustProxy: parseTrustProxy(env.get("GATEHOUSE_TRUST_PROXY")),
     auditRetentionDays: integer(env, "GATEHOUSE_AUDIT_RETENTION_DAYS", 400, 0, 36_500),
     shutdownDelaySeconds: integer(env, "GATEHOUSE_SHUTDOWN_DELAY_SECONDS", 0, 0, 300),
@@ -387,6 +399,7 @@ const EFFECTIVE: Record<VariableName, (c: Config) => string> = {
   GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: (c) => String(c.rateLimitWindowSeconds),
   GATEHOUSE_IDP_TIMEOUT_MS: (c) => String(c.idpTimeoutMs),
   GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: (c) => String(c.ssoAttemptsPerIpPerMinute),
+  GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES: (c) => String(c.ssoStartsPerIpPerTransactionTtl),
   GATEHOUSE_TRUST_PROXY: (c) =>
     c.trustProxy === true ? "all" : c.trustProxy === false ? "none" : c.trustProxy.join(","),
   GATEHOUSE_AUDIT_RETENTION_DAYS: (c) => String(c.auditRetentionDays),

@@ -399,7 +399,8 @@ describe("connections", () => {
 
   test("the body's shape is checked field by field", async () => {
     const cases: [unknown, string[]][] = [
-      [{}, ["type", "name", "issuer", "clientId", "clientSecret", "domains"]],
+      [{}, ["type", "name", "issuer", "clientId", "domains"]],
+      [connectionBody({ clientSecret: undefined }), ["clientSecret"]],
       [connectionBody({ type: "saml" }), ["type"]],
       [connectionBody({ extra: true, admin: "yes" }), ["extra", "admin"]],
       [connectionBody({ name: 42, clientSecret: null }), ["name", "clientSecret"]],

@@ -111,6 +111,8 @@ export function gatehouseEnv(options: {
     // Every virtual browser comes from 127.0.0.1: the per-IP limit on sign-in flows (60 a minute)
     // is raised to its maximum so that it never refuses, but it is still counted on every step.
     GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: "1000000",
+    // Likewise the sign-ins one address may start within 10 minutes (100 by default).
+    GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES: "10000000",
   };
 }
 

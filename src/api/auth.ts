@@ -1,11 +1,4 @@
-import type {
-  FastifyInstance,
-  FastifyReply,
-  FastifyRequest,
-  HookHandlerDoneFunction,
-  preHandlerAsyncHookHandler,
-  preHandlerHookHandler,
-} from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from "fastify";
 import { hashToken } from "../crypto/tokens.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
@@ -75,14 +68,18 @@ export function callerUserId(request: FastifyRequest): string | null {
 /**
  * The hooks that admit a request: authentication first, then — for session cookies only, since
  * a browser sends them on its own — the CSRF token on state-changing methods. A bearer key is
- * never sent ambiently, so it needs no CSRF token.
+ * never sent ambiently, so it needs no CSRF token. Routes run them as `preValidation`, so a
+ * caller who may not call the route learns nothing from its validation errors.
  */
 export function apiAuthentication(
   app: FastifyInstance,
   ctx: AppContext,
   access: Access,
-): [preHandlerAsyncHookHandler, preHandlerHookHandler] {
-  const authenticate: preHandlerAsyncHookHandler = async (request, reply) => {
+): [
+  (request: FastifyRequest, reply: FastifyReply) => Promise<void>,
+  (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void,
+] {
+  const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
     callers.set(request, await authenticateRequest(ctx, request, reply, access));
   };
   const checkCsrf = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {

@@ -1,4 +1,6 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { Type } from "typebox";
 import { urlFor } from "../config.js";
 import { createConnection } from "../connections/create.js";
 import {
@@ -8,103 +10,350 @@ import {
   signOutConnectionSessions,
 } from "../connections/delete.js";
 import { toConnectionView } from "../connections/view.js";
-import { GatehouseError } from "../errors.js";
+import { GatehouseError, validationError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { findConnection, listConnections } from "../store/connections.js";
 import { apiAuthentication, apiCaller, callerOrganizationId, callerUserId } from "./auth.js";
-import { isUuid, parseCreateConnectionBody } from "./input.js";
+import { isUuid } from "./input.js";
+import { readPage, toPage } from "./pagination.js";
+import {
+  CsrfHeaders,
+  errors,
+  IdempotencyHeaders,
+  IdParams,
+  IsoTime,
+  NoContent,
+  Nullable,
+  Page,
+  PageQuery,
+  StringEnum,
+  Uuid,
+} from "./schemas.js";
+import { optionalBody } from "./validation.js";
+
+const AUTH_METHODS = ["auto", "client_secret_basic", "client_secret_post", "private_key_jwt"] as const;
+
+const connectionViewProperties = {
+  id: Uuid,
+  type: Type.Literal("oidc"),
+  name: Type.String(),
+  status: StringEnum(["enabled", "disabled"]),
+  issuer: Type.String({ format: "uri" }),
+  clientId: Type.String(),
+  clientSecret: Type.Literal("********", { description: "Always masked: the secret is never returned" }),
+  domains: Type.Array(Type.String()),
+  tokenEndpointAuthMethod: StringEnum(AUTH_METHODS, {
+    description:
+      "The method whose credentials the provider accepted; auto when its answer could not tell, chosen again at each sign-in",
+  }),
+  scopes: Type.Array(Type.String()),
+  emailClaim: Type.String(),
+  clockSkewSeconds: Type.Integer(),
+  jwksUrl: Nullable(
+    Type.String({
+      description: "For private_key_jwt: the URL of the public keys to register at the IdP; null otherwise",
+    }),
+  ),
+  callbackUrl: Type.String({ format: "uri", description: "The redirect URI to register at the IdP" }),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+};
+
+export const ConnectionView = Type.Object(connectionViewProperties, { title: "ConnectionView" });
+
+const CreatedConnection = Type.Object(
+  {
+    ...connectionViewProperties,
+    warnings: Type.Optional(
+      Type.Array(Type.String(), {
+        description:
+          "What could not be checked, e.g. the provider's token endpoint gave an answer that does not tell whether the credentials are right",
+      }),
+    ),
+  },
+  { title: "CreatedConnection", description: "Created" },
+);
+
+const ChangedConnection = Type.Object(
+  {
+    ...connectionViewProperties,
+    sessionsEnded: Type.Integer({ description: "How many sessions ended with the change" }),
+  },
+  { title: "ChangedConnection", description: "The connection, with sessionsEnded" },
+);
+
+export const CreateConnectionRequest = Type.Object(
+  {
+    type: Type.Literal("oidc", { errorMessage: 'Must be "oidc", the only connection type so far.' }),
+    name: Type.String({ maxLength: 100, description: "Unique across the deployment" }),
+    issuer: Type.String({ maxLength: 500, examples: ["https://acme.okta.com"] }),
+    clientId: Type.String({ maxLength: 500 }),
+    clientSecret: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        writeOnly: true,
+        description: "Required unless tokenEndpointAuthMethod is private_key_jwt",
+      }),
+    ),
+    domains: Type.Array(Type.String({ examples: ["acme.com"] }), {
+      maxItems: 20,
+      description: "Email domains whose users sign in through this connection",
+      errorMessage: 'Must be an array of email domains, such as ["acme.com"].',
+    }),
+    tokenEndpointAuthMethod: Type.Optional(
+      StringEnum(AUTH_METHODS, {
+        default: "auto",
+        description:
+          "auto: client_secret_basic, or client_secret_post when the provider supports only that. private_key_jwt: Gatehouse generates a key pair and publishes its public key at the connection's jwksUrl.",
+      }),
+    ),
+    extraScopes: Type.Optional(
+      Type.Array(Type.String(), {
+        maxItems: 20,
+        description: "Requested besides openid, email and profile",
+        errorMessage: 'Must be an array of scope names, such as ["groups"].',
+      }),
+    ),
+    emailClaim: Type.Optional(
+      Type.String({
+        default: "email",
+        description: "The claim that holds the email address, e.g. preferred_username or upn for Entra ID",
+      }),
+    ),
+    clockSkewSeconds: Type.Optional(
+      Type.Integer({ default: 60, errorMessage: "Must be a whole number of seconds." }),
+    ),
+  },
+  { additionalProperties: false, title: "CreateConnectionRequest" },
+);
+
+const notFoundDescription = "CONNECTION_NOT_FOUND";
 
 /** Another organization's id answers exactly like an id that does not exist, so ids don't leak. */
 function notFound(): GatehouseError {
   return new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
 }
 
-function connectionId(params: unknown): string {
-  const id = (params as { id?: unknown }).id;
-  if (typeof id !== "string" || !isUuid(id)) throw notFound();
-  return id.toLowerCase();
+function connectionId(params: { id: string }): string {
+  if (!isUuid(params.id)) throw notFound();
+  return params.id.toLowerCase();
 }
 
-export function registerConnectionRoutes(api: FastifyInstance, ctx: AppContext): void {
-  const admin = { preHandler: apiAuthentication(api, ctx, "admin") };
+export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  const preValidation = apiAuthentication(app, ctx, "admin");
+  const tags = ["Connections"];
 
-  api.get("/connections", admin, async (request) => {
-    const connections = await listConnections(ctx.store.db, callerOrganizationId(request));
-    return { data: connections.map((c) => toConnectionView(ctx.config, c)) };
-  });
+  api.get(
+    "/connections",
+    {
+      preValidation,
+      schema: {
+        operationId: "listConnections",
+        summary: "The organization's SSO connections, oldest first",
+        tags,
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(ConnectionView, "The connections"), ...errors({ 400: "VALIDATION_FAILED" }) },
+      },
+    },
+    async (request) => {
+      const page = readPage<[number, string]>(request.query, ["number", "string"]);
+      const rows = await listConnections(ctx.store.db, callerOrganizationId(request), {
+        limit: page.limit + 1,
+        after: page.after,
+      });
+      return toPage(
+        rows,
+        page.limit,
+        (c) => [c.createdAt, c.id],
+        (c) => toConnectionView(ctx.config, c),
+      );
+    },
+  );
 
-  api.post("/connections", admin, async (request, reply) => {
-    const input = parseCreateConnectionBody(request.body);
-    const caller = apiCaller(request);
-    const { connection, credentialsNote } = await createConnection(ctx, {
-      organizationId: callerOrganizationId(request),
-      input,
-      actorUserId: callerUserId(request),
-      // The admin's own password session survives the switch to SSO; see createConnection.
-      actorSessionHash: caller.kind === "session" ? caller.session.idHash : undefined,
-      ip: request.ip,
-    });
-    return reply
-      .status(201)
-      .header("location", urlFor(ctx.config, `api/v1/connections/${connection.id}`))
-      .send(credentialsNote ? { ...connection, warnings: [credentialsNote] } : connection);
-  });
-
-  api.get("/connections/:id", admin, async (request) => {
-    const connection = await findConnection(
-      ctx.store.db,
-      callerOrganizationId(request),
-      connectionId(request.params),
-    );
-    if (!connection) throw notFound();
-    return toConnectionView(ctx.config, connection);
-  });
-
-  api.delete("/connections/:id", admin, async (request, reply) => {
-    const caller = apiCaller(request);
-    await deleteConnection(
-      ctx,
-      {
+  api.post(
+    "/connections",
+    {
+      preValidation,
+      config: { idempotent: true },
+      schema: {
+        operationId: "createConnection",
+        summary: "Create an OpenID Connect connection",
+        description:
+          "Checks the fields, that the name and domains are free, and the issuer's discovery document, then creates the connection enabled: from then on users at its domains must sign in through it.",
+        tags,
+        headers: IdempotencyHeaders,
+        body: CreateConnectionRequest,
+        response: {
+          201: CreatedConnection,
+          ...errors({
+            400: "VALIDATION_FAILED, SSO_DISCOVERY_FAILED, SSO_ISSUER_MISMATCH or SSO_ISSUER_NOT_ALLOWED, with `fields`",
+            409: "CONFLICT: the name or a domain is already in use, with `fields`; IDEMPOTENCY_KEY_IN_USE",
+            422: "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key came with another body",
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      // The one credential private_key_jwt does without.
+      if (body.clientSecret === undefined && body.tokenEndpointAuthMethod !== "private_key_jwt") {
+        throw validationError({ clientSecret: "Required." });
+      }
+      const caller = apiCaller(request);
+      const { connection, credentialsNote } = await createConnection(ctx, {
         organizationId: callerOrganizationId(request),
+        input: {
+          name: body.name,
+          issuer: body.issuer,
+          clientId: body.clientId,
+          clientSecret: body.clientSecret ?? "",
+          domains: body.domains,
+          tokenEndpointAuthMethod: body.tokenEndpointAuthMethod,
+          extraScopes: body.extraScopes,
+          emailClaim: body.emailClaim,
+          clockSkewSeconds: body.clockSkewSeconds,
+        },
         actorUserId: callerUserId(request),
+        // The admin's own password session survives the switch to SSO; see createConnection.
         actorSessionHash: caller.kind === "session" ? caller.session.idHash : undefined,
         ip: request.ip,
-      },
-      connectionId(request.params),
-    );
-    return reply.status(204).send();
-  });
-
-  // Body (optional): {"endSessions": false} keeps the sessions the connection issued.
-  api.post("/connections/:id/disable", admin, async (request) => {
-    const body = (request.body ?? {}) as { endSessions?: unknown };
-    if (body.endSessions !== undefined && typeof body.endSessions !== "boolean") {
-      throw new GatehouseError("VALIDATION_FAILED", "endSessions must be true or false.", {
-        fields: { endSessions: "must be true or false" },
       });
-    }
-    const id = connectionId(request.params);
-    const { sessionsEnded } = await disableConnection(ctx, actorOf(request), id, {
-      endSessions: body.endSessions ?? true,
-    });
-    return { ...(await viewOf(request, id)), sessionsEnded };
-  });
+      return reply
+        .status(201)
+        .header("location", urlFor(ctx.config, `api/v1/connections/${connection.id}`))
+        .send(credentialsNote ? { ...connection, warnings: [credentialsNote] } : connection);
+    },
+  );
 
-  api.post("/connections/:id/enable", admin, async (request) => {
-    const id = connectionId(request.params);
-    const { sessionsEnded } = await enableConnection(ctx, actorOf(request), id);
-    return { ...(await viewOf(request, id)), sessionsEnded };
-  });
+  api.get(
+    "/connections/:id",
+    {
+      preValidation,
+      schema: {
+        operationId: "getConnection",
+        summary: "One connection",
+        tags,
+        params: IdParams,
+        response: { 200: ConnectionView, ...errors({ 404: notFoundDescription }) },
+      },
+    },
+    async (request) => {
+      const connection = await findConnection(
+        ctx.store.db,
+        callerOrganizationId(request),
+        connectionId(request.params),
+      );
+      if (!connection) throw notFound();
+      return toConnectionView(ctx.config, connection);
+    },
+  );
 
-  // "Sign out everyone who signed in through this connection".
-  api.post("/connections/:id/sessions/revoke", admin, async (request) => {
-    const sessionsEnded = await signOutConnectionSessions(
-      ctx,
-      actorOf(request),
-      connectionId(request.params),
-    );
-    return { sessionsEnded };
-  });
+  api.delete(
+    "/connections/:id",
+    {
+      preValidation,
+      schema: {
+        operationId: "deleteConnection",
+        summary: "Delete a connection",
+        description:
+          "Deletes the connection, its domains and its users' links to it. The users keep their accounts and can use their other sign-in methods again.",
+        tags,
+        params: IdParams,
+        headers: CsrfHeaders,
+        response: { 204: NoContent, ...errors({ 404: notFoundDescription }) },
+      },
+    },
+    async (request, reply) => {
+      await deleteConnection(ctx, actorOf(request), connectionId(request.params));
+      return reply.status(204).send(null);
+    },
+  );
+
+  api.post(
+    "/connections/:id/disable",
+    {
+      preValidation,
+      schema: {
+        operationId: "disableConnection",
+        summary: "Disable a connection, keeping its configuration",
+        description:
+          'A disabled connection routes no one and enforces nothing: people at its domains use their other sign-in methods. By default the sessions it issued end too; send {"endSessions": false} to keep them. Disabling a disabled connection changes nothing and records nothing.',
+        tags,
+        params: IdParams,
+        headers: CsrfHeaders,
+        body: optionalBody(
+          Type.Object(
+            {
+              endSessions: Type.Optional(
+                Type.Boolean({ default: true, errorMessage: "Must be true or false." }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        response: {
+          200: ChangedConnection,
+          ...errors({ 400: "VALIDATION_FAILED", 404: notFoundDescription }),
+        },
+      },
+    },
+    async (request) => {
+      const id = connectionId(request.params);
+      const { sessionsEnded } = await disableConnection(ctx, actorOf(request), id, {
+        endSessions: request.body?.endSessions ?? true,
+      });
+      return { ...(await viewOf(request, id)), sessionsEnded };
+    },
+  );
+
+  api.post(
+    "/connections/:id/enable",
+    {
+      preValidation,
+      schema: {
+        operationId: "enableConnection",
+        summary: "Enable a disabled connection",
+        description:
+          "From now on people at its domains sign in through it; their password and LinkedIn sessions end (sessionsEnded).",
+        tags,
+        params: IdParams,
+        headers: CsrfHeaders,
+        response: { 200: ChangedConnection, ...errors({ 404: notFoundDescription }) },
+      },
+    },
+    async (request) => {
+      const id = connectionId(request.params);
+      const { sessionsEnded } = await enableConnection(ctx, actorOf(request), id);
+      return { ...(await viewOf(request, id)), sessionsEnded };
+    },
+  );
+
+  api.post(
+    "/connections/:id/sessions/revoke",
+    {
+      preValidation,
+      schema: {
+        operationId: "revokeConnectionSessions",
+        summary: "Sign out everyone who signed in through this connection",
+        tags,
+        params: IdParams,
+        headers: CsrfHeaders,
+        response: {
+          200: Type.Object({ sessionsEnded: Type.Integer() }, { description: "How many sessions ended" }),
+          ...errors({ 404: notFoundDescription }),
+        },
+      },
+    },
+    async (request) => {
+      const sessionsEnded = await signOutConnectionSessions(
+        ctx,
+        actorOf(request),
+        connectionId(request.params),
+      );
+      return { sessionsEnded };
+    },
+  );
 
   function actorOf(request: FastifyRequest) {
     const caller = apiCaller(request);

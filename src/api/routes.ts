@@ -1,20 +1,134 @@
+import fastifySwagger from "@fastify/swagger";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
-import { GatehouseError } from "../errors.js";
+import { Type } from "typebox";
+import { GatehouseError, validationError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
-import { listAuditEvents } from "../store/audit.js";
+import { type AuditQuery, listAuditEvents } from "../store/audit.js";
 import { listOrganizationUsers } from "../store/users.js";
 import { registerApiKeyRoutes } from "./api-keys.js";
 import { registerApplicationRoutes } from "./applications.js";
 import { apiAuthentication, apiCaller, callerOrganizationId } from "./auth.js";
 import { registerConnectionRoutes } from "./connections.js";
-import { parseEventsQuery } from "./input.js";
-import { openApiDocument } from "./openapi.js";
+import { registerIdempotency } from "./idempotency.js";
+import { openApiOptions } from "./openapi.js";
+import { encodeCursor, readPage, toPage } from "./pagination.js";
+import { errors, IsoTime, Nullable, Organization, Page, PageQuery, StringEnum, Uuid } from "./schemas.js";
+import { validatorCompiler } from "./validation.js";
 
 export const API_PREFIX = "/api/v1";
 
+const User = Type.Object(
+  {
+    id: Uuid,
+    email: Type.String({ format: "email" }),
+    name: Nullable(Type.String()),
+    role: StringEnum(["owner", "admin", "member"]),
+    createdAt: IsoTime,
+    signInMethods: Type.Array(StringEnum(["password", "linkedin", "sso"])),
+  },
+  { title: "User" },
+);
+
+const AuditEvent = Type.Object(
+  {
+    id: Uuid,
+    type: Type.String({ examples: ["connection.created", "sign_in.sso"] }),
+    outcome: Nullable(StringEnum(["success", "failure"])),
+    actorUserId: Nullable(Type.String()),
+    userId: Nullable(Type.String()),
+    connectionId: Nullable(Type.String()),
+    email: Nullable(Type.String()),
+    subject: Nullable(Type.String()),
+    reasonCode: Nullable(Type.String({ description: "The error code of a failure" })),
+    detail: Nullable(
+      Type.Record(Type.String(), Type.Unknown(), { description: "The technical detail; never a secret" }),
+    ),
+    traceId: Nullable(Type.String()),
+    ip: Nullable(Type.String()),
+    createdAt: IsoTime,
+  },
+  { title: "AuditEvent" },
+);
+
+const SessionMe = Type.Object(
+  {
+    credential: Type.Literal("session"),
+    user: Type.Object({ id: Uuid, email: Type.String({ format: "email" }), name: Nullable(Type.String()) }),
+    organization: Nullable(Organization),
+    role: Nullable(StringEnum(["owner", "admin", "member"])),
+    signInMethod: StringEnum(["password", "linkedin", "sso"]),
+    connection: Nullable(Type.Object({ id: Uuid, name: Type.String() })),
+    expiresAt: IsoTime,
+    csrfToken: Type.Optional(
+      Type.String({
+        description: "Only with ?include=csrfToken: send it as x-csrf-token on POST, PATCH and DELETE",
+      }),
+    ),
+  },
+  { title: "SessionMe" },
+);
+
+const ApiKeyMe = Type.Object(
+  {
+    credential: Type.Literal("api_key"),
+    apiKey: Type.Object({ id: Uuid, name: Type.String() }),
+    organization: Organization,
+  },
+  { title: "ApiKeyMe" },
+);
+
+const OperatorKeyMe = Type.Object(
+  { credential: Type.Literal("operator_key"), apiKey: Type.Object({ id: Uuid, name: Type.String() }) },
+  { title: "OperatorKeyMe" },
+);
+
+const EventsQuery = Type.Object(
+  {
+    connection: Type.Optional(
+      Type.String({
+        format: "uuid",
+        description: "Only events of this connection",
+        errorMessage: "Must be a connection id (a UUID).",
+      }),
+    ),
+    outcome: Type.Optional(
+      StringEnum(["success", "failure"], { errorMessage: 'Must be "success" or "failure".' }),
+    ),
+    type: Type.Optional(
+      Type.String({
+        pattern: "^[a-z][a-z0-9_.]{0,63}$",
+        description: "Event type, such as connection.created or sign_in.sso",
+        errorMessage: "Must be an event type, such as sign_in.sso or connection.created.",
+      }),
+    ),
+    ...PageQuery,
+    before: Type.Optional(
+      Type.String({
+        format: "date-time",
+        description: "Only events strictly older than this time",
+        errorMessage: "Must be an ISO 8601 time with a time zone, such as 2025-01-31T12:00:00Z.",
+      }),
+    ),
+    beforeId: Type.Optional(
+      Type.String({
+        format: "uuid",
+        description:
+          "With `before`: the id of the last event already shown, so that events of the same millisecond are neither skipped nor repeated. `after` does the same in one parameter.",
+        errorMessage: "Must be an event id (a UUID).",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
   void app.register(
-    async (api) => {
+    async (scope) => {
+      scope.setValidatorCompiler(validatorCompiler);
+      await scope.register(fastifySwagger, openApiOptions(ctx.config));
+      const api = scope.withTypeProvider<TypeBoxTypeProvider>();
+
       // Answers describe one organization's configuration and people: no cache may keep them.
       api.addHook("onSend", async (_request, reply, payload) => {
         reply.header("cache-control", "no-store");
@@ -23,72 +137,176 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
       api.setNotFoundHandler(async () => {
         throw new GatehouseError("NOT_FOUND", "No such API endpoint.");
       });
+      registerIdempotency(scope, ctx);
 
-      const document = JSON.stringify(openApiDocument(ctx.config));
-      api.get("/openapi.json", async (_request, reply) => reply.type("application/json").send(document));
-
-      api.get("/me", { preHandler: apiAuthentication(api, ctx, "any") }, async (request, reply) => {
-        const caller = apiCaller(request);
-        if (caller.kind === "api_key") {
-          return {
-            credential: "api_key",
-            apiKey: { id: caller.keyId, name: caller.keyName },
-            organization: {
-              id: caller.organizationId,
-              slug: caller.organizationSlug,
-              name: caller.organizationName,
+      let document: string | undefined;
+      api.get(
+        "/openapi.json",
+        {
+          schema: {
+            operationId: "getOpenApiDocument",
+            summary: "This document",
+            tags: ["Meta"],
+            security: [],
+            response: {
+              200: Type.Object({}, { additionalProperties: true, description: "The OpenAPI document" }),
             },
+          },
+        },
+        async (_request, reply) => {
+          document ??= JSON.stringify(scope.swagger());
+          // A string is sent as it is, not through the response schema.
+          return reply.type("application/json").send(document as unknown as object);
+        },
+      );
+
+      api.get(
+        "/me",
+        {
+          preValidation: apiAuthentication(scope, ctx, "any"),
+          schema: {
+            operationId: "getMe",
+            summary: "Who is calling",
+            description:
+              "With a session cookie: the signed-in user, any role (members included). With an API key: the key and its organization.",
+            tags: ["Meta"],
+            security: [{ apiKey: [] }, { session: [] }, { operatorKey: [] }],
+            querystring: Type.Object(
+              {
+                include: Type.Optional(
+                  Type.Literal("csrfToken", {
+                    description: "csrfToken: also return a CSRF token for the session's changes",
+                  }),
+                ),
+              },
+              { additionalProperties: false },
+            ),
+            response: {
+              200: Type.Union([SessionMe, ApiKeyMe, OperatorKeyMe], { description: "The caller" }),
+              ...errors({ 400: "VALIDATION_FAILED" }),
+            },
+          },
+        },
+        async (request, reply) => {
+          const caller = apiCaller(request);
+          if (caller.kind === "api_key") {
+            return {
+              credential: "api_key" as const,
+              apiKey: { id: caller.keyId, name: caller.keyName },
+              organization: {
+                id: caller.organizationId,
+                slug: caller.organizationSlug,
+                name: caller.organizationName,
+              },
+            };
+          }
+          if (caller.kind === "operator_key") {
+            return {
+              credential: "operator_key" as const,
+              apiKey: { id: caller.keyId, name: caller.keyName },
+            };
+          }
+          const s = caller.session;
+          return {
+            credential: "session" as const,
+            user: { id: s.userId, email: s.email, name: s.name },
+            organization:
+              s.organizationId && s.organizationSlug && s.organizationName !== null
+                ? { id: s.organizationId, slug: s.organizationSlug, name: s.organizationName }
+                : null,
+            role: s.role,
+            signInMethod: s.method,
+            connection:
+              s.connectionId && s.connectionName ? { id: s.connectionId, name: s.connectionName } : null,
+            expiresAt: new Date(s.expiresAt).toISOString(),
+            // The token a same-origin script sends as x-csrf-token on changes; only on request,
+            // since minting one costs a fresh secret and an HMAC on the hottest route.
+            ...(request.query.include === "csrfToken" ? { csrfToken: reply.generateCsrf() } : {}),
           };
-        }
-        if (caller.kind === "operator_key") {
-          return { credential: "operator_key", apiKey: { id: caller.keyId, name: caller.keyName } };
-        }
-        const s = caller.session;
-        return {
-          credential: "session",
-          user: { id: s.userId, email: s.email, name: s.name },
-          organization:
-            s.organizationId && s.organizationSlug && s.organizationName !== null
-              ? { id: s.organizationId, slug: s.organizationSlug, name: s.organizationName }
-              : null,
-          role: s.role,
-          signInMethod: s.method,
-          connection:
-            s.connectionId && s.connectionName ? { id: s.connectionId, name: s.connectionName } : null,
-          expiresAt: new Date(s.expiresAt).toISOString(),
-          // The token a same-origin script sends as x-csrf-token on POST and DELETE; only on
-          // request, since minting one costs a fresh secret and an HMAC on the hottest route.
-          ...((request.query as { include?: unknown }).include === "csrfToken"
-            ? { csrfToken: reply.generateCsrf() }
-            : {}),
-        };
-      });
+        },
+      );
 
-      registerConnectionRoutes(api, ctx);
-      registerApiKeyRoutes(api, ctx);
-      registerApplicationRoutes(api, ctx);
+      registerConnectionRoutes(scope, ctx);
+      registerApiKeyRoutes(scope, ctx);
+      registerApplicationRoutes(scope, ctx);
 
-      const admin = { preHandler: apiAuthentication(api, ctx, "admin") };
+      const preValidation = apiAuthentication(scope, ctx, "admin");
 
-      api.get("/users", admin, async (request) => {
-        const users = await listOrganizationUsers(ctx.store.db, callerOrganizationId(request));
-        return {
-          data: users.map((u) => ({
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            role: u.role,
-            createdAt: new Date(u.createdAt).toISOString(),
-            signInMethods: u.signInMethods,
-          })),
-        };
-      });
+      api.get(
+        "/users",
+        {
+          preValidation,
+          schema: {
+            operationId: "listUsers",
+            summary: "The organization's users and how they can sign in, by email",
+            tags: ["Users"],
+            querystring: Type.Object(PageQuery, { additionalProperties: false }),
+            response: { 200: Page(User, "The users"), ...errors({ 400: "VALIDATION_FAILED" }) },
+          },
+        },
+        async (request) => {
+          const page = readPage<[string, string]>(request.query, ["string", "string"]);
+          const users = await listOrganizationUsers(ctx.store.db, callerOrganizationId(request), {
+            limit: page.limit + 1,
+            after: page.after,
+          });
+          return toPage(
+            users,
+            page.limit,
+            (u) => [u.email, u.id],
+            (u) => ({ ...u, createdAt: new Date(u.createdAt).toISOString() }),
+          );
+        },
+      );
 
-      api.get("/events", admin, async (request) => {
-        const query = parseEventsQuery(request.query, callerOrganizationId(request));
-        return { data: await listAuditEvents(ctx.store.db, query) };
-      });
+      api.get(
+        "/events",
+        {
+          preValidation,
+          schema: {
+            operationId: "listEvents",
+            summary: "The audit log, newest first",
+            tags: ["Audit log"],
+            querystring: EventsQuery,
+            response: {
+              200: Page(AuditEvent, "The events"),
+              ...errors({ 400: "VALIDATION_FAILED, with a message per query parameter in `fields`" }),
+            },
+          },
+        },
+        async (request) => {
+          const q = request.query;
+          const page = readPage<[number, string]>(q, ["number", "string"]);
+          const query: AuditQuery = { organizationId: callerOrganizationId(request), limit: page.limit + 1 };
+          if (q.connection !== undefined) query.connectionId = q.connection.toLowerCase();
+          if (q.outcome !== undefined) query.outcome = q.outcome;
+          if (q.type !== undefined) query.type = q.type;
+          if (q.beforeId !== undefined && q.before === undefined) {
+            throw validationError({
+              beforeId: "Give it with before: the time and id of the last event already shown.",
+            });
+          }
+          if (page.after !== undefined && q.before !== undefined) {
+            throw validationError({ after: "Give either after or before, not both." });
+          }
+          if (page.after !== undefined) {
+            [query.before, query.beforeId] = page.after;
+          } else if (q.before !== undefined) {
+            query.before = Date.parse(q.before);
+            if (q.beforeId !== undefined) query.beforeId = q.beforeId.toLowerCase();
+          }
+          const events = await listAuditEvents(ctx.store.db, query);
+          return toPage(
+            events,
+            page.limit,
+            (e) => [Date.parse(e.createdAt), e.id],
+            (e) => e,
+          );
+        },
+      );
     },
     { prefix: API_PREFIX },
   );
 }
+
+export { encodeCursor };

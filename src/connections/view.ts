@@ -12,7 +12,7 @@ export interface ConnectionView {
   /** Always masked. */
   clientSecret: "********";
   domains: string[];
-  tokenEndpointAuthMethod: string;
+  tokenEndpointAuthMethod: "auto" | "client_secret_basic" | "client_secret_post" | "private_key_jwt";
   scopes: string[];
   emailClaim: string;
   clockSkewSeconds: number;

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { applicationSecretContext } from "../provider/adapter.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
+import { idempotencyContext } from "../store/idempotency-keys.js";
 
 /** A column that holds values sealed with the secret box, and the context each row's value is bound to. */
 export interface SealedColumn {
@@ -32,6 +33,7 @@ export const SEALED_COLUMNS: SealedColumn[] = [
     column: "private_jwk_sealed",
     context: (kid) => `provider-signing-key:${kid}`,
   },
+  { table: "idempotency_keys", key: "id", column: "response_sealed", context: idempotencyContext },
 ];
 
 export interface RotationReport {

@@ -134,8 +134,11 @@ export async function createApplication(
   return { application: viewApplication(app), clientSecret };
 }
 
-export async function listApplications(ctx: AppContext): Promise<ApplicationView[]> {
-  return (await listApplicationRows(ctx.store.db)).map(viewApplication);
+export async function listApplications(
+  ctx: AppContext,
+  page?: { limit: number; after?: readonly [number, string] | undefined },
+): Promise<ApplicationView[]> {
+  return (await listApplicationRows(ctx.store.db, page)).map(viewApplication);
 }
 
 export async function getApplication(ctx: AppContext, clientId: string): Promise<ApplicationView> {

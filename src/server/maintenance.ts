@@ -1,6 +1,7 @@
 import { recheckDomains } from "../domains/recheck.js";
 import { deleteExpiredApplicationSignIns } from "../store/application-sign-ins.js";
 import { purgeAuditEvents } from "../store/audit.js";
+import { purgeIdempotencyKeys } from "../store/idempotency-keys.js";
 import { purgeLoginTransactions } from "../store/login-transactions.js";
 import { deleteExpiredProviderRecords } from "../store/provider-records.js";
 import { purgeRateLimits } from "../store/rate-limits.js";
@@ -26,6 +27,8 @@ export async function purgeExpired(
   // OpenID Provider codes, tokens and sessions past expiry; a lookup already ignores them.
   await deleteExpiredProviderRecords(ctx.store.db, now);
   await deleteExpiredApplicationSignIns(ctx.store.db, now);
+  // Answers kept for Idempotency-Key retries, after their 24 hours.
+  await purgeIdempotencyKeys(ctx.store.db, now);
   const retentionDays = ctx.config.auditRetentionDays;
   const auditEvents =
     retentionDays > 0 ? await purgeAuditEvents(ctx.store.db, now - retentionDays * DAY_MS) : 0;

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import { newId } from "../crypto/tokens.js";
 import { GatehouseError } from "../errors.js";
-import { insertAuditEvent } from "../store/audit.js";
+import type { AuditInput } from "../store/audit.js";
 import {
   findIdentity,
   findIdentityWithMemberships,
@@ -11,7 +11,7 @@ import {
 } from "../store/identities.js";
 import { findMembershipOfUser, insertMembership } from "../store/organizations.js";
 import type { Database } from "../store/schema.js";
-import { findUserByEmail, findUserById, insertUser, updateUserEmail } from "../store/users.js";
+import { findUserByEmail, insertUser, updateUserEmail } from "../store/users.js";
 
 export interface VerifiedIdentity {
   providerKey: string;
@@ -25,6 +25,8 @@ export interface ProvisionedUser {
   userId: string;
   organizationId: string | null;
   created: boolean;
+  /** What provisioning did that the audit log records, for the caller to write with its own event. */
+  audit: AuditInput[];
 }
 
 /**
@@ -34,6 +36,7 @@ export interface ProvisionedUser {
  * email in this organization, or creates the user as a member. Linking by email is safe only
  * because the callback has already refused any email outside the organization's verified domains
  * (`mayConnectionActForEmail`, src/sso/oidc/callback.ts): a pending claim on a domain links nothing.
+ * The audit events it returns belong in the same transaction.
  */
 export async function provisionSsoUser(
   trx: Kysely<Database>,
@@ -49,11 +52,14 @@ export async function provisionSsoUser(
       });
     }
     await touchIdentity(trx, known.id, identity.email, now);
-    await followEmailChange(trx, known.userId, identity, organizationId, now);
+    const audit =
+      known.userEmail === identity.email
+        ? []
+        : [await followEmailChange(trx, known.userId, known.userEmail, identity, organizationId)];
     if (known.organizationIds.length === 0) {
       await insertMembership(trx, { organizationId, userId: known.userId, role: "member" }, now);
     }
-    return { userId: known.userId, organizationId, created: false };
+    return { userId: known.userId, organizationId, created: false, audit };
   }
 
   const existing = await findUserByEmail(trx, identity.email);
@@ -94,7 +100,7 @@ export async function provisionSsoUser(
       },
       now,
     );
-    return { userId: existing.id, organizationId, created: false };
+    return { userId: existing.id, organizationId, created: false, audit: [] };
   }
 
   const user = await insertUser(trx, { email: identity.email, name: identity.name }, now);
@@ -111,20 +117,16 @@ export async function provisionSsoUser(
     },
     now,
   );
-  await insertAuditEvent(
-    trx,
-    {
-      type: "user.provisioned",
-      organizationId,
-      userId: user.id,
-      connectionId: identity.connectionId,
-      email: identity.email,
-      subject: identity.subject,
-      outcome: "success",
-    },
-    now,
-  );
-  return { userId: user.id, organizationId, created: true };
+  const provisioned: AuditInput = {
+    type: "user.provisioned",
+    organizationId,
+    userId: user.id,
+    connectionId: identity.connectionId,
+    email: identity.email,
+    subject: identity.subject,
+    outcome: "success",
+  };
+  return { userId: user.id, organizationId, created: true, audit: [provisioned] };
 }
 
 /**
@@ -136,30 +138,22 @@ export async function provisionSsoUser(
 async function followEmailChange(
   trx: Kysely<Database>,
   userId: string,
+  previous: string,
   identity: VerifiedIdentity,
   organizationId: string,
-  now: number,
-): Promise<void> {
-  const account = await findUserById(trx, userId);
-  if (!account || account.email === identity.email) return;
+): Promise<AuditInput> {
   const holder = await findUserByEmail(trx, identity.email);
   if (!holder) await updateUserEmail(trx, userId, identity.email);
-  await insertAuditEvent(
-    trx,
-    {
-      type: holder ? "user.email_conflict" : "user.email_changed",
-      organizationId,
-      userId,
-      connectionId: identity.connectionId,
-      email: identity.email,
-      subject: identity.subject,
-      outcome: holder ? "failure" : "success",
-      detail: holder
-        ? { previous: account.email, asserted: identity.email, heldBy: holder.id }
-        : { previous: account.email },
-    },
-    now,
-  );
+  return {
+    type: holder ? "user.email_conflict" : "user.email_changed",
+    organizationId,
+    userId,
+    connectionId: identity.connectionId,
+    email: identity.email,
+    subject: identity.subject,
+    outcome: holder ? "failure" : "success",
+    detail: holder ? { previous, asserted: identity.email, heldBy: holder.id } : { previous },
+  };
 }
 
 /**
@@ -175,7 +169,12 @@ export async function provisionSocialUser(
   if (known) {
     await touchIdentity(trx, known.id, identity.email, now);
     const membership = await findMembershipOfUser(trx, known.userId);
-    return { userId: known.userId, organizationId: membership?.organizationId ?? null, created: false };
+    return {
+      userId: known.userId,
+      organizationId: membership?.organizationId ?? null,
+      created: false,
+      audit: [],
+    };
   }
   const existing = await findUserByEmail(trx, identity.email);
   const user = existing ?? (await insertUser(trx, { email: identity.email, name: identity.name }, now));
@@ -192,5 +191,10 @@ export async function provisionSocialUser(
     now,
   );
   const membership = existing ? await findMembershipOfUser(trx, user.id) : undefined;
-  return { userId: user.id, organizationId: membership?.organizationId ?? null, created: !existing };
+  return {
+    userId: user.id,
+    organizationId: membership?.organizationId ?? null,
+    created: !existing,
+    audit: [],
+  };
 }

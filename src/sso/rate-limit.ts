@@ -1,48 +1,69 @@
 import { clientNetwork } from "../domain/client-network.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
-import { hitRateLimit } from "../store/rate-limits.js";
+import { hitRateLimit, hitRateLimits } from "../store/rate-limits.js";
 
 const MINUTE_MS = 60_000;
 
 /**
- * Per-address limit on sign-in flows (SSO and LinkedIn, start and callback; an IPv6 /64
- * counts as one address), counted in the
- * database so every instance shares it: a script cannot fill the login-transaction table or
- * make Gatehouse hammer a customer's identity provider.
+ * Per-address limits on sign-in flows (SSO and LinkedIn; an IPv6 /64 counts as one address),
+ * counted in the database so every instance shares them: a script cannot fill the
+ * login-transaction table or make Gatehouse hammer a customer's identity provider.
+ *
+ * A start counts against two limits in one statement: flows per minute, and sign-ins started
+ * within a transaction's lifetime (a script that drops cookies gets a fresh browser binding
+ * each time and so escapes the per-browser cap on open sign-ins; this counts every start from
+ * the address instead).
  */
-export async function limitSignInFlows(
+export async function limitSignInStarts(
   ctx: AppContext,
   ip: string,
-  step: "start" | "callback",
+  transactionTtlMs: number,
 ): Promise<void> {
   const network = clientNetwork(ip);
-  const { count, resetAt } = await hitRateLimit(
+  const now = ctx.now();
+  const flowsKey = `sso:start:net:${network}`;
+  const openKey = `sso:open:net:${network}`;
+  const counts = await hitRateLimits(
     ctx.store.db,
-    `sso:${step}:net:${network}`,
-    MINUTE_MS,
-    ctx.now(),
+    [
+      { key: flowsKey, windowMs: MINUTE_MS },
+      { key: openKey, windowMs: transactionTtlMs },
+    ],
+    now,
   );
-  if (count > ctx.config.ssoAttemptsPerIpPerMinute) {
-    throw new GatehouseError("AUTH_RATE_LIMITED", "Too many sign-in attempts from this network.", {
-      detail: `${count} sign-in ${step}s from ${ip} this minute (limit ${ctx.config.ssoAttemptsPerIpPerMinute} per ${network}); resets in ${Math.ceil((resetAt - ctx.now()) / 1000)} s`,
+  const flows = counts.get(flowsKey);
+  if (flows) refuseOverLimit(ctx, ip, network, "start", flows);
+  const open = counts.get(openKey)?.count ?? 0;
+  const maxOpen = ctx.config.ssoStartsPerIpPerTransactionTtl;
+  if (open > maxOpen) {
+    throw new GatehouseError("AUTH_RATE_LIMITED", "Too many sign-ins in progress from this network.", {
+      detail: `${open} sign-ins started from ${network} (limit ${maxOpen})`,
     });
   }
 }
 
-/** Sign-ins one address may start within a transaction's lifetime, whatever its cookies. */
-export const MAX_OPEN_TRANSACTIONS_PER_NETWORK = 100;
-
 /**
- * A script that drops cookies gets a fresh browser binding each time and so escapes the
- * per-browser cap on open sign-ins; this one counts every start from the address instead.
+ * A callback that brings no open sign-in of its own (no state, an unknown or used one) counts
+ * against the per-minute limit on flows. A callback with a fresh state needs no count of its
+ * own: its flow was counted when it started, and its state works once.
  */
-export async function limitOpenTransactions(ctx: AppContext, ip: string, windowMs: number): Promise<void> {
+export async function limitSignInCallbacks(ctx: AppContext, ip: string): Promise<void> {
   const network = clientNetwork(ip);
-  const { count } = await hitRateLimit(ctx.store.db, `sso:open:net:${network}`, windowMs, ctx.now());
-  if (count > MAX_OPEN_TRANSACTIONS_PER_NETWORK) {
-    throw new GatehouseError("AUTH_RATE_LIMITED", "Too many sign-ins in progress from this network.", {
-      detail: `${count} sign-ins started from ${network} (limit ${MAX_OPEN_TRANSACTIONS_PER_NETWORK})`,
+  const hit = await hitRateLimit(ctx.store.db, `sso:callback:net:${network}`, MINUTE_MS, ctx.now());
+  refuseOverLimit(ctx, ip, network, "callback", hit);
+}
+
+function refuseOverLimit(
+  ctx: AppContext,
+  ip: string,
+  network: string,
+  step: "start" | "callback",
+  { count, resetAt }: { count: number; resetAt: number },
+): void {
+  if (count > ctx.config.ssoAttemptsPerIpPerMinute) {
+    throw new GatehouseError("AUTH_RATE_LIMITED", "Too many sign-in attempts from this network.", {
+      detail: `${count} sign-in ${step}s from ${ip} this minute (limit ${ctx.config.ssoAttemptsPerIpPerMinute} per ${network}); resets in ${Math.ceil((resetAt - ctx.now()) / 1000)} s`,
     });
   }
 }

@@ -6,11 +6,10 @@ import { checkSsoEnforcement } from "../login/enforcement.js";
 import type { AppContext } from "../server/context.js";
 import { noteOnRequestLine } from "../server/request-log.js";
 import { issueSession, setSessionCookie } from "../session/create.js";
-import { insertAuditEvent } from "../store/audit.js";
+import { insertAuditEvent, insertAuditEvents } from "../store/audit.js";
 import { isDatabaseUnavailable, isUniqueViolation } from "../store/availability.js";
 import { type AttemptFacts, verifyCallback } from "./oidc/callback.js";
 import { provisionSocialUser, provisionSsoUser } from "./provision.js";
-import { limitSignInFlows } from "./rate-limit.js";
 
 export type SignInResult =
   | { ok: true; returnTo: string }
@@ -31,7 +30,6 @@ export async function finishSignIn(
   const facts: AttemptFacts = {};
   const auditType = kind === "sso" ? "sign_in.sso" : "sign_in.linkedin";
   try {
-    await limitSignInFlows(ctx, request.ip, "callback");
     const verified = await verifyCallback(ctx, request, kind, facts);
     const connection = verified.target.connection;
     const identity = {
@@ -80,19 +78,23 @@ export async function finishSignIn(
         const provisioned = connection
           ? await provisionSsoUser(trx, identity, connection.organizationId, now)
           : await provisionSocialUser(trx, identity, now);
-        await insertAuditEvent(
+        // Provisioning's own events (a new user, a followed email) and the sign-in, in one insert.
+        await insertAuditEvents(
           trx,
-          {
-            type: auditType,
-            outcome: "success",
-            organizationId: provisioned.organizationId,
-            userId: provisioned.userId,
-            connectionId: connection?.id ?? null,
-            email: verified.email,
-            subject: verified.subject,
-            detail: { provisioned: provisioned.created },
-            ip: request.ip,
-          },
+          [
+            ...provisioned.audit,
+            {
+              type: auditType,
+              outcome: "success",
+              organizationId: provisioned.organizationId,
+              userId: provisioned.userId,
+              connectionId: connection?.id ?? null,
+              email: verified.email,
+              subject: verified.subject,
+              detail: { provisioned: provisioned.created },
+              ip: request.ip,
+            },
+          ],
           now,
         );
         return issueSession(

@@ -109,10 +109,17 @@ export async function touchOperatorApiKey(
     .execute();
 }
 
+/** A page of keys, newest first: `limit` keys after the (created_at, id) key `after`. */
+export interface KeyPage {
+  limit: number;
+  after?: readonly [number, string] | undefined;
+}
+
 /** An organization's keys, newest first, revoked ones included (with their revocation time). */
 export async function listOrganizationApiKeys(
   db: Kysely<Database>,
   organizationId: string | null,
+  page?: KeyPage,
 ): Promise<ApiKeySummary[]> {
   let query = db
     .selectFrom("api_keys")
@@ -130,12 +137,21 @@ export async function listOrganizationApiKeys(
     .orderBy("api_keys.created_at", "desc")
     .orderBy("api_keys.id");
   if (organizationId !== null) query = query.where("api_keys.organization_id", "=", organizationId);
+  const after = page?.after;
+  if (after)
+    query = query.where((eb) =>
+      eb.or([
+        eb("api_keys.created_at", "<", after[0]),
+        eb.and([eb("api_keys.created_at", "=", after[0]), eb("api_keys.id", ">", after[1])]),
+      ]),
+    );
+  if (page) query = query.limit(page.limit);
   const rows = await query.execute();
   return rows.map((r) => ({ ...r, scope: "organization" as const }));
 }
 
-export async function listOperatorApiKeys(db: Kysely<Database>): Promise<ApiKeySummary[]> {
-  const rows = await db
+export async function listOperatorApiKeys(db: Kysely<Database>, page?: KeyPage): Promise<ApiKeySummary[]> {
+  let query = db
     .selectFrom("operator_api_keys")
     .select([
       "id",
@@ -146,8 +162,17 @@ export async function listOperatorApiKeys(db: Kysely<Database>): Promise<ApiKeyS
       "revoked_at as revokedAt",
     ])
     .orderBy("created_at", "desc")
-    .orderBy("id")
-    .execute();
+    .orderBy("id");
+  const after = page?.after;
+  if (after)
+    query = query.where((eb) =>
+      eb.or([
+        eb("created_at", "<", after[0]),
+        eb.and([eb("created_at", "=", after[0]), eb("id", ">", after[1])]),
+      ]),
+    );
+  if (page) query = query.limit(page.limit);
+  const rows = await query.execute();
   return rows.map((r) => ({
     ...r,
     scope: "operator" as const,

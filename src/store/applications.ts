@@ -59,14 +59,19 @@ export async function findApplication(
   return row ? toApplication(row) : undefined;
 }
 
-export async function listApplications(db: Kysely<Database>): Promise<Application[]> {
-  const rows = await db
-    .selectFrom("applications")
-    .selectAll()
-    .orderBy("created_at")
-    .orderBy("client_id")
-    .execute();
-  return rows.map(toApplication);
+/** Oldest first; `page` reads `limit` applications after the (created_at, client_id) key `after`. */
+export async function listApplications(
+  db: Kysely<Database>,
+  page?: { limit: number; after?: readonly [number, string] | undefined },
+): Promise<Application[]> {
+  let query = db.selectFrom("applications").selectAll().orderBy("created_at").orderBy("client_id");
+  const after = page?.after;
+  if (after)
+    query = query.where((eb) =>
+      eb(eb.refTuple("created_at", "client_id"), ">", eb.tuple(after[0], after[1])),
+    );
+  if (page) query = query.limit(page.limit);
+  return (await query.execute()).map(toApplication);
 }
 
 /** Deletes the application and what it could still use: its sign-ins and pending logout tokens. */

@@ -73,6 +73,19 @@ export async function insertAuditEvent(db: Kysely<Database>, input: AuditInput, 
   await db.insertInto("audit_events").values(auditRow(input, now)).execute();
 }
 
+/** Several events in one statement: the steps of one action, recorded together. */
+export async function insertAuditEvents(
+  db: Kysely<Database>,
+  inputs: readonly AuditInput[],
+  now: number,
+): Promise<void> {
+  if (inputs.length === 0) return;
+  await db
+    .insertInto("audit_events")
+    .values(inputs.map((input) => auditRow(input, now)))
+    .execute();
+}
+
 export interface AuditEvent {
   id: string;
   type: string;

@@ -155,14 +155,23 @@ export async function insertConnection(db: Kysely<Database>, c: NewConnection, n
     .execute();
 }
 
-export async function listConnections(db: Kysely<Database>, organizationId: string): Promise<Connection[]> {
-  const rows = await db
+/** Oldest first; `page` reads `limit` rows after the (created_at, id) key `after`. */
+export async function listConnections(
+  db: Kysely<Database>,
+  organizationId: string,
+  page?: { limit: number; after?: readonly [number, string] | undefined },
+): Promise<Connection[]> {
+  let query = db
     .selectFrom("connections")
     .selectAll()
     .where("organization_id", "=", organizationId)
     .orderBy("created_at")
-    .execute();
-  return withDomains(db, rows);
+    .orderBy("id");
+  const after = page?.after;
+  if (after)
+    query = query.where((eb) => eb(eb.refTuple("created_at", "id"), ">", eb.tuple(after[0], after[1])));
+  if (page) query = query.limit(page.limit);
+  return withDomains(db, await query.execute());
 }
 
 export async function findConnection(

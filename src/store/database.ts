@@ -21,6 +21,7 @@ import * as securityReview from "./migrations/0006-security-review.js";
 import * as operations from "./migrations/0007-operations.js";
 import * as sessionPerformance from "./migrations/0008-session-performance.js";
 import * as openidProvider from "./migrations/0009-openid-provider.js";
+import * as idempotencyKeys from "./migrations/0016-idempotency-keys.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   "0007-operations": operations,
   "0008-session-performance": sessionPerformance,
   "0009-openid-provider": openidProvider,
+  "0016-idempotency-keys": idempotencyKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

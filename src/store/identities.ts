@@ -48,20 +48,22 @@ export async function touchIdentity(
 }
 
 /**
- * A returning user's identity with the organizations the user belongs to, in one query: the
- * hot path of every repeat SSO sign-in.
+ * A returning user's identity with its user's email and the organizations the user belongs
+ * to, in one query: the hot path of every repeat SSO sign-in.
  */
 export async function findIdentityWithMemberships(
   db: Kysely<Database>,
   providerKey: string,
   subject: string,
-): Promise<{ id: string; userId: string; organizationIds: string[] } | undefined> {
+): Promise<{ id: string; userId: string; userEmail: string; organizationIds: string[] } | undefined> {
   const rows = await db
     .selectFrom("identities")
+    .innerJoin("users", "users.id", "identities.user_id")
     .leftJoin("memberships", "memberships.user_id", "identities.user_id")
     .select([
       "identities.id as id",
       "identities.user_id as userId",
+      "users.email as userEmail",
       "memberships.organization_id as organizationId",
     ])
     .where("identities.provider_key", "=", providerKey)
@@ -72,6 +74,7 @@ export async function findIdentityWithMemberships(
   return {
     id: first.id,
     userId: first.userId,
+    userEmail: first.userEmail,
     organizationIds: rows.flatMap((r) => (r.organizationId ? [r.organizationId] : [])),
   };
 }

@@ -31,6 +31,38 @@ export async function hitRateLimit(
   return { count: row.count, resetAt: row.window_start + windowMs };
 }
 
+/**
+ * Several fixed-window counters hit in one statement (one round trip, one commit): a sign-in's
+ * start counts its address against two limits at once. Keys must differ. Returns each key's
+ * count after this hit and when its window resets.
+ */
+export async function hitRateLimits(
+  db: Kysely<Database>,
+  hits: readonly { key: string; windowMs: number }[],
+  now: number,
+): Promise<Map<string, { count: number; resetAt: number }>> {
+  const windows = new Map(hits.map((h) => [h.key, h.windowMs]));
+  const rows = await db
+    .insertInto("rate_limits")
+    .values(hits.map((h) => ({ key: h.key, window_start: now - (now % h.windowMs), count: 1 })))
+    .onConflict((oc) =>
+      oc.column("key").doUpdateSet((eb) => ({
+        count: eb
+          .case()
+          .when("rate_limits.window_start", "=", eb.ref("excluded.window_start"))
+          .then(eb("rate_limits.count", "+", 1))
+          .else(1)
+          .end(),
+        window_start: eb.ref("excluded.window_start"),
+      })),
+    )
+    .returning(["key", "count", "window_start"])
+    .execute();
+  return new Map(
+    rows.map((r) => [r.key, { count: r.count, resetAt: r.window_start + (windows.get(r.key) ?? 0) }]),
+  );
+}
+
 export async function peekRateLimit(
   db: Kysely<Database>,
   key: string,

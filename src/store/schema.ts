@@ -106,14 +106,18 @@ export interface InvitationsTable {
 
 /** The answer to a create, kept so a retry with the same `Idempotency-Key` gets it again. */
 export interface IdempotencyKeysTable {
+  id: string;
   /** Who sent it: `api_key:<id>`, `operator_key:<id>` or `session:<user id>`. */
   caller: string;
   key: string;
   /** SHA-256 of method, path and body: the same key with another request is refused. */
   request_hash: string;
-  status_code: number;
-  body: string;
+  /** Null while the first request runs. */
+  status_code: number | null;
+  /** `{"body": ..., "location": ...}`, sealed: it can hold a secret shown once. */
+  response_sealed: string | null;
   created_at: number;
+  expires_at: number;
 }
 
 export interface ConnectionsTable {

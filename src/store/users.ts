@@ -79,11 +79,13 @@ export interface OrganizationUser {
   signInMethods: SignInMethod[];
 }
 
+/** By email; `page` reads `limit` users after the (email, id) key `after`. */
 export async function listOrganizationUsers(
   db: Kysely<Database>,
   organizationId: string,
+  page?: { limit: number; after?: readonly [string, string] | undefined },
 ): Promise<OrganizationUser[]> {
-  const rows = await db
+  let query = db
     .selectFrom("memberships")
     .innerJoin("users", "users.id", "memberships.user_id")
     .leftJoin("password_credentials", "password_credentials.user_id", "users.id")
@@ -97,7 +99,14 @@ export async function listOrganizationUsers(
     ])
     .where("memberships.organization_id", "=", organizationId)
     .orderBy("users.email")
-    .execute();
+    .orderBy("users.id");
+  const after = page?.after;
+  if (after)
+    query = query.where((eb) =>
+      eb(eb.refTuple("users.email", "users.id"), ">", eb.tuple(after[0], after[1])),
+    );
+  if (page) query = query.limit(page.limit);
+  const rows = await query.execute();
   if (rows.length === 0) return [];
   const identities = await db
     .selectFrom("identities")

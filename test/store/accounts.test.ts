@@ -240,7 +240,7 @@ withEachDatabase("store: identities", (dialect) => {
     assert.equal(await findIdentity(db, "connection:other", "sub-1"), undefined);
   });
 
-  test("findIdentityWithMemberships yields the identity with every organization of its user", async () => {
+  test("findIdentityWithMemberships yields the identity, its user's email and every organization of the user", async () => {
     const { db } = database().store;
     const user = await insertUser(db, { email: "ada@acme.test" }, t0);
     const base = { userId: user.id, connectionId: null, email: null };
@@ -248,6 +248,7 @@ withEachDatabase("store: identities", (dialect) => {
     assert.deepEqual(await findIdentityWithMemberships(db, "connection:c", "s"), {
       id: "i-1",
       userId: user.id,
+      userEmail: "ada@acme.test",
       organizationIds: [],
     });
     const acme = await insertOrganization(db, { slug: "acme", name: "Acme" }, t0);

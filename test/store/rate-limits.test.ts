@@ -4,6 +4,7 @@ import {
   clearRateLimit,
   forgiveRateLimitHit,
   hitRateLimit,
+  hitRateLimits,
   peekRateLimit,
   purgeRateLimits,
 } from "../../src/store/rate-limits.js";
@@ -31,6 +32,23 @@ withEachDatabase("store: rate limits", (dialect) => {
       resetAt: windowStart + 2 * windowMs,
     });
     assert.equal((await hitRateLimit(db, key, windowMs, windowStart + 3 * windowMs + minute)).count, 1);
+  });
+
+  test("hitRateLimits counts several keys, each in its own window, in one statement", async () => {
+    const { db } = database().store;
+    const hits = [
+      { key: "short", windowMs: minute },
+      { key: "long", windowMs },
+    ];
+    const first = await hitRateLimits(db, hits, windowStart);
+    assert.deepEqual(first.get("short"), { count: 1, resetAt: windowStart + minute });
+    assert.deepEqual(first.get("long"), { count: 1, resetAt: windowStart + windowMs });
+    await hitRateLimits(db, hits, windowStart + 1000);
+    // The short window has turned over; the long one has not.
+    const third = await hitRateLimits(db, hits, windowStart + minute);
+    assert.deepEqual(third.get("short"), { count: 1, resetAt: windowStart + 2 * minute });
+    assert.deepEqual(third.get("long"), { count: 3, resetAt: windowStart + windowMs });
+    assert.equal((await hitRateLimit(db, "long", windowMs, windowStart + minute)).count, 4);
   });
 
   test("each key counts on its own", async () => {

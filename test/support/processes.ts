@@ -102,7 +102,8 @@ export function spawnGatehouse(options: SpawnOptions): GatehouseProcess {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
-    async waitHealthy(timeoutMs = 20_000) {
+    // Generous: a start on a busy CI machine (compiling, argon2, first key) can take tens of seconds.
+    async waitHealthy(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         if (exit)

@@ -8,6 +8,7 @@ import type { AppContext } from "../../server/context.js";
 import type { Connection } from "../../store/connections.js";
 import { findConnectionById } from "../../store/connections.js";
 import { consumeLoginTransaction, type LoginTransaction } from "../../store/login-transactions.js";
+import { limitSignInCallbacks } from "../rate-limit.js";
 import { clientConfiguration } from "./client.js";
 import { discoverIssuer } from "./discover.js";
 import { verifyAccessTokenHash, verifyIdTokenSignature } from "./id-token.js";
@@ -37,7 +38,8 @@ export interface AttemptFacts {
 /**
  * The callback's checks, in order. Each failure throws a GatehouseError whose code names the
  * check; `facts` collects what is known so far for the audit entry.
- *  1. `state` present, known, not yet used, not expired, started by this browser.
+ *  1. `state` present, known, not yet used, not expired, started by this browser; a callback
+ *     without a fresh state counts against the address's per-minute limit on flows.
  *  2. The connection still exists and is enabled (or LinkedIn is still configured).
  *  3. openid-client: error response, RFC 9207 `iss`, state, code exchange with PKCE, the ID
  *     token's iss, aud, azp, exp, iat (60 s skew), nonce.
@@ -58,6 +60,7 @@ export async function verifyCallback(
   const currentUrl = new URL(request.url, ctx.config.baseUrl);
   const state = currentUrl.searchParams.get("state");
   if (!state || state.length > 512) {
+    await limitSignInCallbacks(ctx, request.ip);
     const idpError = currentUrl.searchParams.get("error");
     throw new GatehouseError(
       idpError ? "SSO_IDP_ERROR" : "SSO_STATE_MISSING",
@@ -72,6 +75,11 @@ export async function verifyCallback(
 
   // Step 1. Consumed before anything else, so a state works once even if a later check fails.
   const consumed = await consumeLoginTransaction(ctx.store.db, hashToken(state), ctx.now());
+  // A fresh state was counted against the address's limit when its flow started; anything else
+  // (guessed, replayed, another kind's) is counted here, and refused once over the limit.
+  if (!consumed || consumed.tx.kind !== kind || consumed.alreadyConsumed) {
+    await limitSignInCallbacks(ctx, request.ip);
+  }
   if (!consumed || consumed.tx.kind !== kind) {
     throw new GatehouseError("SSO_STATE_UNKNOWN", "This sign-in is not known.", {
       detail: "no login transaction for this state",

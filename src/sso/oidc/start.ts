@@ -5,7 +5,7 @@ import { hashToken } from "../../crypto/tokens.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { countOpenTransactionsForBrowser, insertLoginTransaction } from "../../store/login-transactions.js";
-import { limitOpenTransactions, limitSignInFlows } from "../rate-limit.js";
+import { limitSignInStarts } from "../rate-limit.js";
 import { clientConfiguration } from "./client.js";
 import type { RelyingPartyTarget } from "./provider.js";
 import { browserBinding } from "./transaction-cookie.js";
@@ -31,8 +31,7 @@ export async function startSignIn(
   target: RelyingPartyTarget,
   options: StartOptions,
 ): Promise<string> {
-  await limitSignInFlows(ctx, request.ip, "start");
-  await limitOpenTransactions(ctx, request.ip, TRANSACTION_TTL_MS);
+  await limitSignInStarts(ctx, request.ip, TRANSACTION_TTL_MS);
   const config = await clientConfiguration(ctx, target);
   const now = ctx.now();
   const { browserHash, fresh } = browserBinding(ctx, request, reply);
