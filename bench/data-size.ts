@@ -316,6 +316,13 @@ async function explainHotQueries(
   await record("session check", (d) => findActiveSession(d, hashToken("bench-1"), now));
   await record("GET /api/v1/users", (d) => listOrganizationUsers(d, organizationId));
   await record("GET /api/v1/events", (d) => listAuditEvents(d, { organizationId, limit: 50 }));
+  // Filtered: a type or outcome the organization's history rarely holds, the worst case.
+  await record("GET /api/v1/events?type=connection.updated", (d) =>
+    listAuditEvents(d, { organizationId, limit: 50, type: "connection.updated" }),
+  );
+  await record("GET /api/v1/events?outcome=failure", (d) =>
+    listAuditEvents(d, { organizationId, limit: 50, outcome: "failure" }),
+  );
   await record("GET /api/v1/events deep", (d) =>
     listAuditEvents(d, {
       organizationId,

@@ -25,6 +25,8 @@ export interface Config {
   logLevel: string;
   /** Session lifetime in seconds. */
   sessionTtlSeconds: number;
+  /** A session unused for this many seconds ends; 0 turns the idle timeout off. */
+  sessionIdleTimeoutSeconds: number;
   /** Validated sessions kept in memory per instance (about 300 bytes each); 0 turns the cache off. */
   sessionCacheSize: number;
   /** Password attempts allowed per account and per IP in one window. */
@@ -38,10 +40,14 @@ export interface Config {
   /** SSO and LinkedIn sign-ins a client IP may start within a login transaction's lifetime. */
   ssoStartsPerIpPerTransactionTtl: number;
   /**
-   * Which proxies may set X-Forwarded-For: false (none), true (all: "all"), or a list of
-   * addresses and CIDR ranges. Rate limits per IP count the real client only behind a trusted proxy.
+   * Which proxies may set X-Forwarded-For: false (none), a number of hops ("all" is 1: the
+   * connecting peer, whatever its address), or a list of addresses and CIDR ranges. The client
+   * is the right-most address not trusted. Rate limits per IP count the real client only behind
+   * a trusted proxy.
    */
-  trustProxy: boolean | string[];
+  trustProxy: false | "all" | number | string[];
+  /** Bearer token `/metrics` requires; undefined: `/metrics` is not served. */
+  metricsToken: string | undefined;
   /** Seconds between SIGTERM (readiness turns 503) and closing the listener. */
   shutdownDelaySeconds: number;
   /** Audit events older than this many days are purged by the maintenance job; 0 keeps them forever. */
@@ -86,6 +92,7 @@ export const VARIABLES = {
   },
   LOG_LEVEL: { meaning: "pino level" },
   GATEHOUSE_SESSION_TTL_SECONDS: { meaning: "session lifetime" },
+  GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS: { meaning: "a session unused this long ends; 0: no idle timeout" },
   GATEHOUSE_SESSION_CACHE_SIZE: { meaning: "validated sessions kept in memory per instance" },
   GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: { meaning: "password attempts per account per window" },
   GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP: { meaning: "password attempts per IP per window" },
@@ -96,6 +103,10 @@ export const VARIABLES = {
     meaning: "SSO sign-ins a client IP may start within a login transaction's 10 minutes",
   },
   GATEHOUSE_TRUST_PROXY: { meaning: "proxies allowed to set X-Forwarded-For" },
+  GATEHOUSE_METRICS_TOKEN: {
+    meaning: "bearer token /metrics requires (at least 32 characters); unset: /metrics is off",
+    secret: true,
+  },
   GATEHOUSE_AUDIT_RETENTION_DAYS: { meaning: "days audit events are kept; 0 keeps them forever" },
   GATEHOUSE_SHUTDOWN_DELAY_SECONDS: { meaning: "seconds /readyz answers 503 before the listener closes" },
   GATEHOUSE_DNS_SERVERS: { meaning: "DNS servers for domain verification (host[:port], comma-separated)" },
@@ -162,7 +173,8 @@ export class EnvReader {
 function integer(env: EnvReader, name: VariableName, fallback: number, min: number, max: number): number {
   const raw = env.get(name);
   if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
+  // Decimal digits only: Number() would also read "0x9c41", "1e3" and " 80 ".
+  const value = /^-?[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
@@ -260,12 +272,11 @@ function buildConfig(env: EnvReader): Config {
   }
   if (baseUrl.search || baseUrl.hash)
     throw new ConfigError("GATEHOUSE_BASE_URL must not have a query or fragment");
+  if (baseUrl.username || baseUrl.password)
+    throw new ConfigError("GATEHOUSE_BASE_URL must not carry a user name or password");
   if (!baseUrl.pathname.endsWith("/")) baseUrl.pathname += "/";
 
-  const databaseUrl = env.get("GATEHOUSE_DATABASE_URL") || "sqlite:data/gatehouse.db";
-  if (!databaseUrl.startsWith("sqlite:") && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError('GATEHOUSE_DATABASE_URL must start with "sqlite:" or "postgres://"');
-  }
+  const databaseUrl = parseDatabaseUrl(env.get("GATEHOUSE_DATABASE_URL") || "sqlite:data/gatehouse.db");
   const secretKey = env.get("GATEHOUSE_SECRET_KEY") || undefined;
   if (secretKey === undefined && !databaseUrl.startsWith("sqlite:")) {
     throw new ConfigError(
@@ -273,6 +284,7 @@ function buildConfig(env: EnvReader): Config {
     );
   }
 
+  const allowPrivateIssuers = boolean(env, "GATEHOUSE_ALLOW_PRIVATE_ISSUERS");
   return {
     baseUrl,
     port: integer(env, "PORT", 3000, 0, 65535),
@@ -284,14 +296,11 @@ function buildConfig(env: EnvReader): Config {
       .split(",")
       .map((k) => k.trim())
       .filter(Boolean),
-    allowPrivateIssuers: boolean(env, "GATEHOUSE_ALLOW_PRIVATE_ISSUERS"),
-    linkedin: {
-      issuer: env.get("GATEHOUSE_LINKEDIN_ISSUER") || "https://www.linkedin.com/oauth",
-      clientId: env.get("GATEHOUSE_LINKEDIN_CLIENT_ID") || undefined,
-      clientSecret: env.get("GATEHOUSE_LINKEDIN_CLIENT_SECRET") || undefined,
-    },
-    logLevel: env.get("LOG_LEVEL") || "info",
+    allowPrivateIssuers,
+    linkedin: parseLinkedIn(env, allowPrivateIssuers),
+    logLevel: parseLogLevel(env.get("LOG_LEVEL")),
     sessionTtlSeconds: integer(env, "GATEHOUSE_SESSION_TTL_SECONDS", 8 * 3600, 60, 30 * 86400),
+    sessionIdleTimeoutSeconds: integer(env, "GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS", 3600, 0, 30 * 86400),
     sessionCacheSize: integer(env, "GATEHOUSE_SESSION_CACHE_SIZE", 100_000, 0, 10_000_000),
     passwordAttemptsPerAccount: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT", 5, 1, 1000),
     passwordAttemptsPerIp: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP", 20, 1, 100000),
@@ -306,6 +315,7 @@ function buildConfig(env: EnvReader): Config {
       10_000_000,
     ),
     trustProxy: parseTrustProxy(env.get("GATEHOUSE_TRUST_PROXY")),
+    metricsToken: parseMetricsToken(env.get("GATEHOUSE_METRICS_TOKEN")),
     auditRetentionDays: integer(env, "GATEHOUSE_AUDIT_RETENTION_DAYS", 400, 0, 36_500),
     shutdownDelaySeconds: integer(env, "GATEHOUSE_SHUTDOWN_DELAY_SECONDS", 0, 0, 300),
     dnsServers: parseDnsServers(env.get("GATEHOUSE_DNS_SERVERS")),
@@ -320,21 +330,126 @@ function buildConfig(env: EnvReader): Config {
   };
 }
 
-function parseTrustProxy(raw: string | undefined): boolean | string[] {
+const DATABASE_URL_FORMS = 'GATEHOUSE_DATABASE_URL must be "sqlite:<path to a file>" or "postgres://..."';
+
+/**
+ * `sqlite:` with an empty path would open a temporary database that vanishes at exit (and keep
+ * the generated secret key in the working folder's parent); `sqlite::memory:` loses everything
+ * the same way, so `serve` refuses it (see `checkServeConfig`).
+ */
+function parseDatabaseUrl(raw: string): string {
+  if (raw.startsWith("sqlite:")) {
+    const file = raw.slice("sqlite:".length);
+    if (file.trim() === "") throw new ConfigError(`${DATABASE_URL_FORMS}; "sqlite:" names no file`);
+    if (file !== ":memory:" && (file.endsWith("/") || file.endsWith(path.sep))) {
+      throw new ConfigError(`${DATABASE_URL_FORMS}; "${raw}" names a folder`);
+    }
+    return raw;
+  }
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(DATABASE_URL_FORMS);
+  try {
+    new URL(raw);
+  } catch {
+    throw new ConfigError("GATEHOUSE_DATABASE_URL is not a valid postgres:// URL");
+  }
+  return raw;
+}
+
+/** What only a long-running server must refuse; the one-shot commands may use a memory database. */
+export function checkServeConfig(config: Pick<Config, "databaseUrl">): void {
+  if (config.databaseUrl === "sqlite::memory:") {
+    throw new ConfigError(
+      "GATEHOUSE_DATABASE_URL=sqlite::memory: keeps nothing once the server stops; name a file (sqlite:data/gatehouse.db)",
+    );
+  }
+}
+
+/** Continue with LinkedIn is on when both its client id and secret are set, and only then. */
+function parseLinkedIn(env: EnvReader, allowPrivateIssuers: boolean): Config["linkedin"] {
+  const issuer = env.get("GATEHOUSE_LINKEDIN_ISSUER") || "https://www.linkedin.com/oauth";
+  let url: URL | undefined;
+  try {
+    url = new URL(issuer);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !(url.protocol === "https:" || (allowPrivateIssuers && url.protocol === "http:"))) {
+    throw new ConfigError(
+      `GATEHOUSE_LINKEDIN_ISSUER must be an https: URL${allowPrivateIssuers ? " (or http:)" : ""}, got "${issuer}"`,
+    );
+  }
+  const clientId = env.get("GATEHOUSE_LINKEDIN_CLIENT_ID") || undefined;
+  const clientSecret = env.get("GATEHOUSE_LINKEDIN_CLIENT_SECRET") || undefined;
+  if (clientId !== undefined && clientSecret === undefined) {
+    throw new ConfigError("GATEHOUSE_LINKEDIN_CLIENT_ID is set without GATEHOUSE_LINKEDIN_CLIENT_SECRET");
+  }
+  if (clientSecret !== undefined && clientId === undefined) {
+    throw new ConfigError("GATEHOUSE_LINKEDIN_CLIENT_SECRET is set without GATEHOUSE_LINKEDIN_CLIENT_ID");
+  }
+  return { issuer, clientId, clientSecret };
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function parseLogLevel(raw: string | undefined): string {
+  const value = raw || "info";
+  if (!LOG_LEVELS.includes(value)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}; got "${value}"`);
+  }
+  return value;
+}
+
+function parseMetricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  // Compared on every scrape; a short one could be guessed from outside.
+  if (raw.length < 32 || !/^[\x21-\x7e]+$/.test(raw)) {
+    throw new ConfigError(
+      "GATEHOUSE_METRICS_TOKEN must be at least 32 printable characters without spaces (openssl rand -hex 32)",
+    );
+  }
+  return raw;
+}
+
+/**
+ * What Fastify's `trustProxy` takes: "all" trusts one hop, the connecting peer, never the whole
+ * header (proxy-addr walks from the socket leftwards and stops at the first untrusted hop).
+ */
+export function fastifyTrustProxy(
+  config: Pick<Config, "trustProxy">,
+): false | string[] | ((address: string, hop: number) => boolean) {
+  const trust = config.trustProxy === "all" ? 1 : config.trustProxy;
+  return typeof trust === "number" ? (_address, hop) => hop < trust : trust;
+}
+
+/**
+ * `none`, `all` (the connecting peer whatever its address: one hop), a number of hops, or
+ * addresses, CIDR ranges and the names loopback, linklocal, uniquelocal. Behind trusted proxies
+ * the client is the right-most X-Forwarded-For address that is not trusted: what a client writes
+ * into the header itself sits to the left of what the proxies append.
+ */
+function parseTrustProxy(raw: string | undefined): Config["trustProxy"] {
   const value = raw?.trim() ?? "";
   if (value === "" || value === "none") return false;
-  if (value === "all") return true;
+  if (value === "all") return "all";
+  if (/^[0-9]+$/.test(value)) {
+    const hops = Number(value);
+    if (hops < 1 || hops > 10)
+      throw new ConfigError(`GATEHOUSE_TRUST_PROXY: a hop count is 1 to 10, got "${value}"`);
+    return hops;
+  }
   const entries = value
     .split(",")
     .map((e) => e.trim())
     .filter(Boolean);
   for (const entry of entries) {
-    if (
-      !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry) &&
-      !["loopback", "linklocal", "uniquelocal"].includes(entry)
-    ) {
+    if (["loopback", "linklocal", "uniquelocal"].includes(entry)) continue;
+    const [address = "", prefix, ...rest] = entry.split("/");
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixValid = prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixValid || rest.length > 0) {
       throw new ConfigError(
-        `GATEHOUSE_TRUST_PROXY: "${entry}" is not an address, a CIDR range, loopback, linklocal or uniquelocal (or use "all")`,
+        `GATEHOUSE_TRUST_PROXY: "${entry}" is not an address, a CIDR range, loopback, linklocal or uniquelocal (or use "all" or a hop count)`,
       );
     }
   }
@@ -393,6 +508,7 @@ const EFFECTIVE: Record<VariableName, (c: Config) => string> = {
   GATEHOUSE_LINKEDIN_CLIENT_SECRET: (c) => c.linkedin.clientSecret ?? "",
   LOG_LEVEL: (c) => c.logLevel,
   GATEHOUSE_SESSION_TTL_SECONDS: (c) => String(c.sessionTtlSeconds),
+  GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS: (c) => String(c.sessionIdleTimeoutSeconds),
   GATEHOUSE_SESSION_CACHE_SIZE: (c) => String(c.sessionCacheSize),
   GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: (c) => String(c.passwordAttemptsPerAccount),
   GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP: (c) => String(c.passwordAttemptsPerIp),
@@ -401,7 +517,12 @@ const EFFECTIVE: Record<VariableName, (c: Config) => string> = {
   GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: (c) => String(c.ssoAttemptsPerIpPerMinute),
   GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES: (c) => String(c.ssoStartsPerIpPerTransactionTtl),
   GATEHOUSE_TRUST_PROXY: (c) =>
-    c.trustProxy === true ? "all" : c.trustProxy === false ? "none" : c.trustProxy.join(","),
+    c.trustProxy === false || c.trustProxy === "all"
+      ? c.trustProxy || "none"
+      : typeof c.trustProxy === "number"
+        ? `${c.trustProxy} hop${c.trustProxy > 1 ? "s" : ""}`
+        : c.trustProxy.join(","),
+  GATEHOUSE_METRICS_TOKEN: (c) => c.metricsToken ?? "",
   GATEHOUSE_AUDIT_RETENTION_DAYS: (c) => String(c.auditRetentionDays),
   GATEHOUSE_SHUTDOWN_DELAY_SECONDS: (c) => String(c.shutdownDelaySeconds),
   GATEHOUSE_DNS_SERVERS: (c) => (c.dnsServers.length > 0 ? c.dnsServers.join(",") : "system"),

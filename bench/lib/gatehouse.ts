@@ -203,7 +203,8 @@ export async function startGatehouse(options: {
   });
   const url = `http://127.0.0.1:${options.env.PORT}`;
   const pool = keepAlivePool(url, 1);
-  const deadline = performance.now() + 30_000;
+  // A minute and a half: on a busy machine a cold start takes well over the usual second.
+  const deadline = performance.now() + 90_000;
   try {
     for (;;) {
       try {
@@ -216,7 +217,7 @@ export async function startGatehouse(options: {
         throw new Error(`Gatehouse exited with code ${started.child.exitCode}:\n${started.stderrTail()}`);
       }
       if (performance.now() > deadline)
-        throw new Error(`Gatehouse not healthy after 30 s:\n${started.stderrTail()}`);
+        throw new Error(`Gatehouse not healthy after 90 s:\n${started.stderrTail()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } catch (error) {

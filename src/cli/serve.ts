@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { loadConfig } from "../config.js";
+import { type Config, ConfigError, checkServeConfig, loadConfig } from "../config.js";
 import { buildApp } from "../server/app.js";
 import { createContext } from "../server/context-factory.js";
 import { startMaintenance } from "../server/maintenance.js";
@@ -15,10 +15,17 @@ export async function runServe(args: string[]): Promise<number> {
   const values = parseOptions(args, {});
   if (values.help) return help(SERVE_USAGE);
   const config = loadConfig();
+  checkServeConfig(config);
   const ctx = await createContext(config);
   const app = await buildApp(ctx);
   closeKeepAliveOnShutdown(app);
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    await ctx.store.close();
+    throw listenError(config, error);
+  }
   const stopMaintenance = startMaintenance(ctx);
   ctx.log.info({ baseUrl: config.baseUrl.toString(), database: ctx.store.dialect }, "Gatehouse is listening");
   await waitForShutdown(async () => {
@@ -37,6 +44,20 @@ export async function runServe(args: string[]): Promise<number> {
     await ctx.store.close();
   });
   return 0;
+}
+
+/** A listen failure that HOST or PORT explains names them, as any other bad setting does. */
+function listenError(config: Config, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EADDRNOTAVAIL") {
+    return new ConfigError(`HOST: cannot listen on "${config.host}" (${code})`, { cause: error });
+  }
+  if (code === "EADDRINUSE" || code === "EACCES") {
+    return new ConfigError(`PORT: cannot listen on ${config.host}:${config.port} (${code})`, {
+      cause: error,
+    });
+  }
+  return error;
 }
 
 /**

@@ -13,7 +13,7 @@ import Fastify, {
 } from "fastify";
 import { registerAdminRoutes } from "../admin/routes.js";
 import { registerApiRoutes } from "../api/routes.js";
-import { isSecureBaseUrl } from "../config.js";
+import { fastifyTrustProxy, isSecureBaseUrl } from "../config.js";
 import { newTraceId } from "../crypto/tokens.js";
 import { type ErrorCode, GatehouseError, isGatehouseError } from "../errors.js";
 import { registerHomeRoutes } from "../home/routes.js";
@@ -38,7 +38,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: fastifyTrustProxy(ctx.config),
     requestIdHeader: false,
     // One line per request, written by registerRequestLog, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),

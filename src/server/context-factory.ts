@@ -41,6 +41,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
       "GATEHOUSE_ALLOW_PRIVATE_ISSUERS=1: http: issuers and private or loopback addresses are allowed; never use this in production",
     );
   }
+  if (config.trustProxy === "all") {
+    log.warn(
+      "GATEHOUSE_TRUST_PROXY=all: any peer may set X-Forwarded-For, and its right-most address is taken as the client; list the proxies' addresses instead unless only the proxy can reach Gatehouse",
+    );
+  }
   const metrics = createMetrics();
   const store = openStore(config.databaseUrl, {
     onStatement: metrics.countStatement,

@@ -22,6 +22,7 @@ import * as operations from "./migrations/0007-operations.js";
 import * as sessionPerformance from "./migrations/0008-session-performance.js";
 import * as openidProvider from "./migrations/0009-openid-provider.js";
 import * as idempotencyKeys from "./migrations/0016-idempotency-keys.js";
+import * as performanceIndexes from "./migrations/0017-performance.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   "0008-session-performance": sessionPerformance,
   "0009-openid-provider": openidProvider,
   "0016-idempotency-keys": idempotencyKeys,
+  "0017-performance": performanceIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -69,7 +71,7 @@ export interface OpenOptions {
   checkpointInBackground?: boolean;
   /** Told of every statement sent to the database (its SQL, without values): for counting. */
   onStatement?: (sql: string) => void;
-  /** First wait before the notification connection reconnects (doubling up to 2 s). */
+  /** First wait before the notification connection reconnects (doubling up to 0.5 s). */
   changeFeedReconnectDelayMs?: number;
 }
 
@@ -105,6 +107,7 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     };
   }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
+  let changes: SessionChangeFeed | undefined;
   // Idle connections drop when the database restarts or a proxy times them out. The pool
   // discards them and connects again on the next query, but it reports each loss as an
   // "error" event, which without a listener is an uncaught exception that ends the process.
@@ -116,8 +119,10 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     client.on("error", (error) => options.onIdleError?.(error));
   });
   pool.on("connect", namePreparedStatements);
+  // A new pool connection after a restart means the database is back: the notification
+  // connection need not wait out its backoff, during which the session cache is not trusted.
+  pool.on("connect", () => changes?.wake?.());
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...statementLog(options) });
-  let changes: SessionChangeFeed | undefined;
   return {
     db,
     dialect: "postgres",

@@ -7,6 +7,8 @@ import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   ConfigError,
+  checkServeConfig,
+  fastifyTrustProxy,
   HARNESS_VARIABLES,
   isSecretVariable,
   isSecureBaseUrl,
@@ -57,6 +59,7 @@ describe("loadConfig defaults", () => {
       GATEHOUSE_PREVIOUS_SECRET_KEYS: ` ${old} , `,
       GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1",
       GATEHOUSE_LINKEDIN_CLIENT_ID: "li-client",
+      GATEHOUSE_LINKEDIN_CLIENT_SECRET: "li-secret",
       GATEHOUSE_SESSION_TTL_SECONDS: "3600",
       GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: "3",
     });
@@ -172,6 +175,59 @@ describe("loadConfig errors", () => {
       { GATEHOUSE_AUDIT_RETENTION_DAYS: "-1" },
       /GATEHOUSE_AUDIT_RETENTION_DAYS/,
     ],
+    // Issue 10, item 12: each of these was accepted, or refused without naming the variable.
+    [
+      "an empty SQLite path (a temporary database)",
+      { GATEHOUSE_DATABASE_URL: "sqlite:" },
+      /GATEHOUSE_DATABASE_URL/,
+    ],
+    ["a SQLite path that is a folder", { GATEHOUSE_DATABASE_URL: "sqlite:data/" }, /GATEHOUSE_DATABASE_URL/],
+    [
+      "a PostgreSQL URL that does not parse",
+      { GATEHOUSE_DATABASE_URL: "postgres://a:b@[bad/x", GATEHOUSE_SECRET_KEY: "x" },
+      /GATEHOUSE_DATABASE_URL/,
+    ],
+    ["a hexadecimal port", { PORT: "0x9c41" }, /PORT.*0x9c41/],
+    ["a port in exponent notation", { PORT: "3e3" }, /PORT/],
+    ["a port with spaces", { PORT: " 80" }, /PORT/],
+    [
+      "a LinkedIn issuer that is not a URL",
+      { GATEHOUSE_LINKEDIN_ISSUER: "linkedin" },
+      /GATEHOUSE_LINKEDIN_ISSUER/,
+    ],
+    [
+      "a LinkedIn issuer over http without the private-issuer switch",
+      { GATEHOUSE_LINKEDIN_ISSUER: "http://www.linkedin.com/oauth" },
+      /GATEHOUSE_LINKEDIN_ISSUER/,
+    ],
+    [
+      "a LinkedIn client id without its secret",
+      { GATEHOUSE_LINKEDIN_CLIENT_ID: "li-client" },
+      /GATEHOUSE_LINKEDIN_CLIENT_SECRET/,
+    ],
+    [
+      "a LinkedIn client secret without its id",
+      { GATEHOUSE_LINKEDIN_CLIENT_SECRET: "li-secret" },
+      /GATEHOUSE_LINKEDIN_CLIENT_ID/,
+    ],
+    ["an unknown log level (pino's error named no variable)", { LOG_LEVEL: "loud" }, /LOG_LEVEL.*"loud"/],
+    [
+      "a trusted proxy range with an impossible prefix (exited 1 unnamed)",
+      { GATEHOUSE_TRUST_PROXY: "10.0.0.0/99" },
+      /GATEHOUSE_TRUST_PROXY/,
+    ],
+    ["a trusted proxy that is no address", { GATEHOUSE_TRUST_PROXY: "1.2.3" }, /GATEHOUSE_TRUST_PROXY/],
+    [
+      "a base URL with credentials",
+      { GATEHOUSE_BASE_URL: "https://u:p@sso.acme.example" },
+      /GATEHOUSE_BASE_URL/,
+    ],
+    ["a short metrics token", { GATEHOUSE_METRICS_TOKEN: "secret" }, /GATEHOUSE_METRICS_TOKEN/],
+    [
+      "a negative idle timeout",
+      { GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS: "-5" },
+      /GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS/,
+    ],
     [
       "a fractional rate-limit window",
       { GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: "1.5" },
@@ -186,6 +242,30 @@ describe("loadConfig errors", () => {
       );
     });
   }
+
+  test("serve refuses an in-memory SQLite database, naming the variable", () => {
+    const config = loadConfig({ GATEHOUSE_DATABASE_URL: "sqlite::memory:" });
+    assert.throws(
+      () => checkServeConfig(config),
+      (error: unknown) => error instanceof ConfigError && /GATEHOUSE_DATABASE_URL/.test(error.message),
+    );
+    assert.doesNotThrow(() => checkServeConfig(loadConfig({})));
+  });
+
+  test("GATEHOUSE_TRUST_PROXY=all trusts the connecting peer only: the right-most forwarded address is the client", () => {
+    const trust = fastifyTrustProxy(loadConfig({ GATEHOUSE_TRUST_PROXY: "all" }));
+    assert.equal(typeof trust, "function");
+    if (typeof trust !== "function") return;
+    assert.equal(trust("10.0.0.1", 0), true, "the socket's peer is the proxy");
+    assert.equal(trust("203.0.113.9", 1), false, "the address the proxy appended is the client");
+    const two = fastifyTrustProxy(loadConfig({ GATEHOUSE_TRUST_PROXY: "2" }));
+    assert.ok(typeof two === "function" && two("x", 1) && !two("x", 2));
+    assert.deepEqual(fastifyTrustProxy(loadConfig({ GATEHOUSE_TRUST_PROXY: "10.0.0.0/8, ::1" })), [
+      "10.0.0.0/8",
+      "::1",
+    ]);
+    assert.equal(fastifyTrustProxy(loadConfig({})), false);
+  });
 
   test("PostgreSQL with a secret key is accepted", () => {
     const config = loadConfig({
@@ -216,6 +296,7 @@ describe("configuration declarations", () => {
         GATEHOUSE_SECRET_KEY: key,
         GATEHOUSE_PREVIOUS_SECRET_KEYS: key,
         GATEHOUSE_LINKEDIN_CLIENT_SECRET: "linkedin-secret",
+        GATEHOUSE_METRICS_TOKEN: "m".repeat(32),
       };
       const secrets = (Object.keys(VARIABLES) as VariableName[]).filter(isSecretVariable);
       assert.deepEqual(secrets.sort(), Object.keys(expected).sort(), "a new secret needs a case here");
@@ -225,11 +306,13 @@ describe("configuration declarations", () => {
         env[`${name}_FILE`] = file;
       }
       delete env.GATEHOUSE_DATABASE_URL;
+      env.GATEHOUSE_LINKEDIN_CLIENT_ID = "linkedin-client";
       const { config, sources } = readConfig(env);
       assert.equal(config.databaseUrl, expected.GATEHOUSE_DATABASE_URL);
       assert.equal(config.secretKey, key);
       assert.deepEqual(config.previousSecretKeys, [key]);
       assert.equal(config.linkedin.clientSecret, "linkedin-secret");
+      assert.equal(config.metricsToken, "m".repeat(32));
       assert.equal(sources.get("GATEHOUSE_SECRET_KEY"), "file");
       assert.equal(sources.get("GATEHOUSE_BASE_URL"), "default");
     } finally {
