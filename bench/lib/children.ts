@@ -104,7 +104,7 @@ export async function startChild(name: string, options: SpawnOptions): Promise<S
   let ready: Record<string, unknown> = {};
   if (options.waitForJsonLine) {
     try {
-      ready = await nextMessage(options.readyTimeoutMs ?? 20_000);
+      ready = await nextMessage(options.readyTimeoutMs ?? 90_000);
     } catch (error) {
       child.kill("SIGKILL");
       throw error;

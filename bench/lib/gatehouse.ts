@@ -22,6 +22,9 @@ import { insertSession } from "../../src/store/sessions.js";
 import { type StartedChild, startChild } from "./children.js";
 import { get, keepAlivePool } from "./client.js";
 
+/** /metrics answers only with this bearer token (GATEHOUSE_METRICS_TOKEN). */
+export const BENCH_METRICS_TOKEN = "bench-metrics-token-0123456789abcdef";
+
 export const ROOT = path.resolve(import.meta.dirname, "../..");
 export const RESULTS = path.join(ROOT, "bench/results");
 const BUILD = path.join(RESULTS, "build");
@@ -106,6 +109,7 @@ export function gatehouseEnv(options: {
     GATEHOUSE_DATABASE_URL: options.databaseUrl,
     GATEHOUSE_SECRET_KEY: options.secretKey,
     GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1",
+    GATEHOUSE_METRICS_TOKEN: BENCH_METRICS_TOKEN,
     // What a user runs: the default level, one line per request.
     LOG_LEVEL: "info",
     // Every virtual browser comes from 127.0.0.1: the per-IP limit on sign-in flows (60 a minute)

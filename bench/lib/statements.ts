@@ -1,8 +1,13 @@
 import type { Pool } from "undici";
+import { BENCH_METRICS_TOKEN } from "./gatehouse.js";
 
 /** Statements Gatehouse has sent to its database so far, by kind, from its /metrics. */
 export async function statementCounts(pool: Pool): Promise<Map<string, number>> {
-  const response = await pool.request({ method: "GET", path: "/metrics" });
+  const response = await pool.request({
+    method: "GET",
+    path: "/metrics",
+    headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+  });
   const text = await response.body.text();
   const counts = new Map<string, number>();
   for (const match of text.matchAll(/^gatehouse_db_statements_total\{statement="([^"]+)"\} (\d+)/gm)) {

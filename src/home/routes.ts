@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { finishLogoutReturn, LOGOUT_COOKIE } from "../login/logout.js";
 import { applicationLogoutReturn } from "../provider/logout.js";
 import type { AppContext } from "../server/context.js";
+import { hostCookieName } from "../session/cookie.js";
 import { currentSession } from "../session/validate.js";
 import { textField } from "../web/form.js";
 import { html } from "../web/html.js";
@@ -14,7 +15,7 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: AppContext): void 
     // The sign-out redirect URI the admin registers is the home page; the IdP's RP-initiated
     // logout comes back here with `state`, which is checked, then taken out of the address.
     const returnedState = textField(request.query, "state", 200) || undefined;
-    if (returnedState || request.cookies[LOGOUT_COOKIE] !== undefined) {
+    if (returnedState || request.cookies[hostCookieName(ctx.config, LOGOUT_COOKIE)] !== undefined) {
       await finishLogoutReturn(ctx, request, reply, returnedState);
       // An application's RP-initiated logout went through the IdP's: back to the application.
       const application = applicationLogoutReturn(ctx, request, reply);

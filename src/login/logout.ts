@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { randomToken, safeEqual } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
-import { cookieOptions } from "../session/cookie.js";
+import { cookieOptions, hostCookieName } from "../session/cookie.js";
 import { endSession } from "../session/revoke.js";
 import { endSessionUrl } from "../sso/oidc/logout.js";
 import { insertAuditEvent } from "../store/audit.js";
@@ -49,7 +49,7 @@ export async function signOut(
     return "/";
   }
   if (!url) return "/";
-  reply.setCookie(LOGOUT_COOKIE, `${state}.${connection.id}.${ended.userId}`, {
+  reply.setCookie(hostCookieName(ctx.config, LOGOUT_COOKIE), `${state}.${connection.id}.${ended.userId}`, {
     ...cookieOptions(ctx.config, LOGOUT_RETURN_SECONDS),
     signed: true,
   });
@@ -67,8 +67,9 @@ export async function finishLogoutReturn(
   reply: FastifyReply,
   returnedState: string | undefined,
 ): Promise<void> {
-  const raw = request.cookies[LOGOUT_COOKIE];
-  if (raw !== undefined) reply.clearCookie(LOGOUT_COOKIE, cookieOptions(ctx.config));
+  const name = hostCookieName(ctx.config, LOGOUT_COOKIE);
+  const raw = request.cookies[name];
+  if (raw !== undefined) reply.clearCookie(name, cookieOptions(ctx.config));
   const unsigned = raw && raw.length < 400 ? request.unsignCookie(raw) : undefined;
   const [expected, connectionId, userId] = unsigned?.valid && unsigned.value ? unsigned.value.split(".") : [];
   if (!expected || !connectionId) {

@@ -1,8 +1,10 @@
 import { createHmac } from "node:crypto";
 import type { Configuration, ErrorOut, ProviderContext } from "oidc-provider";
 
+import { isSecureBaseUrl } from "../config.js";
 import type { AppContext } from "../server/context.js";
 import type { OidcProviderModule } from "../server/oidc-provider-module.js";
+import { hostCookieName } from "../session/cookie.js";
 import { kyselyAdapter } from "./adapter.js";
 import { claimsByScope, findAccount } from "./claims.js";
 import { requireGatehouseSession } from "./gatehouse-session.js";
@@ -74,7 +76,13 @@ export function providerConfiguration(
     cookies: {
       // The first key signs; the previous secret keys' still verify cookies set before a rotation.
       keys: [app.cookieSecret, ...app.previousCookieSecrets].map(cookieKey),
-      names: { session: "gh_op_session", interaction: "gh_op_interaction", resume: "gh_op_resume" },
+      // The session cookie has Path=/ and takes `__Host-`; oidc-provider scopes the other two to
+      // the interaction and authorization paths, which `__Host-` forbids, so they take `__Secure-`.
+      names: {
+        session: hostCookieName(app.config, "gh_op_session"),
+        interaction: `${isSecureBaseUrl(app.config) ? "__Secure-" : ""}gh_op_interaction`,
+        resume: `${isSecureBaseUrl(app.config) ? "__Secure-" : ""}gh_op_resume`,
+      },
     },
     scopes: ["openid", "email", "profile", "offline_access"],
     claims: {

@@ -4,11 +4,15 @@ import type { KoaMiddleware } from "oidc-provider";
 import { isSecureBaseUrl } from "../config.js";
 import { signOut } from "../login/logout.js";
 import type { AppContext } from "../server/context.js";
-import { cookieOptions } from "../session/cookie.js";
+import { cookieOptions, hostCookieName } from "../session/cookie.js";
 import { PROVIDER_PREFIX, providerRoutes } from "./configuration.js";
 
 /** Holds where the application asked to land after its RP-initiated logout (signed, short-lived). */
 const APPLICATION_RETURN_COOKIE = "gh_app_logout";
+
+function returnCookieName(app: AppContext): string {
+  return hostCookieName(app.config, APPLICATION_RETURN_COOKIE);
+}
 const RETURN_SECONDS = 10 * 60;
 export const LOGOUT_CONTINUE_PATH = `${PROVIDER_PREFIX}/logout/continue`;
 
@@ -36,7 +40,7 @@ export function logoutThroughGatehouse(app: AppContext): KoaMiddleware {
     if (!target || target.startsWith(`${issuer}${providerRoutes.authorization}`)) return;
     ctx.append(
       "Set-Cookie",
-      fastifyCookie.serialize(APPLICATION_RETURN_COOKIE, fastifyCookie.sign(target, signer(app)), {
+      fastifyCookie.serialize(returnCookieName(app), fastifyCookie.sign(target, signer(app)), {
         httpOnly: true,
         sameSite: "lax",
         secure: isSecureBaseUrl(app.config),
@@ -50,9 +54,9 @@ export function logoutThroughGatehouse(app: AppContext): KoaMiddleware {
 }
 
 function pendingReturn(app: AppContext, request: FastifyRequest, reply: FastifyReply): string | undefined {
-  const raw = request.cookies[APPLICATION_RETURN_COOKIE];
+  const raw = request.cookies[returnCookieName(app)];
   if (raw === undefined) return undefined;
-  reply.clearCookie(APPLICATION_RETURN_COOKIE, cookieOptions(app.config));
+  reply.clearCookie(returnCookieName(app), cookieOptions(app.config));
   const unsigned = raw.length < 4000 ? fastifyCookie.unsign(raw, signer(app)) : undefined;
   return unsigned?.valid && unsigned.value ? unsigned.value : undefined;
 }
@@ -71,7 +75,7 @@ export async function continueApplicationLogout(
   if (next === "/") return reply.redirect(target, 303);
   // On to the IdP's logout; its return to the home page continues to the application.
   reply.setCookie(
-    APPLICATION_RETURN_COOKIE,
+    returnCookieName(app),
     fastifyCookie.sign(target, signer(app)),
     cookieOptions(app.config, RETURN_SECONDS),
   );

@@ -13,12 +13,14 @@ import Fastify, {
 } from "fastify";
 import { registerAdminRoutes } from "../admin/routes.js";
 import { registerApiRoutes } from "../api/routes.js";
-import { fastifyTrustProxy, isSecureBaseUrl } from "../config.js";
+import { fastifyTrustProxy } from "../config.js";
 import { newTraceId } from "../crypto/tokens.js";
 import { type ErrorCode, GatehouseError, isGatehouseError } from "../errors.js";
 import { registerHomeRoutes } from "../home/routes.js";
 import { registerLoginRoutes } from "../login/routes.js";
 import { registerOpenIdProvider } from "../provider/routes.js";
+import { cookieOptions } from "../session/cookie.js";
+import { csrfBinding, csrfCookieName } from "../session/csrf.js";
 import { currentSession } from "../session/validate.js";
 import { registerSsoRoutes } from "../sso/routes.js";
 import { isDatabaseUnavailable } from "../store/availability.js";
@@ -31,7 +33,6 @@ import { pathOnly } from "./log.js";
 import { noteOnRequestLine, registerRequestLog } from "./request-log.js";
 import { securityHeaders } from "./security-headers.js";
 
-export const CSRF_COOKIE = "gh_csrf";
 const publicDir = fileURLToPath(new URL("../../public/", import.meta.url));
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
@@ -63,20 +64,23 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   await app.register(fastifyFormbody);
   await app.register(fastifyCsrf, {
-    cookieKey: CSRF_COOKIE,
-    cookieOpts: {
-      signed: true,
-      httpOnly: true,
-      sameSite: "lax",
-      path: "/",
-      secure: isSecureBaseUrl(ctx.config),
-    },
+    cookieKey: csrfCookieName(ctx.config),
+    cookieOpts: { ...cookieOptions(ctx.config), signed: true },
+    // Each token names the session it was issued to (src/session/csrf.ts).
+    csrfOpts: { hmacKey: ctx.cookieSecret },
+    getUserInfo: (request) => csrfBinding(ctx.config, request),
     getToken: (request) => {
       const body = request.body as Record<string, unknown> | undefined;
       const fromBody = body && typeof body._csrf === "string" ? body._csrf : undefined;
       const fromHeader = request.headers["x-csrf-token"];
       return fromBody ?? (typeof fromHeader === "string" ? fromHeader : undefined);
     },
+  });
+  app.addHook("onRequest", (request, reply, done) => {
+    const generate = reply.generateCsrf;
+    reply.generateCsrf = (options) =>
+      generate.call(reply, { ...options, userInfo: csrfBinding(ctx.config, request) });
+    done();
   });
   // Every input boundary at once: query, path and body are parsed by now, and nothing has
   // looked anything up or written anything yet.

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { safeEqual } from "../crypto/tokens.js";
+import { GatehouseError } from "../errors.js";
 import { pendingMigrations, pingDatabase } from "../store/database.js";
 import type { AppContext } from "./context.js";
 
@@ -48,7 +50,17 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
   // Kept for existing load balancers: the same as readiness.
   app.get("/healthz", readiness);
 
-  app.get("/metrics", async (_request, reply) => {
+  // Metrics name routes, counts and timings that help an attacker as much as an operator, so
+  // they are served only with GATEHOUSE_METRICS_TOKEN as a bearer token; without one they are off.
+  app.get("/metrics", async (request, reply) => {
+    const token = ctx.config.metricsToken;
+    if (token === undefined) throw new GatehouseError("NOT_FOUND", "Not found");
+    const header = request.headers.authorization ?? "";
+    const presented = /^Bearer (\S+)$/i.exec(header)?.[1];
+    if (presented === undefined || !safeEqual(presented, token)) {
+      reply.header("www-authenticate", 'Bearer realm="metrics"');
+      throw new GatehouseError("AUTH_UNAUTHENTICATED", "A valid metrics token is required.");
+    }
     return reply.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
   });
 }

@@ -5,6 +5,7 @@ import type { AppContext } from "../server/context.js";
 import type { Database, SignInMethod } from "../store/schema.js";
 import { insertSession, revokeSession } from "../store/sessions.js";
 import { cookieOptions, sessionCookieName } from "./cookie.js";
+import { rotateCsrfSecret } from "./csrf.js";
 
 export interface SessionInput {
   userId: string;
@@ -45,11 +46,11 @@ export async function issueSession(
 }
 
 export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string): void {
-  reply.setCookie(
-    sessionCookieName(ctx.config),
-    token,
-    cookieOptions(ctx.config, ctx.config.sessionTtlSeconds),
-  );
+  const name = sessionCookieName(ctx.config);
+  reply.setCookie(name, token, cookieOptions(ctx.config, ctx.config.sessionTtlSeconds));
+  // Whatever this response renders next belongs to the new session: its form tokens too.
+  reply.request.cookies[name] = token;
+  rotateCsrfSecret(ctx.config, reply.request, reply);
 }
 
 /** A new session in its own transaction, and its cookie. */

@@ -3,12 +3,15 @@ import { hashToken } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
 import { revokeSession } from "../store/sessions.js";
 import { cookieOptions, sessionCookieName } from "./cookie.js";
+import { rotateCsrfSecret } from "./csrf.js";
 
 /** Ends the browser's session server-side, so the old cookie is worthless even if kept. */
 export async function endSession(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
   const name = sessionCookieName(ctx.config);
   const token = request.cookies[name];
   reply.clearCookie(name, cookieOptions(ctx.config));
+  delete request.cookies[name];
+  rotateCsrfSecret(ctx.config, request, reply);
   if (!token) return undefined;
   const idHash = hashToken(token);
   const ended = await revokeSession(ctx.store.db, idHash, ctx.now());

@@ -224,11 +224,6 @@ describe("loadConfig errors", () => {
     ],
     ["a short metrics token", { GATEHOUSE_METRICS_TOKEN: "secret" }, /GATEHOUSE_METRICS_TOKEN/],
     [
-      "a negative idle timeout",
-      { GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS: "-5" },
-      /GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS/,
-    ],
-    [
       "a fractional rate-limit window",
       { GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: "1.5" },
       /GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS/,

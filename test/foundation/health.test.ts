@@ -6,7 +6,7 @@ import { after, before, test } from "node:test";
 import { sql } from "kysely";
 import { migrateToLatest, openStore } from "../../src/store/database.js";
 import { Browser, passwordSignIn } from "../support/browserless.js";
-import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
+import { metricsHeaders, startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, seedAcme } from "./helpers.js";
 
 const EXPECTED_TABLES = [
@@ -116,9 +116,23 @@ test("/readyz answers 503 while a migration is missing, and once draining has be
 test("GET /metrics counts HTTP requests and successful password sign-ins", async () => {
   const signedIn = await passwordSignIn(new Browser(), gh.url, ADMIN_EMAIL, ADMIN_PASSWORD);
   assert.equal(signedIn.status, 303);
-  const metrics = await new Browser().get(`${gh.url}/metrics`);
+  const metrics = await new Browser().get(`${gh.url}/metrics`, metricsHeaders);
   assert.equal(metrics.status, 200);
   assert.match(metrics.headers.get("content-type") ?? "", /^text\/plain/);
   assert.match(metrics.body, /^gatehouse_http_requests_total\{[^}]*route="\/login"[^}]*\} \d+/m);
   assert.match(metrics.body, /^gatehouse_sign_ins_total\{method="password",outcome="success"\} 1$/m);
+});
+
+// Issue 10, item 11: /metrics was public on the service port.
+test("GET /metrics without the metrics token is refused, and is not served at all without one configured", async () => {
+  assert.equal((await fetch(`${gh.url}/metrics`)).status, 401);
+  const wrong = await fetch(`${gh.url}/metrics`, { headers: { authorization: "Bearer wrong-token" } });
+  assert.equal(wrong.status, 401);
+  assert.doesNotMatch(await wrong.text(), /gatehouse_http_requests_total/);
+  const off = await startGatehouse({ env: { GATEHOUSE_METRICS_TOKEN: "" } });
+  try {
+    assert.equal((await fetch(`${off.url}/metrics`, { headers: metricsHeaders })).status, 404);
+  } finally {
+    await off.close();
+  }
 });

@@ -30,12 +30,12 @@ function attributes(setCookie: string): string[] {
 /** Drives the two sign-in steps in-process, returning the session's Set-Cookie header. */
 async function injectSignIn(app: TestGatehouse["app"]): Promise<string> {
   const page = await app.inject({ method: "GET", url: "/login" });
-  const csrfCookie = page.cookies.find((c) => c.name === "gh_csrf");
+  const csrfCookie = page.cookies.find((c) => /^(__Host-)?gh_csrf$/.test(c.name));
   assert.ok(csrfCookie, "the login page sets the CSRF cookie");
   const answer = await app.inject({
     method: "POST",
     url: "/login/password",
-    cookies: { gh_csrf: csrfCookie.value },
+    cookies: { [csrfCookie.name]: csrfCookie.value },
     payload: new URLSearchParams({
       _csrf: csrfToken(page.body),
       email: ADMIN_EMAIL,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { startGatehouse } from "../support/gatehouse.js";
+import { metricsHeaders, startGatehouse } from "../support/gatehouse.js";
 import { seedAcme } from "../support/sso.js";
 
 // Runs on SQLite, and on PostgreSQL with GATEHOUSE_TEST_DATABASE=postgres.
@@ -30,7 +30,7 @@ test("a flood of bogus callbacks, most of them rate limited, does not grow the a
     // One row for the first unknown state and one for the first refusal (per window, so at
     // most twice that across a window boundary): not one per request.
     assert.ok((await auditRows(gh, "sign_in.sso")) <= 4, `${await auditRows(gh, "sign_in.sso")} rows`);
-    const metrics = await (await fetch(`${gh.url}/metrics`)).text();
+    const metrics = await (await fetch(`${gh.url}/metrics`, { headers: metricsHeaders })).text();
     assert.match(metrics, /gatehouse_sign_ins_total\{method="sso",outcome="failure"\} 100/);
   } finally {
     await gh.close();

@@ -11,6 +11,10 @@ import { createContext } from "../../src/server/context-factory.js";
 import { createLogger } from "../../src/server/log.js";
 import { testDatabases } from "./databases.js";
 
+/** `/metrics` answers only with this bearer token (`GATEHOUSE_METRICS_TOKEN`). */
+export const TEST_METRICS_TOKEN = "test-metrics-token-0123456789abcdef";
+export const metricsHeaders = { authorization: `Bearer ${TEST_METRICS_TOKEN}` };
+
 export interface TestGatehouse {
   url: string;
   ctx: AppContext;
@@ -68,6 +72,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
     GATEHOUSE_ALLOW_PRIVATE_ISSUERS: "1",
     PORT: String(port),
     LOG_LEVEL: "debug",
+    GATEHOUSE_METRICS_TOKEN: TEST_METRICS_TOKEN,
     ...database?.env,
     ...options.env,
   });

@@ -97,7 +97,7 @@ export async function verifyCallback(
       detail: `login transaction expired ${Math.round((ctx.now() - tx.expires_at) / 1000)} s ago`,
     });
   }
-  const browserHash = readBrowserHash(request);
+  const browserHash = readBrowserHash(ctx, request);
   if (!browserHash || !safeEqual(browserHash, tx.browser_hash)) {
     throw new GatehouseError("SSO_BROWSER_MISMATCH", "This sign-in was started in another browser.", {
       detail: browserHash
