@@ -49,6 +49,9 @@ const connectionViewProperties = {
   scopes: Type.Array(Type.String()),
   emailClaim: Type.String(),
   clockSkewSeconds: Type.Integer(),
+  allowedTenants: Type.Array(Type.String(), {
+    description: "Microsoft Entra ID tenant ids (tid) whose accounts may sign in",
+  }),
   jwksUrl: Nullable(
     Type.String({
       description: "For private_key_jwt: the URL of the public keys to register at the IdP; null otherwise",
@@ -122,6 +125,14 @@ export const CreateConnectionRequest = Type.Object(
     ),
     clockSkewSeconds: Type.Optional(
       Type.Integer({ default: 60, errorMessage: "Must be a whole number of seconds." }),
+    ),
+    allowedTenants: Type.Optional(
+      Type.Array(Type.String(), {
+        maxItems: 50,
+        description:
+          "Microsoft Entra ID tenant ids (tid) whose accounts may sign in; required for a multi-tenant issuer (/common, /organizations, /consumers, or any issuer publishing a {tenantid} template)",
+        errorMessage: 'Must be an array of tenant ids, such as ["72f988bf-86f1-41af-91ab-2d7cd011db47"].',
+      }),
     ),
   },
   { additionalProperties: false, title: "CreateConnectionRequest" },
@@ -213,6 +224,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
           extraScopes: body.extraScopes,
           emailClaim: body.emailClaim,
           clockSkewSeconds: body.clockSkewSeconds,
+          allowedTenants: body.allowedTenants,
         },
         actorUserId: callerUserId(request),
         // The admin's own password session survives the switch to SSO; see createConnection.

@@ -1,5 +1,6 @@
 import { newId } from "../crypto/tokens.js";
 import { activeDomains } from "../domain/organization-domains.js";
+import { ENTRA_ORIGIN } from "../domain/provider-claims.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { discoverIssuer, type ServerMetadata } from "../sso/oidc/discover.js";
@@ -49,6 +50,8 @@ export async function createConnection(
 ): Promise<CreatedConnection> {
   const { value, errors } = validateConnectionInput(request.input);
   if (Object.keys(errors).length > 0) throw fieldErrors(errors);
+  const tenantsNeeded = tenantAllowListMissing(value.issuer, null, value.allowedTenants);
+  if (tenantsNeeded) throw fieldErrors({ allowedTenants: tenantsNeeded });
 
   const conflicts: FieldErrors = {};
   if (await findConnectionByName(ctx.store.db, value.name)) {
@@ -70,6 +73,9 @@ export async function createConnection(
   if (Object.keys(conflicts).length > 0) throw fieldErrors(conflicts, "CONFLICT");
 
   const metadata = await discoverIssuer(ctx, value.issuer, { fresh: true });
+  const template = issuerTemplate(metadata.issuer, value.issuer);
+  const templateNeedsTenants = tenantAllowListMissing(value.issuer, template, value.allowedTenants);
+  if (templateNeedsTenants) throw fieldErrors({ allowedTenants: templateNeedsTenants });
   const id = newId();
   const credentials = await checkConnectionCredentials(ctx, metadata, value);
 
@@ -98,7 +104,8 @@ export async function createConnection(
             ? ctx.box.seal(JSON.stringify(signingKey.privateJwk), `connection-key:${id}`)
             : null,
           signingKid: signingKey?.kid ?? null,
-          idTokenIssuer: issuerTemplate(metadata.issuer, value.issuer),
+          idTokenIssuer: template,
+          allowedTenants: value.allowedTenants,
         },
         now,
       );
@@ -126,6 +133,7 @@ export async function createConnection(
             domains: value.domains,
             tokenEndpointAuthMethod: tokenEndpointAuthMethod ?? "auto",
             revokedSessions,
+            ...(value.allowedTenants.length > 0 ? { allowedTenants: value.allowedTenants } : {}),
             ...(credentials.note ? { credentialsNote: credentials.note } : {}),
           },
         },
@@ -200,6 +208,32 @@ export async function checkConnectionCredentials(
  */
 export function issuerTemplate(published: string, entered: string): string | null {
   return published !== entered && published.includes("{tenantid}") ? published : null;
+}
+
+/**
+ * A multi-tenant issuer signs in any tenant's accounts, an attacker's own and personal Microsoft
+ * accounts included, so it needs the list of tenants it may sign in from: Entra's `/common`,
+ * `/organizations` and `/consumers` by their URL (before anything is fetched), and any issuer
+ * whose discovery document publishes a `{tenantid}` template. Returns the field's message.
+ */
+export function tenantAllowListMissing(
+  issuer: string,
+  template: string | null,
+  allowedTenants: readonly string[],
+): string | undefined {
+  if (allowedTenants.length > 0) return undefined;
+  let multiTenant = template !== null;
+  try {
+    const url = new URL(issuer);
+    const segment = url.pathname.split("/")[1]?.toLowerCase();
+    if (url.origin === ENTRA_ORIGIN && ["common", "organizations", "consumers"].includes(segment ?? ""))
+      multiTenant = true;
+  } catch {
+    // The issuer field reports a URL that does not parse.
+  }
+  return multiTenant
+    ? "This issuer signs in accounts of any Microsoft Entra tenant. List the Directory (tenant) IDs this connection may sign in from, or use your tenant's own issuer (https://login.microsoftonline.com/<tenant id>/v2.0)."
+    : undefined;
 }
 
 export function chooseTokenEndpointAuthMethod(supported: unknown): TokenEndpointAuthMethod | undefined {

@@ -1,4 +1,5 @@
 import { normalizeDomain } from "../domain/email.js";
+import { normalizeTenantId } from "../domain/provider-claims.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
 
 /** What an admin or API client submits to create an OIDC connection. */
@@ -14,6 +15,8 @@ export interface ConnectionInput {
   extraScopes?: string[] | undefined;
   emailClaim?: string | undefined;
   clockSkewSeconds?: number | undefined;
+  /** Entra ID tenant ids a multi-tenant issuer (`/common`, `/organizations`) may sign in from. */
+  allowedTenants?: string[] | undefined;
 }
 
 /** `auto` picks client_secret_basic, or client_secret_post when the provider supports only that. */
@@ -35,6 +38,7 @@ export interface ValidConnectionInput {
   extraScopes: string[];
   emailClaim: string;
   clockSkewSeconds: number;
+  allowedTenants: string[];
 }
 
 export const DEFAULT_EMAIL_CLAIM = "email";
@@ -58,6 +62,7 @@ export const CONNECTION_FIELDS: readonly (keyof ConnectionInput)[] = [
   "extraScopes",
   "emailClaim",
   "clockSkewSeconds",
+  "allowedTenants",
 ];
 
 /** Field checks that need no I/O. Returns the cleaned input and any per-field messages. */
@@ -130,6 +135,20 @@ export function validateConnectionInput(input: ConnectionInput): {
     errors.clockSkewSeconds = `Enter a whole number of seconds from 0 to ${MAX_CLOCK_SKEW_SECONDS}.`;
   }
 
+  const allowedTenants: string[] = [];
+  const rawTenants = (input.allowedTenants ?? []).map((t) => t.trim()).filter(Boolean);
+  if (rawTenants.length > 50) errors.allowedTenants = "Use at most 50 tenant ids.";
+  else {
+    for (const raw of rawTenants) {
+      const tenant = normalizeTenantId(raw);
+      if (!tenant) {
+        errors.allowedTenants = `"${raw.slice(0, 100)}" is not a tenant id. Enter the Directory (tenant) ID, a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47.`;
+        break;
+      }
+      if (!allowedTenants.includes(tenant)) allowedTenants.push(tenant);
+    }
+  }
+
   return {
     value: {
       name,
@@ -141,6 +160,7 @@ export function validateConnectionInput(input: ConnectionInput): {
       extraScopes,
       emailClaim,
       clockSkewSeconds,
+      allowedTenants,
     },
     errors,
   };

@@ -16,6 +16,7 @@ export interface ConnectionView {
   scopes: string[];
   emailClaim: string;
   clockSkewSeconds: number;
+  allowedTenants: string[];
   /** Where the IdP fetches the public key for `private_key_jwt`; null for client secrets. */
   jwksUrl: string | null;
   callbackUrl: string;
@@ -37,6 +38,7 @@ export function toConnectionView(config: Pick<Config, "baseUrl">, c: Connection)
     scopes: c.scopes.split(" ").filter(Boolean),
     emailClaim: c.emailClaim,
     clockSkewSeconds: c.clockSkewSeconds,
+    allowedTenants: c.allowedTenants,
     jwksUrl: c.signingKid ? connectionJwksUrl(config, c.id) : null,
     callbackUrl: callbackUrl(config),
     createdAt: new Date(c.createdAt).toISOString(),

@@ -9,6 +9,7 @@ export interface DevAccount {
 }
 
 interface StoredAccount extends DevAccount {
+  email: string;
   readonly passwordDigest: Buffer;
 }
 
@@ -49,6 +50,16 @@ export class AccountDirectory {
       this.#byEmail.set(email, account);
       this.#byId.set(account.accountId, account);
     }
+  }
+
+  /** The person changed their address at the provider; their subject stays. */
+  changeEmail(accountId: string, email: string): void {
+    const account = this.#byId.get(accountId);
+    if (!account) throw new Error(`dev-idp: no user with sub ${accountId}`);
+    if (this.#byEmail.has(normalizeEmail(email))) throw new Error(`dev-idp: duplicate user email ${email}`);
+    this.#byEmail.delete(normalizeEmail(account.email));
+    account.email = email.trim();
+    this.#byEmail.set(normalizeEmail(email), account);
   }
 
   findById(accountId: string): DevAccount | undefined {

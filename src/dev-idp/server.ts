@@ -60,6 +60,8 @@ export interface DevIdp {
   port: number;
   /** Test-only: replaces the signing key (new `kid`); the key set then publishes only the new one. */
   rotateSigningKey(): Promise<void>;
+  /** Test-only: the user with this `sub` now has another email address (and signs in with it). */
+  changeEmail(sub: string, email: string): void;
   close(): Promise<void>;
 }
 
@@ -294,6 +296,9 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       async rotateSigningKey() {
         jwk = await signingKey();
         handler = build();
+      },
+      changeEmail(sub, email) {
+        accounts.changeEmail(sub, email);
       },
       close: () => {
         closing ??= closeServer(server);

@@ -18,6 +18,8 @@ export interface VerifiedIdentity {
   connectionId: string | null;
   subject: string;
   email: string;
+  /** False for an address from `upn` or `preferred_username`: it never links an existing account. */
+  emailVerified?: boolean;
   name: string | null;
 }
 
@@ -64,6 +66,17 @@ export async function provisionSsoUser(
 
   const existing = await findUserByEmail(trx, identity.email);
   if (existing) {
+    // Linking by email trusts the address; one the provider never verified (a `upn`, a
+    // `preferred_username`, Entra's `email` without `xms_edov`) could name anyone's account.
+    if (identity.emailVerified === false) {
+      throw new GatehouseError(
+        "SSO_EMAIL_UNVERIFIED",
+        "Your identity provider did not verify this email address, and an account already uses it.",
+        {
+          detail: `${identity.email} came from an unverified claim; not linked to the existing account ${existing.id}`,
+        },
+      );
+    }
     // An address the IdP gave to someone new (a reassigned mailbox) must not open the previous
     // holder's account: one account has one subject per connection.
     const linked = await findSubjectOfUser(trx, existing.id, identity.providerKey);

@@ -44,6 +44,16 @@ export async function limitSignInStarts(
 }
 
 /**
+ * Every `/sso/start` counts before its email domain or connection name is looked up, so that
+ * which domains and names exist cannot be enumerated faster than sign-ins can be started.
+ */
+export async function limitConnectionLookups(ctx: AppContext, ip: string): Promise<void> {
+  const network = clientNetwork(ip);
+  const hit = await hitRateLimit(ctx.store.db, `sso:lookup:net:${network}`, MINUTE_MS, ctx.now());
+  refuseOverLimit(ctx, ip, network, "lookup", hit);
+}
+
+/**
  * A callback that brings no open sign-in of its own (no state, an unknown or used one) counts
  * against the per-minute limit on flows. A callback with a fresh state needs no count of its
  * own: its flow was counted when it started, and its state works once.
@@ -58,7 +68,7 @@ function refuseOverLimit(
   ctx: AppContext,
   ip: string,
   network: string,
-  step: "start" | "callback",
+  step: "start" | "callback" | "lookup",
   { count, resetAt }: { count: number; resetAt: number },
 ): void {
   if (count > ctx.config.ssoAttemptsPerIpPerMinute) {

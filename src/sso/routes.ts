@@ -11,6 +11,7 @@ import { registerConnectionJwksRoute } from "./jwks.js";
 import { connectionTarget } from "./oidc/provider.js";
 import { startSignIn } from "./oidc/start.js";
 import { ssoScreenPage } from "./pages.js";
+import { limitConnectionLookups } from "./rate-limit.js";
 import { finishSignIn, type SignInResult } from "./sign-in.js";
 
 const HTML = "text/html; charset=utf-8";
@@ -29,6 +30,8 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
     const rawEmail = textField(request.query, "email", 320).trim();
     const rawName = textField(request.query, "connection", 200).trim();
     const entered = rawEmail || rawName;
+    // Before any lookup: an unknown name and one that exists answer alike, at the same rate.
+    await limitConnectionLookups(ctx, request.ip);
     let connection: Awaited<ReturnType<typeof findConnectionByName>>;
     let loginHint: string | undefined;
     if (rawEmail.includes("@")) {

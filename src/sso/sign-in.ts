@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { shouldRecordRefusal } from "../audit/refusals.js";
 import { newTraceId } from "../crypto/tokens.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
-import { checkSsoEnforcement } from "../login/enforcement.js";
+import { checkSocialEnforcement } from "../login/enforcement.js";
 import type { AppContext } from "../server/context.js";
 import { noteOnRequestLine } from "../server/request-log.js";
 import { issueSession, setSessionCookie } from "../session/create.js";
@@ -37,12 +37,19 @@ export async function finishSignIn(
       connectionId: connection?.id ?? null,
       subject: verified.subject,
       email: verified.email,
+      emailVerified: verified.emailVerified,
       name: verified.name,
     };
 
     if (!connection) {
-      // Social sign-in is refused for addresses whose organization requires SSO.
-      const enforcement = await checkSsoEnforcement(ctx, verified.email, "linkedin");
+      // Social sign-in is refused for accounts (and asserted addresses) whose organization
+      // requires SSO.
+      const enforcement = await checkSocialEnforcement(
+        ctx,
+        identity.providerKey,
+        identity.subject,
+        verified.email,
+      );
       if (!enforcement.allowed) {
         await insertAuditEvent(
           ctx.store.db,
@@ -54,7 +61,11 @@ export async function finishSignIn(
             email: verified.email,
             subject: verified.subject,
             reasonCode: "AUTH_SSO_REQUIRED",
-            detail: { check: "sso_enforcement", connection: enforcement.connectionName },
+            detail: {
+              check: "sso_enforcement",
+              connection: enforcement.connectionName,
+              ...(enforcement.enforcedEmail !== verified.email ? { account: enforcement.enforcedEmail } : {}),
+            },
             ip: request.ip,
           },
           ctx.now(),
@@ -63,7 +74,7 @@ export async function finishSignIn(
         return {
           ok: false,
           ssoRequired: {
-            email: verified.email,
+            email: enforcement.enforcedEmail ?? verified.email,
             organizationName: enforcement.organizationName,
             returnTo: verified.transaction.return_to,
           },

@@ -27,6 +27,8 @@ export interface Connection {
   signingKeySealed: string | null;
   signingKid: string | null;
   idTokenIssuer: string | null;
+  /** Tenant ids (`tid`) a multi-tenant issuer may sign in from. */
+  allowedTenants: string[];
 }
 
 type Row = Database["connections"];
@@ -67,6 +69,7 @@ function toConnection(row: Row, listed: ListedDomain[]): Connection {
     signingKeySealed: row.signing_key_sealed,
     signingKid: row.signing_kid,
     idTokenIssuer: row.id_token_issuer,
+    allowedTenants: row.allowed_tenants ? row.allowed_tenants.split(" ") : [],
   };
 }
 
@@ -116,6 +119,7 @@ export interface NewConnection {
   signingKeySealed?: string | null;
   signingKid?: string | null;
   idTokenIssuer?: string | null;
+  allowedTenants?: string[];
 }
 
 /**
@@ -145,6 +149,7 @@ export async function insertConnection(db: Kysely<Database>, c: NewConnection, n
       signing_key_sealed: c.signingKeySealed ?? null,
       signing_kid: c.signingKid ?? null,
       id_token_issuer: c.idTokenIssuer ?? null,
+      allowed_tenants: (c.allowedTenants ?? []).join(" "),
     })
     .execute();
   await ensureOrganizationDomains(db, c.organizationId, c.domains, now);

@@ -21,6 +21,7 @@ import * as securityReview from "./migrations/0006-security-review.js";
 import * as operations from "./migrations/0007-operations.js";
 import * as sessionPerformance from "./migrations/0008-session-performance.js";
 import * as openidProvider from "./migrations/0009-openid-provider.js";
+import * as tenantAllowlist from "./migrations/0013-tenant-allowlist.js";
 import * as idempotencyKeys from "./migrations/0016-idempotency-keys.js";
 import * as performanceIndexes from "./migrations/0017-performance.js";
 import type { Database } from "./schema.js";
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   "0007-operations": operations,
   "0008-session-performance": sessionPerformance,
   "0009-openid-provider": openidProvider,
+  "0013-tenant-allowlist": tenantAllowlist,
   "0016-idempotency-keys": idempotencyKeys,
   "0017-performance": performanceIndexes,
 };

@@ -144,6 +144,8 @@ export interface ConnectionsTable {
   signing_kid: string | null;
   /** Set when the discovery document's issuer is a template (Entra ID's `{tenantid}`). */
   id_token_issuer: string | null;
+  /** Tenant ids (`tid`) a multi-tenant issuer may sign in from, space-separated; empty for none. */
+  allowed_tenants: string;
 }
 
 export interface ConnectionDomainsTable {

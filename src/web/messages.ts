@@ -102,6 +102,11 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
     action:
       "Your identity provider signed you in with an email address this connection does not cover. Give the code below to your administrator.",
   },
+  SSO_TENANT_NOT_ALLOWED: {
+    title: "That account can't sign in here",
+    action:
+      "You signed in with an account of an organization this connection does not accept. Sign in with your work account, or give the code below to your administrator.",
+  },
   SSO_EMAIL_UNVERIFIED: {
     title: "Your email address is not verified",
     action:

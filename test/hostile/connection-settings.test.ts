@@ -63,12 +63,14 @@ describe("private_key_jwt", () => {
 
 describe("email claim", () => {
   test("the address may come from upn when the connection says so", async () => {
+    // A new person: an address from upn is unverified, so it never links the Alice account an
+    // earlier test made (test/hostile/entra-tenants.test.ts).
     const op = await h.provider(
-      { claims: { email: undefined, email_verified: false, upn: "alice@acme.test" } },
+      { claims: { email: undefined, email_verified: false, upn: "alice.upn@acme.test", sub: "alice-upn" } },
       { emailClaim: "upn" },
     );
     op.user.email = "not-an-address";
-    await assertSignedIn(h, await signIn(h));
+    await assertSignedIn(h, await signIn(h), "alice.upn@acme.test");
   });
 
   test("with the default claim, an ID token and userinfo without email are refused with SSO_EMAIL_MISSING", async () => {

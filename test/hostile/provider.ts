@@ -120,6 +120,8 @@ export interface StartOptions {
   clientId?: string;
   clientSecret?: string;
   user?: Partial<ProviderUser>;
+  /** A path under which the provider serves, as Entra ID's `/common/v2.0`; none by default. */
+  issuerPath?: string;
 }
 
 export class HostileProvider {
@@ -214,7 +216,10 @@ export class HostileProvider {
   /** @internal */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", this.issuer);
-    switch (`${req.method} ${url.pathname}`) {
+    const path = url.pathname.startsWith(new URL(this.issuer).pathname)
+      ? url.pathname.slice(new URL(this.issuer).pathname.replace(/\/$/, "").length)
+      : url.pathname;
+    switch (`${req.method} ${path}`) {
       case "GET /.well-known/openid-configuration":
         this.calls.discovery++;
         return json(res, 200, this.metadata());
@@ -462,7 +467,12 @@ export async function startHostileProvider(options: StartOptions): Promise<Hosti
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  provider = new HostileProvider(server, `http://localhost:${port}`, options, keys);
+  provider = new HostileProvider(
+    server,
+    `http://localhost:${port}${options.issuerPath ?? ""}`,
+    options,
+    keys,
+  );
   return provider;
 }
 

@@ -27,10 +27,14 @@ export class Harness {
    * Starts a provider with `scenario` already installed (so its discovery document is the one
    * Gatehouse reads when the connection is created) and connects the organization to it.
    */
-  async provider(scenario: Scenario = {}, settings: Partial<ConnectionInput> = {}): Promise<HostileProvider> {
+  async provider(
+    scenario: Scenario | ((op: HostileProvider) => Scenario) = {},
+    settings: Partial<ConnectionInput> = {},
+    start: { issuerPath?: string } = {},
+  ): Promise<HostileProvider> {
     await this.disconnect();
-    const op = await startHostileProvider({ redirectUri: `${this.gh.url}/sso/oidc/callback` });
-    op.set(scenario);
+    const op = await startHostileProvider({ redirectUri: `${this.gh.url}/sso/oidc/callback`, ...start });
+    op.set(typeof scenario === "function" ? scenario(op) : scenario);
     this.op = op;
     const { connection } = await createConnection(this.gh.ctx, {
       organizationId: this.organizationId,
@@ -218,7 +222,7 @@ export function assertNoMarkup(body: string): void {
 }
 
 /** A sign-in that worked: 303 home, a session for Alice through this connection, an audit success. */
-export async function assertSignedIn(h: Harness, attempt: Attempt): Promise<void> {
+export async function assertSignedIn(h: Harness, attempt: Attempt, email = "alice@acme.test"): Promise<void> {
   assert.equal(attempt.answer.status, 303, `expected success, got ${errorCode(attempt.answer.body)}`);
   const me = await attempt.browser.get(`${h.gh.url}/api/v1/me`);
   assert.equal(me.status, 200);
@@ -227,7 +231,7 @@ export async function assertSignedIn(h: Harness, attempt: Attempt): Promise<void
     signInMethod: string;
     connection: { id: string } | null;
   };
-  assert.equal(body.user.email, "alice@acme.test");
+  assert.equal(body.user.email, email);
   assert.equal(body.signInMethod, "sso");
   assert.equal(body.connection?.id, h.connectionId);
   const home = await attempt.browser.get(`${h.gh.url}/`);

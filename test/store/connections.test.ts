@@ -72,6 +72,7 @@ withEachDatabase("store: connections", (dialect) => {
       signingKeySealed: null,
       signingKid: null,
       idTokenIssuer: null,
+      allowedTenants: [],
     });
     assert.deepEqual(await findConnection(db, acme.id, id), connection);
     assert.equal(await findConnectionById(db, "no-such-id"), undefined);
@@ -87,6 +88,7 @@ withEachDatabase("store: connections", (dialect) => {
       signingKeySealed: "sealed:v1:jwk",
       signingKid: "kid-1",
       idTokenIssuer: "https://login.example.test/tenant-1/v2.0",
+      allowedTenants: ["6f1d3a52-8c4e-4b7a-9d21-3e5f0a7b1c9d", "e2a9c8b7-1d3f-4e5a-8b6c-7d8e9f0a1b2c"],
     };
     await insertConnection(
       db,
@@ -113,6 +115,7 @@ withEachDatabase("store: connections", (dialect) => {
         signingKeySealed: connection?.signingKeySealed,
         signingKid: connection?.signingKid,
         idTokenIssuer: connection?.idTokenIssuer,
+        allowedTenants: connection?.allowedTenants,
       },
       settings,
     );

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { findConnectionById, findEnabledConnectionForDomain } from "../../src/store/connections.js";
 import { migrateToLatest, migrateUpTo } from "../../src/store/database.js";
 import { listDomains } from "../../src/store/domains.js";
+import type { Database } from "../../src/store/schema.js";
 import { withEachDatabase } from "../support/databases.js";
 import { t0 } from "./fixtures.js";
 
@@ -20,27 +21,29 @@ withEachDatabase("store: upgrading to organization domains (0005-domains)", (dia
       .insertInto("organizations")
       .values({ id: "org-evil", slug: "evil", name: "Evil", created_at: t0 })
       .execute();
-    const connection = (id: string, organization_id: string, name: string) => ({
-      id,
-      organization_id,
-      type: "oidc" as const,
-      name,
-      name_key: name.toLowerCase(),
-      issuer: "https://idp.example.test",
-      client_id: "gatehouse",
-      client_secret_sealed: "sealed:v1:opaque",
-      token_endpoint_auth_method: "client_secret_basic" as const,
-      scopes: "openid email profile",
-      status: "enabled" as const,
-      created_by_user_id: null,
-      created_at: t0,
-      updated_at: t0,
-      email_claim: "email",
-      clock_skew_seconds: 60,
-      signing_key_sealed: null,
-      signing_kid: null,
-      id_token_issuer: null,
-    });
+    // A row as of migration 0005, before the columns later migrations add.
+    const connection = (id: string, organization_id: string, name: string) =>
+      ({
+        id,
+        organization_id,
+        type: "oidc" as const,
+        name,
+        name_key: name.toLowerCase(),
+        issuer: "https://idp.example.test",
+        client_id: "gatehouse",
+        client_secret_sealed: "sealed:v1:opaque",
+        token_endpoint_auth_method: "client_secret_basic" as const,
+        scopes: "openid email profile",
+        status: "enabled" as const,
+        created_by_user_id: null,
+        created_at: t0,
+        updated_at: t0,
+        email_claim: "email",
+        clock_skew_seconds: 60,
+        signing_key_sealed: null,
+        signing_kid: null,
+        id_token_issuer: null,
+      }) as Database["connections"];
     await db
       .insertInto("connections")
       .values(connection("conn-acme", "org-acme", "Acme Okta"))

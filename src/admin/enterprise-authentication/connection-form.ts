@@ -22,6 +22,7 @@ export const emptyConnectionForm: ConnectionFormValues = {
   extraScopes: "",
   emailClaim: "",
   clockSkewSeconds: "",
+  allowedTenants: "",
 };
 
 export interface SubmittedConnectionForm {
@@ -46,6 +47,7 @@ export function readConnectionForm(body: unknown): SubmittedConnectionForm {
     extraScopes: textField(body, "extraScopes", 3000),
     emailClaim: textField(body, "emailClaim", 200),
     clockSkewSeconds: textField(body, "clockSkewSeconds", 20),
+    allowedTenants: textField(body, "allowedTenants", 3000),
   };
   const method = values.tokenEndpointAuthMethod;
   // The page offers a fixed list; anything else was not sent by it.
@@ -71,6 +73,7 @@ export function readConnectionForm(body: unknown): SubmittedConnectionForm {
       tokenEndpointAuthMethod: method,
       extraScopes: values.extraScopes.split(/[\s,]+/).filter(Boolean),
       emailClaim: values.emailClaim,
+      allowedTenants: values.allowedTenants.split(/[\s,;]+/).filter(Boolean),
       // Number("1.5") or NaN are refused by the service with a message beside the field.
       ...(skew ? { clockSkewSeconds: /^\d{1,6}$/.test(skew) ? Number(skew) : Number.NaN } : {}),
     },

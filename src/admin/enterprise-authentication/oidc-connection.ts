@@ -47,6 +47,7 @@ function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml 
     <div><dt>Token endpoint authentication</dt><dd data-field="token-endpoint-auth-method">${authMethodLabel[c.tokenEndpointAuthMethod] ?? c.tokenEndpointAuthMethod}</dd></div>
     <div><dt>Scopes</dt><dd data-field="scopes"><code>${c.scopes.join(" ")}</code></dd></div>
     <div><dt>Email claim</dt><dd data-field="email-claim"><code>${c.emailClaim}</code></dd></div>
+    ${c.allowedTenants.length > 0 ? html`<div><dt>Allowed tenants</dt><dd data-field="allowed-tenants"><code>${c.allowedTenants.join(" ")}</code></dd></div>` : ""}
     <div><dt>Clock tolerance</dt><dd data-field="clock-skew">${c.clockSkewSeconds} seconds</dd></div>
     <div><dt>Created</dt><dd data-field="created"><time datetime="${c.createdAt}">${new Date(c.createdAt).toUTCString()}</time></dd></div>
   </dl>

@@ -94,6 +94,13 @@ const advancedFields: readonly FieldSpec[] = [
     help: html`The claim that holds the user's email address: <code>email</code> for most providers, sometimes <code>preferred_username</code> or <code>upn</code> with Microsoft Entra ID.`,
   },
   {
+    name: "allowedTenants",
+    label: "Allowed tenants (Microsoft Entra ID)",
+    type: "text",
+    placeholder: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    help: html`Required with a multi-tenant issuer (<code>/common</code>, <code>/organizations</code>): the Directory (tenant) IDs whose accounts may sign in. Separate several with spaces. Leave empty with your tenant's own issuer.`,
+  },
+  {
     name: "clockSkewSeconds",
     label: "Clock tolerance (seconds)",
     type: "text",

@@ -2,7 +2,8 @@ import type { FastifyRequest } from "fastify";
 import * as client from "openid-client";
 import { hashToken, safeEqual } from "../../crypto/tokens.js";
 import { emailDomain, normalizeEmail } from "../../domain/email.js";
-import { mayConnectionActForEmail } from "../../domain/organization-domains.js";
+import { activeDomains, mayConnectionActForEmail } from "../../domain/organization-domains.js";
+import { checkProviderClaims } from "../../domain/provider-claims.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import type { Connection } from "../../store/connections.js";
@@ -23,6 +24,11 @@ export interface VerifiedSignIn {
   transaction: LoginTransaction;
   subject: string;
   email: string;
+  /**
+   * False when the address came from a claim other than `email` (`upn`, `preferred_username`):
+   * such an address never links an existing account (src/domain/provider-claims.ts).
+   */
+  emailVerified: boolean;
   name: string | null;
   idToken: string;
   idpSid: string | null;
@@ -47,7 +53,10 @@ export interface AttemptFacts {
  *     (id-token.ts), with `iat` neither in the future nor older than 10 minutes (plus skew);
  *     no audience besides our client id; `azp`, when present, our client id; `at_hash`, when
  *     present, matching the access token; `sub` present.
- *  5. Claims: email (from userinfo when the ID token lacks it, with userinfo `sub` equal to
+ *  5. Provider claims (src/domain/provider-claims.ts): a multi-tenant issuer's `tid` on the
+ *     connection's allow-list, Entra's `xms_edov` for its `email` claim, Google's `hd` at one
+ *     of the connection's verified domains.
+ *  6. Claims: email (from userinfo when the ID token lacks it, with userinfo `sub` equal to
  *     the ID token's), `email_verified` not false, and for SSO an email at one of the
  *     connection's domains.
  */
@@ -180,6 +189,39 @@ export async function verifyCallback(
   facts.subject = claims.sub;
 
   // Step 5.
+  let emailVerified = true;
+  if (target.connection) {
+    const checked = checkProviderClaims(
+      {
+        issuer: target.issuer,
+        issuerTemplate: target.idTokenIssuerTemplate,
+        allowedTenants: target.connection.allowedTenants,
+        emailClaim: target.emailClaim,
+        activeDomains: activeDomains(
+          target.connection.organizationId,
+          target.connection.domainStatuses,
+          ctx.now(),
+        ),
+      },
+      { tid: claims.tid, xms_edov: claims.xms_edov, hd: claims.hd },
+    );
+    if (!checked.ok) {
+      throw new GatehouseError(
+        checked.code,
+        checked.code === "SSO_TENANT_NOT_ALLOWED"
+          ? "The connection does not accept accounts of this organization."
+          : checked.code === "SSO_EMAIL_UNVERIFIED"
+            ? "The email address is not verified."
+            : "The connection may not sign in this account.",
+        {
+          detail: `ID token check failed on claim "${checked.check}": expected ${checked.expected}, received ${JSON.stringify(checked.received ?? null).slice(0, 200)}`,
+        },
+      );
+    }
+    emailVerified = checked.emailVerified;
+  }
+
+  // Step 6.
   const profile = await fetchMissingClaims(config, tokens.access_token, claims, target.emailClaim);
   const rawEmail = profile.email;
   if (typeof rawEmail !== "string" || rawEmail.length === 0) {
@@ -227,6 +269,7 @@ export async function verifyCallback(
     transaction: tx,
     subject: claims.sub,
     email,
+    emailVerified,
     name: typeof profile.name === "string" ? profile.name.slice(0, 200) : null,
     idToken,
     idpSid: typeof claims.sid === "string" ? claims.sid.slice(0, 255) : null,

@@ -1,6 +1,7 @@
 import * as jose from "jose";
 import * as client from "openid-client";
 import { chooseTokenEndpointAuthMethod } from "../../connections/create.js";
+import { ENTRA_ORIGIN } from "../../domain/provider-claims.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { clientSecretBasic, clientSecretPost } from "./client-auth.js";
@@ -32,13 +33,19 @@ export async function clientConfiguration(
     "client_secret_basic";
   const clientAuth = await clientAuthentication(target, method);
   const clientMetadata = { [client.clockTolerance]: target.clockSkewSeconds };
-  // Entra ID's multi-tenant issuers: openid-client's own discovery recognises them and checks
-  // `iss` against the template with the token's `tid`; a plain Configuration would not.
+  // Entra ID's multi-tenant issuers: openid-client checks `iss` against the template with the
+  // token's `tid` only for a configuration it discovered at Microsoft's origin. It is handed the
+  // document discover.ts already fetched and checked, under that origin and the issuer's path
+  // (the same URL for Entra ID itself), so no second unguarded fetch happens and a template
+  // served elsewhere (only with GATEHOUSE_ALLOW_PRIVATE_ISSUERS) is checked the same way.
   const config = target.idTokenIssuerTemplate
-    ? await client.discovery(new URL(target.issuer), target.clientId, clientMetadata, clientAuth, {
-        [client.customFetch]: idpFetch(ctx),
-        timeout: Math.ceil(ctx.config.idpTimeoutMs / 1000),
-      })
+    ? await client.discovery(
+        new URL(new URL(target.issuer).pathname, ENTRA_ORIGIN),
+        target.clientId,
+        clientMetadata,
+        clientAuth,
+        { [client.customFetch]: async () => Response.json(metadata) },
+      )
     : new client.Configuration(metadata, target.clientId, clientMetadata, clientAuth);
   config[client.customFetch] = idpFetch(ctx);
   // openid-client's own deadline (seconds) only backs up the outbound module's.

@@ -1,4 +1,6 @@
 import * as client from "openid-client";
+import { checkBrowserEndpoint } from "../../domain/browser-endpoints.js";
+import { ENTRA_ORIGIN } from "../../domain/provider-claims.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { findGatehouseError } from "./errors.js";
@@ -79,9 +81,17 @@ export async function discoverIssuer(
     });
     metadata = configuration.serverMetadata();
   } catch (error) {
-    throw describeDiscoveryError(issuer, error);
+    // openid-client accepts a `{tenantid}` template only from Microsoft's origin; elsewhere
+    // (GATEHOUSE_ALLOW_PRIVATE_ISSUERS) the parsed document it refused is checked below.
+    const refused = templateDocument(error);
+    if (!refused || !isEntraTemplateIssuer(issuer, refused.issuer, ctx.config.allowPrivateIssuers))
+      throw describeDiscoveryError(issuer, error);
+    metadata = refused;
   }
-  if (metadata.issuer !== issuer && !isEntraTemplateIssuer(issuer, metadata.issuer)) {
+  if (
+    metadata.issuer !== issuer &&
+    !isEntraTemplateIssuer(issuer, metadata.issuer, ctx.config.allowPrivateIssuers)
+  ) {
     throw issuerMismatch(issuer, metadata.issuer);
   }
   const missing = (["authorization_endpoint", "token_endpoint", "jwks_uri"] as const).filter(
@@ -96,6 +106,32 @@ export async function discoverIssuer(
         fields: { issuer: `the discovery document has no ${missing.join(", ")}` },
       },
     );
+  }
+  // The two URLs browsers are sent to: https and on the issuer's own site (browser-endpoints.ts).
+  for (const name of ["authorization_endpoint", "end_session_endpoint"] as const) {
+    const endpoint = metadata[name];
+    if (endpoint === undefined) continue;
+    const refusal =
+      typeof endpoint === "string"
+        ? checkBrowserEndpoint(issuer, endpoint, ctx.config.allowPrivateIssuers)
+        : "not_a_url";
+    if (refusal) {
+      const shown = JSON.stringify(endpoint).slice(0, 300);
+      const why =
+        refusal === "not_https"
+          ? "is not an https URL"
+          : refusal === "other_site"
+            ? "is not on the issuer's own site"
+            : "is not a URL";
+      throw new GatehouseError(
+        "SSO_DISCOVERY_FAILED",
+        `The issuer ${issuer} names a ${name} that ${why}: Gatehouse sends browsers only to the issuer's own site.`,
+        {
+          detail: `discovery document ${name} ${shown} ${why} (issuer site ${new URL(issuer).hostname})`,
+          fields: { issuer: `the discovery document's ${name} ${why}` },
+        },
+      );
+    }
   }
   const responseTypes = metadata.response_types_supported;
   if (Array.isArray(responseTypes) && !responseTypes.includes("code")) {
@@ -116,15 +152,15 @@ export async function discoverIssuer(
   return metadata;
 }
 
-const ENTRA_ORIGIN = "https://login.microsoftonline.com";
-
 /**
  * Entra ID's multi-tenant endpoints (`/common`, `/organizations`, `/consumers`) publish the
  * issuer as a template, `https://login.microsoftonline.com/{tenantid}/v2.0`, and each ID token
- * names its tenant in `tid`. The template is accepted for Microsoft's own origin only, and only
- * when it is the entered URL with one path segment replaced by `{tenantid}`.
+ * names its tenant in `tid`. The template is accepted for Microsoft's own origin only (any origin
+ * with GATEHOUSE_ALLOW_PRIVATE_ISSUERS, where a provider of our own stands in for Entra ID in
+ * tests), and only when it is the entered URL with one path segment replaced by `{tenantid}`.
+ * A connection to such an issuer must list the tenants it accepts (src/domain/provider-claims.ts).
  */
-export function isEntraTemplateIssuer(entered: string, published: unknown): boolean {
+export function isEntraTemplateIssuer(entered: string, published: unknown, anyOrigin = false): boolean {
   if (typeof published !== "string" || !published.includes("{tenantid}")) return false;
   let url: URL;
   try {
@@ -132,9 +168,18 @@ export function isEntraTemplateIssuer(entered: string, published: unknown): bool
   } catch {
     return false;
   }
-  if (url.origin !== ENTRA_ORIGIN) return false;
+  if (url.origin !== ENTRA_ORIGIN && !anyOrigin) return false;
   const segment = url.pathname.split("/")[1];
   return !!segment && published.replace("{tenantid}", segment) === entered;
+}
+
+function templateDocument(error: unknown): ServerMetadata | undefined {
+  const e = error as { code?: string; cause?: { body?: unknown } };
+  if (e.code !== "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") return undefined;
+  const body = e.cause?.body;
+  return typeof body === "object" && body !== null && typeof (body as ServerMetadata).issuer === "string"
+    ? (body as ServerMetadata)
+    : undefined;
 }
 
 export function forgetIssuer(issuer: string): void {
