@@ -10,6 +10,7 @@ import { registerApiKeyRoutes } from "./api-keys.js";
 import { registerApplicationRoutes } from "./applications.js";
 import { apiAuthentication, apiCaller, callerOrganizationId } from "./auth.js";
 import { registerConnectionRoutes } from "./connections.js";
+import { registerDomainRoutes } from "./domains.js";
 import { registerIdempotency } from "./idempotency.js";
 import { openApiOptions } from "./openapi.js";
 import { encodeCursor, readPage, toPage } from "./pagination.js";
@@ -231,6 +232,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
       );
 
       registerConnectionRoutes(scope, ctx);
+      registerDomainRoutes(scope, ctx);
       registerApiKeyRoutes(scope, ctx);
       registerApplicationRoutes(scope, ctx);
       registerOrganizationRoutes(scope, ctx);
