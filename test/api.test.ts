@@ -513,6 +513,7 @@ describe("GET /api/v1/users", () => {
           "createdAt",
           "email",
           "id",
+          "lastSignInAt",
           "name",
           "role",
           "signInMethods",

@@ -3,6 +3,7 @@ import { normalizeEmail } from "../domain/email.js";
 import { GatehouseError, validationError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
+import type { Invitation } from "../store/invitations.js";
 import {
   findOrganizationBySlug,
   insertMembership,
@@ -10,6 +11,7 @@ import {
   type Organization,
 } from "../store/organizations.js";
 import { findUserByEmail, insertUser, setPassword } from "../store/users.js";
+import { issueInvitation } from "./invitations.js";
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -17,15 +19,32 @@ export interface NewOrganization {
   slug: string;
   name: string;
   adminEmail: string;
-  adminPassword: string;
+  /** Without one, the owner is invited: the answer carries a one-time setup link instead. */
+  adminPassword?: string | undefined;
   adminName?: string | undefined;
 }
 
-/** Creates an organization and its owner in one transaction: both exist afterwards, or neither. */
+export type CreatedOrganization =
+  | { organization: Organization; adminUserId: string; setupLink?: undefined; invitation?: undefined }
+  | { organization: Organization; adminUserId?: undefined; setupLink: string; invitation: Invitation };
+
+/**
+ * Creates an organization and its owner in one transaction: both exist afterwards, or neither.
+ * With a password the owner's account is made now; without, the owner is invited by a setup
+ * link, returned once.
+ */
+export async function createOrganizationWithAdmin(
+  ctx: AppContext,
+  input: NewOrganization & { adminPassword: string },
+): Promise<{ organization: Organization; adminUserId: string }>;
 export async function createOrganizationWithAdmin(
   ctx: AppContext,
   input: NewOrganization,
-): Promise<{ organization: Organization; adminUserId: string }> {
+): Promise<CreatedOrganization>;
+export async function createOrganizationWithAdmin(
+  ctx: AppContext,
+  input: NewOrganization,
+): Promise<CreatedOrganization> {
   const fields: Record<string, string> = {};
   const slug = input.slug.trim().toLowerCase();
   const name = input.name.trim();
@@ -35,8 +54,11 @@ export async function createOrganizationWithAdmin(
       "use 1-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit";
   if (!name || name.length > 100) fields.name = "must be 1-100 characters";
   if (!email) fields.adminEmail = `"${input.adminEmail}" is not a valid email address`;
-  const weakness = passwordWeakness(input.adminPassword, email);
-  if (weakness) fields.adminPassword = `the password ${weakness}`;
+  const password = input.adminPassword;
+  if (password !== undefined) {
+    const weakness = passwordWeakness(password, email);
+    if (weakness) fields.adminPassword = `the password ${weakness}`;
+  }
   if (Object.keys(fields).length > 0) throw validationError(fields);
   const validEmail = email as string;
 
@@ -50,10 +72,29 @@ export async function createOrganizationWithAdmin(
       fields: { adminEmail: "already belongs to a user" },
     });
   }
-  const hash = await hashPassword(input.adminPassword);
+  const hash = password === undefined ? undefined : await hashPassword(password);
   const now = ctx.now();
-  return ctx.store.db.transaction().execute(async (trx) => {
+  return ctx.store.db.transaction().execute(async (trx): Promise<CreatedOrganization> => {
     const organization = await insertOrganization(trx, { slug, name }, now);
+    if (hash === undefined) {
+      await insertAuditEvent(
+        trx,
+        {
+          type: "organization.created",
+          organizationId: organization.id,
+          outcome: "success",
+          detail: { slug, owner: "invited" },
+        },
+        now,
+      );
+      const { invitation, link } = await issueInvitation(
+        trx,
+        ctx,
+        { organizationId: organization.id, email: validEmail, role: "owner", invitedByUserId: null },
+        now,
+      );
+      return { organization, setupLink: link, invitation };
+    }
     const user = await insertUser(trx, { email: validEmail, name: input.adminName ?? null }, now);
     await setPassword(trx, user.id, hash, now);
     await insertMembership(trx, { organizationId: organization.id, userId: user.id, role: "owner" }, now);

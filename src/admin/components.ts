@@ -7,6 +7,14 @@ export const adminPaths = {
   overview: "/admin",
   apiKeys: "/admin/api-keys",
   revokeApiKey: (id: string) => `/admin/api-keys/${id === ":id" ? id : encodeURIComponent(id)}/revoke`,
+  people: "/admin/people",
+  invitations: "/admin/people/invitations",
+  resendInvitation: (id: string) =>
+    `/admin/people/invitations/${id === ":id" ? id : encodeURIComponent(id)}/resend`,
+  revokeInvitation: (id: string) =>
+    `/admin/people/invitations/${id === ":id" ? id : encodeURIComponent(id)}/revoke`,
+  memberRole: (id: string) => `/admin/people/${id === ":id" ? id : encodeURIComponent(id)}/role`,
+  removeMember: (id: string) => `/admin/people/${id === ":id" ? id : encodeURIComponent(id)}/remove`,
   enterpriseAuthentication: "/admin/enterprise-authentication",
   oidc: "/admin/enterprise-authentication/oidc",
   deleteConnection: (id: string) => `/admin/enterprise-authentication/oidc/${encodeURIComponent(id)}/delete`,

@@ -28,6 +28,11 @@ export function overviewPage(m: OverviewPageModel): string {
     <p>Open ID Connect <span class="${stateBadge[m.oidcState]}" data-state="${m.oidcState}">${stateLabel[m.oidcState]}</span></p>
     <p class="actions"><a class="btn btn-primary" href="${adminPaths.enterpriseAuthentication}">Open Enterprise Authentication</a></p>
   </section>
+  <section class="card tile" data-testid="admin-people">
+    <h2 class="section-title">People</h2>
+    <p>Invite admins and members, change roles, remove people who left.</p>
+    <p class="actions"><a class="btn btn-secondary" href="${adminPaths.people}">Open People</a></p>
+  </section>
   <section class="card tile" data-testid="admin-api-keys">
     <h2 class="section-title">API keys</h2>
     <p>Keys for your scripts and services to use the Gatehouse API: create, see when each was last used, revoke.</p>

@@ -8,6 +8,7 @@ import { registerEnterpriseAuthenticationRoutes } from "./enterprise-authenticat
 import { integrationState } from "./enterprise-authentication/state.js";
 import { adminSession, requireAdmin } from "./guard.js";
 import { overviewPage } from "./overview.js";
+import { registerPeopleAdminRoutes } from "./people/routes.js";
 
 /** Administration: every route here sits behind `requireAdmin`. */
 export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -29,4 +30,5 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
   });
   registerEnterpriseAuthenticationRoutes(app, ctx);
   registerApiKeyAdminRoutes(app, ctx);
+  registerPeopleAdminRoutes(app, ctx);
 }

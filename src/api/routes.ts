@@ -10,9 +10,11 @@ import { registerApiKeyRoutes } from "./api-keys.js";
 import { registerApplicationRoutes } from "./applications.js";
 import { apiAuthentication, apiCaller, callerOrganizationId } from "./auth.js";
 import { registerConnectionRoutes } from "./connections.js";
+import { registerDomainRoutes } from "./domains.js";
 import { registerIdempotency } from "./idempotency.js";
 import { openApiOptions } from "./openapi.js";
 import { encodeCursor, readPage, toPage } from "./pagination.js";
+import { registerOrganizationRoutes, registerPeopleRoutes } from "./people.js";
 import { errors, IsoTime, Nullable, Organization, Page, PageQuery, StringEnum, Uuid } from "./schemas.js";
 import { validatorCompiler } from "./validation.js";
 
@@ -26,6 +28,9 @@ const User = Type.Object(
     role: StringEnum(["owner", "admin", "member"]),
     createdAt: IsoTime,
     signInMethods: Type.Array(StringEnum(["password", "linkedin", "sso"])),
+    lastSignInAt: Nullable(
+      Type.String({ format: "date-time", description: "The latest sign-in still on record" }),
+    ),
   },
   { title: "User" },
 );
@@ -227,8 +232,11 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
       );
 
       registerConnectionRoutes(scope, ctx);
+      registerDomainRoutes(scope, ctx);
       registerApiKeyRoutes(scope, ctx);
       registerApplicationRoutes(scope, ctx);
+      registerOrganizationRoutes(scope, ctx);
+      registerPeopleRoutes(scope, ctx);
 
       const preValidation = apiAuthentication(scope, ctx, "admin");
 
@@ -254,7 +262,11 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
             users,
             page.limit,
             (u) => [u.email, u.id],
-            (u) => ({ ...u, createdAt: new Date(u.createdAt).toISOString() }),
+            (u) => ({
+              ...u,
+              createdAt: new Date(u.createdAt).toISOString(),
+              lastSignInAt: u.lastSignInAt === null ? null : new Date(u.lastSignInAt).toISOString(),
+            }),
           );
         },
       );

@@ -6,6 +6,7 @@ import { runAppCommand } from "./app.js";
 import { runBackup } from "./backup.js";
 import { runConfigCommand } from "./config.js";
 import { runConnectionCommand } from "./connection.js";
+import { runDomainCommand } from "./domain.js";
 import { runKeysCommand } from "./keys.js";
 import { help, parseOptions } from "./options.js";
 import { runOrgCommand } from "./org.js";
@@ -26,6 +27,7 @@ Commands:
   apikey revoke              Revoke an API key
   connection list            List an organization's SSO connections
   connection disable         Disable an SSO connection (the way back in after a lock-out)
+  domain list|add|verify|remove  An organization's domains (add --verified: the operator vouches)
   config check               Validate the configuration and print it, secrets masked
   backup --to <file>         Copy the SQLite database safely while it runs (PostgreSQL: pg_dump)
   app create|list|delete     Register the applications that sign in through Gatehouse (OpenID Connect)
@@ -75,6 +77,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await runApiKeyCommand(argv.slice(1));
       case "connection":
         return await runConnectionCommand(argv.slice(1));
+      case "domain":
+        return await runDomainCommand(argv.slice(1));
       case "config":
         return await runConfigCommand(argv.slice(1));
       case "backup":

@@ -1,4 +1,4 @@
-import { transitionAfterCheck } from "../domain/organization-domains.js";
+import { FAILING_GRACE_MS, transitionAfterCheck } from "../domain/organization-domains.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { type AuditEventType, insertAuditEvent } from "../store/audit.js";
@@ -89,6 +89,25 @@ export async function applyCheck(
           now,
         );
       }
+      if (graceEndedSinceLastCheck(domain, next, now)) {
+        await insertAuditEvent(
+          trx,
+          {
+            type: "domain.expired",
+            organizationId: domain.organizationId,
+            actorUserId: actor.actorUserId,
+            outcome: "failure",
+            reasonCode: check.outcome,
+            ip: actor.ip,
+            detail: {
+              domain: domain.domain,
+              failingSince: new Date(next.failingSince ?? now).toISOString(),
+              note: "the record was not found for the whole grace period: the domain no longer routes, enforces, provisions or links",
+            },
+          },
+          now,
+        );
+      }
       if (next.verifiedNow) await enforceOnNewlyActiveDomain(trx, actor, domain.domain, now);
       return true;
     });
@@ -100,6 +119,20 @@ export async function applyCheck(
     return { outcome: "verified_elsewhere" };
   }
   return check;
+}
+
+/**
+ * A failing domain stops working when its grace period ends, by time alone (`isDomainActive`);
+ * the first check after that moment records it, once.
+ */
+function graceEndedSinceLastCheck(
+  before: OrganizationDomain,
+  next: { state: OrganizationDomain["state"]; failingSince: number | null },
+  now: number,
+): boolean {
+  if (before.state !== "failing" || next.state !== "failing" || next.failingSince === null) return false;
+  const graceEnd = next.failingSince + FAILING_GRACE_MS;
+  return graceEnd <= now && (before.lastCheckedAt ?? 0) < graceEnd;
 }
 
 function transitionEvent(

@@ -17,6 +17,7 @@ import { fastifyTrustProxy } from "../config.js";
 import { newTraceId } from "../crypto/tokens.js";
 import { type ErrorCode, GatehouseError, isGatehouseError } from "../errors.js";
 import { registerHomeRoutes } from "../home/routes.js";
+import { registerInvitationRoutes } from "../invitations/routes.js";
 import { registerLoginRoutes } from "../login/routes.js";
 import { registerOpenIdProvider } from "../provider/routes.js";
 import { cookieOptions } from "../session/cookie.js";
@@ -102,6 +103,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   registerHomeRoutes(app, ctx);
   registerLoginRoutes(app, ctx);
   registerSsoRoutes(app, ctx);
+  registerInvitationRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerApiRoutes(app, ctx);
   await registerOpenIdProvider(app, ctx);

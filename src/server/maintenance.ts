@@ -1,3 +1,4 @@
+import { recheckDomains } from "../domains/recheck.js";
 import { deleteExpiredApplicationSignIns } from "../store/application-sign-ins.js";
 import { purgeAuditEvents } from "../store/audit.js";
 import { purgeConnectionTests } from "../store/connection-tests.js";
@@ -37,13 +38,29 @@ export async function purgeExpired(
   return { sessions, transactions, rateLimits, auditEvents };
 }
 
-/** Runs `purgeExpired` now and every ten minutes until the returned function is called. */
+/**
+ * Runs `purgeExpired` and the domains' re-verification now and every ten minutes until the
+ * returned function is called. A run still going when the next one is due is not doubled.
+ */
 export function startMaintenance(ctx: AppContext): () => void {
+  let recheckRunning = false;
   const run = () => {
     purgeExpired(ctx).then(
       (counts) => ctx.log.debug(counts, "purged expired rows"),
       (error: unknown) => ctx.log.warn({ err: error }, "purging expired rows failed; will retry"),
     );
+    if (recheckRunning) return;
+    recheckRunning = true;
+    recheckDomains(ctx)
+      .then(
+        (summary) => {
+          if (summary.checked > 0) ctx.log.info(summary, "re-verified domains");
+        },
+        (error: unknown) => ctx.log.warn({ err: error }, "re-verifying domains failed; will retry"),
+      )
+      .finally(() => {
+        recheckRunning = false;
+      });
   };
   run();
   const timer = setInterval(run, INTERVAL_MS);

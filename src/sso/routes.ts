@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { emailDomain, normalizeEmail } from "../domain/email.js";
+import { activeDomains } from "../domain/organization-domains.js";
 import { safeReturnTo } from "../domain/return-to.js";
 import { ssoRequiredPage } from "../login/pages.js";
 import type { AppContext } from "../server/context.js";
@@ -41,7 +42,12 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
       }
     } else if (entered) {
       const byName = await findConnectionByName(ctx.store.db, entered);
-      connection = byName?.status === "enabled" ? byName : undefined;
+      // A connection with no verified domain signs no one in: the callback would refuse every
+      // email it asserts, so it is refused here, before the browser is sent to the IdP.
+      const usable =
+        byName?.status === "enabled" &&
+        activeDomains(byName.organizationId, byName.domainStatuses, ctx.now()).length > 0;
+      connection = usable ? byName : undefined;
     }
     if (!connection) {
       return reply

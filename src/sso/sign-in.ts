@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { acceptInvitationOnSsoSignIn } from "../accounts/invitations.js";
 import { shouldRecordRefusal } from "../audit/refusals.js";
 import { newTraceId } from "../crypto/tokens.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
@@ -94,6 +95,19 @@ export async function finishSignIn(
         const provisioned = connection
           ? await provisionSsoUser(trx, identity, connection.organizationId, now)
           : await provisionSocialUser(trx, identity, now);
+        // Only a new account can hold an invitation: one is never made for an address with an account.
+        if (connection && provisioned.created && provisioned.organizationId) {
+          await acceptInvitationOnSsoSignIn(
+            trx,
+            {
+              organizationId: provisioned.organizationId,
+              userId: provisioned.userId,
+              email: verified.email,
+              connectionId: connection.id,
+            },
+            now,
+          );
+        }
         // Provisioning's own events (a new user, a followed email) and the sign-in, in one insert.
         await insertAuditEvents(
           trx,

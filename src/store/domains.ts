@@ -1,6 +1,6 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { newId, randomToken } from "../crypto/tokens.js";
-import type { DomainStatus } from "../domain/organization-domains.js";
+import { type DomainStatus, FAILING_GRACE_MS } from "../domain/organization-domains.js";
 import type {
   ConnectionStatus,
   Database,
@@ -260,10 +260,16 @@ export async function ensureOrganizationDomains(
   return result;
 }
 
-/** Verified, failing and (at most `limit`) domains whose last check is older than `before`. */
+/**
+ * DNS-verified domains (verified or failing; at most `limit`) due for a check: last checked
+ * before `before`, or failing with a grace period that ended after their last check (so the
+ * moment a failing domain stops routing is checked and audited promptly, not a day later).
+ * Operator-verified domains are never re-checked by DNS: the operator vouched for them.
+ */
 export async function domainsDueForCheck(
   db: Kysely<Database>,
   before: number,
+  now: number,
   limit: number,
 ): Promise<OrganizationDomain[]> {
   const rows = await db
@@ -271,9 +277,41 @@ export async function domainsDueForCheck(
     .selectAll()
     .where("state", "!=", "pending")
     .where("verified_by", "=", "dns")
-    .where((eb) => eb.or([eb("last_checked_at", "is", null), eb("last_checked_at", "<", before)]))
+    .where((eb) =>
+      eb.or([
+        eb("last_checked_at", "is", null),
+        eb("last_checked_at", "<", before),
+        eb.and([
+          eb("state", "=", "failing"),
+          eb("failing_since", "<=", now - FAILING_GRACE_MS),
+          eb("last_checked_at", "<", sql<number>`failing_since + ${FAILING_GRACE_MS}`),
+        ]),
+      ]),
+    )
     .orderBy("last_checked_at")
     .limit(limit)
     .execute();
   return rows.map(toDomain);
+}
+
+/**
+ * Claims a domain's check for this instance: moves `last_checked_at` from the value it was read
+ * with to `now`. Of several instances that read the same row, exactly one sees a row updated.
+ */
+export async function claimDomainCheck(
+  db: Kysely<Database>,
+  domain: Pick<OrganizationDomain, "id" | "lastCheckedAt">,
+  now: number,
+): Promise<boolean> {
+  const update = await db
+    .updateTable("organization_domains")
+    .set({ last_checked_at: now })
+    .where("id", "=", domain.id)
+    .where((eb) =>
+      domain.lastCheckedAt === null
+        ? eb("last_checked_at", "is", null)
+        : eb("last_checked_at", "=", domain.lastCheckedAt),
+    )
+    .executeTakeFirst();
+  return Number(update.numUpdatedRows) > 0;
 }

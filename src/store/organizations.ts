@@ -35,6 +35,17 @@ export async function findOrganizationById(
   return row && { id: row.id, slug: row.slug, name: row.name, createdAt: row.created_at };
 }
 
+/** Organizations in slug order, from just after `after`. */
+export async function listOrganizations(
+  db: Kysely<Database>,
+  page: { limit: number; after?: string | undefined },
+): Promise<Organization[]> {
+  let query = db.selectFrom("organizations").selectAll().orderBy("slug").limit(page.limit);
+  if (page.after !== undefined) query = query.where("slug", ">", page.after);
+  const rows = await query.execute();
+  return rows.map((row) => ({ id: row.id, slug: row.slug, name: row.name, createdAt: row.created_at }));
+}
+
 export async function insertMembership(
   db: Kysely<Database>,
   input: { organizationId: string; userId: string; role: Role },

@@ -77,6 +77,8 @@ export interface OrganizationUser {
   role: Role;
   createdAt: number;
   signInMethods: SignInMethod[];
+  /** The latest session or identity sign-in still on record; null when none is. */
+  lastSignInAt: number | null;
 }
 
 /** By email; `page` reads `limit` users after the (email, id) key `after`. */
@@ -108,15 +110,24 @@ export async function listOrganizationUsers(
   if (page) query = query.limit(page.limit);
   const rows = await query.execute();
   if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
   const identities = await db
     .selectFrom("identities")
-    .select(["user_id", "provider_key"])
-    .where(
-      "user_id",
-      "in",
-      rows.map((r) => r.id),
-    )
+    .select(["user_id", "provider_key", "last_sign_in_at"])
+    .where("user_id", "in", ids)
     .execute();
+  const sessions = await db
+    .selectFrom("sessions")
+    .select((eb) => ["user_id", eb.fn.max("created_at").as("latest")])
+    .where("user_id", "in", ids)
+    .groupBy("user_id")
+    .execute();
+  const lastSignIn = new Map<string, number>();
+  const note = (userId: string, at: number | null) => {
+    if (at !== null && at > (lastSignIn.get(userId) ?? 0)) lastSignIn.set(userId, Number(at));
+  };
+  for (const s of sessions) note(s.user_id, Number(s.latest));
+  for (const identity of identities) note(identity.user_id, identity.last_sign_in_at);
   return rows.map((r) => {
     const methods = new Set<SignInMethod>();
     if (r.hasPassword) methods.add("password");
@@ -131,6 +142,7 @@ export async function listOrganizationUsers(
       role: r.role,
       createdAt: r.createdAt,
       signInMethods: [...methods],
+      lastSignInAt: lastSignIn.get(r.id) ?? null,
     };
   });
 }

@@ -40,6 +40,28 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
     title: "Application not found",
     action: "It may have been deleted. List the applications and try again.",
   },
+  INVITATION_NOT_FOUND: {
+    title: "This setup link is not valid",
+    action:
+      "Check that you copied the whole link. If it still does not work, ask your administrator for a new one.",
+  },
+  INVITATION_EXPIRED: {
+    title: "This setup link has expired",
+    action: "Setup links work for 72 hours. Ask your administrator to send you a new one.",
+  },
+  INVITATION_USED: {
+    title: "This setup link was already used",
+    action:
+      "Each link works once. If you set up your account with it, sign in; otherwise ask your administrator for a new link.",
+  },
+  INVITATION_REVOKED: {
+    title: "This setup link was withdrawn",
+    action: "Your administrator replaced or cancelled it. Ask them for a new link.",
+  },
+  MEMBER_CHANGE_REFUSED: {
+    title: "That change cannot be made",
+    action: "An organization always keeps at least one owner. Go back and choose another change.",
+  },
   NOT_FOUND: { title: "Page not found", action: "Check the address, or go back to the home page." },
   DOMAIN_NOT_FOUND: {
     title: "Domain not found",

@@ -90,8 +90,10 @@ before(async () => {
   assert.equal((await linkedinSignIn(carol, "carol@gmail.test", "carol-password")).status, 303);
   assert.equal(await signedInEmail(carol), "carol@gmail.test");
 
-  // The attacker lists gmail.test on a connection to an IdP they control. Create accepts it,
-  // as pending, and signs nobody out.
+  // The attacker lists gmail.test on a connection to an IdP they control, next to a domain of
+  // their own (so the connection can start a sign-in at all). Create accepts gmail.test, as
+  // pending, and signs nobody out.
+  await verifyDomainsAsOperator(gh, evilOrganizationId, ["evil.test"]);
   const admin = new Browser();
   await passwordSignIn(admin, gh.url, EVIL_ADMIN.email, EVIL_ADMIN.password);
   const created = await createConnection(gh.ctx, {
@@ -101,7 +103,7 @@ before(async () => {
       issuer: idp.issuer,
       clientId: "gatehouse-okta",
       clientSecret: "gatehouse-okta-secret",
-      domains: ["gmail.test"],
+      domains: ["evil.test", "gmail.test"],
     },
     actorUserId: evil.adminUserId,
     actorSessionHash: hashToken(admin.cookies().get("gh_session") as string),
@@ -130,6 +132,36 @@ test("an unverified domain does not route: email-first sign-in goes to the passw
   assert.match(answer.body, /name="password"/);
   const start = await browser.get(`${gh.url}/sso/start?email=carol%40gmail.test`);
   assert.equal(start.status, 404);
+});
+
+test("a connection with no verified domain does not even start: /sso/start?connection= refuses before the IdP", async () => {
+  const other = await createOrganizationWithAdmin(gh.ctx, {
+    slug: "pending-only",
+    name: "Pending Only",
+    adminEmail: "admin@pending-only.test",
+    adminPassword: EVIL_ADMIN.password,
+  });
+  await createConnection(gh.ctx, {
+    organizationId: other.organization.id,
+    input: {
+      name: "Pending IdP",
+      issuer: idp.issuer,
+      clientId: "gatehouse-okta",
+      clientSecret: "gatehouse-okta-secret",
+      domains: ["pending-only.test"],
+    },
+    actorUserId: other.adminUserId,
+  });
+  const browser = new Browser();
+  const start = await browser.get(`${gh.url}/sso/start?connection=${encodeURIComponent("Pending IdP")}`);
+  assert.equal(start.status, 404);
+  assert.equal(start.location, undefined);
+  assert.match(start.body, /No single sign-on is set up for/);
+  // Verified, the same connection starts.
+  await verifyDomainsAsOperator(gh, other.organization.id, ["pending-only.test"]);
+  const again = await browser.get(`${gh.url}/sso/start?connection=${encodeURIComponent("Pending IdP")}`);
+  assert.equal(again.status, 302);
+  assert.ok(again.location?.startsWith(idp.issuer));
 });
 
 test("an unverified domain does not enforce: LinkedIn sign-in still works for its addresses", async () => {

@@ -1,0 +1,142 @@
+import { ASSIGNABLE_ROLES, invitationState } from "../../domain/people.js";
+import type { Invitation } from "../../store/invitations.js";
+import type { Role, SignInMethod } from "../../store/schema.js";
+import type { OrganizationUser } from "../../store/users.js";
+import { html, type SafeHtml } from "../../web/html.js";
+import { adminPage, adminPaths, copyField, crumbs, successAlert } from "../components.js";
+import type { AdminSession } from "../guard.js";
+
+export interface PeoplePageModel {
+  session: AdminSession;
+  csrfToken: string;
+  now: number;
+  members: OrganizationUser[];
+  invitations: Invitation[];
+  /** A link just made: shown on this answer only, never again. */
+  created?: { email: string; link: string; resent: boolean } | undefined;
+  notice?: string | undefined;
+  inviteError?: string | undefined;
+  inviteEmail?: string | undefined;
+}
+
+const roleNames: Record<Role, string> = { owner: "Owner", admin: "Admin", member: "Member" };
+const methodNames: Record<SignInMethod, string> = { password: "Password", sso: "SSO", linkedin: "LinkedIn" };
+
+const time = (ms: number | null) =>
+  ms === null
+    ? html`<span class="muted">never</span>`
+    : html`<time datetime="${new Date(ms).toISOString()}">${new Date(ms).toISOString().slice(0, 16).replace("T", " ")}</time>`;
+
+function hidden(csrfToken: string): SafeHtml {
+  return html`<input type="hidden" name="_csrf" value="${csrfToken}">`;
+}
+
+function memberRow(m: OrganizationUser, session: AdminSession, csrfToken: string): SafeHtml {
+  const self = m.id === session.userId;
+  const changeable = !self && (m.role !== "owner" || session.role === "owner");
+  return html`<tr data-user-id="${m.id}" data-email="${m.email}" data-role="${m.role}">
+  <td>${m.email}${self ? html` <span class="badge badge-neutral">you</span>` : ""}</td>
+  <td>${m.name ?? ""}</td>
+  <td>${
+    changeable
+      ? html`<form method="post" action="${adminPaths.memberRole(m.id)}" class="inline">
+    ${hidden(csrfToken)}
+    <label class="sr-only" for="role-${m.id}">Role of ${m.email}</label>
+    <select id="role-${m.id}" name="role" data-testid="role-select">${[
+      ...(m.role === "owner" ? (["owner"] as const) : []),
+      ...ASSIGNABLE_ROLES,
+    ].map(
+      (r) => html`<option value="${r}"${r === m.role ? " selected" : ""}>${roleNames[r]}</option>`,
+    )}</select>
+    <button type="submit" class="btn btn-secondary" data-testid="change-role">Change</button>
+  </form>`
+      : roleNames[m.role]
+  }</td>
+  <td>${time(m.lastSignInAt)}</td>
+  <td>${m.signInMethods.length === 0 ? html`<span class="muted">not yet</span>` : m.signInMethods.map((s) => methodNames[s]).join(", ")}</td>
+  <td>${
+    changeable
+      ? html`<details class="confirm">
+    <summary class="btn btn-ghost" data-testid="remove-member">Remove…</summary>
+    <form method="post" action="${adminPaths.removeMember(m.id)}">
+      ${hidden(csrfToken)}
+      <p>Remove ${m.email}? Their sessions end now and their account is deleted.</p>
+      <button type="submit" class="btn btn-danger" data-testid="confirm-remove">Remove</button>
+    </form>
+  </details>`
+      : ""
+  }</td>
+</tr>`;
+}
+
+function invitationRow(i: Invitation, now: number, csrfToken: string): SafeHtml {
+  const state = invitationState(i, now);
+  return html`<tr data-invitation-id="${i.id}" data-email="${i.email}" data-state="${state}">
+  <td>${i.email}</td>
+  <td>${roleNames[i.role]}</td>
+  <td>${state === "expired" ? html`<span class="badge badge-warning">Expired</span>` : html`Expires ${time(i.expiresAt)}`}</td>
+  <td class="actions">
+    <form method="post" action="${adminPaths.resendInvitation(i.id)}" class="inline">${hidden(csrfToken)}<button type="submit" class="btn btn-secondary" data-testid="resend-invitation">Resend</button></form>
+    <form method="post" action="${adminPaths.revokeInvitation(i.id)}" class="inline">${hidden(csrfToken)}<button type="submit" class="btn btn-ghost" data-testid="revoke-invitation">Revoke</button></form>
+  </td>
+</tr>`;
+}
+
+export function peoplePage(m: PeoplePageModel): string {
+  return adminPage({
+    title: "People",
+    session: m.session,
+    csrfToken: m.csrfToken,
+    breadcrumbs: [crumbs.administration, { label: "People" }],
+    body: html`<section class="page-head">
+  <h1>People</h1>
+  <p class="lead">Who belongs to ${m.session.organizationName}, and how they sign in. Invite admins and members with a one-time setup link.</p>
+</section>
+${
+  m.created
+    ? html`<section class="card" data-testid="created-invitation">
+  ${successAlert("invitation-created", html`${m.created.resent ? "Made a new link" : "Invited"} <strong>${m.created.email}</strong>. Copy the link and send it to them: it is shown only now, works once and expires in 72 hours.${m.created.resent ? " The previous link no longer works." : ""}`)}
+  ${copyField({ id: "setup-link", label: "Setup link", value: m.created.link })}
+</section>`
+    : ""
+}
+${m.notice ? successAlert("people-notice", m.notice) : ""}
+<section class="card" data-testid="members">
+  <h2 class="section-title">Members</h2>
+  <div class="table-wrap"><table class="table">
+    <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Last sign-in (UTC)</th><th scope="col">Signs in with</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+    <tbody>${m.members.map((u) => memberRow(u, m.session, m.csrfToken))}</tbody>
+  </table></div>
+</section>
+<section class="card" data-testid="invitations">
+  <h2 class="section-title">Pending invitations</h2>
+  ${
+    m.invitations.length === 0
+      ? html`<p class="muted">No pending invitations.</p>`
+      : html`<div class="table-wrap"><table class="table">
+    <thead><tr><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Link</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+    <tbody>${m.invitations.map((i) => invitationRow(i, m.now, m.csrfToken))}</tbody>
+  </table></div>`
+  }
+</section>
+<section class="card">
+  <h2 class="section-title">Invite someone</h2>
+  <form method="post" action="${adminPaths.invitations}" class="stack" data-testid="invite-form">
+    ${hidden(m.csrfToken)}
+    <div class="field${m.inviteError ? " has-error" : ""}">
+      <label for="invite-email">Email</label>
+      <input id="invite-email" name="email" type="email" required autocomplete="off" value="${m.inviteEmail ?? ""}"${m.inviteError ? html` aria-invalid="true" aria-describedby="invite-error"` : ""}>
+      ${m.inviteError ? html`<p class="field-error" id="invite-error">${m.inviteError}</p>` : ""}
+    </div>
+    <div class="field">
+      <label for="invite-role">Role</label>
+      <select id="invite-role" name="role">
+        <option value="member" selected>Member: signs in to your applications</option>
+        <option value="admin">Admin: also manages Administration</option>
+      </select>
+    </div>
+    <p class="actions"><button type="submit" class="btn btn-primary" data-testid="invite">Create setup link</button></p>
+  </form>
+</section>`,
+  });
+}
