@@ -261,6 +261,7 @@ test("an answer carries only what its schema lists", async () => {
     emailClaim: "email",
     clockSkewSeconds: 60,
     jwksUrl: null,
+    allowedTenants: [],
     callbackUrl: "https://gatehouse.test/sso/oidc/callback",
     createdAt: "2026-01-01T00:00:00.000Z",
     updatedAt: "2026-01-01T00:00:00.000Z",
