@@ -81,6 +81,9 @@ describe("gatehouse keys rotate-secret-key", () => {
       browser.post(`${rotating.url}/admin/api-keys`, { _csrf: token, name: "after rotation" });
     const created = await post().catch(post);
     assert.equal(created.status, 201, "the CSRF cookie signed under the previous key is still valid");
+    const forged = `${token.slice(0, -2)}${token.endsWith("AA") ? "BB" : "AA"}`;
+    const refused = await browser.post(`${rotating.url}/admin/api-keys`, { _csrf: forged, name: "forged" });
+    assert.equal(refused.status, 403, "a token that verifies under no key is still refused");
     await rotating.close();
 
     // Once re-sealed, the old key is no longer needed to open anything: SSO works without it.

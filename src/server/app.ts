@@ -21,7 +21,7 @@ import { registerInvitationRoutes } from "../invitations/routes.js";
 import { registerLoginRoutes } from "../login/routes.js";
 import { registerOpenIdProvider } from "../provider/routes.js";
 import { cookieOptions } from "../session/cookie.js";
-import { csrfBinding, csrfCookieName } from "../session/csrf.js";
+import { csrfBinding, csrfCookieName, csrfTokenReader } from "../session/csrf.js";
 import { currentSession } from "../session/validate.js";
 import { registerSsoRoutes } from "../sso/routes.js";
 import { isDatabaseUnavailable } from "../store/availability.js";
@@ -70,12 +70,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // Each token names the session it was issued to (src/session/csrf.ts).
     csrfOpts: { hmacKey: ctx.cookieSecret },
     getUserInfo: (request) => csrfBinding(ctx.config, request),
-    getToken: (request) => {
-      const body = request.body as Record<string, unknown> | undefined;
-      const fromBody = body && typeof body._csrf === "string" ? body._csrf : undefined;
-      const fromHeader = request.headers["x-csrf-token"];
-      return fromBody ?? (typeof fromHeader === "string" ? fromHeader : undefined);
-    },
+    getToken: csrfTokenReader(ctx.config, {
+      current: ctx.cookieSecret,
+      previous: ctx.previousCookieSecrets,
+    }),
   });
   app.addHook("onRequest", (request, reply, done) => {
     const generate = reply.generateCsrf;

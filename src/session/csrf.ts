@@ -1,3 +1,4 @@
+import { Tokens } from "@fastify/csrf";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config.js";
 import { hashToken, randomToken } from "../crypto/tokens.js";
@@ -35,4 +36,39 @@ export function rotateCsrfSecret(
   const secret = randomToken(18);
   reply.setCookie(name, secret, { ...cookieOptions(config), signed: true });
   request.cookies[name] = reply.signCookie(secret);
+}
+
+/** The token a form or script submitted: the `_csrf` field, or the `x-csrf-token` header. */
+function submittedToken(request: FastifyRequest): string | undefined {
+  const body = request.body as Record<string, unknown> | undefined;
+  const fromBody = body && typeof body._csrf === "string" ? body._csrf : undefined;
+  const fromHeader = request.headers["x-csrf-token"];
+  return fromBody ?? (typeof fromHeader === "string" ? fromHeader : undefined);
+}
+
+/**
+ * Reads the submitted token for @fastify/csrf-protection. Tokens are HMAC'd with the cookie key,
+ * which changes when GATEHOUSE_SECRET_KEY is rotated; like cookies signed under a previous key,
+ * a form rendered before the rotation stays valid: a token that verifies under a previous key,
+ * for this browser's secret and session, is read as the current key's token for the same.
+ */
+export function csrfTokenReader(
+  config: Pick<Config, "baseUrl">,
+  keys: { current: Buffer; previous: readonly Buffer[] },
+): (request: FastifyRequest) => string | undefined {
+  if (keys.previous.length === 0) return submittedToken;
+  const current = Tokens({ userInfo: true, hmacKey: keys.current });
+  const previous = keys.previous.map((hmacKey) => Tokens({ userInfo: true, hmacKey }));
+  const cookieName = csrfCookieName(config);
+  return (request) => {
+    const token = submittedToken(request);
+    if (token === undefined) return undefined;
+    const secret = request.unsignCookie(request.cookies[cookieName] ?? "").value;
+    if (!secret) return token;
+    const binding = csrfBinding(config, request);
+    if (current.verify(secret, token, binding)) return token;
+    return previous.some((tokens) => tokens.verify(secret, token, binding))
+      ? current.create(secret, binding)
+      : token;
+  };
 }

@@ -202,7 +202,9 @@ withEachDatabase("store: users", (dialect) => {
       role: "admin",
       createdAt: t0,
       signInMethods: ["password"],
+      lastSignInAt: null,
     });
+    assert.equal(users.find((u) => u.email === "carol@acme.test")?.lastSignInAt, t0);
     assert.equal(users[3]?.id, dave.id);
   });
 
