@@ -21,7 +21,10 @@ export interface SetupPageModel {
   notice?: SafeHtml | undefined;
 }
 
-interface FieldSpec {
+/** What a connection form's fields read: the Setup page's and the Edit page's. */
+export type FormModel = Pick<SetupPageModel, "values" | "refusal" | "secretSubmitted">;
+
+export interface FieldSpec {
   name: ConnectionField;
   label: string;
   help: SafeHtml;
@@ -30,7 +33,7 @@ interface FieldSpec {
   options?: readonly { value: string; label: string }[];
 }
 
-const fields: readonly FieldSpec[] = [
+export const fields: readonly FieldSpec[] = [
   {
     name: "name",
     label: "Connection name",
@@ -66,7 +69,7 @@ const fields: readonly FieldSpec[] = [
   },
 ];
 
-const advancedFields: readonly FieldSpec[] = [
+export const advancedFields: readonly FieldSpec[] = [
   {
     name: "tokenEndpointAuthMethod",
     label: "Token endpoint authentication",
@@ -119,7 +122,7 @@ function control(spec: FieldSpec, value: string, describedBy: string, invalid: b
   return html`<input ${common} type="${spec.type}" value="${value}" autocomplete="off" spellcheck="false"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""}${spec.name === "clockSkewSeconds" ? html` inputmode="numeric"` : ""}>`;
 }
 
-function formField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
+export function formField(spec: FieldSpec, m: FormModel): SafeHtml {
   const { name } = spec;
   const error = m.refusal?.fields[name];
   const value = name === "clientSecret" ? "" : m.values[name];
@@ -137,7 +140,7 @@ function formField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
 }
 
 /** Closed unless the admin used it or it holds an error, so the seed's five fields stay the whole story. */
-function advancedOpen(m: SetupPageModel): boolean {
+export function advancedOpen(m: FormModel): boolean {
   return advancedFields.some(({ name }) =>
     name === "clientSecret"
       ? false
@@ -145,7 +148,7 @@ function advancedOpen(m: SetupPageModel): boolean {
   );
 }
 
-function errorSummary(refusal: FormRefusal): SafeHtml {
+export function errorSummary(refusal: FormRefusal): SafeHtml {
   // A field message that only repeats the headline adds nothing but the link to the field.
   const listed = [...fields, ...advancedFields].filter((f) => refusal.fields[f.name]);
   return html`<div class="alert alert-error" role="alert" data-error-code="${refusal.code}" data-testid="form-error">
