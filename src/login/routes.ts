@@ -5,6 +5,7 @@ import type { AppContext } from "../server/context.js";
 import { createSession } from "../session/create.js";
 import { connectionTarget } from "../sso/oidc/provider.js";
 import { startSignIn } from "../sso/oidc/start.js";
+import { limitConnectionLookups } from "../sso/rate-limit.js";
 import { findEnabledConnectionForDomain } from "../store/connections.js";
 import { textField } from "../web/form.js";
 import { knownAccounts, rememberAccount } from "./known-browser.js";
@@ -58,6 +59,8 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
           }),
         );
     }
+    // Before the domain lookup: whether a domain has SSO cannot be asked faster than the limit.
+    await limitConnectionLookups(ctx, request.ip);
     const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
     if (connection) {
       const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {

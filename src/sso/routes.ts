@@ -1,16 +1,15 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
-import { emailDomain, normalizeEmail } from "../domain/email.js";
-import { activeDomains } from "../domain/organization-domains.js";
 import { safeReturnTo } from "../domain/return-to.js";
+import { routeSsoEntry } from "../domain/sso-routing.js";
 import { ssoRequiredPage } from "../login/pages.js";
 import type { AppContext } from "../server/context.js";
-import { findConnectionByName, findEnabledConnectionForDomain } from "../store/connections.js";
 import { errorPage } from "../web/error-page.js";
 import { textField } from "../web/form.js";
+import { findConnectionForRoute } from "./find-connection.js";
 import { registerConnectionJwksRoute } from "./jwks.js";
 import { connectionTarget } from "./oidc/provider.js";
 import { startSignIn } from "./oidc/start.js";
-import { ssoScreenPage } from "./pages.js";
+import { connectionChoicePage, ssoScreenPage } from "./pages.js";
 import { limitConnectionLookups } from "./rate-limit.js";
 import { finishSignIn, type SignInResult } from "./sign-in.js";
 
@@ -23,49 +22,51 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
     return reply.type(HTML).header("cache-control", "no-store").send(ssoScreenPage({ returnTo }));
   });
 
-  // Contract: ?email=<work email> or ?connection=<name>. The SSO screen's single box may hold
-  // either, so an entry without an @ is tried as a connection name.
+  // ?email=<work email>, ?organization=<slug>[&connection=<name>] (the organization's own
+  // sign-in URL), or ?connection=<slug or domain>. The SSO screen's single box sends `email`,
+  // whatever was typed. A connection name alone routes nowhere (src/domain/sso-routing.ts).
   app.get("/sso/start", async (request, reply) => {
     const returnTo = safeReturnTo(textField(request.query, "return_to"));
-    const rawEmail = textField(request.query, "email", 320).trim();
-    const rawName = textField(request.query, "connection", 200).trim();
-    const entered = rawEmail || rawName;
+    const entry = {
+      email: textField(request.query, "email", 320),
+      organization: textField(request.query, "organization", 200),
+      connection: textField(request.query, "connection", 200),
+    };
+    const entered = (entry.email || entry.connection || entry.organization).trim();
     // Before any lookup: an unknown name and one that exists answer alike, at the same rate.
     await limitConnectionLookups(ctx, request.ip);
-    let connection: Awaited<ReturnType<typeof findConnectionByName>>;
-    let loginHint: string | undefined;
-    if (rawEmail.includes("@")) {
-      const email = normalizeEmail(rawEmail);
-      if (email) {
-        connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
-        loginHint = email;
-      }
-    } else if (entered) {
-      const byName = await findConnectionByName(ctx.store.db, entered);
-      // A connection with no verified domain signs no one in: the callback would refuse every
-      // email it asserts, so it is refused here, before the browser is sent to the IdP.
-      const usable =
-        byName?.status === "enabled" &&
-        activeDomains(byName.organizationId, byName.domainStatuses, ctx.now()).length > 0;
-      connection = usable ? byName : undefined;
-    }
-    if (!connection) {
+    const route = routeSsoEntry(entry);
+    const found = await findConnectionForRoute(ctx, route);
+    if (found.kind === "choice") {
       return reply
-        .status(entered ? 404 : 400)
+        .type(HTML)
+        .header("cache-control", "no-store")
+        .send(
+          connectionChoicePage({
+            organization: found.organization,
+            connections: found.connections.map((c) => c.name),
+            returnTo,
+          }),
+        );
+    }
+    if (found.kind === "none") {
+      return reply
+        .status(route.by === "nothing" ? 400 : 404)
         .type(HTML)
         .send(
           ssoScreenPage({
             value: entered,
             returnTo,
-            error: entered
-              ? `No single sign-on is set up for "${entered}". Check the address or the connection name, or ask your administrator.`
-              : "Enter your work email or your company's connection name.",
+            error:
+              route.by === "nothing"
+                ? "Enter your work email or your organization's sign-in name."
+                : `No single sign-on is set up for "${entered}". Check the address, or use the sign-in link your administrator gave you.`,
           }),
         );
     }
-    const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {
+    const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, found.connection), {
       returnTo,
-      loginHint,
+      loginHint: found.loginHint,
     });
     return reply.header("cache-control", "no-store").redirect(url, 302);
   });

@@ -83,7 +83,7 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
   SSO_NO_CONNECTION: {
     title: "No single sign-on for that address",
     action:
-      "Check the email address or the connection name. If your company should have SSO, ask your administrator.",
+      "Check the email address, or use the sign-in link your administrator gave you. If your company should have SSO, ask your administrator.",
   },
   SSO_STATE_MISSING: {
     title: "Sign-in could not be completed",

@@ -49,13 +49,15 @@ test("a discovery document that changes its authorization_endpoint later sends n
 test("unknown and known names answer alike, and lookups are rate limited before any lookup", async () => {
   await h.provider();
   const browser = new Browser();
-  const unknown = await browser.get(`${h.gh.url}/sso/start?connection=No%20Such%20Name`);
+  const unknown = await browser.get(`${h.gh.url}/sso/start?organization=acme&connection=No%20Such%20Name`);
   assert.equal(unknown.status, 404);
   // The fifth lookup of the minute is the last one answered; the sixth is refused before the
   // name is looked up, whether it exists or not.
-  for (let i = 0; i < 3; i++) await browser.get(`${h.gh.url}/sso/start?connection=Other%20${i}`);
-  const known = await browser.get(`${h.gh.url}/sso/start?connection=Hostile%20OP`);
-  const unknownAfter = await browser.get(`${h.gh.url}/sso/start?connection=No%20Such%20Name`);
+  for (let i = 0; i < 3; i++) await browser.get(`${h.gh.url}/sso/start?organization=other-${i}`);
+  const known = await browser.get(`${h.gh.url}/sso/start?organization=acme&connection=Hostile%20OP`);
+  const unknownAfter = await browser.get(
+    `${h.gh.url}/sso/start?organization=acme&connection=No%20Such%20Name`,
+  );
   assert.equal(known.status, 429);
   assert.equal(unknownAfter.status, 429);
   assert.equal(

@@ -36,7 +36,9 @@ async function linkedinSignIn(browser: Browser, email: string, password: string)
 /** Signs in at the attacker's connection by its name, as the IdP user `email`. */
 async function signInThroughEvilIdp(email: string, password: string) {
   const browser = new Browser();
-  const start = await browser.get(`${gh.url}/sso/start?connection=${encodeURIComponent("Evil IdP")}`);
+  const start = await browser.get(
+    `${gh.url}/sso/start?organization=evil&connection=${encodeURIComponent("Evil IdP")}`,
+  );
   const back = await signInAtIdp(browser, start, idp, email, password, gh.url);
   return { browser, answer: await browser.get(back.location as string) };
 }
@@ -134,7 +136,7 @@ test("an unverified domain does not route: email-first sign-in goes to the passw
   assert.equal(start.status, 404);
 });
 
-test("a connection with no verified domain does not even start: /sso/start?connection= refuses before the IdP", async () => {
+test("a connection with no verified domain does not even start: the organization's sign-in URL refuses before the IdP", async () => {
   const other = await createOrganizationWithAdmin(gh.ctx, {
     slug: "pending-only",
     name: "Pending Only",
@@ -153,13 +155,17 @@ test("a connection with no verified domain does not even start: /sso/start?conne
     actorUserId: other.adminUserId,
   });
   const browser = new Browser();
-  const start = await browser.get(`${gh.url}/sso/start?connection=${encodeURIComponent("Pending IdP")}`);
+  const start = await browser.get(
+    `${gh.url}/sso/start?organization=pending-only&connection=${encodeURIComponent("Pending IdP")}`,
+  );
   assert.equal(start.status, 404);
   assert.equal(start.location, undefined);
   assert.match(start.body, /No single sign-on is set up for/);
   // Verified, the same connection starts.
   await verifyDomainsAsOperator(gh, other.organization.id, ["pending-only.test"]);
-  const again = await browser.get(`${gh.url}/sso/start?connection=${encodeURIComponent("Pending IdP")}`);
+  const again = await browser.get(
+    `${gh.url}/sso/start?organization=pending-only&connection=${encodeURIComponent("Pending IdP")}`,
+  );
   assert.equal(again.status, 302);
   assert.ok(again.location?.startsWith(idp.issuer));
 });

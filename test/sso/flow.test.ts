@@ -74,7 +74,7 @@ describe("SSO sign-in through a real OpenID Provider", () => {
 
   test("an email outside the connection's domains is refused", async () => {
     const browser = new Browser();
-    const start = await browser.get(`${gh.url}/sso/start?connection=acme%20okta`);
+    const start = await browser.get(`${gh.url}/sso/start?organization=acme&connection=acme%20okta`);
     const back = await signInAtIdp(browser, start, idp, "mallory@evil.test", "mallory-password", gh.url);
     const answer = await browser.get(back.location as string);
     assert.equal(errorCode(answer.body), "SSO_EMAIL_DOMAIN_NOT_ALLOWED");

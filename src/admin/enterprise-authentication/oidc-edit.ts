@@ -3,7 +3,14 @@ import { html } from "../../web/html.js";
 import { adminPage, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import type { ConnectionFormValues, FormRefusal } from "./connection-form.js";
-import { advancedFields, errorSummary, type FieldSpec, fields, formField } from "./oidc-setup.js";
+import {
+  advancedFields,
+  errorSummary,
+  type FieldSpec,
+  type FormModel,
+  fields,
+  formField,
+} from "./oidc-setup.js";
 import { connectionPaths } from "./paths.js";
 
 export interface EditPageModel {
@@ -13,6 +20,7 @@ export interface EditPageModel {
   values: ConnectionFormValues;
   refusal?: FormRefusal | undefined;
   secretSubmitted?: boolean;
+  organizationDomains: FormModel["organizationDomains"];
   /** The connection signs in with Gatehouse's key, not a secret. */
   usesKey: boolean;
 }
@@ -45,7 +53,12 @@ function secretSpec(spec: FieldSpec, usesKey: boolean): FieldSpec {
 /** Every setting of a saved connection, prefilled; Save checks what changed as Create would. */
 export function editPage(m: EditPageModel): string {
   const advancedOpen = advancedFields.some((f) => m.refusal?.fields[f.name]);
-  const model = { values: m.values, refusal: m.refusal, secretSubmitted: m.secretSubmitted ?? false };
+  const model: FormModel = {
+    values: m.values,
+    refusal: m.refusal,
+    secretSubmitted: m.secretSubmitted ?? false,
+    organizationDomains: m.organizationDomains,
+  };
   return adminPage({
     title: m.refusal ? `Edit ${m.connection.name}: check the form` : `Edit ${m.connection.name}`,
     session: m.session,

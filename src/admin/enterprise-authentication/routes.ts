@@ -9,13 +9,14 @@ import {
 import { connectionInputOf, updateConnection } from "../../connections/update.js";
 import { callbackUrl, homePageUrl, toConnectionView } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
+import { listDomainViews } from "../../domains/view.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { listAuditEvents } from "../../store/audit.js";
 import { type Connection, findConnection, listConnections } from "../../store/connections.js";
+import { listDomains } from "../../store/domains.js";
 import { countSessionsForConnection } from "../../store/sessions.js";
 import { textField } from "../../web/form.js";
-import type { SafeHtml } from "../../web/html.js";
 import { adminPaths, sendHtml } from "../components.js";
 import { adminSession, requireAdmin } from "../guard.js";
 import { emptyConnectionForm, readConnectionForm, toFormRefusal } from "./connection-form.js";
@@ -53,19 +54,35 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
 
   app.get(adminPaths.enterpriseAuthentication, { preHandler: admin }, async (request, reply) => {
     const session = adminSession(request);
-    const connections = await listConnections(ctx.store.db, session.organizationId);
+    const [connections, domains] = await Promise.all([
+      listConnections(ctx.store.db, session.organizationId),
+      listDomains(ctx.store.db, session.organizationId),
+    ]);
+    const domainCounts = { verified: 0, pending: 0, failing: 0 };
+    for (const d of domains) domainCounts[d.state] += 1;
     return sendHtml(
       reply,
-      introPage({ session, csrfToken: reply.generateCsrf(), oidcState: integrationState(connections) }),
+      introPage({
+        session,
+        csrfToken: reply.generateCsrf(),
+        oidcState: integrationState(connections),
+        domainCounts,
+      }),
     );
   });
 
+  /** `noticesOf`: the connections the page's notices may name (none on /oidc/new). */
   const showSetup = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    notice?: SafeHtml,
+    noticesOf: readonly Connection[] = [],
   ): Promise<FastifyReply> => {
     const session = adminSession(request);
+    const csrfToken = reply.generateCsrf();
+    const notice = renderOidcNotices(
+      await readOidcNotices(ctx, session.organizationId, request.query, noticesOf),
+      csrfToken,
+    );
     // "Back to the form" from a test of unsaved values: the Setup form holds them again.
     const tested = await formValuesFromTest(
       ctx,
@@ -77,11 +94,12 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       reply,
       setupPage({
         session,
-        csrfToken: reply.generateCsrf(),
+        csrfToken,
         callbackUrl: callbackUrl(ctx.config),
         homePageUrl: homePageUrl(ctx.config),
         values: tested ?? emptyConnectionForm,
         notice,
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
         secretSubmitted: tested !== undefined,
       }),
     );
@@ -94,8 +112,10 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     connectionCount: number,
   ): Promise<FastifyReply> => {
     const session = adminSession(request);
+    const csrfToken = reply.generateCsrf();
     const notice = renderOidcNotices(
       await readOidcNotices(ctx, session.organizationId, request.query, [connection]),
+      csrfToken,
     );
     const activity = await listAuditEvents(ctx.store.db, {
       organizationId: session.organizationId,
@@ -107,7 +127,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       reply,
       connectionPage({
         session,
-        csrfToken: reply.generateCsrf(),
+        csrfToken,
         activity,
         connection: toConnectionView(ctx.config, connection),
         connectionCount,
@@ -123,18 +143,19 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     const connections = await listConnections(ctx.store.db, session.organizationId);
     const [only] = connections;
     if (connections.length === 0 || (request.query as { test?: unknown }).test !== undefined) {
-      const notice = renderOidcNotices(
-        await readOidcNotices(ctx, session.organizationId, request.query, connections),
-      );
-      return showSetup(request, reply, notice);
+      return showSetup(request, reply, connections);
     }
     if (connections.length === 1 && only) return showConnection(request, reply, only, 1);
-    const notice = renderOidcNotices(await readOidcNotices(ctx, session.organizationId, request.query, []));
+    const csrfToken = reply.generateCsrf();
+    const notice = renderOidcNotices(
+      await readOidcNotices(ctx, session.organizationId, request.query, []),
+      csrfToken,
+    );
     return sendHtml(
       reply,
       connectionListPage({
         session,
-        csrfToken: reply.generateCsrf(),
+        csrfToken,
         connections: connections.map((c) => toConnectionView(ctx.config, c)),
         notice,
       }),
@@ -163,6 +184,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         csrfToken: reply.generateCsrf(),
         connection,
         values: editFormValues(connectionInputOf(connection)),
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
         usesKey: connection.tokenEndpointAuthMethod === "private_key_jwt",
       }),
     );
@@ -191,6 +213,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
             values: form.values,
             refusal,
             secretSubmitted: form.secretSubmitted,
+            organizationDomains: await listDomainViews(ctx, session.organizationId),
             usesKey: connection.tokenEndpointAuthMethod === "private_key_jwt",
           }),
           refusal.status,
@@ -232,6 +255,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
           values: form.values,
           refusal,
           secretSubmitted: form.secretSubmitted,
+          organizationDomains: await listDomainViews(ctx, session.organizationId),
         }),
         refusal.status,
       );
