@@ -118,6 +118,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         connections: connections.map((c) => toConnectionView(ctx.config, c)),
         homePageUrl: homePageUrl(ctx.config),
         notice,
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
       }),
     );
   });
