@@ -130,7 +130,7 @@ describe("the Domains page", () => {
     const page = await admin.browser.get(added.location ?? "");
     assert.match(page.body, /data-testid="domain-added"[^>]*>\s*<p><strong>Added bücher-idn\.test\./);
     const card = cardOf(page.body, IDN);
-    assert.match(card, /<h2 class="section-title">bücher-idn\.test<\/h2>/);
+    assert.match(card, /<h2 class="section-title"><span data-field="domain-name">bücher-idn\.test<\/span>/);
     assert.match(card, /data-testid="domain-state">Pending verification</);
     const row = await findDomainByName(gh.ctx.store.db, admin.organizationId, IDN);
     assert.ok(row);
@@ -365,6 +365,11 @@ describe("the Setup form's domain field", () => {
       confirmation.body,
       /data-testid="created-pending">setup-new\.test starts working once verified\. Until then, people at setup-new\.test sign in as before\./,
     );
+    // The connection itself says the same: which domains work, which wait.
+    assert.match(
+      confirmation.body,
+      /People at setup-verified\.test sign in through this connection; password and LinkedIn sign-in are refused for them\. <span data-testid="connection-pending-domains">setup-new\.test starts working once verified/,
+    );
     const newRow = rows.find((d) => d.domain === "setup-new.test");
     assert.ok(newRow);
     const record = challengeRecord(newRow.domain, newRow.verificationToken);
@@ -404,6 +409,7 @@ describe("the Setup form's domain field", () => {
     const confirmation = await admin.browser.get(created.location ?? "");
     assert.match(confirmation.body, /has been created and enabled\./);
     assert.doesNotMatch(confirmation.body, /now sign in through single sign-on/);
+    assert.match(confirmation.body, /This connection signs no one in until one of its domains is verified\./);
     assert.match(
       confirmation.body,
       /allpending-corp\.test starts working once verified\. Until then, people at allpending-corp\.test sign in as before, and allpending Okta signs no one in\./,

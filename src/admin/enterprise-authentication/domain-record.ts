@@ -24,7 +24,7 @@ export function recordFields(d: DomainView, idPrefix = "record"): SafeHtml {
     help:
       unicodeName === d.record.name
         ? html`Some DNS consoles want only <code>_gatehouse-challenge</code> and add your domain themselves.`
-        : html`That is <code>${unicodeName}</code> in DNS form. Some DNS consoles want only <code>_gatehouse-challenge</code> and add your domain themselves.`,
+        : html`The DNS form of <code>${unicodeName}</code>. Some DNS consoles want only <code>_gatehouse-challenge</code> and add your domain themselves.`,
   })}
   ${copyField({ id: `${idPrefix}-value-${d.id}`, label: "Value", value: d.record.value, help: "Paste it as is, without quotes." })}
 </div>`;
@@ -58,7 +58,7 @@ export function verifyOutcome(d: DomainView, result: VerifyResult, usedBy: reado
         "alert-success",
         html`<p><strong>${name} is verified.</strong> ${
           usedBy.length > 0
-            ? `People at ${name} now sign in through ${list(usedBy)}; their password and LinkedIn sessions ended.`
+            ? `People at ${name} now sign in through ${list(usedBy)}; password and LinkedIn sign-in are refused for them.`
             : `List it on a connection to send people at ${name} to your identity provider.`
         }</p>
 <p>Keep the record published: Gatehouse checks it again every day.</p>`,
@@ -72,7 +72,7 @@ export function verifyOutcome(d: DomainView, result: VerifyResult, usedBy: reado
     case "mismatch":
       return box(
         "alert-warning",
-        html`<p><strong>A TXT record is published at ${at}, but it does not match.</strong> Gatehouse found:</p>
+        html`<p><strong>${result.found.length === 1 ? "A TXT record is" : "TXT records are"} published at ${at}, but ${result.found.length === 1 ? "it does" : "none"} not match.</strong> Gatehouse found:</p>
 <ul data-testid="found-records">${result.found.map((v) => html`<li><code>${v}</code></li>`)}</ul>
 <p>It expects exactly <code>${d.record.value}</code>. Look for your domain added twice, quotes added around the value, or a value cut short; then click Verify again.</p>`,
       );

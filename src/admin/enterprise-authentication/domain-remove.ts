@@ -15,7 +15,7 @@ function consequence(d: Removable, connections: Listing): string {
   const routed = connections.some((c) => c.enabled)
     ? ` People at ${d.displayName} are no longer sent to ${names}: they sign in with their password or LinkedIn again.`
     : "";
-  return `Remove ${d.displayName}?${routed}${taken} Another organization may then verify it.`;
+  return `Remove ${d.displayName}?${routed}${taken} It is no longer verified as yours, and another organization may then verify it.`;
 }
 
 /**

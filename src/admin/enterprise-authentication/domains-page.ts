@@ -79,10 +79,7 @@ function domainCard(d: DomainView, m: DomainsPageModel): SafeHtml {
   const connections = m.usedBy.get(d.domain) ?? [];
   const proven = d.state === "verified";
   return html`<section class="card" id="domain-${d.id}" data-testid="domain" data-domain="${d.domain}" data-state="${d.state}" data-active="${d.active ? "true" : "false"}">
-  <div class="page-head">
-    <h2 class="section-title">${d.displayName}</h2>
-    <span class="${stateBadge[d.state]}" data-testid="domain-state">${stateLabel[d.state]}</span>
-  </div>
+  <h2 class="section-title"><span data-field="domain-name">${d.displayName}</span> <span class="${stateBadge[d.state]}" data-testid="domain-state">${stateLabel[d.state]}</span></h2>
   ${failingNotice(d)}
   <dl class="facts">
     ${d.displayName === d.domain ? "" : html`<div><dt>In DNS</dt><dd><code>${d.domain}</code></dd></div>`}

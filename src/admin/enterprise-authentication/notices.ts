@@ -178,13 +178,13 @@ function pendingDomainsCard(domains: readonly DomainView[], csrfToken: string): 
   return html`<section class="card" data-testid="pending-domains">
   <h2 class="section-title">Verify ${listed(domains.map((d) => d.displayName))}</h2>
   <p>Publish ${domains.length === 1 ? "this TXT record" : "these TXT records"} at your DNS provider to prove your organization owns ${domains.length === 1 ? "the domain" : "the domains"}, then click Verify. You can also do it later on the <a href="${adminPaths.domains}">Domains</a> page.</p>
-  ${domains.map(
-    (d) => html`<div class="stack" data-testid="pending-domain" data-domain="${d.domain}">
+  <div class="stack">${domains.map(
+    (d) => html`<div class="stack separated" data-testid="pending-domain" data-domain="${d.domain}">
     <h3>${d.displayName}</h3>
     ${recordFields(d, "created-record")}
     <div class="actions">${verifyButton(d, csrfToken)}</div>
   </div>`,
-  )}
+  )}</div>
 </section>`;
 }
 

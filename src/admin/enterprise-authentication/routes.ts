@@ -133,6 +133,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         connectionCount,
         homePageUrl: homePageUrl(ctx.config),
         notice,
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
       }),
     );
   };
