@@ -18,12 +18,18 @@ export const adminPaths = {
   enterpriseAuthentication: "/admin/enterprise-authentication",
   oidc: "/admin/enterprise-authentication/oidc",
   deleteConnection: (id: string) => `/admin/enterprise-authentication/oidc/${encodeURIComponent(id)}/delete`,
+  domains: "/admin/enterprise-authentication/domains",
+  verifyDomain: (id: string) =>
+    `/admin/enterprise-authentication/domains/${id === ":id" ? id : encodeURIComponent(id)}/verify`,
+  removeDomain: (id: string) =>
+    `/admin/enterprise-authentication/domains/${id === ":id" ? id : encodeURIComponent(id)}/remove`,
 } as const;
 
 export const crumbs = {
   administration: { label: "Administration", href: adminPaths.overview },
   enterpriseAuthentication: { label: "Enterprise Authentication", href: adminPaths.enterpriseAuthentication },
   oidc: { label: "Open ID Connect", href: adminPaths.oidc },
+  domains: { label: "Domains", href: adminPaths.domains },
 } satisfies Record<string, Crumb>;
 
 export interface AdminPageOptions {

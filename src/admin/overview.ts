@@ -26,7 +26,7 @@ export function overviewPage(m: OverviewPageModel): string {
     <h2 class="section-title">Enterprise Authentication</h2>
     <p>Let your staff sign in with your company's identity provider, such as Okta or Microsoft Entra ID.</p>
     <p>Open ID Connect <span class="${stateBadge[m.oidcState]}" data-state="${m.oidcState}">${stateLabel[m.oidcState]}</span></p>
-    <p class="actions"><a class="btn btn-primary" href="${adminPaths.enterpriseAuthentication}">Open Enterprise Authentication</a></p>
+    <p class="actions"><a class="btn btn-primary" href="${adminPaths.enterpriseAuthentication}">Open Enterprise Authentication</a> <a class="btn btn-secondary" href="${adminPaths.domains}">Domains</a></p>
   </section>
   <section class="card tile" data-testid="admin-people">
     <h2 class="section-title">People</h2>

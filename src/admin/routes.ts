@@ -4,6 +4,7 @@ import { listConnections } from "../store/connections.js";
 import { listOrganizationUsers } from "../store/users.js";
 import { registerApiKeyAdminRoutes } from "./api-keys/routes.js";
 import { adminPaths, sendHtml } from "./components.js";
+import { registerDomainAdminRoutes } from "./enterprise-authentication/domains-routes.js";
 import { registerEnterpriseAuthenticationRoutes } from "./enterprise-authentication/routes.js";
 import { integrationState } from "./enterprise-authentication/state.js";
 import { adminSession, requireAdmin } from "./guard.js";
@@ -29,6 +30,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
     );
   });
   registerEnterpriseAuthenticationRoutes(app, ctx);
+  registerDomainAdminRoutes(app, ctx);
   registerApiKeyAdminRoutes(app, ctx);
   registerPeopleAdminRoutes(app, ctx);
 }

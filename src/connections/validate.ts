@@ -1,4 +1,4 @@
-import { normalizeDomain } from "../domain/email.js";
+import { checkClaimableDomain, describeRefusal } from "../domain/organization-domains.js";
 import { normalizeTenantId } from "../domain/provider-claims.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
 
@@ -102,12 +102,14 @@ export function validateConnectionInput(input: ConnectionInput): {
   else if (rawDomains.length > 20) errors.domains = "Use at most 20 domains.";
   else {
     for (const raw of rawDomains) {
-      const domain = normalizeDomain(raw.replace(/^@/, ""));
-      if (!domain) {
-        errors.domains = `"${raw.slice(0, 100)}" is not a domain name. Enter the part after the @ in your email addresses, such as acme.com.`;
+      // The same refusals as adding a domain: a connection's new domains join the organization
+      // as pending, so public suffixes and public email providers are refused here too.
+      const claim = checkClaimableDomain(raw.replace(/^@/, ""));
+      if (!claim.ok) {
+        errors.domains = describeRefusal(raw.replace(/^@/, ""), claim.reason);
         break;
       }
-      if (!domains.includes(domain)) domains.push(domain);
+      if (!domains.includes(claim.domain)) domains.push(claim.domain);
     }
   }
   const extraScopes: string[] = [];

@@ -5,7 +5,8 @@ import {
   FAILING_GRACE_MS,
   isDomainActive,
 } from "../domain/organization-domains.js";
-import type { OrganizationDomain } from "../store/domains.js";
+import type { AppContext } from "../server/context.js";
+import { listDomains, type OrganizationDomain } from "../store/domains.js";
 
 /** A domain as the API and the admin console show it. */
 export interface DomainView {
@@ -49,4 +50,10 @@ export function toDomainView(d: OrganizationDomain, now: number): DomainView {
     graceEndsAt: d.failingSince === null ? null : iso(d.failingSince + FAILING_GRACE_MS),
     createdAt: iso(d.createdAt) ?? "",
   };
+}
+
+/** The organization's domains as people see them, in name order. */
+export async function listDomainViews(ctx: AppContext, organizationId: string): Promise<DomainView[]> {
+  const now = ctx.now();
+  return (await listDomains(ctx.store.db, organizationId)).map((d) => toDomainView(d, now));
 }

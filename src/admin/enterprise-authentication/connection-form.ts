@@ -6,7 +6,7 @@ import {
   type TokenEndpointAuthMethodChoice,
 } from "../../connections/validate.js";
 import { type ErrorCode, GatehouseError, isGatehouseError } from "../../errors.js";
-import { textField } from "../../web/form.js";
+import { textField, textFields } from "../../web/form.js";
 
 export type ConnectionField = keyof ConnectionInput;
 
@@ -42,7 +42,10 @@ export function readConnectionForm(body: unknown): SubmittedConnectionForm {
     name: textField(body, "name", 1000),
     issuer: textField(body, "issuer", 2000),
     clientId: textField(body, "clientId", 2000),
-    domains: textField(body, "domains", 5000),
+    // The organization's domains ticked in the list, and new ones typed beside them.
+    domains: [...textFields(body, "knownDomains", 100, 300), textField(body, "domains", 5000)]
+      .filter(Boolean)
+      .join(" "),
     tokenEndpointAuthMethod: textField(body, "tokenEndpointAuthMethod", 100) || "auto",
     extraScopes: textField(body, "extraScopes", 3000),
     emailClaim: textField(body, "emailClaim", 200),

@@ -7,6 +7,17 @@ export interface IntroPageModel {
   session: AdminSession;
   csrfToken: string;
   oidcState: IntegrationState;
+  /** How many of the organization's domains are in each state. */
+  domainCounts: Record<"verified" | "pending" | "failing", number>;
+}
+
+function domainSummary(counts: IntroPageModel["domainCounts"]): string {
+  const parts = [
+    counts.verified > 0 ? `${counts.verified} verified` : "",
+    counts.pending > 0 ? `${counts.pending} pending verification` : "",
+    counts.failing > 0 ? `${counts.failing} with a missing record` : "",
+  ].filter(Boolean);
+  return parts.length === 0 ? "No domains yet." : `${parts.join(", ")}.`;
 }
 
 /** Administration > Enterprise Authentication: the integrations an organization can turn on. */
@@ -30,6 +41,12 @@ export function introPage(m: IntroPageModel): string {
   <section class="card tile" data-integration="saml" data-state="coming-soon" aria-disabled="true">
     <h2 class="section-title">SAML 2.0 <span class="badge badge-neutral">Coming soon</span></h2>
     <p>For identity providers that speak SAML only.</p>
+  </section>
+  <section class="card tile" data-testid="domains-tile">
+    <h2 class="section-title">Domains${m.domainCounts.failing > 0 ? html` <span class="badge badge-warning">Needs attention</span>` : ""}</h2>
+    <p>Prove your company owns its email domains with a DNS record. Only verified domains send people to your identity provider.</p>
+    <p class="muted" data-field="domain-summary">${domainSummary(m.domainCounts)}</p>
+    <p class="actions"><a class="btn btn-secondary" href="${adminPaths.domains}">Manage domains</a></p>
   </section>
 </div>`,
   });

@@ -1,13 +1,23 @@
+import { type DomainView, listDomainViews } from "../../domains/view.js";
 import type { AppContext } from "../../server/context.js";
 import { listAuditEvents } from "../../store/audit.js";
 import type { Connection } from "../../store/connections.js";
 import { textField } from "../../web/form.js";
 import { html, type SafeHtml } from "../../web/html.js";
-import { successAlert } from "../components.js";
+import { adminPaths, successAlert } from "../components.js";
+import { recordFields, verifyButton } from "./domain-record.js";
 
 /** What the Open ID Connect page confirms after a redirect from a create or a delete. */
 export interface OidcNotices {
-  created?: { name: string; domains: string[]; signedOut: number; credentialsNote?: string };
+  created?: {
+    name: string;
+    /** Its domains that work now, as people read them. */
+    activeDomains: string[];
+    /** Its domains that start working once verified, with the record to publish. */
+    pendingDomains: DomainView[];
+    signedOut: number;
+    credentialsNote?: string;
+  };
   deleted?: { name: string };
   status?: { name: string; change: StatusNotice; sessionsEnded: number };
 }
@@ -46,9 +56,13 @@ export async function readOidcNotices(
   const newest = connections.at(-1);
   if (textField(query, "created", 10) === "1" && newest) {
     const signedOut = textField(query, "signed_out", 10);
+    const domains = (await listDomainViews(ctx, organizationId)).filter((d) =>
+      newest.domains.includes(d.domain),
+    );
     notices.created = {
       name: newest.name,
-      domains: newest.domains,
+      activeDomains: domains.filter((d) => d.active).map((d) => d.displayName),
+      pendingDomains: domains.filter((d) => !d.active),
       signedOut: /^\d{1,6}$/.test(signedOut) ? Number(signedOut) : 0,
     };
     if (textField(query, "unchecked", 10) === "1") {
@@ -93,21 +107,48 @@ function statusText(n: NonNullable<OidcNotices["status"]>): SafeHtml {
   return html`<p><strong>Everyone who signed in through ${n.name} is signed out</strong> (${sessions} ended).</p>`;
 }
 
-export function renderOidcNotices(notices: OidcNotices): SafeHtml {
-  const { created, deleted, status } = notices;
-  return html`${status ? successAlert("connection-status-changed", statusText(status)) : ""}${
-    created
-      ? successAlert(
-          "connection-created",
-          html`<p><strong>The connection ${created.name} has been created and enabled.</strong></p>
-  <p>People at ${created.domains.join(", ")} now sign in through single sign-on.${
-    created.signedOut > 0
-      ? html` ${created.signedOut} ${created.signedOut === 1 ? "session was" : "sessions were"} signed out; those people sign in again through SSO.`
-      : ""
-  }</p>${created.credentialsNote ? html`<p data-testid="credentials-note">${created.credentialsNote}</p>` : ""}`,
-        )
+function listed(names: readonly string[]): string {
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+function createdText(created: NonNullable<OidcNotices["created"]>): SafeHtml {
+  const pending = listed(created.pendingDomains.map((d) => d.displayName));
+  return html`<p><strong>The connection ${created.name} has been created and enabled.</strong></p>
+  ${
+    created.activeDomains.length > 0
+      ? html`<p>People at ${listed(created.activeDomains)} now sign in through single sign-on.${
+          created.signedOut > 0
+            ? html` ${created.signedOut} ${created.signedOut === 1 ? "session was" : "sessions were"} signed out; those people sign in again through SSO.`
+            : ""
+        }</p>`
       : ""
   }${
+    created.pendingDomains.length > 0
+      ? html`<p data-testid="created-pending">${pending} ${created.pendingDomains.length === 1 ? "starts" : "start"} working once verified. Until then, people at ${pending} sign in as before${created.activeDomains.length === 0 ? `, and ${created.name} signs no one in` : ""}.</p>`
+      : ""
+  }${created.credentialsNote ? html`<p data-testid="credentials-note">${created.credentialsNote}</p>` : ""}`;
+}
+
+/** After Create: for each pending domain, the record to publish and its Verify button. */
+function pendingDomainsCard(domains: readonly DomainView[], csrfToken: string): SafeHtml {
+  return html`<section class="card" data-testid="pending-domains">
+  <h2 class="section-title">Verify ${listed(domains.map((d) => d.displayName))}</h2>
+  <p>Publish ${domains.length === 1 ? "this TXT record" : "these TXT records"} at your DNS provider to prove your organization owns ${domains.length === 1 ? "the domain" : "the domains"}, then click Verify. You can also do it later on the <a href="${adminPaths.domains}">Domains</a> page.</p>
+  <div class="stack">${domains.map(
+    (d) => html`<div class="stack separated" data-testid="pending-domain" data-domain="${d.domain}">
+    <h3>${d.displayName}</h3>
+    ${recordFields(d, "created-record")}
+    <div class="actions">${verifyButton(d, csrfToken)}</div>
+  </div>`,
+  )}</div>
+</section>`;
+}
+
+export function renderOidcNotices(notices: OidcNotices, csrfToken: string): SafeHtml {
+  const { created, deleted, status } = notices;
+  return html`${status ? successAlert("connection-status-changed", statusText(status)) : ""}${
+    created ? successAlert("connection-created", createdText(created)) : ""
+  }${created && created.pendingDomains.length > 0 ? pendingDomainsCard(created.pendingDomains, csrfToken) : ""}${
     deleted
       ? successAlert(
           "connection-deleted",

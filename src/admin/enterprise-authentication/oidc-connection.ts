@@ -1,4 +1,5 @@
 import type { ConnectionView } from "../../connections/view.js";
+import type { DomainView } from "../../domains/view.js";
 import type { AuditEvent } from "../../store/audit.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, copyField, crumbs } from "../components.js";
@@ -15,6 +16,24 @@ export interface ConnectionPageModel {
   activity: ReadonlyMap<string, AuditEvent[]>;
   homePageUrl: string;
   notice?: SafeHtml | undefined;
+  /** The organization's domains, for which of a connection's domains work now. */
+  organizationDomains: readonly DomainView[];
+}
+
+/** A connection's domains split by whether they work now; pending ones wait for verification. */
+function domainsOf(c: ConnectionView, m: ConnectionPageModel) {
+  const views = c.domains.map(
+    (d) => m.organizationDomains.find((o) => o.domain === d) ?? { domain: d, displayName: d, active: false },
+  );
+  return {
+    active: views.filter((v) => v.active).map((v) => v.displayName),
+    pending: views.filter((v) => !v.active).map((v) => v.displayName),
+  };
+}
+
+function pendingNote(pending: readonly string[]): SafeHtml {
+  if (pending.length === 0) return html``;
+  return html` <span data-testid="connection-pending-domains">${pending.join(", ")} ${pending.length === 1 ? "starts" : "start"} working once verified on the <a href="${adminPaths.domains}">Domains</a> page.</span>`;
 }
 
 const authMethodLabel: Record<string, string> = {
@@ -25,15 +44,18 @@ const authMethodLabel: Record<string, string> = {
 
 function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml {
   const enabled = c.status === "enabled";
+  const { active, pending } = domainsOf(c, m);
   return html`<section class="card" data-testid="oidc-connection" data-connection-id="${c.id}">
   <div class="page-head">
     <h2 class="section-title">${c.name}</h2>
     <span class="badge ${enabled ? "badge-success" : "badge-warning"}" data-status="${c.status}">${enabled ? "Enabled" : "Disabled"}</span>
   </div>
   ${
-    enabled
-      ? html`<p class="muted">People at ${c.domains.join(", ")} sign in through this connection; password and LinkedIn sign-in are refused for them.</p>`
-      : html`<p class="muted">This connection signs no one in. People at ${c.domains.join(", ")} use their password or LinkedIn.</p>`
+    enabled && active.length > 0
+      ? html`<p class="muted">People at ${active.join(", ")} sign in through this connection; password and LinkedIn sign-in are refused for them.${pendingNote(pending)}</p>`
+      : enabled
+        ? html`<p class="muted">This connection signs no one in until one of its domains is verified.${pendingNote(pending)}</p>`
+        : html`<p class="muted">This connection signs no one in. People at ${c.domains.join(", ")} use their password or LinkedIn.</p>`
   }
   <dl class="facts">
     <div><dt>Issuer URL</dt><dd data-field="issuer"><code>${c.issuer}</code></dd></div>

@@ -1,3 +1,6 @@
+import { splitDomains } from "../../connections/validate.js";
+import { canonicalDomain } from "../../domain/organization-domains.js";
+import type { DomainView } from "../../domains/view.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, copyField, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
@@ -19,7 +22,11 @@ export interface SetupPageModel {
   secretSubmitted?: boolean;
   /** Shown above the page, e.g. after a deletion. */
   notice?: SafeHtml | undefined;
+  /** The organization's domains, verified and pending, offered by the domain field. */
+  organizationDomains: readonly SetupDomain[];
 }
+
+export type SetupDomain = Pick<DomainView, "domain" | "displayName" | "state" | "active">;
 
 interface FieldSpec {
   name: ConnectionField;
@@ -62,7 +69,7 @@ const fields: readonly FieldSpec[] = [
     label: "Identity provider domain",
     type: "text",
     placeholder: "acme.com",
-    help: html`Your company's email domain, the part after the @, such as <code>acme.com</code>. Separate several with commas or spaces.`,
+    help: html`Your company's email domain, the part after the @, such as <code>acme.com</code>. Separate several with commas or spaces. A domain your organization has not verified yet is added as pending: it starts working once you publish its DNS record and verify it.`,
   },
 ];
 
@@ -119,8 +126,39 @@ function control(spec: FieldSpec, value: string, describedBy: string, invalid: b
   return html`<input ${common} type="${spec.type}" value="${value}" autocomplete="off" spellcheck="false"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""}${spec.name === "clockSkewSeconds" ? html` inputmode="numeric"` : ""}>`;
 }
 
+const domainStateLabel: Record<SetupDomain["state"], SafeHtml> = {
+  verified: html`<span class="badge badge-success">Verified</span>`,
+  pending: html`<span class="badge badge-neutral">Pending verification</span>`,
+  failing: html`<span class="badge badge-warning">Record missing</span>`,
+};
+
+/**
+ * The domain field once the organization has domains: each offered with its state, ticked when
+ * the form holds it, and a text field for new ones, which join the organization as pending.
+ */
+function domainField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
+  const known = new Set(m.organizationDomains.map((d) => d.domain));
+  const typed = splitDomains(m.values.domains);
+  const chosen = new Set(typed.map((d) => canonicalDomain(d.replace(/^@/, "")) ?? d));
+  const others = typed.filter((d) => !known.has(canonicalDomain(d.replace(/^@/, "")) ?? d));
+  const error = m.refusal?.fields.domains;
+  const describedBy = ["domains-help", error ? "domains-error" : ""].filter(Boolean).join(" ");
+  return html`<fieldset class="field${error ? " has-error" : ""}" data-testid="domain-field">
+  <legend class="label">${spec.label}</legend>
+  <ul class="choices" data-testid="domain-choices">${m.organizationDomains.map(
+    (d) =>
+      html`<li><label class="checkbox"><input type="checkbox" name="knownDomains" value="${d.domain}"${chosen.has(d.domain) ? " checked" : ""}> <span>${d.displayName} ${domainStateLabel[d.state]}</span></label></li>`,
+  )}</ul>
+  <label for="field-domains">Other domains</label>
+  <input id="field-domains" name="domains" type="text" value="${others.join(", ")}" autocomplete="off" spellcheck="false" placeholder="${spec.placeholder ?? ""}" aria-describedby="${describedBy}"${error ? html` aria-invalid="true"` : ""}>
+  <p class="field-help" id="domains-help">Tick your company's email domains, or type new ones, separated by commas or spaces. A new domain is added to your organization as pending: it starts working once you publish its DNS record and verify it on the <a href="${adminPaths.domains}">Domains</a> page.</p>
+  ${error ? html`<p class="field-error" id="domains-error">${error}</p>` : ""}
+</fieldset>`;
+}
+
 function formField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
   const { name } = spec;
+  if (name === "domains" && m.organizationDomains.length > 0) return domainField(spec, m);
   const error = m.refusal?.fields[name];
   const value = name === "clientSecret" ? "" : m.values[name];
   const askAgain = name === "clientSecret" && m.secretSubmitted && !error;
@@ -195,8 +233,8 @@ ${m.refusal ? errorSummary(m.refusal) : ""}
       </div>
     </details>
     <div class="notice" role="note">
-      <p><strong>Once the connection is enabled, everyone with an email address at these domains, including you, must sign in through SSO.</strong></p>
-      <p>Their current password and LinkedIn sessions end when you click Create. Your own session is kept so you can see the confirmation.</p>
+      <p><strong>Once the connection is enabled, everyone with an email address at its verified domains, including you, must sign in through SSO.</strong></p>
+      <p>Their current password and LinkedIn sessions end when you click Create. Your own session is kept so you can see the confirmation. Pending domains start working once verified.</p>
     </div>
     <p class="actions">
       <button type="submit" class="btn btn-primary">Create</button>

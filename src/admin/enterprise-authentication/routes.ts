@@ -8,10 +8,12 @@ import {
 } from "../../connections/delete.js";
 import { callbackUrl, homePageUrl, toConnectionView } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
+import { listDomainViews } from "../../domains/view.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { type AuditEvent, listAuditEvents } from "../../store/audit.js";
 import { findConnection, listConnections } from "../../store/connections.js";
+import { listDomains } from "../../store/domains.js";
 import { countSessionsForConnection } from "../../store/sessions.js";
 import { textField } from "../../web/form.js";
 import { adminPaths, sendHtml } from "../components.js";
@@ -48,20 +50,31 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
 
   app.get(adminPaths.enterpriseAuthentication, { preHandler: admin }, async (request, reply) => {
     const session = adminSession(request);
-    const connections = await listConnections(ctx.store.db, session.organizationId);
+    const [connections, domains] = await Promise.all([
+      listConnections(ctx.store.db, session.organizationId),
+      listDomains(ctx.store.db, session.organizationId),
+    ]);
+    const domainCounts = { verified: 0, pending: 0, failing: 0 };
+    for (const d of domains) domainCounts[d.state] += 1;
     return sendHtml(
       reply,
-      introPage({ session, csrfToken: reply.generateCsrf(), oidcState: integrationState(connections) }),
+      introPage({
+        session,
+        csrfToken: reply.generateCsrf(),
+        oidcState: integrationState(connections),
+        domainCounts,
+      }),
     );
   });
 
   app.get(adminPaths.oidc, { preHandler: admin }, async (request, reply) => {
     const session = adminSession(request);
     const connections = await listConnections(ctx.store.db, session.organizationId);
+    const csrfToken = reply.generateCsrf();
     const notice = renderOidcNotices(
       await readOidcNotices(ctx, session.organizationId, request.query, connections),
+      csrfToken,
     );
-    const csrfToken = reply.generateCsrf();
     // "Back to the form" from a test of unsaved values: the Setup form holds them again.
     const tested = await formValuesFromTest(
       ctx,
@@ -79,6 +92,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
           homePageUrl: homePageUrl(ctx.config),
           values: tested ?? emptyConnectionForm,
           notice,
+          organizationDomains: await listDomainViews(ctx, session.organizationId),
           secretSubmitted: tested !== undefined,
         }),
       );
@@ -104,6 +118,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         connections: connections.map((c) => toConnectionView(ctx.config, c)),
         homePageUrl: homePageUrl(ctx.config),
         notice,
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
       }),
     );
   });
@@ -137,6 +152,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
           values: form.values,
           refusal,
           secretSubmitted: form.secretSubmitted,
+          organizationDomains: await listDomainViews(ctx, session.organizationId),
         }),
         refusal.status,
       );

@@ -12,6 +12,7 @@ import {
 } from "../../connections/test.js";
 import { callbackUrl, homePageUrl } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
+import { listDomainViews } from "../../domains/view.js";
 import { GatehouseError, isGatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { startSignIn } from "../../sso/oidc/start.js";
@@ -67,6 +68,7 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
           values: form.values,
           refusal,
           secretSubmitted: form.secretSubmitted,
+          organizationDomains: await listDomainViews(ctx, session.organizationId),
         }),
         refusal.status,
       );
@@ -178,6 +180,7 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
             values: formValues(settings),
             refusal,
             secretSubmitted: true,
+            organizationDomains: await listDomainViews(ctx, session.organizationId),
           }),
           refusal.status,
         );
