@@ -25,6 +25,8 @@ export interface Config {
   logLevel: string;
   /** Session lifetime in seconds. */
   sessionTtlSeconds: number;
+  /** A session unused for this many seconds ends; at or above the lifetime, only the lifetime counts. */
+  sessionIdleTimeoutSeconds: number;
   /** Validated sessions kept in memory per instance (about 300 bytes each); 0 turns the cache off. */
   sessionCacheSize: number;
   /** Password attempts allowed per account and per IP in one window. */
@@ -90,6 +92,7 @@ export const VARIABLES = {
   },
   LOG_LEVEL: { meaning: "pino level" },
   GATEHOUSE_SESSION_TTL_SECONDS: { meaning: "session lifetime" },
+  GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS: { meaning: "a session unused this long ends" },
   GATEHOUSE_SESSION_CACHE_SIZE: { meaning: "validated sessions kept in memory per instance" },
   GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: { meaning: "password attempts per account per window" },
   GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP: { meaning: "password attempts per IP per window" },
@@ -297,6 +300,14 @@ function buildConfig(env: EnvReader): Config {
     linkedin: parseLinkedIn(env, allowPrivateIssuers),
     logLevel: parseLogLevel(env.get("LOG_LEVEL")),
     sessionTtlSeconds: integer(env, "GATEHOUSE_SESSION_TTL_SECONDS", 8 * 3600, 60, 30 * 86400),
+    // From 2 minutes: the last use is recorded at most once a minute.
+    sessionIdleTimeoutSeconds: integer(
+      env,
+      "GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS",
+      2 * 3600,
+      120,
+      30 * 86400,
+    ),
     sessionCacheSize: integer(env, "GATEHOUSE_SESSION_CACHE_SIZE", 100_000, 0, 10_000_000),
     passwordAttemptsPerAccount: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT", 5, 1, 1000),
     passwordAttemptsPerIp: integer(env, "GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP", 20, 1, 100000),
@@ -504,6 +515,7 @@ const EFFECTIVE: Record<VariableName, (c: Config) => string> = {
   GATEHOUSE_LINKEDIN_CLIENT_SECRET: (c) => c.linkedin.clientSecret ?? "",
   LOG_LEVEL: (c) => c.logLevel,
   GATEHOUSE_SESSION_TTL_SECONDS: (c) => String(c.sessionTtlSeconds),
+  GATEHOUSE_SESSION_IDLE_TIMEOUT_SECONDS: (c) => String(c.sessionIdleTimeoutSeconds),
   GATEHOUSE_SESSION_CACHE_SIZE: (c) => String(c.sessionCacheSize),
   GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: (c) => String(c.passwordAttemptsPerAccount),
   GATEHOUSE_PASSWORD_ATTEMPTS_PER_IP: (c) => String(c.passwordAttemptsPerIp),

@@ -93,6 +93,7 @@ describe("the OpenAPI document", () => {
     for (const name of [
       "ConnectionView",
       "CreateConnectionRequest",
+      "UpdateConnectionRequest",
       "ApiKey",
       "User",
       "AuditEvent",

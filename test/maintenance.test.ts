@@ -29,7 +29,7 @@ test("expired sessions, day-old login transactions and past rate-limit windows a
       organizationId: null,
       method: "password",
       connectionId: null,
-      idToken: null,
+      idTokenSealed: null,
       idpSid: null,
       createdAt: now - 10 * HOUR,
       expiresAt,

@@ -174,7 +174,7 @@ export async function insertSessions(
             organizationId: seeded.organizationId,
             method: "sso",
             connectionId: seeded.connectionId,
-            idToken: null,
+            idTokenSealed: null,
             idpSid: null,
             createdAt: now,
             expiresAt: now + 8 * 3600 * 1000,

@@ -10,6 +10,8 @@ import {
   signOutConnectionSessions,
 } from "../connections/delete.js";
 import { testSavedConnection, testUnsavedConnection } from "../connections/test.js";
+import { type ConnectionPatch, updateConnection } from "../connections/update.js";
+import { CONNECTION_FIELDS } from "../connections/validate.js";
 import { toConnectionView } from "../connections/view.js";
 import { GatehouseError, validationError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
@@ -137,6 +139,68 @@ export const CreateConnectionRequest = Type.Object(
     ),
   },
   { additionalProperties: false, title: "CreateConnectionRequest" },
+);
+
+export const UpdateConnectionRequest = Type.Object(
+  {
+    name: Type.Optional(Type.String({ maxLength: 100 })),
+    issuer: Type.Optional(Type.String({ maxLength: 500 })),
+    clientId: Type.Optional(Type.String({ maxLength: 500 })),
+    clientSecret: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        writeOnly: true,
+        description: "A new client secret; absent or empty keeps the stored one",
+      }),
+    ),
+    domains: Type.Optional(
+      Type.Array(Type.String(), {
+        maxItems: 20,
+        description: "The full list of domains after the edit",
+        errorMessage: 'Must be an array of email domains, such as ["acme.com"].',
+      }),
+    ),
+    tokenEndpointAuthMethod: Type.Optional(
+      StringEnum(AUTH_METHODS, {
+        description:
+          "Held to when given. When absent and the issuer or credentials change, the method is chosen again as with auto (private_key_jwt stays)",
+      }),
+    ),
+    extraScopes: Type.Optional(
+      Type.Array(Type.String(), {
+        maxItems: 20,
+        errorMessage: 'Must be an array of scope names, such as ["groups"].',
+      }),
+    ),
+    emailClaim: Type.Optional(Type.String()),
+    clockSkewSeconds: Type.Optional(Type.Integer({ errorMessage: "Must be a whole number of seconds." })),
+    allowedTenants: Type.Optional(
+      Type.Array(Type.String(), {
+        maxItems: 50,
+        errorMessage: 'Must be an array of tenant ids, such as ["72f988bf-86f1-41af-91ab-2d7cd011db47"].',
+      }),
+    ),
+  },
+  { additionalProperties: false, title: "UpdateConnectionRequest" },
+);
+
+const UpdatedConnection = Type.Object(
+  {
+    ...connectionViewProperties,
+    changed: Type.Array(StringEnum(CONNECTION_FIELDS), {
+      description: "The fields this edit changed (clientSecret when a new, different secret was given)",
+    }),
+    sessionsEnded: Type.Integer({
+      description:
+        "Password and LinkedIn sessions ended because a domain added to an enabled connection now requires SSO",
+    }),
+    warnings: Type.Optional(
+      Type.Array(Type.String(), {
+        description: "What could not be checked, as at Create",
+      }),
+    ),
+  },
+  { title: "UpdatedConnection", description: "The connection as saved, with what changed" },
 );
 
 const notFoundDescription = "CONNECTION_NOT_FOUND";
@@ -331,6 +395,45 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
       );
       if (!connection) throw notFound();
       return toConnectionView(ctx.config, connection);
+    },
+  );
+
+  api.patch(
+    "/connections/:id",
+    {
+      preValidation,
+      schema: {
+        operationId: "updateConnection",
+        summary: "Edit a connection",
+        description:
+          "Send only the fields to change. The client secret is write-only: absent or empty keeps the stored one. The checks are Create's: a new issuer, client ID, secret or token endpoint authentication runs discovery and the credentials check again, and a refusal (a wrong secret is a field error on clientSecret quoting the provider) saves nothing. Audited as connection.updated with the names of the changed fields.",
+        tags,
+        params: IdParams,
+        headers: CsrfHeaders,
+        body: UpdateConnectionRequest,
+        response: {
+          200: UpdatedConnection,
+          ...errors({
+            400: "VALIDATION_FAILED, SSO_DISCOVERY_FAILED, SSO_ISSUER_MISMATCH or SSO_ISSUER_NOT_ALLOWED, with `fields`",
+            404: notFoundDescription,
+            409: "CONFLICT: the name or a domain is already in use (with `fields`), or the connection changed meanwhile",
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { connection, changed, credentialsNote, revokedSessions } = await updateConnection(
+        ctx,
+        actorOf(request),
+        connectionId(request.params),
+        request.body as ConnectionPatch,
+      );
+      return {
+        ...connection,
+        changed,
+        sessionsEnded: revokedSessions,
+        ...(credentialsNote ? { warnings: [credentialsNote] } : {}),
+      };
     },
   );
 

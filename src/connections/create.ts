@@ -147,9 +147,12 @@ export async function refuseConflicts(
   ctx: AppContext,
   organizationId: string,
   value: Pick<ValidConnectionInput, "name" | "domains">,
+  /** The connection being edited: its own name and domains are no conflict. */
+  selfId?: string,
 ): Promise<void> {
   const conflicts: FieldErrors = {};
-  if (await findConnectionByName(ctx.store.db, value.name)) {
+  const named = await findConnectionByName(ctx.store.db, value.name);
+  if (named && named.id !== selfId) {
     conflicts.name = `A connection named "${value.name}" already exists. Choose another name.`;
   }
   for (const domain of value.domains) {
@@ -160,7 +163,8 @@ export async function refuseConflicts(
       conflicts.domains = `${domain} is verified by another organization.`;
       break;
     }
-    if ((await connectionsListingDomain(ctx.store.db, organizationId, domain)).length > 0) {
+    const listing = await connectionsListingDomain(ctx.store.db, organizationId, domain);
+    if (listing.some((c) => c.id !== selfId)) {
       conflicts.domains = `${domain} is already used by another connection of your organization.`;
       break;
     }

@@ -65,8 +65,14 @@ export const CONNECTION_FIELDS: readonly (keyof ConnectionInput)[] = [
   "allowedTenants",
 ];
 
-/** Field checks that need no I/O. Returns the cleaned input and any per-field messages. */
-export function validateConnectionInput(input: ConnectionInput): {
+/**
+ * Field checks that need no I/O. Returns the cleaned input and any per-field messages. An edit
+ * may leave the client secret blank to keep the stored one (`secretRequired: false`).
+ */
+export function validateConnectionInput(
+  input: ConnectionInput,
+  options: { secretRequired?: boolean } = {},
+): {
   value: ValidConnectionInput;
   errors: FieldErrors;
 } {
@@ -92,7 +98,7 @@ export function validateConnectionInput(input: ConnectionInput): {
     errors.tokenEndpointAuthMethod = `Choose one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(", ")}.`;
   }
   const clientSecret = input.clientSecret.trim();
-  if (!clientSecret && tokenEndpointAuthMethod !== "private_key_jwt") {
+  if (!clientSecret && tokenEndpointAuthMethod !== "private_key_jwt" && options.secretRequired !== false) {
     errors.clientSecret = "Enter the Client secret from your identity provider's application.";
   } else if (clientSecret.length > 2000) errors.clientSecret = "Use at most 2000 characters.";
 

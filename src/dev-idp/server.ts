@@ -62,6 +62,8 @@ export interface DevIdp {
   rotateSigningKey(): Promise<void>;
   /** Test-only: the user with this `sub` now has another email address (and signs in with it). */
   changeEmail(sub: string, email: string): void;
+  /** Test-only: the client's secret is replaced, as an admin rotating it at the provider; the old one stops working. */
+  setClientSecret(clientId: string, secret: string): void;
   close(): Promise<void>;
 }
 
@@ -174,6 +176,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   let jwk = await signingKey();
   const cookieKeys = [randomBytes(32).toString("base64url")];
   const quirks = options.quirks ?? {};
+  const clients = options.clients.map((client) => ({ ...client }));
 
   const server = createServer();
   const port = await listen(server, options.port, options.host ?? "127.0.0.1");
@@ -186,7 +189,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     }
 
     const configure = (): Partial<Configuration> => ({
-      clients: options.clients.map((client) => ({
+      clients: clients.map((client) => ({
         client_id: client.clientId,
         client_secret: client.clientSecret,
         client_name: client.clientName ?? client.clientId,
@@ -299,6 +302,12 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       },
       changeEmail(sub, email) {
         accounts.changeEmail(sub, email);
+      },
+      setClientSecret(clientId, secret) {
+        const client = clients.find((c) => c.clientId === clientId);
+        if (!client) throw new Error(`dev-idp: no client ${clientId}`);
+        client.clientSecret = secret;
+        handler = build();
       },
       close: () => {
         closing ??= closeServer(server);

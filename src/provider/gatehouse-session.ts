@@ -3,8 +3,9 @@ import type { ProviderContext } from "oidc-provider";
 import { hashToken } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
 import { sessionCookieName } from "../session/cookie.js";
+import { checkSession } from "../session/validate.js";
 import { findApplicationSignIn, upsertApplicationSignIn } from "../store/application-sign-ins.js";
-import { type ActiveSession, findActiveSession } from "../store/sessions.js";
+import type { ActiveSession } from "../store/sessions.js";
 import { REFRESH_TOKEN_TTL_SECONDS } from "./lifetimes.js";
 
 /** The Gatehouse session of the browser behind an oidc-provider request, from its own cookie. */
@@ -16,7 +17,8 @@ export async function gatehouseSessionOf(
   if (!header) return undefined;
   const token = fastifyCookie.parse(header)[sessionCookieName(app.config)];
   if (!token || token.length > 100) return undefined;
-  return findActiveSession(app.store.db, hashToken(token), app.now());
+  // The same check as every page's: the cache, the lifetime and the idle timeout.
+  return checkSession(app, hashToken(token));
 }
 
 export function authTimeOf(session: ActiveSession): number {

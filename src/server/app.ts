@@ -10,6 +10,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
   LogController,
+  type RouteOptions,
 } from "fastify";
 import { registerAdminRoutes } from "../admin/routes.js";
 import { registerApiRoutes } from "../api/routes.js";
@@ -36,7 +37,13 @@ import { securityHeaders } from "./security-headers.js";
 
 const publicDir = fileURLToPath(new URL("../../public/", import.meta.url));
 
-export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+export interface BuildOptions {
+  /** Told of every route as it is registered (the fuzz test covers each one this way). */
+  onRoute?: (route: RouteOptions) => void;
+}
+
+export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const headers = securityHeaders(ctx.config);
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
@@ -45,8 +52,18 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     // One line per request, written by registerRequestLog, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: 200 },
+    // Errors the router raises before any hook runs (a path parameter over 200 characters, a
+    // malformed URL) get the same answer as every other error, with the same headers.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(headers);
+      return sendError(ctx, request, reply, toGatehouseError(error));
+    },
   });
 
+  if (options.onRoute) {
+    const onRoute = options.onRoute;
+    app.addHook("onRoute", (route) => onRoute(route));
+  }
   registerRequestLog(app, ctx.log);
   app.addHook("onResponse", async (request, reply) => {
     const route = request.routeOptions.url ?? "unmatched";
@@ -54,7 +71,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     ctx.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  const headers = securityHeaders(ctx.config);
   app.addHook("onRequest", (_request, reply, done) => {
     reply.headers(headers);
     done();

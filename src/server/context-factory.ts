@@ -4,6 +4,7 @@ import { SecretBox } from "../crypto/secret-box.js";
 import { deriveKey, loadOrCreateKeyFile, parseSecretKey } from "../crypto/secret-key.js";
 import { SessionCache } from "../session/cache.js";
 import { migrateToLatest, openStore } from "../store/database.js";
+import { sealLegacyIdTokens } from "../store/sessions.js";
 import type { AppContext } from "./context.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
@@ -47,6 +48,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     );
   }
   const metrics = createMetrics();
+  const now = options.now ?? Date.now;
   const store = openStore(config.databaseUrl, {
     onStatement: metrics.countStatement,
     checkpointInBackground: true,
@@ -59,10 +61,14 @@ export async function createContext(config: Config, options: ContextOptions = {}
         "session-change notifications interrupted; session checks read the database until they are back",
       ),
   });
+  const box = new SecretBox(key, previous);
   try {
     if (options.migrate !== false) {
       const { applied } = await migrateToLatest(store);
       if (applied.length > 0) log.info({ applied }, "database migrated");
+      // Migration 0019's second half: it needs the key, which migrations do not have.
+      const sealed = await sealLegacyIdTokens(store.db, (token, context) => box.seal(token, context), now());
+      if (sealed > 0) log.info({ sealed }, "sealed the ID tokens of sessions from before the upgrade");
     }
   } catch (error) {
     await store.close();
@@ -71,7 +77,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   return {
     config,
     store,
-    box: new SecretBox(key, previous),
+    box,
     cookieSecret: deriveKey(key, "cookies"),
     previousCookieSecrets: previous.map((k) => deriveKey(k, "cookies")),
     log,
@@ -85,6 +91,6 @@ export async function createContext(config: Config, options: ContextOptions = {}
       }
     }),
     lifecycle: { draining: false },
-    now: options.now ?? Date.now,
+    now,
   };
 }

@@ -82,6 +82,7 @@ export class SessionCache {
       connectionName: this.#intern(session.connectionName),
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
+      lastSeenAt: session.lastSeenAt,
     });
   }
 
@@ -96,6 +97,12 @@ export class SessionCache {
     if (this.#strings.size >= this.#capacity) this.#strings.clear();
     this.#strings.set(value, value);
     return value;
+  }
+
+  /** This instance recorded a use of the session. */
+  seen(idHash: string, now: number): void {
+    const entry = this.#entries.get(idHash);
+    if (entry && entry.lastSeenAt < now) entry.lastSeenAt = now;
   }
 
   /** This instance ended a session: forget it now rather than when the announcement arrives. */

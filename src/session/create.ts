@@ -3,7 +3,7 @@ import type { Kysely } from "kysely";
 import { hashToken, randomToken } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
 import type { Database, SignInMethod } from "../store/schema.js";
-import { insertSession, revokeSession } from "../store/sessions.js";
+import { insertSession, revokeSession, sessionIdTokenContext } from "../store/sessions.js";
 import { cookieOptions, sessionCookieName } from "./cookie.js";
 import { rotateCsrfSecret } from "./csrf.js";
 
@@ -30,14 +30,16 @@ export async function issueSession(
   const now = ctx.now();
   const previous = request.cookies[sessionCookieName(ctx.config)];
   const token = randomToken();
+  const idHash = hashToken(token);
   if (previous) await revokeSession(db, hashToken(previous), now, { replacedByUserId: input.userId });
   await insertSession(db, {
-    idHash: hashToken(token),
+    idHash,
     userId: input.userId,
     organizationId: input.organizationId,
     method: input.method,
     connectionId: input.connectionId ?? null,
-    idToken: input.idToken ?? null,
+    // Sealed and bound to this session: a copied row or backup does not yield an id_token_hint.
+    idTokenSealed: input.idToken ? ctx.box.seal(input.idToken, sessionIdTokenContext(idHash)) : null,
     idpSid: input.idpSid ?? null,
     createdAt: now,
     expiresAt: now + ctx.config.sessionTtlSeconds * 1000,

@@ -1,7 +1,8 @@
 import type { FastifyRequest } from "fastify";
+import type { Config } from "../config.js";
 import { hashToken } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
-import { type ActiveSession, findActiveSession } from "../store/sessions.js";
+import { type ActiveSession, findActiveSession, touchSession } from "../store/sessions.js";
 import { sessionCookieName } from "./cookie.js";
 
 export type { ActiveSession };
@@ -22,19 +23,48 @@ export function currentSession(ctx: AppContext, request: FastifyRequest): Promis
   return pending;
 }
 
+/**
+ * A session's last use is written at most this often, so the check stays a read (or a cache hit)
+ * on all but one request a minute; the idle timeout may therefore end a session up to this much
+ * early, never late.
+ */
+export const LAST_SEEN_INTERVAL_MS = 60_000;
+
+type SessionCheckContext = Pick<AppContext, "store" | "sessionCache" | "now"> & {
+  config: Pick<Config, "sessionIdleTimeoutSeconds">;
+};
+
 /** The session check behind `currentSession`, by the hash of the session id. */
-export function checkSession(
-  ctx: Pick<AppContext, "store" | "sessionCache" | "now">,
-  idHash: string,
-): Promise<ActiveSession | undefined> {
+export function checkSession(ctx: SessionCheckContext, idHash: string): Promise<ActiveSession | undefined> {
   const now = ctx.now();
   const cached = ctx.sessionCache.get(idHash, now);
-  if (cached) return Promise.resolve(cached);
+  if (cached)
+    return now - cached.lastSeenAt < LAST_SEEN_INTERVAL_MS
+      ? Promise.resolve(cached)
+      : touch(ctx, cached, now);
   const ticket = ctx.sessionCache.ticket();
   return findActiveSession(ctx.store.db, idHash, now).then((session) => {
-    if (session) ctx.sessionCache.put(session, ticket);
-    return session;
+    if (!session) return undefined;
+    ctx.sessionCache.put(session, ticket);
+    return now - session.lastSeenAt < LAST_SEEN_INTERVAL_MS ? session : touch(ctx, session, now);
   });
+}
+
+/**
+ * The idle timeout: a session last used before the cut-off is over. The database decides (another
+ * instance may have seen a later use than this one's cache knows), in the same statement that
+ * records this use.
+ */
+async function touch(ctx: SessionCheckContext, session: ActiveSession, now: number) {
+  const cutoff = now - ctx.config.sessionIdleTimeoutSeconds * 1000;
+  if (!(await touchSession(ctx.store.db, session.idHash, now, cutoff))) {
+    ctx.sessionCache.forget(session.idHash);
+    return undefined;
+  }
+  // The cached entry is this object, or a copy that the next check refreshes the same way.
+  session.lastSeenAt = now;
+  ctx.sessionCache.seen(session.idHash, now);
+  return session;
 }
 
 export function isAdmin(session: ActiveSession | undefined): boolean {

@@ -323,3 +323,89 @@ export async function setConnectionStatus(
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/** The settings an edit may change; the others stay as they are. */
+export interface ConnectionChanges {
+  name?: string;
+  issuer?: string;
+  clientId?: string;
+  clientSecretSealed?: string;
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | null;
+  scopes?: string;
+  emailClaim?: string;
+  clockSkewSeconds?: number;
+  signingKeySealed?: string | null;
+  signingKid?: string | null;
+  idTokenIssuer?: string | null;
+  allowedTenants?: string[];
+}
+
+/**
+ * Applies an edit, if the row is still at `expectedUpdatedAt`: of two admins saving the same
+ * connection at once, the second is told to reload rather than silently undoing the first.
+ * True when the row was updated.
+ */
+export async function updateConnectionRow(
+  db: Kysely<Database>,
+  id: string,
+  expectedUpdatedAt: number,
+  c: ConnectionChanges,
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("connections")
+    .set({
+      ...(c.name !== undefined ? { name: c.name, name_key: c.name.toLowerCase() } : {}),
+      ...(c.issuer !== undefined ? { issuer: c.issuer } : {}),
+      ...(c.clientId !== undefined ? { client_id: c.clientId } : {}),
+      ...(c.clientSecretSealed !== undefined ? { client_secret_sealed: c.clientSecretSealed } : {}),
+      ...(c.tokenEndpointAuthMethod !== undefined
+        ? { token_endpoint_auth_method: c.tokenEndpointAuthMethod }
+        : {}),
+      ...(c.scopes !== undefined ? { scopes: c.scopes } : {}),
+      ...(c.emailClaim !== undefined ? { email_claim: c.emailClaim } : {}),
+      ...(c.clockSkewSeconds !== undefined ? { clock_skew_seconds: c.clockSkewSeconds } : {}),
+      ...(c.signingKeySealed !== undefined ? { signing_key_sealed: c.signingKeySealed } : {}),
+      ...(c.signingKid !== undefined ? { signing_kid: c.signingKid } : {}),
+      ...(c.idTokenIssuer !== undefined ? { id_token_issuer: c.idTokenIssuer } : {}),
+      ...(c.allowedTenants !== undefined ? { allowed_tenants: c.allowedTenants.join(" ") } : {}),
+      updated_at: now,
+    })
+    .where("id", "=", id)
+    .where("updated_at", "=", expectedUpdatedAt)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
+ * Makes the connection list exactly `domains`: removed ones stop routing to it at once, added
+ * ones join the organization's domains (as pending when it does not hold them yet).
+ */
+export async function replaceConnectionDomains(
+  db: Kysely<Database>,
+  connection: Pick<Connection, "id" | "organizationId" | "domains">,
+  domains: readonly string[],
+  now: number,
+): Promise<void> {
+  const removed = connection.domains.filter((d) => !domains.includes(d));
+  const added = domains.filter((d) => !connection.domains.includes(d));
+  if (removed.length > 0) {
+    await db
+      .deleteFrom("connection_domains")
+      .where("connection_id", "=", connection.id)
+      .where("domain", "in", removed)
+      .execute();
+  }
+  if (added.length === 0) return;
+  await ensureOrganizationDomains(db, connection.organizationId, added, now);
+  await db
+    .insertInto("connection_domains")
+    .values(
+      added.map((domain) => ({
+        domain,
+        connection_id: connection.id,
+        organization_id: connection.organizationId,
+      })),
+    )
+    .execute();
+}

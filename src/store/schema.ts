@@ -56,8 +56,10 @@ export interface SessionsTable {
   organization_id: string | null;
   method: SignInMethod;
   connection_id: string | null;
-  /** Kept for RP-initiated logout (`id_token_hint`). */
+  /** Before migration 0019 the ID token in clear; sealed into `id_token_sealed` at start-up, null since. */
   id_token: string | null;
+  /** Kept for RP-initiated logout (`id_token_hint`), sealed with the secret box (context `session:<id_hash>`). */
+  id_token_sealed: string | null;
   idp_sid: string | null;
   created_at: number;
   expires_at: number;

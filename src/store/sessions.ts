@@ -10,10 +10,16 @@ export interface NewSession {
   organizationId: string | null;
   method: SignInMethod;
   connectionId: string | null;
-  idToken: string | null;
+  /** The ID token sealed with `sessionIdTokenContext(idHash)`. */
+  idTokenSealed: string | null;
   idpSid: string | null;
   createdAt: number;
   expiresAt: number;
+}
+
+/** The secret box context of a session's sealed ID token: it opens only for its own session. */
+export function sessionIdTokenContext(idHash: string): string {
+  return `session-id-token:${idHash}`;
 }
 
 export async function insertSession(db: Kysely<Database>, s: NewSession): Promise<void> {
@@ -25,7 +31,7 @@ export async function insertSession(db: Kysely<Database>, s: NewSession): Promis
       organization_id: s.organizationId,
       method: s.method,
       connection_id: s.connectionId,
-      id_token: s.idToken,
+      id_token_sealed: s.idTokenSealed,
       idp_sid: s.idpSid,
       created_at: s.createdAt,
       expires_at: s.expiresAt,
@@ -49,6 +55,8 @@ export interface ActiveSession {
   connectionName: string | null;
   createdAt: number;
   expiresAt: number;
+  /** When the session was last used, to within a minute: the idle timeout counts from here. */
+  lastSeenAt: number;
 }
 
 function activeSessionQuery(db: Kysely<Database>, idHash: string, now: number) {
@@ -76,6 +84,8 @@ function activeSessionQuery(db: Kysely<Database>, idHash: string, now: number) {
       "connections.name as connectionName",
       "sessions.created_at as createdAt",
       "sessions.expires_at as expiresAt",
+      // Sessions from before migration 0006 were given their creation time.
+      sql<number>`coalesce(sessions.last_seen_at, sessions.created_at)`.as("lastSeenAt"),
     ])
     .where("sessions.id_hash", "=", idHash)
     .where("sessions.revoked_at", "is", null)
@@ -110,6 +120,29 @@ export async function findActiveSession(
 }
 
 /**
+ * Records a use of the session, if it is still live and was used within the idle timeout (used
+ * at or after `idleCutoff`): the database decides, since another instance may have recorded a
+ * later use than this one knows. True when the session is still live. Changes to
+ * `last_seen_at` are not announced to session caches.
+ */
+export async function touchSession(
+  db: Kysely<Database>,
+  idHash: string,
+  now: number,
+  idleCutoff: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable("sessions")
+    .set({ last_seen_at: now })
+    .where("id_hash", "=", idHash)
+    .where("revoked_at", "is", null)
+    .where("expires_at", ">", now)
+    .where((eb) => eb(eb.fn.coalesce("last_seen_at", "created_at"), ">=", idleCutoff))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/**
  * Ends a session and hands back what RP-initiated logout needs, once: of two concurrent
  * revocations only one gets the row. `returning` yields the values after the update, so the ID
  * token is read by the claiming update and erased by a second one.
@@ -119,18 +152,22 @@ export async function revokeSession(
   idHash: string,
   now: number,
   options: { replacedByUserId?: string } = {},
-): Promise<{ connectionId: string | null; idToken: string | null; userId: string } | undefined> {
+): Promise<{ connectionId: string | null; idTokenSealed: string | null; userId: string } | undefined> {
   return inTransaction(db, async (trx) => {
     const claimed = await trx
       .updateTable("sessions")
       .set({ revoked_at: now })
       .where("id_hash", "=", idHash)
       .where("revoked_at", "is", null)
-      .returning(["connection_id as connectionId", "id_token as idToken", "user_id as userId"])
+      .returning(["connection_id as connectionId", "id_token_sealed as idTokenSealed", "user_id as userId"])
       .executeTakeFirst();
     if (!claimed) return undefined;
-    if (claimed.idToken !== null) {
-      await trx.updateTable("sessions").set({ id_token: null }).where("id_hash", "=", idHash).execute();
+    if (claimed.idTokenSealed !== null) {
+      await trx
+        .updateTable("sessions")
+        .set({ id_token_sealed: null })
+        .where("id_hash", "=", idHash)
+        .execute();
     }
     // The same person signing in again in this browser continues their application sign-ins.
     if (claimed.userId !== options.replacedByUserId) await notifyApplications(trx, [idHash], now);
@@ -170,7 +207,7 @@ function revokeSessionsWhere(
   return inTransaction(db, async (trx) => {
     let query = trx
       .updateTable("sessions")
-      .set({ revoked_at: now, id_token: null })
+      .set({ revoked_at: now, id_token_sealed: null })
       .where(column, "=", value)
       .where("revoked_at", "is", null)
       .where("expires_at", ">", now);
@@ -233,7 +270,7 @@ export async function revokeNonSsoSessionsForDomains(
   return inTransaction(db, async (trx) => {
     let query = trx
       .updateTable("sessions")
-      .set({ revoked_at: now, id_token: null })
+      .set({ revoked_at: now, id_token_sealed: null })
       .where("revoked_at", "is", null)
       .where("method", "!=", "sso")
       .where("user_id", "in", (eb) =>
@@ -290,4 +327,37 @@ export async function countSessionsForConnection(
     .where("expires_at", ">", now)
     .executeTakeFirst();
   return Number(row?.count ?? 0);
+}
+
+/**
+ * Seals the ID tokens that sessions from before migration 0019 hold in clear, and empties the
+ * old column; run at start-up right after migrating (a migration has no key). Revoked and
+ * expired sessions need theirs no more: they are only emptied. Returns how many were sealed.
+ */
+export async function sealLegacyIdTokens(
+  db: Kysely<Database>,
+  seal: (idToken: string, context: string) => string,
+  now: number,
+): Promise<number> {
+  const rows = await db
+    .selectFrom("sessions")
+    .select(["id_hash", "id_token", "revoked_at", "expires_at"])
+    .where("id_token", "is not", null)
+    .execute();
+  let sealed = 0;
+  for (const row of rows) {
+    const live = row.revoked_at === null && row.expires_at > now && row.id_token !== null;
+    await db
+      .updateTable("sessions")
+      .set({
+        id_token: null,
+        ...(live && row.id_token
+          ? { id_token_sealed: seal(row.id_token, sessionIdTokenContext(row.id_hash)) }
+          : {}),
+      })
+      .where("id_hash", "=", row.id_hash)
+      .execute();
+    if (live) sealed++;
+  }
+  return sealed;
 }

@@ -247,7 +247,7 @@ withEachDatabase("store: connections", (dialect) => {
       organizationId: acme.id,
       method: "sso",
       connectionId: id,
-      idToken: "eyJ",
+      idTokenSealed: "eyJ",
     });
     await insertSession(db, session);
 

@@ -77,7 +77,7 @@ export function newSession(user: User, overrides: Partial<NewSession> = {}): New
     organizationId: null,
     method: "password",
     connectionId: null,
-    idToken: null,
+    idTokenSealed: null,
     idpSid: null,
     createdAt: t0,
     expiresAt: t0 + 8 * hour,

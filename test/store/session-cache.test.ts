@@ -23,6 +23,7 @@ interface Instance {
   store: Store;
   sessionCache: SessionCache;
   now: () => number;
+  config: { sessionIdleTimeoutSeconds: number };
   check(idHash: string): ReturnType<typeof checkSession>;
 }
 
@@ -31,6 +32,7 @@ function instanceOn(store: Store, capacity = 1000): Instance {
     store,
     sessionCache: new SessionCache(capacity, () => store.sessionChanges()),
     now: () => t0 + minute,
+    config: { sessionIdleTimeoutSeconds: 2 * 3600 },
     check: (idHash) => checkSession(instance, idHash),
   };
   return instance;

@@ -11,6 +11,7 @@ import {
   revokeSessionsForConnection,
   revokeSessionsForOrganization,
   revokeSessionsForUser,
+  touchSession,
 } from "../../src/store/sessions.js";
 import { insertUser } from "../../src/store/users.js";
 import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
@@ -41,7 +42,7 @@ withEachDatabase("store: sessions", (dialect) => {
       organizationId: acme.id,
       method: "sso",
       connectionId,
-      idToken: "eyJ.id.token",
+      idTokenSealed: "eyJ.id.token",
       idpSid: "idp-session",
     });
     await insertSession(db, session);
@@ -59,6 +60,7 @@ withEachDatabase("store: sessions", (dialect) => {
       connectionName: "Acme Okta",
       createdAt: t0,
       expiresAt: t0 + 8 * hour,
+      lastSeenAt: t0,
     });
   });
 
@@ -115,31 +117,31 @@ withEachDatabase("store: sessions", (dialect) => {
       organizationId: acme.id,
       method: "sso",
       connectionId,
-      idToken: "eyJ.id.token",
+      idTokenSealed: "eyJ.id.token",
     });
     await insertSession(db, session);
     assert.deepEqual(await revokeSession(db, session.idHash, t0 + minute), {
       connectionId,
-      idToken: "eyJ.id.token",
+      idTokenSealed: "eyJ.id.token",
       userId: ada.id,
     });
     assert.equal(await revokeSession(db, session.idHash, t0 + 2 * minute), undefined);
     const row = await sessionRow(db, session.idHash);
     assert.equal(row?.revoked_at, t0 + minute);
-    assert.equal(row?.id_token, null);
+    assert.equal(row?.id_token_sealed, null);
   });
 
   test("of two concurrent revocations exactly one gets the ID token", async () => {
     const { db } = database().store;
     const ada = await insertUser(db, { email: "ada@acme.test" }, t0);
-    const session = newSession(ada, { method: "sso", idToken: "eyJ.id.token" });
+    const session = newSession(ada, { method: "sso", idTokenSealed: "eyJ.id.token" });
     await insertSession(db, session);
     const results = await Promise.all([
       revokeSession(db, session.idHash, t0 + minute),
       revokeSession(db, session.idHash, t0 + minute),
     ]);
     assert.deepEqual(
-      results.map((r) => r?.idToken),
+      results.map((r) => r?.idTokenSealed),
       results[0] ? ["eyJ.id.token", undefined] : [undefined, "eyJ.id.token"],
     );
   });
@@ -165,7 +167,7 @@ withEachDatabase("store: sessions", (dialect) => {
       bobPassword: newSession(bob),
       bobLinkedin: newSession(bob, { method: "linkedin" }),
       bobAlreadyRevoked: newSession(bob),
-      carolSso: newSession(carol, { method: "sso", connectionId, idToken: "eyJ.carol" }),
+      carolSso: newSession(carol, { method: "sso", connectionId, idTokenSealed: "eyJ.carol" }),
       outsider: newSession(outsider),
       subdomain: newSession(subdomain),
       lookalike: newSession(lookalike),
@@ -196,7 +198,7 @@ withEachDatabase("store: sessions", (dialect) => {
       subdomain: null,
       lookalike: null,
     });
-    assert.equal((await sessionRow(db, sessions.carolSso.idHash))?.id_token, "eyJ.carol");
+    assert.equal((await sessionRow(db, sessions.carolSso.idHash))?.id_token_sealed, "eyJ.carol");
   });
 
   test("revokeNonSsoSessionsForDomains matches a domain given in capitals", async () => {
@@ -231,7 +233,12 @@ withEachDatabase("store: sessions", (dialect) => {
       .values({ organization_id: globex.id, user_id: ada.id, role: "member", created_at: t0 })
       .execute();
     const sessions = {
-      adaOkta: newSession(ada, { organizationId: acme.id, method: "sso", connectionId: okta, idToken: "t" }),
+      adaOkta: newSession(ada, {
+        organizationId: acme.id,
+        method: "sso",
+        connectionId: okta,
+        idTokenSealed: "t",
+      }),
       adaPassword: newSession(ada, { organizationId: acme.id }),
       adaInGlobex: newSession(ada, { organizationId: globex.id }),
       adaExpired: newSession(ada, { organizationId: acme.id, expiresAt: t0 + minute }),
@@ -265,9 +272,32 @@ withEachDatabase("store: sessions", (dialect) => {
       bobRevoked: t0,
       gilEntra: null,
     });
-    assert.equal((await sessionRow(db, sessions.adaOkta.idHash))?.id_token, null, "no logout needs it now");
+    assert.equal(
+      (await sessionRow(db, sessions.adaOkta.idHash))?.id_token_sealed,
+      null,
+      "no logout needs it now",
+    );
     assert.equal(await findActiveSession(db, sessions.bobOkta.idHash, t0 + hour), undefined);
     assert.equal(await revokeSessionsForConnection(db, okta, t0 + 2 * hour), 0, "counted once");
+  });
+
+  test("touchSession: the database decides the idle timeout, so a use another instance recorded counts", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const ada = await seedMember(db, acme, "ada@acme.test", "admin");
+    const session = newSession(ada, { organizationId: acme.id });
+    await insertSession(db, session);
+    const idle = hour;
+    // Instance B sees a use at +50 min.
+    assert.equal(await touchSession(db, session.idHash, t0 + 50 * minute, t0 + 50 * minute - idle), true);
+    // Instance A, whose cache still says "last used at t0", asks at +100 min: still live.
+    assert.equal(await touchSession(db, session.idHash, t0 + 100 * minute, t0 + 100 * minute - idle), true);
+    // Unused for more than the idle timeout: over, and stays over.
+    assert.equal(await touchSession(db, session.idHash, t0 + 161 * minute, t0 + 161 * minute - idle), false);
+    const revoked = newSession(ada, { organizationId: acme.id });
+    await insertSession(db, revoked);
+    await revokeSession(db, revoked.idHash, t0 + minute);
+    assert.equal(await touchSession(db, revoked.idHash, t0 + 2 * minute, t0 + 2 * minute - idle), false);
   });
 
   test("revokeSessionsForUser ends every session of the account in every organization", async () => {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { loadConfig } from "../../src/config.js";
-import { buildApp } from "../../src/server/app.js";
+import { type BuildOptions, buildApp } from "../../src/server/app.js";
 import type { AppContext } from "../../src/server/context.js";
 import { createContext } from "../../src/server/context-factory.js";
 import { createLogger } from "../../src/server/log.js";
@@ -32,6 +32,8 @@ export interface StartOptions {
   databaseUrl?: string;
   /** Use a fixed port (for the browser tests); 0 picks one. */
   port?: number;
+  /** Passed to buildApp: told of every route registered. */
+  onRoute?: BuildOptions["onRoute"];
 }
 
 export async function freePort(): Promise<number> {
@@ -88,7 +90,7 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
     log: createLogger("debug", sink),
     now: () => Date.now() + offset,
   });
-  const app = await buildApp(ctx);
+  const app = await buildApp(ctx, options.onRoute ? { onRoute: options.onRoute } : {});
   await app.listen({ port, host: "127.0.0.1" });
   return {
     url: `http://localhost:${port}`,

@@ -49,6 +49,7 @@ function gallerySession(): ActiveSession {
     connectionName: null,
     createdAt: 0,
     expiresAt: 0,
+    lastSeenAt: 0,
   };
 }
 

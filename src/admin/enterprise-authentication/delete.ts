@@ -2,6 +2,7 @@ import type { ConnectionView } from "../../connections/view.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
+import { connectionPaths } from "./paths.js";
 
 type Deletable = Pick<ConnectionView, "id" | "name" | "domains">;
 
@@ -22,7 +23,7 @@ function deleteForm(c: Deletable, csrfToken: string, where: "dialog" | "page"): 
     ${
       where === "dialog"
         ? html`<button type="submit" value="cancel" formmethod="dialog" formnovalidate class="btn btn-secondary">Cancel</button>`
-        : html`<a class="btn btn-secondary" href="${adminPaths.oidc}">Cancel</a>`
+        : html`<a class="btn btn-secondary" href="${connectionPaths.page(c.id)}">Cancel</a>`
     }
     <button type="submit" class="btn btn-danger" data-testid="confirm-delete">Delete</button>
   </div>

@@ -6,6 +6,7 @@ import { textField } from "../../web/form.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPaths, successAlert } from "../components.js";
 import { recordFields, verifyButton } from "./domain-record.js";
+import { advancedFields, fields } from "./oidc-setup.js";
 
 /** What the Open ID Connect page confirms after a redirect from a create or a delete. */
 export interface OidcNotices {
@@ -20,6 +21,7 @@ export interface OidcNotices {
   };
   deleted?: { name: string };
   status?: { name: string; change: StatusNotice; sessionsEnded: number };
+  updated?: { name: string; changed: string[]; credentialsNote?: string; signedOut: number };
 }
 
 export type StatusNotice = "disabled" | "enabled" | "signed-out";
@@ -36,6 +38,11 @@ export function statusLocation(
 
 export function createdLocation(path: string, revokedSessions: number, unchecked = false): string {
   return `${path}?created=1${revokedSessions > 0 ? `&signed_out=${revokedSessions}` : ""}${unchecked ? "&unchecked=1" : ""}`;
+}
+
+/** After an edit; `changed` false when the form held the stored settings already. */
+export function updatedLocation(path: string, changed: boolean): string {
+  return `${path}?${changed ? "updated" : "unchanged"}=1`;
 }
 
 export function deletedLocation(path: string): string {
@@ -86,6 +93,28 @@ export async function readOidcNotices(
       sessionsEnded: /^\d{1,6}$/.test(ended) ? Number(ended) : 0,
     };
   }
+  if (textField(query, "updated", 10) === "1" && newest) {
+    const [event] = await listAuditEvents(ctx.store.db, {
+      organizationId,
+      connectionId: newest.id,
+      type: "connection.updated",
+      limit: 1,
+    });
+    const changed = event?.detail?.changed;
+    if (Array.isArray(changed)) {
+      const note = event?.detail?.credentialsNote;
+      const signedOut = event?.detail?.revokedSessions;
+      notices.updated = {
+        name: newest.name,
+        changed: changed.filter((f): f is string => typeof f === "string"),
+        signedOut: typeof signedOut === "number" ? signedOut : 0,
+        ...(typeof note === "string" ? { credentialsNote: note } : {}),
+      };
+    }
+  }
+  if (textField(query, "unchanged", 10) === "1" && newest) {
+    notices.updated = { name: newest.name, changed: [], signedOut: 0 };
+  }
   if (textField(query, "deleted", 10) === "1") {
     const [event] = await listAuditEvents(ctx.store.db, {
       organizationId,
@@ -105,6 +134,21 @@ function statusText(n: NonNullable<OidcNotices["status"]>): SafeHtml {
   if (n.change === "enabled")
     return html`<p><strong>${n.name} is enabled again.</strong> People at its domains sign in through it; ${sessions} by password or LinkedIn ended.</p>`;
   return html`<p><strong>Everyone who signed in through ${n.name} is signed out</strong> (${sessions} ended).</p>`;
+}
+
+/** The changed fields as the form labels them. */
+const fieldLabels: Record<string, string> = Object.fromEntries(
+  [...fields, ...advancedFields].map((f) => [f.name, f.label]),
+);
+
+function updatedText(n: NonNullable<OidcNotices["updated"]>): SafeHtml {
+  if (n.changed.length === 0)
+    return html`<p><strong>Nothing changed.</strong> ${n.name} already had these settings.</p>`;
+  return html`<p><strong>${n.name} is saved.</strong> Changed: <span data-testid="changed-fields">${n.changed.map((f) => fieldLabels[f] ?? f).join(", ")}</span>.${
+    n.signedOut > 0
+      ? html` ${n.signedOut} password or LinkedIn ${n.signedOut === 1 ? "session" : "sessions"} at the added domains ended.`
+      : ""
+  }</p>${n.credentialsNote ? html`<p data-testid="credentials-note">${n.credentialsNote}</p>` : ""}`;
 }
 
 function listed(names: readonly string[]): string {
@@ -145,8 +189,8 @@ function pendingDomainsCard(domains: readonly DomainView[], csrfToken: string): 
 }
 
 export function renderOidcNotices(notices: OidcNotices, csrfToken: string): SafeHtml {
-  const { created, deleted, status } = notices;
-  return html`${status ? successAlert("connection-status-changed", statusText(status)) : ""}${
+  const { created, deleted, status, updated } = notices;
+  return html`${updated ? successAlert("connection-updated", updatedText(updated)) : ""}${status ? successAlert("connection-status-changed", statusText(status)) : ""}${
     created ? successAlert("connection-created", createdText(created)) : ""
   }${created && created.pendingDomains.length > 0 ? pendingDomainsCard(created.pendingDomains, csrfToken) : ""}${
     deleted

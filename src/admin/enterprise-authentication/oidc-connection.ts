@@ -5,16 +5,19 @@ import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, copyField, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { dangerZone } from "./delete.js";
+import { connectionPaths } from "./paths.js";
 import { signInActivity } from "./sign-in-activity.js";
 import { statusActions } from "./status.js";
 
 export interface ConnectionPageModel {
   session: AdminSession;
   csrfToken: string;
-  connections: ConnectionView[];
-  /** Recent sign-in attempts per connection id. */
-  activity: ReadonlyMap<string, AuditEvent[]>;
+  connection: ConnectionView;
+  /** Recent sign-in attempts through it. */
+  activity: AuditEvent[];
   homePageUrl: string;
+  /** How many connections the organization has, this one included. */
+  connectionCount: number;
   notice?: SafeHtml | undefined;
   /** The organization's domains, for which of a connection's domains work now. */
   organizationDomains: readonly DomainView[];
@@ -87,17 +90,60 @@ function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml 
   }
   <form method="post" action="${adminPaths.oidc}/${c.id}/test" class="actions">
     <input type="hidden" name="_csrf" value="${m.csrfToken}">
+    <a class="btn btn-primary" href="${connectionPaths.edit(c.id)}" data-testid="edit-connection">Edit settings</a>
     <button type="submit" class="btn btn-secondary" data-testid="test-sign-in">Test sign-in</button>
-    <span class="field-help">Through your identity provider and back with these settings${enabled ? "" : ", even while disabled"}; nobody is signed in.</span>
+    <span class="field-help">Test sign-in goes through your identity provider and back with these settings${enabled ? "" : ", even while disabled"}; nobody is signed in.</span>
   </form>
   ${statusActions(c, m.csrfToken)}
   ${dangerZone(c, m.csrfToken)}
 </section>
-${signInActivity(c.id, m.activity.get(c.id) ?? [])}`;
+${signInActivity(c.id, m.activity)}`;
 }
 
-/** The organization's connections, each with its Delete at the bottom. */
+/** One connection: its settings, what to copy, its actions, Delete at the bottom, its activity. */
 export function connectionPage(m: ConnectionPageModel): string {
+  const c = m.connection;
+  return adminPage({
+    title: `Open ID Connect: ${c.name}`,
+    session: m.session,
+    csrfToken: m.csrfToken,
+    breadcrumbs: [
+      crumbs.administration,
+      crumbs.enterpriseAuthentication,
+      m.connectionCount > 1 ? crumbs.oidc : { label: crumbs.oidc.label },
+      ...(m.connectionCount > 1 ? [{ label: c.name }] : []),
+    ],
+    body: html`<section class="page-head">
+  <h1>Open ID Connect</h1>
+  <p class="lead">${
+    m.connectionCount > 1
+      ? html`One of your ${m.connectionCount} single sign-on connections. <a href="${adminPaths.oidc}">All connections</a>`
+      : "Your single sign-on connection."
+  }</p>
+</section>
+${m.notice ?? ""}
+${connectionSection(c, m)}
+${addAnother()}`,
+  });
+}
+
+function addAnother() {
+  return html`<section class="card" data-testid="add-connection">
+  <h2 class="section-title">Another identity provider</h2>
+  <p class="muted">Each connection signs in the people of its own domains: for example Okta for acme.com and Microsoft Entra ID for acme.co.uk.</p>
+  <p class="actions"><a class="btn btn-secondary" href="${connectionPaths.new}" data-testid="add-connection-link">Add a connection</a></p>
+</section>`;
+}
+
+export interface ConnectionListModel {
+  session: AdminSession;
+  csrfToken: string;
+  connections: ConnectionView[];
+  notice?: SafeHtml | undefined;
+}
+
+/** Several connections: one row each, opening its own page; a sign-in is routed by its email's domain. */
+export function connectionListPage(m: ConnectionListModel): string {
   return adminPage({
     title: "Open ID Connect",
     session: m.session,
@@ -105,9 +151,22 @@ export function connectionPage(m: ConnectionPageModel): string {
     breadcrumbs: [crumbs.administration, crumbs.enterpriseAuthentication, { label: crumbs.oidc.label }],
     body: html`<section class="page-head">
   <h1>Open ID Connect</h1>
-  <p class="lead">${m.connections.length === 1 ? "Your single sign-on connection." : "Your single sign-on connections."}</p>
+  <p class="lead">Your single sign-on connections. A person signing in is sent to the connection that lists their email's domain.</p>
 </section>
 ${m.notice ?? ""}
-${m.connections.map((c) => connectionSection(c, m))}`,
+<section class="card" data-testid="connection-list">
+  <div class="table-wrap"><table class="table">
+    <thead><tr><th scope="col">Connection</th><th scope="col">Domains</th><th scope="col">Issuer</th><th scope="col">Status</th></tr></thead>
+    <tbody>${m.connections.map(
+      (c) => html`<tr data-testid="connection-row" data-connection-id="${c.id}">
+  <td><a href="${connectionPaths.page(c.id)}" data-testid="open-connection">${c.name}</a></td>
+  <td data-field="domains">${c.domains.join(", ")}</td>
+  <td><code>${c.issuer}</code></td>
+  <td><span class="badge ${c.status === "enabled" ? "badge-success" : "badge-warning"}" data-status="${c.status}">${c.status === "enabled" ? "Enabled" : "Disabled"}</span></td>
+</tr>`,
+    )}</tbody>
+  </table></div>
+</section>
+${addAnother()}`,
   });
 }

@@ -28,7 +28,13 @@ export interface SetupPageModel {
 
 export type SetupDomain = Pick<DomainView, "domain" | "displayName" | "state" | "active">;
 
-interface FieldSpec {
+/** What a connection form's fields read: the Setup page's and the Edit page's. */
+export type FormModel = Pick<
+  SetupPageModel,
+  "values" | "refusal" | "secretSubmitted" | "organizationDomains"
+>;
+
+export interface FieldSpec {
   name: ConnectionField;
   label: string;
   help: SafeHtml;
@@ -37,7 +43,7 @@ interface FieldSpec {
   options?: readonly { value: string; label: string }[];
 }
 
-const fields: readonly FieldSpec[] = [
+export const fields: readonly FieldSpec[] = [
   {
     name: "name",
     label: "Connection name",
@@ -73,7 +79,7 @@ const fields: readonly FieldSpec[] = [
   },
 ];
 
-const advancedFields: readonly FieldSpec[] = [
+export const advancedFields: readonly FieldSpec[] = [
   {
     name: "tokenEndpointAuthMethod",
     label: "Token endpoint authentication",
@@ -136,7 +142,7 @@ const domainStateLabel: Record<SetupDomain["state"], SafeHtml> = {
  * The domain field once the organization has domains: each offered with its state, ticked when
  * the form holds it, and a text field for new ones, which join the organization as pending.
  */
-function domainField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
+function domainField(spec: FieldSpec, m: FormModel): SafeHtml {
   const known = new Set(m.organizationDomains.map((d) => d.domain));
   const typed = splitDomains(m.values.domains);
   const chosen = new Set(typed.map((d) => canonicalDomain(d.replace(/^@/, "")) ?? d));
@@ -156,7 +162,7 @@ function domainField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
 </fieldset>`;
 }
 
-function formField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
+export function formField(spec: FieldSpec, m: FormModel): SafeHtml {
   const { name } = spec;
   if (name === "domains" && m.organizationDomains.length > 0) return domainField(spec, m);
   const error = m.refusal?.fields[name];
@@ -175,7 +181,7 @@ function formField(spec: FieldSpec, m: SetupPageModel): SafeHtml {
 }
 
 /** Closed unless the admin used it or it holds an error, so the seed's five fields stay the whole story. */
-function advancedOpen(m: SetupPageModel): boolean {
+export function advancedOpen(m: FormModel): boolean {
   return advancedFields.some(({ name }) =>
     name === "clientSecret"
       ? false
@@ -183,7 +189,7 @@ function advancedOpen(m: SetupPageModel): boolean {
   );
 }
 
-function errorSummary(refusal: FormRefusal): SafeHtml {
+export function errorSummary(refusal: FormRefusal): SafeHtml {
   // A field message that only repeats the headline adds nothing but the link to the field.
   const listed = [...fields, ...advancedFields].filter((f) => refusal.fields[f.name]);
   return html`<div class="alert alert-error" role="alert" data-error-code="${refusal.code}" data-testid="form-error">

@@ -6,13 +6,14 @@ import {
   enableConnection,
   signOutConnectionSessions,
 } from "../../connections/delete.js";
+import { connectionInputOf, updateConnection } from "../../connections/update.js";
 import { callbackUrl, homePageUrl, toConnectionView } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
 import { listDomainViews } from "../../domains/view.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
-import { type AuditEvent, listAuditEvents } from "../../store/audit.js";
-import { findConnection, listConnections } from "../../store/connections.js";
+import { listAuditEvents } from "../../store/audit.js";
+import { type Connection, findConnection, listConnections } from "../../store/connections.js";
 import { listDomains } from "../../store/domains.js";
 import { countSessionsForConnection } from "../../store/sessions.js";
 import { textField } from "../../web/form.js";
@@ -27,9 +28,12 @@ import {
   readOidcNotices,
   renderOidcNotices,
   statusLocation,
+  updatedLocation,
 } from "./notices.js";
-import { connectionPage } from "./oidc-connection.js";
+import { connectionListPage, connectionPage } from "./oidc-connection.js";
+import { editFormValues, editPage } from "./oidc-edit.js";
 import { setupPage } from "./oidc-setup.js";
+import { connectionHome, connectionPaths } from "./paths.js";
 import { ACTIVITY_LIMIT } from "./sign-in-activity.js";
 import { integrationState } from "./state.js";
 import { disableConfirmPage, signOutEveryonePage, statusPaths } from "./status.js";
@@ -67,12 +71,16 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     );
   });
 
-  app.get(adminPaths.oidc, { preHandler: admin }, async (request, reply) => {
+  /** `noticesOf`: the connections the page's notices may name (none on /oidc/new). */
+  const showSetup = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    noticesOf: readonly Connection[] = [],
+  ): Promise<FastifyReply> => {
     const session = adminSession(request);
-    const connections = await listConnections(ctx.store.db, session.organizationId);
     const csrfToken = reply.generateCsrf();
     const notice = renderOidcNotices(
-      await readOidcNotices(ctx, session.organizationId, request.query, connections),
+      await readOidcNotices(ctx, session.organizationId, request.query, noticesOf),
       csrfToken,
     );
     // "Back to the form" from a test of unsaved values: the Setup form holds them again.
@@ -82,52 +90,144 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       session.idHash,
       (request.query as { test?: unknown }).test,
     );
-    if (connections.length === 0 || tested) {
-      return sendHtml(
-        reply,
-        setupPage({
-          session,
-          csrfToken,
-          callbackUrl: callbackUrl(ctx.config),
-          homePageUrl: homePageUrl(ctx.config),
-          values: tested ?? emptyConnectionForm,
-          notice,
-          organizationDomains: await listDomainViews(ctx, session.organizationId),
-          secretSubmitted: tested !== undefined,
-        }),
-      );
-    }
-    const activity = new Map<string, AuditEvent[]>();
-    for (const c of connections) {
-      activity.set(
-        c.id,
-        await listAuditEvents(ctx.store.db, {
-          organizationId: session.organizationId,
-          connectionId: c.id,
-          type: "sign_in.sso",
-          limit: ACTIVITY_LIMIT,
-        }),
-      );
-    }
+    return sendHtml(
+      reply,
+      setupPage({
+        session,
+        csrfToken,
+        callbackUrl: callbackUrl(ctx.config),
+        homePageUrl: homePageUrl(ctx.config),
+        values: tested ?? emptyConnectionForm,
+        notice,
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
+        secretSubmitted: tested !== undefined,
+      }),
+    );
+  };
+
+  const showConnection = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    connection: Connection,
+    connectionCount: number,
+  ): Promise<FastifyReply> => {
+    const session = adminSession(request);
+    const csrfToken = reply.generateCsrf();
+    const notice = renderOidcNotices(
+      await readOidcNotices(ctx, session.organizationId, request.query, [connection]),
+      csrfToken,
+    );
+    const activity = await listAuditEvents(ctx.store.db, {
+      organizationId: session.organizationId,
+      connectionId: connection.id,
+      type: "sign_in.sso",
+      limit: ACTIVITY_LIMIT,
+    });
     return sendHtml(
       reply,
       connectionPage({
         session,
         csrfToken,
         activity,
-        connections: connections.map((c) => toConnectionView(ctx.config, c)),
+        connection: toConnectionView(ctx.config, connection),
+        connectionCount,
         homePageUrl: homePageUrl(ctx.config),
         notice,
         organizationDomains: await listDomainViews(ctx, session.organizationId),
       }),
     );
+  };
+
+  // No connection: the Setup page. One: its page, as in the seed. Several: the list.
+  app.get(adminPaths.oidc, { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connections = await listConnections(ctx.store.db, session.organizationId);
+    const [only] = connections;
+    if (connections.length === 0 || (request.query as { test?: unknown }).test !== undefined) {
+      return showSetup(request, reply, connections);
+    }
+    if (connections.length === 1 && only) return showConnection(request, reply, only, 1);
+    const csrfToken = reply.generateCsrf();
+    const notice = renderOidcNotices(
+      await readOidcNotices(ctx, session.organizationId, request.query, []),
+      csrfToken,
+    );
+    return sendHtml(
+      reply,
+      connectionListPage({
+        session,
+        csrfToken,
+        connections: connections.map((c) => toConnectionView(ctx.config, c)),
+        notice,
+      }),
+    );
   });
+
+  app.get(connectionPaths.new, { preHandler: admin }, async (request, reply) => showSetup(request, reply));
+
+  app.get(connectionPaths.page(":id"), { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connections = await listConnections(ctx.store.db, session.organizationId);
+    const id = connectionIdParam(request.params);
+    const connection = connections.find((c) => c.id === id);
+    if (!connection)
+      throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+    return showConnection(request, reply, connection, connections.length);
+  });
+
+  app.get(connectionPaths.edit(":id"), { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connection = await connectionOf(request);
+    return sendHtml(
+      reply,
+      editPage({
+        session,
+        csrfToken: reply.generateCsrf(),
+        connection,
+        values: editFormValues(connectionInputOf(connection)),
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
+        usesKey: connection.tokenEndpointAuthMethod === "private_key_jwt",
+      }),
+    );
+  });
+
+  app.post(
+    connectionPaths.edit(":id"),
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const session = adminSession(request);
+      const connection = await connectionOf(request);
+      const form = readConnectionForm(request.body);
+      try {
+        const { changed } = await updateConnection(ctx, actorOf(request), connection.id, form.input);
+        return reply.redirect(updatedLocation(await homeOf(request, connection.id), changed.length > 0), 303);
+      } catch (error) {
+        const refusal = toFormRefusal(error);
+        if (!refusal) throw error;
+        request.log.info({ code: refusal.code, detail: refusal.detail }, "connection edit refused");
+        return sendHtml(
+          reply,
+          editPage({
+            session,
+            csrfToken: reply.generateCsrf(),
+            connection,
+            values: form.values,
+            refusal,
+            secretSubmitted: form.secretSubmitted,
+            organizationDomains: await listDomainViews(ctx, session.organizationId),
+            usesKey: connection.tokenEndpointAuthMethod === "private_key_jwt",
+          }),
+          refusal.status,
+        );
+      }
+    },
+  );
 
   app.post(adminPaths.oidc, { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
     const session = adminSession(request);
     const form = readConnectionForm(request.body);
     try {
-      const { revokedSessions, credentialsNote } = await createConnection(ctx, {
+      const { connection, revokedSessions, credentialsNote } = await createConnection(ctx, {
         organizationId: session.organizationId,
         input: form.input,
         actorUserId: session.userId,
@@ -135,7 +235,11 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         ip: request.ip,
       });
       return reply.redirect(
-        createdLocation(adminPaths.oidc, revokedSessions, credentialsNote !== undefined),
+        createdLocation(
+          await connectionHome(ctx, session.organizationId, connection.id),
+          revokedSessions,
+          credentialsNote !== undefined,
+        ),
         303,
       );
     } catch (error) {
@@ -158,6 +262,22 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       );
     }
   });
+
+  const homeOf = (request: FastifyRequest, id: string) =>
+    connectionHome(ctx, adminSession(request).organizationId, id);
+
+  async function connectionOf(request: FastifyRequest): Promise<Connection> {
+    const session = adminSession(request);
+    const connection = await findConnection(
+      ctx.store.db,
+      session.organizationId,
+      connectionIdParam(request.params),
+    );
+    if (!connection) {
+      throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+    }
+    return connection;
+  }
 
   const confirmModel = async (request: FastifyRequest, reply: FastifyReply) => {
     const session = adminSession(request);
@@ -197,13 +317,13 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       // An unchecked box is absent from the form: ending the sessions is the default only on the page.
       const endSessions = textField(request.body, "end_sessions", 10) === "1";
       const { sessionsEnded } = await disableConnection(ctx, actorOf(request), id, { endSessions });
-      return reply.redirect(statusLocation(adminPaths.oidc, "disabled", id, sessionsEnded), 303);
+      return reply.redirect(statusLocation(await homeOf(request, id), "disabled", id, sessionsEnded), 303);
     },
   );
   app.post(statusPaths.enable(":id"), { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
     const id = connectionIdParam(request.params);
     const { sessionsEnded } = await enableConnection(ctx, actorOf(request), id);
-    return reply.redirect(statusLocation(adminPaths.oidc, "enabled", id, sessionsEnded), 303);
+    return reply.redirect(statusLocation(await homeOf(request, id), "enabled", id, sessionsEnded), 303);
   });
   app.get(statusPaths.signOutEveryone(":id"), { preHandler: admin }, async (request, reply) =>
     sendHtml(reply, signOutEveryonePage(await confirmModel(request, reply))),
@@ -214,7 +334,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     async (request, reply) => {
       const id = connectionIdParam(request.params);
       const sessionsEnded = await signOutConnectionSessions(ctx, actorOf(request), id);
-      return reply.redirect(statusLocation(adminPaths.oidc, "signed-out", id, sessionsEnded), 303);
+      return reply.redirect(statusLocation(await homeOf(request, id), "signed-out", id, sessionsEnded), 303);
     },
   );
 

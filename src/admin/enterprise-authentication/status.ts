@@ -2,6 +2,7 @@ import type { ConnectionView } from "../../connections/view.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
+import { connectionPaths } from "./paths.js";
 
 type Switchable = Pick<ConnectionView, "id" | "name" | "domains" | "status">;
 
@@ -65,7 +66,7 @@ export function disableConfirmPage(m: ConfirmModel): string {
   <p data-testid="disable-consequence">Disable ${c.name}? It keeps its settings, but signs no one in: people at ${c.domains.join(", ")} use their password or LinkedIn until you enable it again.</p>
   <label class="checkbox"><input type="checkbox" name="end_sessions" value="1" checked data-testid="end-sessions"> Also sign out the ${m.sessions} ${m.sessions === 1 ? "person" : "people"} currently signed in through this connection</label>
   <div class="actions">
-    <a class="btn btn-secondary" href="${adminPaths.oidc}">Cancel</a>
+    <a class="btn btn-secondary" href="${connectionPaths.page(c.id)}">Cancel</a>
     <button type="submit" class="btn btn-danger" data-testid="confirm-disable">Disable</button>
   </div>
 </form>`,
@@ -81,7 +82,7 @@ export function signOutEveryonePage(m: ConfirmModel): string {
   <input type="hidden" name="_csrf" value="${m.csrfToken}">
   <p>End the ${m.sessions} ${m.sessions === 1 ? "session" : "sessions"} opened through ${c.name}? Those people sign in again through the connection on their next visit.</p>
   <div class="actions">
-    <a class="btn btn-secondary" href="${adminPaths.oidc}">Cancel</a>
+    <a class="btn btn-secondary" href="${connectionPaths.page(c.id)}">Cancel</a>
     <button type="submit" class="btn btn-danger" data-testid="confirm-sign-out-everyone">Sign out everyone</button>
   </div>
 </form>`,

@@ -5,6 +5,7 @@ import { html, type SafeHtml } from "../../web/html.js";
 import { humanMessage } from "../../web/messages.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
+import { connectionPaths } from "./paths.js";
 
 export interface TestResultPageModel {
   session: AdminSession;
@@ -89,7 +90,7 @@ function summary(r: TestResult): SafeHtml {
 export function testResultPage(m: TestResultPageModel): string {
   const r = m.result;
   const back = m.connectionId
-    ? html`<a class="btn btn-secondary" href="${adminPaths.oidc}">Back to the connection</a>`
+    ? html`<a class="btn btn-secondary" href="${connectionPaths.page(m.connectionId)}">Back to the connection</a>`
     : html`<a class="btn btn-secondary" href="${adminPaths.oidc}?test=${m.testId}">Back to the form</a>`;
   let body: SafeHtml;
   if (!r) {

@@ -23,6 +23,7 @@ import { adminSession, requireAdmin } from "../guard.js";
 import { type ConnectionFormValues, readConnectionForm, toFormRefusal } from "./connection-form.js";
 import { createdLocation } from "./notices.js";
 import { setupPage } from "./oidc-setup.js";
+import { connectionHome } from "./paths.js";
 import { testResultPage } from "./test-result.js";
 
 function idParam(params: unknown): string {
@@ -187,7 +188,11 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
       }
       const { revokedSessions, credentialsNote } = created;
       return reply.redirect(
-        createdLocation(adminPaths.oidc, revokedSessions, credentialsNote !== undefined),
+        createdLocation(
+          await connectionHome(ctx, session.organizationId, created.connection.id),
+          revokedSessions,
+          credentialsNote !== undefined,
+        ),
         303,
       );
     },

@@ -1,0 +1,270 @@
+import { activeDomains } from "../domain/organization-domains.js";
+import { GatehouseError } from "../errors.js";
+import type { AppContext } from "../server/context.js";
+import { forgetConfiguration } from "../sso/oidc/client.js";
+import { discoverIssuer } from "../sso/oidc/discover.js";
+import { insertAuditEvent } from "../store/audit.js";
+import { isUniqueViolation } from "../store/availability.js";
+import {
+  type Connection,
+  type ConnectionChanges,
+  findConnection,
+  findConnectionById,
+  replaceConnectionDomains,
+  updateConnectionRow,
+} from "../store/connections.js";
+import type { TokenEndpointAuthMethod } from "../store/schema.js";
+import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
+import {
+  checkConnectionCredentials,
+  DEFAULT_SCOPES,
+  fieldErrors,
+  issuerTemplate,
+  refuseConflicts,
+  tenantAllowListMissing,
+} from "./create.js";
+import type { CredentialsCheck } from "./credentials.js";
+import type { ConnectionActor } from "./delete.js";
+import { generateSigningKey } from "./signing-key.js";
+import {
+  CONNECTION_FIELDS,
+  type ConnectionInput,
+  type TokenEndpointAuthMethodChoice,
+  type ValidConnectionInput,
+  validateConnectionInput,
+} from "./validate.js";
+import { type ConnectionView, toConnectionView } from "./view.js";
+
+/** What an edit sends: any of the fields; an absent or blank client secret keeps the stored one. */
+export type ConnectionPatch = Partial<ConnectionInput>;
+
+export type ConnectionField = keyof ConnectionInput;
+
+export interface UpdatedConnection {
+  connection: ConnectionView;
+  /** The fields whose value changed, in form order; empty when the edit changed nothing. */
+  changed: ConnectionField[];
+  /** Why the new credentials could not be checked, when they could not. */
+  credentialsNote?: string;
+  /** Password and LinkedIn sessions ended because a domain added to an enabled connection now enforces SSO. */
+  revokedSessions: number;
+}
+
+/** The connection's settings as the fields of the form that created it; the secret stays sealed. */
+export function connectionInputOf(c: Connection): ConnectionInput {
+  const base = new Set(DEFAULT_SCOPES.split(" "));
+  return {
+    name: c.name,
+    issuer: c.issuer,
+    clientId: c.clientId,
+    clientSecret: "",
+    domains: c.domains,
+    tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? "auto",
+    extraScopes: c.scopes.split(" ").filter((s) => s && !base.has(s)),
+    emailClaim: c.emailClaim,
+    clockSkewSeconds: c.clockSkewSeconds,
+    allowedTenants: c.allowedTenants,
+  };
+}
+
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x) => b.includes(x));
+
+/** Which fields the edit changes. Pure; the secret counts only when a new, different one is given. */
+export function changedFields(
+  current: ConnectionInput,
+  next: ValidConnectionInput,
+  secretDiffers: boolean,
+): ConnectionField[] {
+  const differs: Record<ConnectionField, boolean> = {
+    name: next.name !== current.name,
+    issuer: next.issuer !== current.issuer,
+    clientId: next.clientId !== current.clientId,
+    clientSecret: secretDiffers,
+    domains: !sameSet(next.domains, current.domains),
+    tokenEndpointAuthMethod: next.tokenEndpointAuthMethod !== (current.tokenEndpointAuthMethod ?? "auto"),
+    extraScopes: !sameSet(next.extraScopes, current.extraScopes ?? []),
+    emailClaim: next.emailClaim !== current.emailClaim,
+    clockSkewSeconds: next.clockSkewSeconds !== current.clockSkewSeconds,
+    allowedTenants: !sameSet(next.allowedTenants, current.allowedTenants ?? []),
+  };
+  return CONNECTION_FIELDS.filter((f) => differs[f]);
+}
+
+/** A change to any of these sends Gatehouse back to the provider: discovery, then the credentials check. */
+const PROVIDER_FIELDS: readonly ConnectionField[] = [
+  "issuer",
+  "clientId",
+  "clientSecret",
+  "tokenEndpointAuthMethod",
+];
+
+function notFound(): GatehouseError {
+  return new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+}
+
+/**
+ * Edits a connection, with the checks Create makes, in the same order: the fields, the name
+ * and domains against every organization, then — when the issuer or the credentials change —
+ * discovery and the credentials check at the token endpoint, so a wrong new secret is refused
+ * beside its field and nothing is saved. Then in one transaction: the settings, the domains,
+ * the end of non-SSO sessions at domains that start enforcing, and `connection.updated` with
+ * the names of the changed fields (never a secret).
+ */
+export async function updateConnection(
+  ctx: AppContext,
+  actor: ConnectionActor,
+  id: string,
+  patch: ConnectionPatch,
+): Promise<UpdatedConnection> {
+  const existing = await findConnection(ctx.store.db, actor.organizationId, id);
+  if (!existing) throw notFound();
+  const current = connectionInputOf(existing);
+  const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
+  const { value, errors } = validateConnectionInput(
+    { ...current, ...defined, clientSecret: patch.clientSecret ?? "" },
+    { secretRequired: false },
+  );
+  const storedSecret = () => ctx.box.open(existing.clientSecretSealed, `connection:${existing.id}`);
+  // Leaving private_key_jwt for a client secret needs one, when the connection never had one.
+  if (
+    !errors.clientSecret &&
+    !value.clientSecret &&
+    value.tokenEndpointAuthMethod !== "private_key_jwt" &&
+    existing.tokenEndpointAuthMethod === "private_key_jwt" &&
+    storedSecret() === ""
+  ) {
+    errors.clientSecret = "Enter the Client secret from your identity provider's application.";
+  }
+  if (Object.keys(errors).length > 0) throw fieldErrors(errors);
+
+  const secretDiffers = value.clientSecret !== "" && value.clientSecret !== storedSecret();
+  const changed = changedFields(current, value, secretDiffers);
+  if (changed.length === 0) {
+    return { connection: toConnectionView(ctx.config, existing), changed, revokedSessions: 0 };
+  }
+  if (changed.includes("name") || changed.includes("domains")) {
+    await refuseConflicts(ctx, actor.organizationId, value, existing.id);
+  }
+
+  const settings: ConnectionChanges = {};
+  let credentials: CredentialsCheck | undefined;
+  if (changed.some((f) => PROVIDER_FIELDS.includes(f))) {
+    const tenantsNeeded = tenantAllowListMissing(value.issuer, null, value.allowedTenants);
+    if (tenantsNeeded) throw fieldErrors({ allowedTenants: tenantsNeeded });
+    const metadata = await discoverIssuer(ctx, value.issuer, { fresh: true });
+    const template = issuerTemplate(metadata.issuer, value.issuer);
+    const templateNeedsTenants = tenantAllowListMissing(value.issuer, template, value.allowedTenants);
+    if (templateNeedsTenants) throw fieldErrors({ allowedTenants: templateNeedsTenants });
+    // An unchanged method is chosen again for the new provider or credentials, as at Create with
+    // `auto`; the one the admin picks now is held to.
+    const choice: TokenEndpointAuthMethodChoice = changed.includes("tokenEndpointAuthMethod")
+      ? value.tokenEndpointAuthMethod
+      : existing.tokenEndpointAuthMethod === "private_key_jwt"
+        ? "private_key_jwt"
+        : "auto";
+    credentials = await checkConnectionCredentials(
+      ctx,
+      metadata,
+      { ...value, tokenEndpointAuthMethod: choice },
+      storedSecret,
+    );
+    settings.issuer = value.issuer;
+    settings.clientId = value.clientId;
+    settings.idTokenIssuer = template;
+    settings.tokenEndpointAuthMethod = credentials.method;
+    Object.assign(settings, await signingKeyFor(ctx, existing, credentials.method));
+    if (secretDiffers) settings.clientSecretSealed = ctx.box.seal(value.clientSecret, `connection:${id}`);
+  } else if (changed.includes("allowedTenants")) {
+    const needed = tenantAllowListMissing(value.issuer, existing.idTokenIssuer, value.allowedTenants);
+    if (needed) throw fieldErrors({ allowedTenants: needed });
+  }
+  if (changed.includes("name")) settings.name = value.name;
+  if (changed.includes("extraScopes")) settings.scopes = [DEFAULT_SCOPES, ...value.extraScopes].join(" ");
+  if (changed.includes("emailClaim")) settings.emailClaim = value.emailClaim;
+  if (changed.includes("clockSkewSeconds")) settings.clockSkewSeconds = value.clockSkewSeconds;
+  if (changed.includes("allowedTenants")) settings.allowedTenants = value.allowedTenants;
+
+  const now = ctx.now();
+  let revokedSessions = 0;
+  try {
+    await ctx.store.db.transaction().execute(async (trx) => {
+      if (!(await updateConnectionRow(trx, id, existing.updatedAt, settings, now))) {
+        throw new GatehouseError(
+          "CONFLICT",
+          "This connection was changed by someone else meanwhile. Reload it and make your change again.",
+          { detail: "the connection's updated_at moved during the edit" },
+        );
+      }
+      if (changed.includes("domains")) {
+        await replaceConnectionDomains(trx, existing, value.domains, now);
+        // A domain added to an enabled connection enforces SSO from now on, as at Create.
+        const updated = await findConnectionById(trx, id);
+        const added = activeDomains(actor.organizationId, updated?.domainStatuses ?? [], now).filter(
+          (d) => !existing.domains.includes(d),
+        );
+        if (existing.status === "enabled") {
+          revokedSessions = await revokeNonSsoSessionsForDomains(trx, added, actor.actorSessionHash, now);
+        }
+      }
+      await insertAuditEvent(
+        trx,
+        {
+          type: "connection.updated",
+          organizationId: actor.organizationId,
+          actorUserId: actor.actorUserId,
+          connectionId: id,
+          outcome: "success",
+          ip: actor.ip,
+          detail: {
+            name: value.name,
+            changed,
+            ...(changed.includes("name") ? { previousName: existing.name } : {}),
+            ...(changed.includes("domains")
+              ? { domains: value.domains, previousDomains: existing.domains }
+              : {}),
+            ...(credentials ? { tokenEndpointAuthMethod: credentials.method ?? "auto" } : {}),
+            ...(credentials?.note ? { credentialsNote: credentials.note } : {}),
+            ...(revokedSessions > 0 ? { revokedSessions } : {}),
+          },
+        },
+        now,
+      );
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw fieldErrors(
+        { name: "This name or one of the domains was just taken. Reload and try again." },
+        "CONFLICT",
+      );
+    }
+    throw error;
+  }
+  // The client configuration is cached by settings version (connection id and updated_at).
+  forgetConfiguration(`${id}:${existing.updatedAt}`);
+  const updated = await findConnectionById(ctx.store.db, id);
+  if (!updated) throw notFound();
+  return {
+    connection: toConnectionView(ctx.config, updated),
+    changed,
+    revokedSessions,
+    ...(credentials?.note ? { credentialsNote: credentials.note } : {}),
+  };
+}
+
+/** A key pair exists exactly while the connection uses private_key_jwt. */
+async function signingKeyFor(
+  ctx: AppContext,
+  existing: Connection,
+  method: TokenEndpointAuthMethod | null,
+): Promise<Pick<ConnectionChanges, "signingKeySealed" | "signingKid">> {
+  if (method !== "private_key_jwt") {
+    return existing.signingKid ? { signingKeySealed: null, signingKid: null } : {};
+  }
+  if (existing.signingKid) return {};
+  const key = await generateSigningKey();
+  return {
+    signingKeySealed: ctx.box.seal(JSON.stringify(key.privateJwk), `connection-key:${existing.id}`),
+    signingKid: key.kid,
+  };
+}
