@@ -207,6 +207,22 @@ describe("the Domains page", () => {
     dns.set(record.name, undefined);
   });
 
+  test("a domain another organization verified first: the record matches, the page says it stays theirs", async () => {
+    const first = await adminOf("first");
+    await verifyDomainsAsOperator(gh, first.organizationId, ["contested-corp.test"]);
+    const second = await adminOf("second");
+    assert.equal((await addThroughForm(second, "contested-corp.test")).status, 303, "held pending");
+    const row = await findDomainByName(gh.ctx.store.db, second.organizationId, "contested-corp.test");
+    assert.ok(row);
+    const record = challengeRecord(row.domain, row.verificationToken);
+    dns.set(record.name, { txt: [[record.value]] });
+    const answer = await verifyThroughPage(second, "contested-corp.test");
+    dns.set(record.name, undefined);
+    assert.equal(outcomeOf(answer.body), "verified_elsewhere");
+    assert.match(answer.body, /contested-corp\.test is verified by another organization\./);
+    assert.match(cardOf(answer.body, "contested-corp.test"), /data-state="pending" data-active="false"/);
+  });
+
   test("a failing domain says until when it keeps working, then that it stopped", async () => {
     const admin = await adminOf("failing");
     assert.equal((await addThroughForm(admin, "failing-corp.test")).status, 303);

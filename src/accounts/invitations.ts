@@ -3,6 +3,7 @@ import { urlFor } from "../config.js";
 import { hashPassword, passwordWeakness } from "../crypto/password.js";
 import { hashToken, newId, randomToken } from "../crypto/tokens.js";
 import { emailDomain, normalizeEmail } from "../domain/email.js";
+import { NAME_CHARACTERS_MESSAGE, nameProblem } from "../domain/names.js";
 import { INVITATION_TTL_MS, type InvitationState, invitationState } from "../domain/people.js";
 import { GatehouseError, validationError } from "../errors.js";
 import { checkSsoEnforcement } from "../login/enforcement.js";
@@ -255,6 +256,7 @@ export async function acceptInvitationWithPassword(
   const name = input.name?.trim() ?? "";
   const fields: Record<string, string> = {};
   if (name.length > 100) fields.name = "must be at most 100 characters";
+  else if (nameProblem(name)) fields.name = NAME_CHARACTERS_MESSAGE;
   const weakness = passwordWeakness(input.password, invitation.email);
   if (weakness) fields.password = `the password ${weakness}`;
   if (Object.keys(fields).length > 0) throw validationError(fields);

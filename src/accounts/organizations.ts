@@ -1,8 +1,10 @@
 import { hashPassword, passwordWeakness } from "../crypto/password.js";
 import { normalizeEmail } from "../domain/email.js";
+import { NAME_CHARACTERS_MESSAGE, nameProblem } from "../domain/names.js";
 import { GatehouseError, validationError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
+import { isUniqueViolation } from "../store/availability.js";
 import type { Invitation } from "../store/invitations.js";
 import {
   findOrganizationBySlug,
@@ -53,6 +55,7 @@ export async function createOrganizationWithAdmin(
     fields.slug =
       "use 1-63 lower-case letters, digits and hyphens, starting and ending with a letter or digit";
   if (!name || name.length > 100) fields.name = "must be 1-100 characters";
+  else if (nameProblem(name)) fields.name = NAME_CHARACTERS_MESSAGE;
   if (!email) fields.adminEmail = `"${input.adminEmail}" is not a valid email address`;
   const password = input.adminPassword;
   if (password !== undefined) {
@@ -62,18 +65,51 @@ export async function createOrganizationWithAdmin(
   if (Object.keys(fields).length > 0) throw validationError(fields);
   const validEmail = email as string;
 
+  await refuseTaken(ctx, slug, validEmail);
+  const hash = password === undefined ? undefined : await hashPassword(password);
+  const now = ctx.now();
+  try {
+    return await insertOrganizationWithOwner(
+      ctx,
+      { slug, name, email: validEmail, hash, adminName: input.adminName },
+      now,
+    );
+  } catch (error) {
+    // Two creations at once both passed the checks above; the database kept one. The other is
+    // told which value was taken, as if it had come second, rather than shown a constraint error.
+    if (!isUniqueViolation(error)) throw error;
+    await refuseTaken(ctx, slug, validEmail);
+    throw new GatehouseError(
+      "CONFLICT",
+      "The organization could not be created: a value was taken meanwhile.",
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+async function refuseTaken(ctx: AppContext, slug: string, email: string): Promise<void> {
   if (await findOrganizationBySlug(ctx.store.db, slug)) {
     throw new GatehouseError("CONFLICT", `An organization with the slug "${slug}" already exists.`, {
       fields: { slug: "is already taken" },
     });
   }
-  if (await findUserByEmail(ctx.store.db, validEmail)) {
-    throw new GatehouseError("CONFLICT", `A user with the email ${validEmail} already exists.`, {
+  if (await findUserByEmail(ctx.store.db, email)) {
+    throw new GatehouseError("CONFLICT", `A user with the email ${email} already exists.`, {
       fields: { adminEmail: "already belongs to a user" },
     });
   }
-  const hash = password === undefined ? undefined : await hashPassword(password);
-  const now = ctx.now();
+}
+
+function insertOrganizationWithOwner(
+  ctx: AppContext,
+  o: { slug: string; name: string; email: string; hash: string | undefined; adminName: string | undefined },
+  now: number,
+): Promise<CreatedOrganization> {
+  const { slug, name, hash } = o;
+  const validEmail = o.email;
+  const input = { adminName: o.adminName };
   return ctx.store.db.transaction().execute(async (trx): Promise<CreatedOrganization> => {
     const organization = await insertOrganization(trx, { slug, name }, now);
     if (hash === undefined) {

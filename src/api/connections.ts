@@ -291,7 +291,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
         operationId: "createConnection",
         summary: "Create an OpenID Connect connection",
         description:
-          "Checks the fields, that the name and domains are free, and the issuer's discovery document, then creates the connection enabled: from then on users at its domains must sign in through it.",
+          "Checks the fields, that the name and domains are free, and the issuer's discovery document, then creates the connection enabled: from then on users at its verified domains must sign in through it; new domains join the organization pending (public suffixes and public email providers are refused).",
         tags,
         headers: IdempotencyHeaders,
         body: CreateConnectionRequest,

@@ -1,4 +1,5 @@
 import { hashToken, newId, randomToken } from "../crypto/tokens.js";
+import { NAME_CHARACTERS_MESSAGE, nameProblem } from "../domain/names.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import {
@@ -28,6 +29,10 @@ function checkName(name: string): string {
   if (!trimmed || trimmed.length > 100)
     throw new GatehouseError("VALIDATION_FAILED", "The key name must be 1-100 characters.", {
       fields: { name: "must be 1-100 characters" },
+    });
+  if (nameProblem(trimmed))
+    throw new GatehouseError("VALIDATION_FAILED", "The key name has characters that are not allowed.", {
+      fields: { name: NAME_CHARACTERS_MESSAGE },
     });
   return trimmed;
 }

@@ -101,7 +101,7 @@ ${line}
        Issuer URL                ${idp.issuer}
        Client ID                 ${okta?.clientId}
        Client secret             ${okta?.clientSecret}
-       Identity provider domain  acme.test
+       Identity provider domain  tick acme.test
      (the IdP already knows the Callback URL ${base}sso/oidc/callback
       and the sign-out redirect ${base}; acme.test is pre-verified by the
       operator, so SSO works at once — a real domain is proven with a DNS TXT

@@ -1,3 +1,4 @@
+import { NAME_CHARACTERS_MESSAGE, nameProblem } from "../domain/names.js";
 import { checkClaimableDomain, describeRefusal } from "../domain/organization-domains.js";
 import { normalizeTenantId } from "../domain/provider-claims.js";
 import {
@@ -98,9 +99,7 @@ export function validateConnectionInput(
   const name = input.name.trim();
   if (!name) errors.name = "Enter a name for this connection, such as Acme Okta.";
   else if (name.length > 100) errors.name = "Use at most 100 characters.";
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  else if (/[\u0000-\u001f\u007f]/.test(name))
-    errors.name = "Use letters, digits, spaces and punctuation only.";
+  else if (nameProblem(name)) errors.name = NAME_CHARACTERS_MESSAGE;
 
   const issuer = input.issuer.trim();
   if (!issuer)

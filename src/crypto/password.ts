@@ -1,4 +1,5 @@
 import argon2 from "argon2";
+import { isCommonPassword } from "./common-passwords.js";
 
 // OWASP's Argon2id baseline (19 MiB, 2 passes); verification reads parameters from the hash,
 // so raising these later keeps old hashes valid.
@@ -35,8 +36,10 @@ export function passwordWeakness(password: string, email?: string): string | und
   if (password.length < MIN_PASSWORD_LENGTH) return `must be at least ${MIN_PASSWORD_LENGTH} characters`;
   if (password.length > 256) return "must be at most 256 characters";
   if (new Set(password).size < 5) return "must not repeat the same few characters";
-  if (email && password.toLowerCase().includes(email.split("@")[0]?.toLowerCase() ?? "\u0000")) {
+  if (isCommonPassword(password)) return "is one of the most common passwords; choose a less predictable one";
+  // Only a local part long enough to be guessed from: "a@x.com" must not forbid every "a".
+  const local = email?.split("@")[0]?.toLowerCase() ?? "";
+  if (local.length >= 4 && password.toLowerCase().includes(local))
     return "must not contain the email address";
-  }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import { newId, randomToken } from "../crypto/tokens.js";
+import { NAME_CHARACTERS_MESSAGE, nameProblem } from "../domain/names.js";
 import { GatehouseError, validationError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import {
@@ -77,6 +78,7 @@ function checkInput(input: ApplicationInput): Record<string, string> {
   const name = input.name.trim();
   if (name.length === 0) fields.name = "Enter the application's name.";
   else if (name.length > 200) fields.name = "Use at most 200 characters.";
+  else if (nameProblem(name)) fields.name = NAME_CHARACTERS_MESSAGE;
   if (input.redirectUris.length === 0) fields.redirectUris = "Give at least one redirect URI.";
   const lists: [string, string[]][] = [
     ["redirectUris", input.redirectUris],

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { validateConnectionInput } from "../../src/connections/validate.js";
 import {
   type CheckOutcome,
   canonicalDomain,
@@ -236,6 +237,28 @@ describe("transitionAfterCheck", () => {
         failingSince: since,
         verifiedNow,
       });
+    });
+  }
+});
+
+describe("a connection's domains are refused like added ones", () => {
+  const base = { name: "Acme Okta", issuer: "https://acme.okta.com", clientId: "id", clientSecret: "secret" };
+  const cases: [domains: string[], expected: string[] | RegExp][] = [
+    [["acme.com", "@Acme.com", "ACME.com."], ["acme.com"]],
+    [["bücher.example"], ["xn--bcher-kva.example"]],
+    [["gmail.com"], /gmail\.com is a public email provider/],
+    [["acme.com", "co.uk"], /co\.uk is a public suffix/],
+    [["github.io"], /github\.io is a public suffix/],
+    [["acme com/x"], /is not a domain name/],
+  ];
+  for (const [domains, expected] of cases) {
+    test(`${JSON.stringify(domains)} → ${expected instanceof RegExp ? "refused" : JSON.stringify(expected)}`, () => {
+      const { value, errors } = validateConnectionInput({ ...base, domains });
+      if (expected instanceof RegExp) assert.match(errors.domains ?? "", expected);
+      else {
+        assert.equal(errors.domains, undefined);
+        assert.deepEqual(value.domains, expected);
+      }
     });
   }
 });

@@ -246,6 +246,20 @@ async function firstPass(s: Session): Promise<void> {
   await s.visit("error-not-found", "/nope");
   await s.visit("admin", "/admin");
   await s.visit("admin-enterprise-authentication", "/admin/enterprise-authentication");
+  if (await s.visit("admin-domains-empty", "/admin/enterprise-authentication/domains")) {
+    await s.step("domains", async () => {
+      await page.fill("#field-domain", "gmail.com");
+      await Promise.all([page.waitForLoadState(), page.click("[data-testid=add-domain-submit]")]);
+      await s.shot("admin-domains-refused");
+      // Each viewport visits the same organization: the domain is added once.
+      await page.goto(`${gh.url}/admin/enterprise-authentication/domains`);
+      if ((await page.locator("[data-testid=domain]").count()) === 0) {
+        await page.fill("#field-domain", "screenshots-corp.example");
+        await Promise.all([page.waitForLoadState(), page.click("[data-testid=add-domain-submit]")]);
+      }
+      await s.shot("admin-domains-pending");
+    });
+  }
   if (await s.visit("admin-oidc-setup", "/admin/enterprise-authentication/oidc")) {
     await s.step("advanced settings", async () => {
       await page.click("details summary", { timeout: 2000 });

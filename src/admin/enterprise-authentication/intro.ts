@@ -30,7 +30,7 @@ export function introPage(m: IntroPageModel): string {
     body: html`<section class="page-head">
   <h1>Enterprise Authentication</h1>
   <p class="lead">Connect your company's identity provider so your staff sign in with their company account.</p>
-  <p class="muted">Once a connection is enabled, everyone with an email address at its domains must sign in through it; password and LinkedIn sign-in are refused for them.</p>
+  <p class="muted">Once a connection is enabled, everyone with an email address at its verified domains must sign in through it; password and LinkedIn sign-in are refused for them.</p>
 </section>
 <div class="tile-grid">
   <section class="card tile" data-integration="oidc" data-state="${m.oidcState}">
