@@ -15,6 +15,8 @@ export const adminPaths = {
     `/admin/people/invitations/${id === ":id" ? id : encodeURIComponent(id)}/revoke`,
   memberRole: (id: string) => `/admin/people/${id === ":id" ? id : encodeURIComponent(id)}/role`,
   removeMember: (id: string) => `/admin/people/${id === ":id" ? id : encodeURIComponent(id)}/remove`,
+  signOutMember: (id: string) => `/admin/people/${id === ":id" ? id : encodeURIComponent(id)}/sign-out`,
+  signOutEveryone: "/admin/people/sign-out-everyone",
   enterpriseAuthentication: "/admin/enterprise-authentication",
   oidc: "/admin/enterprise-authentication/oidc",
   deleteConnection: (id: string) => `/admin/enterprise-authentication/oidc/${encodeURIComponent(id)}/delete`,

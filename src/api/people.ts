@@ -4,6 +4,7 @@ import { Type } from "typebox";
 import { createInvitation, resendInvitation, revokeInvitation } from "../accounts/invitations.js";
 import { createOrganizationWithAdmin } from "../accounts/organizations.js";
 import { changeMemberRole, type PeopleActor, removeMember } from "../accounts/people.js";
+import { type SignOutActor, signOutMember, signOutOrganization } from "../accounts/sign-out-everywhere.js";
 import { urlFor } from "../config.js";
 import { ASSIGNABLE_ROLES, invitationState } from "../domain/people.js";
 import { GatehouseError } from "../errors.js";
@@ -85,6 +86,16 @@ function actorOf(request: FastifyRequest): PeopleActor {
   return caller.kind === "session"
     ? { userId: caller.session.userId, role: caller.session.role }
     : { userId: null, role: null };
+}
+
+function signOutActorOf(request: FastifyRequest): SignOutActor {
+  const caller = apiCaller(request);
+  return {
+    organizationId: callerOrganizationId(request),
+    userId: caller.kind === "session" ? caller.session.userId : null,
+    sessionHash: caller.kind === "session" ? caller.session.idHash : undefined,
+    ip: request.ip,
+  };
 }
 
 function idOf(params: { id: string }, notFound: () => GatehouseError): string {
@@ -251,6 +262,48 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: AppContext): voi
       );
       return reply.status(204).send(null);
     },
+  );
+
+  const SessionsEnded = Type.Object(
+    { sessionsEnded: Type.Integer({ minimum: 0 }) },
+    { description: "How many sessions ended" },
+  );
+
+  api.post(
+    "/users/:id/sessions/revoke",
+    {
+      preValidation,
+      schema: {
+        operationId: "revokeUserSessions",
+        summary: "Sign a member out everywhere",
+        description:
+          "Ends every session the member opened in this organization; the applications signed in through them are told (Back-Channel Logout). An admin signing themselves out keeps the session that asks. Audited as sessions.revoked_for_user.",
+        tags: ["Users"],
+        params: IdParams,
+        headers: CsrfHeaders,
+        response: { 200: SessionsEnded, ...errors({ 404: "NOT_FOUND" }) },
+      },
+    },
+    async (request) => ({
+      sessionsEnded: await signOutMember(ctx, signOutActorOf(request), idOf(request.params, noMember)),
+    }),
+  );
+
+  api.post(
+    "/sessions/revoke",
+    {
+      preValidation,
+      schema: {
+        operationId: "revokeOrganizationSessions",
+        summary: "Sign everyone in the organization out",
+        description:
+          "Ends every session opened in this organization, whatever the sign-in method, except the admin session that asks. Audited as sessions.revoked_for_organization.",
+        tags: ["Users"],
+        headers: CsrfHeaders,
+        response: { 200: SessionsEnded, ...errors({}) },
+      },
+    },
+    async (request) => ({ sessionsEnded: await signOutOrganization(ctx, signOutActorOf(request)) }),
   );
 
   const tags = ["Invitations"];

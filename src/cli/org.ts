@@ -1,19 +1,62 @@
 import { readFileSync } from "node:fs";
 import { createOrganizationWithAdmin } from "../accounts/organizations.js";
+import { signOutMember, signOutOrganization } from "../accounts/sign-out-everywhere.js";
+import { normalizeEmail } from "../domain/email.js";
+import { GatehouseError } from "../errors.js";
+import { findOrganizationBySlug } from "../store/organizations.js";
+import { findUserByEmail } from "../store/users.js";
 import { runGroup } from "./group.js";
 import { help, parseOptions, required, withContext } from "./options.js";
 import { printJson, UsageError } from "./output.js";
 
-const USAGE = `Usage: gatehouse org <create> [options]
+const USAGE = `Usage: gatehouse org <create|sign-out> [options]
 
 Commands:
-  create   Create an organization and invite its first owner (or give the owner a password)
+  create     Create an organization and invite its first owner (or give the owner a password)
+  sign-out   End every session of the organization, or of one of its members
 
 Run "gatehouse org <command> --help" for a command's options.
 `;
 
 export function runOrgCommand(args: string[]): Promise<number> {
-  return runGroup("org", USAGE, { create: runOrgCreate }, args);
+  return runGroup("org", USAGE, { create: runOrgCreate, "sign-out": runOrgSignOut }, args);
+}
+
+const SIGN_OUT_USAGE = `Usage: gatehouse org sign-out --slug <slug> [--email <member email>] [--json]
+
+Ends every session opened in the organization ("sign out everyone"), or, with --email, every
+session that member opened in it ("sign out everywhere"). Applications signed in through those
+sessions are told (Back-Channel Logout). Prints how many sessions ended.
+  --slug    the organization
+  --email   one member only
+  --json    print {sessionsEnded} as JSON instead
+`;
+
+async function runOrgSignOut(args: string[]): Promise<number> {
+  const values = parseOptions(args, {
+    slug: { type: "string" },
+    email: { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (values.help) return help(SIGN_OUT_USAGE);
+  const slug = required(values, "slug", SIGN_OUT_USAGE).trim().toLowerCase();
+  const email = typeof values.email === "string" ? values.email : undefined;
+  return withContext(async (ctx) => {
+    const organization = await findOrganizationBySlug(ctx.store.db, slug);
+    if (!organization) throw new GatehouseError("NOT_FOUND", `No organization with the slug "${slug}".`);
+    const actor = { organizationId: organization.id, userId: null };
+    let sessionsEnded: number;
+    if (email === undefined) {
+      sessionsEnded = await signOutOrganization(ctx, actor);
+    } else {
+      const user = await findUserByEmail(ctx.store.db, normalizeEmail(email) ?? "");
+      if (!user) throw new GatehouseError("NOT_FOUND", `No member ${email} in ${slug}.`);
+      sessionsEnded = await signOutMember(ctx, actor, user.id);
+    }
+    if (values.json) printJson({ sessionsEnded });
+    else process.stdout.write(`${sessionsEnded} session(s) ended.\n`);
+    return 0;
+  });
 }
 
 const ORG_USAGE = `Usage: gatehouse org create --slug <slug> --name <name> --admin-email <email> [password option] [--json]

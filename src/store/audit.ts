@@ -20,6 +20,8 @@ export type AuditEventType =
   | "connection.updated"
   | "connection.tested"
   | "sessions.revoked_for_connection"
+  | "sessions.revoked_for_user"
+  | "sessions.revoked_for_organization"
   | "user.role_changed"
   | "user.removed"
   | "invitation.created"

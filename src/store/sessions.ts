@@ -251,6 +251,36 @@ export function revokeSessionsForUser(
   return revokeSessionsWhere(db, "user_id", userId, now, options);
 }
 
+/**
+ * "Sign out everywhere" for one member, as their organization's admin may ask it: every session
+ * of the account opened in that organization (and none it opened in another).
+ */
+export function revokeSessionsForMember(
+  db: Kysely<Database>,
+  organizationId: string,
+  userId: string,
+  now: number,
+  options: BulkRevocationOptions = {},
+): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    let query = trx
+      .updateTable("sessions")
+      .set({ revoked_at: now, id_token_sealed: null })
+      .where("organization_id", "=", organizationId)
+      .where("user_id", "=", userId)
+      .where("revoked_at", "is", null)
+      .where("expires_at", ">", now);
+    if (options.exceptIdHash !== undefined) query = query.where("id_hash", "!=", options.exceptIdHash);
+    const ended = await query.returning("id_hash").execute();
+    await notifyApplications(
+      trx,
+      ended.map((row) => row.id_hash),
+      now,
+    );
+    return ended.length;
+  });
+}
+
 /** "Sign out everyone" for an organization: every session opened in it, whatever the method. */
 export function revokeSessionsForOrganization(
   db: Kysely<Database>,

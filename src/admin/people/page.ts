@@ -58,7 +58,16 @@ function memberRow(m: OrganizationUser, session: AdminSession, csrfToken: string
   }</td>
   <td>${time(m.lastSignInAt)}</td>
   <td>${m.signInMethods.length === 0 ? html`<span class="muted">not yet</span>` : m.signInMethods.map((s) => methodNames[s]).join(", ")}</td>
-  <td>${
+  <td class="actions">
+  <details class="confirm">
+    <summary class="btn btn-ghost" data-testid="sign-out-member">Sign out everywhere…</summary>
+    <form method="post" action="${adminPaths.signOutMember(m.id)}">
+      ${hidden(csrfToken)}
+      <p>End every session ${self ? "you have" : html`${m.email} has`} in ${session.organizationName}${self ? " except this one" : ""}? Applications signed in through them are signed out too.</p>
+      <button type="submit" class="btn btn-danger" data-testid="confirm-sign-out-member">Sign out everywhere</button>
+    </form>
+  </details>
+  ${
     changeable
       ? html`<details class="confirm">
     <summary class="btn btn-ghost" data-testid="remove-member">Remove…</summary>
@@ -111,6 +120,18 @@ ${m.notice ? successAlert("people-notice", m.notice) : ""}
     <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Last sign-in (UTC)</th><th scope="col">Signs in with</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody>${m.members.map((u) => memberRow(u, m.session, m.csrfToken))}</tbody>
   </table></div>
+</section>
+<section class="card" data-testid="sign-out-everyone">
+  <h2 class="section-title">Sign out everyone</h2>
+  <p>Ends every session opened in ${m.session.organizationName}, whatever the sign-in method, and signs those people out of the applications they reached through Gatehouse. Your own session stays.</p>
+  <details class="confirm">
+    <summary class="btn btn-secondary">Sign out everyone…</summary>
+    <form method="post" action="${adminPaths.signOutEveryone}">
+      ${hidden(m.csrfToken)}
+      <p>Sign everyone in ${m.session.organizationName} out now? They sign in again on their next visit.</p>
+      <button type="submit" class="btn btn-danger" data-testid="confirm-sign-out-everyone">Sign out everyone</button>
+    </form>
+  </details>
 </section>
 <section class="card" data-testid="invitations">
   <h2 class="section-title">Pending invitations</h2>

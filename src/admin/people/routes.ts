@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createInvitation, resendInvitation, revokeInvitation } from "../../accounts/invitations.js";
 import { changeMemberRole, removeMember } from "../../accounts/people.js";
+import { signOutMember, signOutOrganization } from "../../accounts/sign-out-everywhere.js";
 import { isUuid } from "../../domain/ids.js";
 import { isAssignableRole } from "../../domain/people.js";
 import { GatehouseError, isGatehouseError } from "../../errors.js";
@@ -17,6 +18,8 @@ const notices = {
   role: "Changed the role.",
   removed: "Removed the member. Their sessions have ended.",
   revoked: "Revoked the invitation. Its link no longer works.",
+  "signed-out": "Signed the member out everywhere: their sessions in this organization have ended.",
+  "signed-out-everyone": "Signed everyone out. Your own session stays.",
 } as const;
 
 function idParam(request: FastifyRequest, what: string): string {
@@ -54,6 +57,12 @@ export function registerPeopleAdminRoutes(app: FastifyInstance, ctx: AppContext)
     );
   };
   const actor = (session: AdminSession) => ({ userId: session.userId, role: session.role });
+  const signOutActor = (session: AdminSession, request: FastifyRequest) => ({
+    organizationId: session.organizationId,
+    userId: session.userId,
+    sessionHash: session.idHash,
+    ip: request.ip,
+  });
   const back = (reply: FastifyReply, notice: keyof typeof notices) =>
     reply.redirect(`${adminPaths.people}?done=${notice}`, 303);
 
@@ -121,6 +130,17 @@ export function registerPeopleAdminRoutes(app: FastifyInstance, ctx: AppContext)
       await changeMemberRole(ctx, session.organizationId, userId, role, actor(session));
     }
     return back(reply, "role");
+  });
+
+  app.post(adminPaths.signOutMember(":id"), write, async (request, reply) => {
+    const session = adminSession(request);
+    await signOutMember(ctx, signOutActor(session, request), idParam(request, "member"));
+    return back(reply, "signed-out");
+  });
+
+  app.post(adminPaths.signOutEveryone, write, async (request, reply) => {
+    await signOutOrganization(ctx, signOutActor(adminSession(request), request));
+    return back(reply, "signed-out-everyone");
   });
 
   app.post(adminPaths.removeMember(":id"), write, async (request, reply) => {
