@@ -10,7 +10,7 @@ import type { Browser as Chromium, Page } from "playwright-core";
 import type { DevIdp } from "../../src/dev-idp/server.js";
 import { listAuditEvents } from "../../src/store/audit.js";
 import { findConnectionById } from "../../src/store/connections.js";
-import { browserTestOptions, launchBrowser, screenshot } from "../support/chromium.js";
+import { browserTestOptions, launchBrowser, screenshot, screenshotBetween } from "../support/chromium.js";
 import type { TestGatehouse } from "../support/gatehouse.js";
 import { connectAcme, seedAcme, startGatehouseWithIdp } from "../support/sso.js";
 
@@ -37,7 +37,8 @@ after(async () => {
 });
 
 async function newPage(): Promise<Page> {
-  const context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
+  // A page taller than the form, so that pictures of it are not crossed by the sticky header.
+  const context = await chromium.newContext({ viewport: { width: 1280, height: 2200 } });
   const page = await context.newPage();
   page.on("console", (message) => {
     // Chromium logs every 4xx document as "Failed to load resource"; a refused form is a 400 by design.
@@ -94,6 +95,7 @@ test(
     assert.equal(unchanged?.updatedAt, before?.updatedAt, "nothing saved");
     assert.equal(unchanged?.clientSecretSealed, before?.clientSecretSealed);
     await screenshot(admin, "edit-connection-02-wrong-secret");
+    await screenshotBetween(admin, "h1", "[data-testid=oidc-edit]", "readme-edit-wrong-secret");
 
     // The right one, and a clearer name while at it.
     await admin.fill("input[name=name]", "Acme Okta (production)");

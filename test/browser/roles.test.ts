@@ -8,7 +8,13 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser as Chromium, Page } from "playwright-core";
 import type { DevIdp } from "../../src/dev-idp/server.js";
-import { browserTestOptions, launchBrowser, screenshot } from "../support/chromium.js";
+import {
+  browserTestOptions,
+  launchBrowser,
+  screenshot,
+  screenshotBetween,
+  screenshotOf,
+} from "../support/chromium.js";
 import type { TestGatehouse } from "../support/gatehouse.js";
 import { ADMIN, seedAcme, startGatehouseWithIdp } from "../support/sso.js";
 
@@ -31,8 +37,9 @@ after(async () => {
   await gh?.close();
 });
 
-async function newPage(): Promise<Page> {
-  const context = await chromium.newContext({ viewport: { width: 1280, height: 800 } });
+async function newPage(height = 800): Promise<Page> {
+  // A page taller than the form, so that pictures of it are not crossed by the sticky header.
+  const context = await chromium.newContext({ viewport: { width: 1280, height } });
   const page = await context.newPage();
   page.on("console", (message) => {
     if (
@@ -48,7 +55,7 @@ async function newPage(): Promise<Page> {
 }
 
 test("role mapping: visible in the test sign-in's result and in /api/v1/me", options, async () => {
-  const admin = await newPage();
+  const admin = await newPage(3400);
   await admin.goto(`${gh.url}/login`);
   await admin.fill("input[name=email]", ADMIN.email);
   await admin.click("button:has-text('Continue')");
@@ -66,6 +73,7 @@ test("role mapping: visible in the test sign-in's result and in /api/v1/me", opt
   await admin.fill("input[name=extraScopes]", "groups");
   await admin.fill("textarea[name=roleRules]", "Engineering = admin\nEveryone = member");
   await screenshot(admin, "roles-01-advanced-settings");
+  await screenshotOf(admin.locator("[data-testid=advanced-settings]"), "readme-advanced-settings");
 
   await admin.click("[data-testid=test-sign-in]");
   await admin.waitForURL((url) => url.toString().startsWith(idp.issuer));
@@ -77,6 +85,7 @@ test("role mapping: visible in the test sign-in's result and in /api/v1/me", opt
   assert.match((await admin.textContent("[data-testid=test-groups]")) ?? "", /Engineering/);
   assert.match((await admin.textContent("[data-testid=test-role-rule]")) ?? "", /Engineering = admin/);
   await screenshot(admin, "roles-02-test-result");
+  await screenshotBetween(admin, "h1", "[data-testid=test-roles]", "readme-test-sign-in-roles");
 
   await admin.click("[data-testid=create-from-test]");
   await admin.waitForSelector("[data-testid=connection-created]");

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Browser as Chromium, Page } from "playwright-core";
 import { type DevIdp, startDevIdp } from "../../src/dev-idp/server.js";
-import { browserTestOptions, launchBrowser, screenshot } from "../support/chromium.js";
+import { browserTestOptions, launchBrowser, screenshot, screenshotBetween } from "../support/chromium.js";
 import { verifyDomainsAsOperator } from "../support/domains.js";
 import type { TestGatehouse } from "../support/gatehouse.js";
 import { ADMIN, seedAcme, startGatehouseWithIdp } from "../support/sso.js";
@@ -137,6 +137,7 @@ test("two connections in one organization, each routing its own domain", options
     ["acme.test", "acme-uk.test"],
   );
   await screenshot(admin, "two-connections-01-list");
+  await screenshotBetween(admin, "h1", "[data-testid=add-connection]", "readme-several-connections");
   await admin.click("[data-testid=open-connection]:has-text('Acme UK Entra ID')");
   await admin.waitForSelector("[data-testid=oidc-connection]");
   for (const action of ["edit-connection", "test-sign-in", "disable-connection", "delete-connection"]) {

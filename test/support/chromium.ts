@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import type { TestOptions } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 
 /** The system Chromium: tests never download a browser of their own. */
 export function chromiumPath(): string {
@@ -43,5 +43,29 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
   const file = `${screenshotDir}${name.replace(/[^a-zA-Z0-9._-]+/g, "-")}.png`;
   await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Saves one element as `test-results/screenshots/<name>.png` (README pictures crop to what they show). */
+export async function screenshotOf(locator: Locator, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const file = `${screenshotDir}${name.replace(/[^a-zA-Z0-9._-]+/g, "-")}.png`;
+  await locator.screenshot({ path: file });
+  return file;
+}
+
+/** Saves the part of the page from the top of `from` to the bottom of `to` (both on screen). */
+export async function screenshotBetween(page: Page, from: string, to: string, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const file = `${screenshotDir}${name.replace(/[^a-zA-Z0-9._-]+/g, "-")}.png`;
+  const top = await page.locator(from).boundingBox();
+  const bottom = await page.locator(to).boundingBox();
+  if (!top || !bottom) throw new Error(`screenshotBetween: ${from} or ${to} is not on the page`);
+  const y = Math.max(0, top.y - 16);
+  await page.screenshot({
+    path: file,
+    fullPage: true,
+    clip: { x: 0, y, width: page.viewportSize()?.width ?? 1280, height: bottom.y + bottom.height + 16 - y },
+  });
   return file;
 }
