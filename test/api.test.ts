@@ -289,7 +289,13 @@ describe("GET /api/v1/me", () => {
     assert.equal(answer.status, 200);
     const me = answer.json<Record<string, unknown>>();
     assert.equal(me.credential, "session");
-    assert.deepEqual(Object.keys(me.user as object).sort(), ["email", "id", "name"]);
+    assert.deepEqual(Object.keys(me.user as object).sort(), [
+      "email",
+      "familyName",
+      "givenName",
+      "id",
+      "name",
+    ]);
     assert.equal((me.user as { email: string }).email, "admin@acme.test");
     assert.deepEqual(
       { ...(me.organization as object), id: undefined },
@@ -512,6 +518,8 @@ describe("GET /api/v1/users", () => {
         assert.deepEqual(Object.keys(user).sort(), [
           "createdAt",
           "email",
+          "familyName",
+          "givenName",
           "id",
           "lastSignInAt",
           "name",

@@ -36,6 +36,34 @@ import { optionalBody } from "./validation.js";
 
 const AUTH_METHODS = ["auto", "client_secret_basic", "client_secret_post", "private_key_jwt"] as const;
 
+const RoleRule = Type.Object(
+  {
+    group: Type.String({ minLength: 1, maxLength: 256, description: "A value of the groups claim" }),
+    role: StringEnum(["admin", "member"], { description: "Never owner: owners are made in Gatehouse" }),
+  },
+  { additionalProperties: false, title: "RoleRule" },
+);
+
+const roleRequestProperties = {
+  groupsClaim: Type.Optional(
+    Type.String({ maxLength: 100, description: "The claim listing the person's groups; default groups" }),
+  ),
+  roleRules: Type.Optional(
+    Type.Array(RoleRule, {
+      maxItems: 100,
+      description:
+        "With rules, the role follows the provider at every sign-in: admin when a group maps to admin, else member when one maps to member, else defaultRole. Owners are never changed.",
+      errorMessage: 'Must be an array of rules, such as [{"group": "Admins", "role": "admin"}].',
+    }),
+  ),
+  defaultRole: Type.Optional(
+    StringEnum(["member", "admin"], {
+      description: "The role of a new user no rule matched; default member",
+      errorMessage: "Must be member or admin: the identity provider never makes an owner.",
+    }),
+  ),
+};
+
 const connectionViewProperties = {
   id: Uuid,
   type: Type.Literal("oidc"),
@@ -55,6 +83,11 @@ const connectionViewProperties = {
   allowedTenants: Type.Array(Type.String(), {
     description: "Microsoft Entra ID tenant ids (tid) whose accounts may sign in",
   }),
+  groupsClaim: Type.String({ description: "The claim listing the person's groups" }),
+  roleRules: Type.Array(RoleRule, {
+    description: "Group to role; with rules, the role follows the provider at every sign-in (never owner)",
+  }),
+  defaultRole: StringEnum(["member", "admin"], { description: "The role of a new user no rule matched" }),
   jwksUrl: Nullable(
     Type.String({
       description: "For private_key_jwt: the URL of the public keys to register at the IdP; null otherwise",
@@ -137,6 +170,7 @@ export const CreateConnectionRequest = Type.Object(
         errorMessage: 'Must be an array of tenant ids, such as ["72f988bf-86f1-41af-91ab-2d7cd011db47"].',
       }),
     ),
+    ...roleRequestProperties,
   },
   { additionalProperties: false, title: "CreateConnectionRequest" },
 );
@@ -180,6 +214,7 @@ export const UpdateConnectionRequest = Type.Object(
         errorMessage: 'Must be an array of tenant ids, such as ["72f988bf-86f1-41af-91ab-2d7cd011db47"].',
       }),
     ),
+    ...roleRequestProperties,
   },
   { additionalProperties: false, title: "UpdateConnectionRequest" },
 );
@@ -290,6 +325,9 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
           emailClaim: body.emailClaim,
           clockSkewSeconds: body.clockSkewSeconds,
           allowedTenants: body.allowedTenants,
+          groupsClaim: body.groupsClaim,
+          roleRules: body.roleRules,
+          defaultRole: body.defaultRole,
         },
         actorUserId: callerUserId(request),
         // The admin's own password session survives the switch to SSO; see createConnection.
@@ -350,6 +388,9 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
         extraScopes: body.extraScopes,
         emailClaim: body.emailClaim,
         clockSkewSeconds: body.clockSkewSeconds,
+        groupsClaim: body.groupsClaim,
+        roleRules: body.roleRules,
+        defaultRole: body.defaultRole,
       });
       return reply.status(201).send(started);
     },

@@ -25,6 +25,8 @@ const User = Type.Object(
     id: Uuid,
     email: Type.String({ format: "email" }),
     name: Nullable(Type.String()),
+    givenName: Nullable(Type.String()),
+    familyName: Nullable(Type.String()),
     role: StringEnum(["owner", "admin", "member"]),
     createdAt: IsoTime,
     signInMethods: Type.Array(StringEnum(["password", "linkedin", "sso"])),
@@ -59,7 +61,13 @@ const AuditEvent = Type.Object(
 const SessionMe = Type.Object(
   {
     credential: Type.Literal("session"),
-    user: Type.Object({ id: Uuid, email: Type.String({ format: "email" }), name: Nullable(Type.String()) }),
+    user: Type.Object({
+      id: Uuid,
+      email: Type.String({ format: "email" }),
+      name: Nullable(Type.String()),
+      givenName: Nullable(Type.String({ description: "As the identity provider last asserted it" })),
+      familyName: Nullable(Type.String({ description: "As the identity provider last asserted it" })),
+    }),
     organization: Nullable(Organization),
     role: Nullable(StringEnum(["owner", "admin", "member"])),
     signInMethod: StringEnum(["password", "linkedin", "sso"]),
@@ -214,7 +222,13 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
           const s = caller.session;
           return {
             credential: "session" as const,
-            user: { id: s.userId, email: s.email, name: s.name },
+            user: {
+              id: s.userId,
+              email: s.email,
+              name: s.name,
+              givenName: s.givenName ?? null,
+              familyName: s.familyName ?? null,
+            },
             organization:
               s.organizationId && s.organizationSlug && s.organizationName !== null
                 ? { id: s.organizationId, slug: s.organizationSlug, name: s.organizationName }

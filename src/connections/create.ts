@@ -89,6 +89,7 @@ export async function createConnection(
           signingKid: signingKey?.kid ?? null,
           idTokenIssuer: template,
           allowedTenants: value.allowedTenants,
+          roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
         },
         now,
       );

@@ -1,5 +1,6 @@
 import { urlFor } from "../config.js";
 import { newId } from "../crypto/tokens.js";
+import { DEFAULT_GROUPS_CLAIM, DEFAULT_ROLE, type RolePolicy } from "../domain/provider-roles.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { discoverIssuer } from "../sso/oidc/discover.js";
@@ -67,6 +68,8 @@ export interface UnsavedSettings {
   emailClaim: string;
   clockSkewSeconds: number;
   idTokenIssuer: string | null;
+  /** Absent in tests started before roles existed. */
+  roles?: RolePolicy;
 }
 
 /** The sealed secret's context: bound to its test (src/crypto/secret-box.ts). */
@@ -127,6 +130,7 @@ export async function testUnsavedConnection(
     emailClaim: value.emailClaim,
     clockSkewSeconds: value.clockSkewSeconds,
     idTokenIssuer: issuerTemplate(metadata.issuer, value.issuer),
+    roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
   };
   const id = newId();
   const now = ctx.now();
@@ -274,6 +278,7 @@ export async function testTarget(
     signingKid: null,
     idTokenIssuer: settings.idTokenIssuer,
     allowedTenants: [],
+    roles: settings.roles ?? { groupsClaim: DEFAULT_GROUPS_CLAIM, rules: [], defaultRole: DEFAULT_ROLE },
   };
   const target: RelyingPartyTarget = {
     kind: "sso",

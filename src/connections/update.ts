@@ -64,6 +64,9 @@ export function connectionInputOf(c: Connection): ConnectionInput {
     emailClaim: c.emailClaim,
     clockSkewSeconds: c.clockSkewSeconds,
     allowedTenants: c.allowedTenants,
+    groupsClaim: c.roles.groupsClaim,
+    roleRules: [...c.roles.rules],
+    defaultRole: c.roles.defaultRole,
   };
 }
 
@@ -87,6 +90,9 @@ export function changedFields(
     emailClaim: next.emailClaim !== current.emailClaim,
     clockSkewSeconds: next.clockSkewSeconds !== current.clockSkewSeconds,
     allowedTenants: !sameSet(next.allowedTenants, current.allowedTenants ?? []),
+    groupsClaim: next.groupsClaim !== (current.groupsClaim ?? "groups"),
+    roleRules: JSON.stringify(next.roleRules) !== JSON.stringify(current.roleRules ?? []),
+    defaultRole: next.defaultRole !== (current.defaultRole ?? "member"),
   };
   return CONNECTION_FIELDS.filter((f) => differs[f]);
 }
@@ -184,6 +190,13 @@ export async function updateConnection(
   if (changed.includes("emailClaim")) settings.emailClaim = value.emailClaim;
   if (changed.includes("clockSkewSeconds")) settings.clockSkewSeconds = value.clockSkewSeconds;
   if (changed.includes("allowedTenants")) settings.allowedTenants = value.allowedTenants;
+  if (changed.some((f) => f === "groupsClaim" || f === "roleRules" || f === "defaultRole")) {
+    settings.roles = {
+      groupsClaim: value.groupsClaim,
+      rules: value.roleRules,
+      defaultRole: value.defaultRole,
+    };
+  }
 
   const now = ctx.now();
   let revokedSessions = 0;

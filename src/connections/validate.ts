@@ -1,6 +1,14 @@
 import { NAME_CHARACTERS_MESSAGE, nameProblem } from "../domain/names.js";
 import { checkClaimableDomain, describeRefusal } from "../domain/organization-domains.js";
 import { normalizeTenantId } from "../domain/provider-claims.js";
+import {
+  checkRoleRule,
+  DEFAULT_GROUPS_CLAIM,
+  DEFAULT_ROLE,
+  PROVIDER_ROLES,
+  type ProviderRole,
+  type RoleRule,
+} from "../domain/provider-roles.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
 
 /** What an admin or API client submits to create an OIDC connection. */
@@ -18,6 +26,10 @@ export interface ConnectionInput {
   clockSkewSeconds?: number | undefined;
   /** Entra ID tenant ids a multi-tenant issuer (`/common`, `/organizations`) may sign in from. */
   allowedTenants?: string[] | undefined;
+  /** Roles from the provider (src/domain/provider-roles.ts). */
+  groupsClaim?: string | undefined;
+  roleRules?: { group: string; role: string }[] | undefined;
+  defaultRole?: string | undefined;
 }
 
 /** `auto` picks client_secret_basic, or client_secret_post when the provider supports only that. */
@@ -40,6 +52,9 @@ export interface ValidConnectionInput {
   emailClaim: string;
   clockSkewSeconds: number;
   allowedTenants: string[];
+  groupsClaim: string;
+  roleRules: RoleRule[];
+  defaultRole: ProviderRole;
 }
 
 export const DEFAULT_EMAIL_CLAIM = "email";
@@ -64,6 +79,9 @@ export const CONNECTION_FIELDS: readonly (keyof ConnectionInput)[] = [
   "emailClaim",
   "clockSkewSeconds",
   "allowedTenants",
+  "groupsClaim",
+  "roleRules",
+  "defaultRole",
 ];
 
 /**
@@ -156,6 +174,28 @@ export function validateConnectionInput(
     }
   }
 
+  const groupsClaim = (input.groupsClaim ?? "").trim() || DEFAULT_GROUPS_CLAIM;
+  if (!CLAIM_NAME.test(groupsClaim)) errors.groupsClaim = "Enter a claim name such as groups or roles.";
+  const roleRules: RoleRule[] = [];
+  const rawRules = input.roleRules ?? [];
+  if (rawRules.length > 100) errors.roleRules = "Use at most 100 rules.";
+  else {
+    for (const raw of rawRules) {
+      const checked = checkRoleRule(raw);
+      if (typeof checked === "string") {
+        errors.roleRules = checked;
+        break;
+      }
+      if (!roleRules.some((r) => r.group === checked.group)) roleRules.push(checked);
+    }
+  }
+  const defaultRole = (input.defaultRole ?? "").trim() || DEFAULT_ROLE;
+  if (defaultRole === "owner") {
+    errors.defaultRole = "The identity provider cannot make anyone an owner. Choose member or admin.";
+  } else if (!(PROVIDER_ROLES as readonly string[]).includes(defaultRole)) {
+    errors.defaultRole = "Choose member or admin.";
+  }
+
   return {
     value: {
       name,
@@ -168,6 +208,9 @@ export function validateConnectionInput(
       emailClaim,
       clockSkewSeconds,
       allowedTenants,
+      groupsClaim,
+      roleRules,
+      defaultRole: defaultRole === "admin" ? "admin" : "member",
     },
     errors,
   };

@@ -17,6 +17,9 @@ export interface ConnectionView {
   emailClaim: string;
   clockSkewSeconds: number;
   allowedTenants: string[];
+  groupsClaim: string;
+  roleRules: { group: string; role: "admin" | "member" }[];
+  defaultRole: "admin" | "member";
   /** Where the IdP fetches the public key for `private_key_jwt`; null for client secrets. */
   jwksUrl: string | null;
   callbackUrl: string;
@@ -39,6 +42,9 @@ export function toConnectionView(config: Pick<Config, "baseUrl">, c: Connection)
     emailClaim: c.emailClaim,
     clockSkewSeconds: c.clockSkewSeconds,
     allowedTenants: c.allowedTenants,
+    groupsClaim: c.roles.groupsClaim,
+    roleRules: c.roles.rules.map((r) => ({ ...r })),
+    defaultRole: c.roles.defaultRole,
     jwksUrl: c.signingKid ? connectionJwksUrl(config, c.id) : null,
     callbackUrl: callbackUrl(config),
     createdAt: new Date(c.createdAt).toISOString(),

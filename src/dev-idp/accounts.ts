@@ -6,6 +6,8 @@ export interface DevAccount {
   readonly email: string;
   readonly name: string;
   readonly emailVerified: boolean;
+  readonly groups: readonly string[] | undefined;
+  readonly groupsOverage: boolean;
 }
 
 interface StoredAccount extends DevAccount {
@@ -42,6 +44,8 @@ export class AccountDirectory {
         email: user.email.trim(),
         name: user.name,
         emailVerified: user.emailVerified ?? true,
+        groups: user.groups,
+        groupsOverage: user.groupsOverage ?? false,
         passwordDigest: sha256(user.password),
       };
       if (this.#byEmail.has(email)) throw new Error(`dev-idp: duplicate user email ${user.email}`);

@@ -16,6 +16,13 @@ export interface DevIdpUser {
   emailVerified?: boolean;
   /** Defaults to a value derived from the email, so it is stable across restarts. */
   sub?: string;
+  /** Sent as the `groups` claim when the `groups` scope is requested, as Okta does. */
+  groups?: string[];
+  /**
+   * Test-only: behave like Microsoft Entra ID for a person in too many groups: no `groups`, but
+   * `_claim_names` pointing at Microsoft Graph (the group overage).
+   */
+  groupsOverage?: boolean;
 }
 
 export interface DevIdpClient {
@@ -90,9 +97,27 @@ export function demoIdpSetup(gatehouseBaseUrl: string): { clients: DevIdpClient[
       },
     ],
     users: [
-      { email: "admin@acme.test", password: "admin-password", name: "Ada Admin", emailVerified: true },
-      { email: "alice@acme.test", password: "alice-password", name: "Alice Anderson", emailVerified: true },
-      { email: "bob@acme.test", password: "bob-password", name: "Bob Baker", emailVerified: true },
+      {
+        email: "admin@acme.test",
+        password: "admin-password",
+        name: "Ada Admin",
+        emailVerified: true,
+        groups: ["Everyone", "Gatehouse Admins"],
+      },
+      {
+        email: "alice@acme.test",
+        password: "alice-password",
+        name: "Alice Anderson",
+        emailVerified: true,
+        groups: ["Everyone", "Engineering"],
+      },
+      {
+        email: "bob@acme.test",
+        password: "bob-password",
+        name: "Bob Baker",
+        emailVerified: true,
+        groups: ["Everyone"],
+      },
       { email: "carol@gmail.test", password: "carol-password", name: "Carol Chen", emailVerified: true },
     ],
   };
@@ -158,7 +183,7 @@ function setPageHeaders(ctx: ProviderContext): void {
   ctx.type = "html";
 }
 
-const scopes = ["openid", "email", "profile"];
+const scopes = ["openid", "email", "profile", "groups"];
 
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const { default: Provider, errors } = await loadOidcProvider();
@@ -205,7 +230,12 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       // what lets the session work on plain http://localhost.
       cookies: { keys: cookieKeys },
       scopes,
-      claims: { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
+      claims: {
+        openid: ["sub"],
+        email: ["email", "email_verified"],
+        profile: ["name", "given_name", "family_name"],
+        groups: ["groups"],
+      },
       // Okta puts the scope claims into the ID token of a code flow, and relying parties written
       // against it read them there; oidc-provider's default (conform) would serve them only from
       // the userinfo endpoint, leaving the ID token with just `sub`.
@@ -247,6 +277,18 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
             email: account.email,
             email_verified: account.emailVerified,
             name: account.name,
+            // "Ada Admin": given name Ada, family name Admin.
+            given_name: account.name.split(" ")[0],
+            family_name: account.name.split(" ").slice(1).join(" ") || undefined,
+            ...(account.groups && !account.groupsOverage ? { groups: [...account.groups] } : {}),
+            ...(account.groupsOverage
+              ? {
+                  _claim_names: { groups: "src1" },
+                  _claim_sources: {
+                    src1: { endpoint: "https://graph.microsoft.com/v1.0/users/me/getMemberObjects" },
+                  },
+                }
+              : {}),
           }),
         };
       },

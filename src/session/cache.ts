@@ -73,6 +73,8 @@ export class SessionCache {
       userId: session.userId,
       email: session.email,
       name: session.name,
+      givenName: session.givenName ?? null,
+      familyName: session.familyName ?? null,
       organizationId: this.#intern(session.organizationId),
       organizationSlug: this.#intern(session.organizationSlug),
       organizationName: this.#intern(session.organizationName),

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { newId } from "../crypto/tokens.js";
+import { type RoleDecision, roleChange } from "../domain/provider-roles.js";
 import { GatehouseError } from "../errors.js";
 import type { AuditInput } from "../store/audit.js";
 import {
@@ -10,7 +11,7 @@ import {
   touchIdentity,
 } from "../store/identities.js";
 import { findMembershipOfUser, insertMembership } from "../store/organizations.js";
-import type { Database } from "../store/schema.js";
+import type { Database, Role } from "../store/schema.js";
 import { findUserByEmail, insertUser, updateUserEmail } from "../store/users.js";
 
 export interface VerifiedIdentity {
@@ -21,6 +22,10 @@ export interface VerifiedIdentity {
   /** False for an address from `upn` or `preferred_username`: it never links an existing account. */
   emailVerified?: boolean;
   name: string | null;
+  givenName?: string | null;
+  familyName?: string | null;
+  /** What the connection's role rules make of the person's groups (src/domain/provider-roles.ts). */
+  roles?: RoleDecision;
 }
 
 export interface ProvisionedUser {
@@ -54,12 +59,15 @@ export async function provisionSsoUser(
       });
     }
     await touchIdentity(trx, known.id, identity.email, now);
+    await followNames(trx, known.userId, identity);
     const audit =
       known.userEmail === identity.email
         ? []
         : [await followEmailChange(trx, known.userId, known.userEmail, identity, organizationId)];
     if (known.organizationIds.length === 0) {
-      await insertMembership(trx, { organizationId, userId: known.userId, role: "member" }, now);
+      await insertMembership(trx, { organizationId, userId: known.userId, role: newUserRole(identity) }, now);
+    } else {
+      audit.push(...(await followRole(trx, known.userId, identity, organizationId)));
     }
     return { userId: known.userId, organizationId, created: false, audit };
   }
@@ -100,7 +108,9 @@ export async function provisionSsoUser(
       );
     }
     if (!membership)
-      await insertMembership(trx, { organizationId, userId: existing.id, role: "member" }, now);
+      await insertMembership(trx, { organizationId, userId: existing.id, role: newUserRole(identity) }, now);
+    await followNames(trx, existing.id, identity);
+    const roleAudit = membership ? await followRole(trx, existing.id, identity, organizationId) : [];
     await insertIdentity(
       trx,
       {
@@ -113,11 +123,20 @@ export async function provisionSsoUser(
       },
       now,
     );
-    return { userId: existing.id, organizationId, created: false, audit: [] };
+    return { userId: existing.id, organizationId, created: false, audit: roleAudit };
   }
 
-  const user = await insertUser(trx, { email: identity.email, name: identity.name }, now);
-  await insertMembership(trx, { organizationId, userId: user.id, role: "member" }, now);
+  const user = await insertUser(
+    trx,
+    {
+      email: identity.email,
+      name: identity.name,
+      givenName: identity.givenName ?? null,
+      familyName: identity.familyName ?? null,
+    },
+    now,
+  );
+  await insertMembership(trx, { organizationId, userId: user.id, role: newUserRole(identity) }, now);
   await insertIdentity(
     trx,
     {
@@ -140,6 +159,71 @@ export async function provisionSsoUser(
     outcome: "success",
   };
   return { userId: user.id, organizationId, created: true, audit: [provisioned] };
+}
+
+/** The claims roles are read from: the ID token's, over userinfo's when it was called. */
+export function providerClaims(verified: {
+  claims: object;
+  userinfo?: object | undefined;
+}): Record<string, unknown> {
+  return { ...(verified.userinfo ?? {}), ...verified.claims } as Record<string, unknown>;
+}
+
+function newUserRole(identity: VerifiedIdentity): Role {
+  return identity.roles?.roleForNewUser ?? "member";
+}
+
+/** The names follow the provider, when it sends them. */
+async function followNames(trx: Kysely<Database>, userId: string, identity: VerifiedIdentity): Promise<void> {
+  const names = {
+    ...(identity.name ? { name: identity.name } : {}),
+    ...(identity.givenName ? { given_name: identity.givenName } : {}),
+    ...(identity.familyName ? { family_name: identity.familyName } : {}),
+  };
+  if (Object.keys(names).length > 0)
+    await trx.updateTable("users").set(names).where("id", "=", userId).execute();
+}
+
+/**
+ * With role rules, a member's role follows the provider at every sign-in (never an owner's,
+ * never to owner: roleChange); the change is audited with the rule that decided it.
+ */
+async function followRole(
+  trx: Kysely<Database>,
+  userId: string,
+  identity: VerifiedIdentity,
+  organizationId: string,
+): Promise<AuditInput[]> {
+  if (!identity.roles) return [];
+  const membership = await findMembershipOfUser(trx, userId);
+  if (!membership || membership.organizationId !== organizationId) return [];
+  const next = roleChange(membership.role, identity.roles);
+  if (!next) return [];
+  await trx
+    .updateTable("memberships")
+    .set({ role: next })
+    .where("organization_id", "=", organizationId)
+    .where("user_id", "=", userId)
+    .execute();
+  return [
+    {
+      type: "user.role_changed",
+      organizationId,
+      userId,
+      connectionId: identity.connectionId,
+      email: identity.email,
+      subject: identity.subject,
+      outcome: "success",
+      detail: {
+        from: membership.role,
+        to: next,
+        source: "identity_provider",
+        rule: identity.roles.matched
+          ? `${identity.roles.matched.group} = ${identity.roles.matched.role}`
+          : null,
+      },
+    },
+  ];
 }
 
 /**

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { acceptInvitationOnSsoSignIn } from "../accounts/invitations.js";
 import { shouldRecordRefusal } from "../audit/refusals.js";
 import { newTraceId } from "../crypto/tokens.js";
+import { decideRole } from "../domain/provider-roles.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import { checkSocialEnforcement } from "../login/enforcement.js";
 import type { AppContext } from "../server/context.js";
@@ -10,7 +11,7 @@ import { issueSession, setSessionCookie } from "../session/create.js";
 import { insertAuditEvent, insertAuditEvents } from "../store/audit.js";
 import { isDatabaseUnavailable, isUniqueViolation } from "../store/availability.js";
 import { type AttemptFacts, openTransaction, signInTarget, verifyResponse } from "./oidc/callback.js";
-import { provisionSocialUser, provisionSsoUser } from "./provision.js";
+import { providerClaims, provisionSocialUser, provisionSsoUser } from "./provision.js";
 import { finishTestSignIn } from "./test-sign-in.js";
 
 /** `returnTo` after a test sign-in is its result page, whatever the checks found. */
@@ -45,6 +46,9 @@ export async function finishSignIn(
       email: verified.email,
       emailVerified: verified.emailVerified,
       name: verified.name,
+      givenName: verified.givenName,
+      familyName: verified.familyName,
+      ...(connection ? { roles: decideRole(connection.roles, providerClaims(verified)) } : {}),
     };
 
     if (!connection) {

@@ -1,5 +1,11 @@
 import type { FastifyRequest } from "fastify";
 import { testTarget } from "../connections/test.js";
+import {
+  decideRole,
+  type GroupsReading,
+  type RoleDecision,
+  type RolePolicy,
+} from "../domain/provider-roles.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
@@ -11,7 +17,7 @@ import { type AttemptFacts, type OpenedTransaction, verifyResponse } from "./oid
 import { type CheckEntry, CheckLog } from "./oidc/checks.js";
 import { forgetConfiguration } from "./oidc/client.js";
 import type { RelyingPartyTarget } from "./oidc/provider.js";
-import { provisionSsoUser, type VerifiedIdentity } from "./provision.js";
+import { providerClaims, provisionSsoUser, type VerifiedIdentity } from "./provision.js";
 import type { SignInResult } from "./sign-in.js";
 
 const accountText = {
@@ -73,6 +79,33 @@ export interface TestResult {
     account: "new" | "linked" | "returning";
   };
   failure?: { code: string; detail: string };
+  /** What the connection's role rules made of the groups. */
+  roles?: RolesExplained;
+}
+
+export interface RolesExplained {
+  groupsClaim: string;
+  reading: GroupsReading["kind"];
+  groups?: string[];
+  /** `_claim_names` or `hasgroups`: how Entra ID said the groups were left out. */
+  overageMarker?: string;
+  rules: number;
+  /** The rule that decided, as `group = role`. */
+  matched: string | null;
+  defaultRole: string;
+}
+
+function explainRoles(policy: RolePolicy, decision: RoleDecision): RolesExplained {
+  const r = decision.reading;
+  return {
+    groupsClaim: policy.groupsClaim,
+    reading: r.kind,
+    ...(r.kind === "groups" ? { groups: r.groups } : {}),
+    ...(r.kind === "overage" ? { overageMarker: r.marker } : {}),
+    rules: policy.rules.length,
+    matched: decision.matched ? `${decision.matched.group} = ${decision.matched.role}` : null,
+    defaultRole: policy.defaultRole,
+  };
 }
 
 /**
@@ -117,6 +150,9 @@ export async function finishTestSignIn(
     result.idTokenClaims = { ...verified.claims };
     if (verified.userinfo) result.userinfoClaims = { ...verified.userinfo };
     const organization = await findOrganizationById(ctx.store.db, row.organization_id);
+    const policy = target.connection?.roles;
+    const roles = policy ? decideRole(policy, providerClaims(verified)) : undefined;
+    if (policy && roles) result.roles = explainRoles(policy, roles);
     const account = await rehearseProvisioning(
       ctx,
       {
@@ -125,6 +161,9 @@ export async function finishTestSignIn(
         subject: verified.subject,
         email: verified.email,
         name: verified.name,
+        givenName: verified.givenName,
+        familyName: verified.familyName,
+        ...(roles ? { roles } : {}),
       },
       row.organization_id,
     );

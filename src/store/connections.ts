@@ -1,5 +1,12 @@
 import type { Kysely } from "kysely";
 import { type DomainStatus, isDomainActive } from "../domain/organization-domains.js";
+import {
+  checkRoleRule,
+  DEFAULT_GROUPS_CLAIM,
+  DEFAULT_ROLE,
+  type RolePolicy,
+  type RoleRule,
+} from "../domain/provider-roles.js";
 import { ensureOrganizationDomains } from "./domains.js";
 import type { ConnectionStatus, Database, DomainState, TokenEndpointAuthMethod } from "./schema.js";
 
@@ -29,6 +36,25 @@ export interface Connection {
   idTokenIssuer: string | null;
   /** Tenant ids (`tid`) a multi-tenant issuer may sign in from. */
   allowedTenants: string[];
+  /** Roles from the provider's groups (src/domain/provider-roles.ts). */
+  roles: RolePolicy;
+}
+
+/** The stored rules; a row that does not parse as rules (never written so) maps nothing. */
+function readRoleRules(json: string): RoleRule[] {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (!Array.isArray(parsed)) return [];
+    return parsed.flatMap((r) => {
+      const checked =
+        r && typeof r === "object" && typeof r.group === "string" && typeof r.role === "string"
+          ? checkRoleRule(r)
+          : "invalid";
+      return typeof checked === "string" ? [] : [checked];
+    });
+  } catch {
+    return [];
+  }
 }
 
 type Row = Database["connections"];
@@ -70,6 +96,11 @@ function toConnection(row: Row, listed: ListedDomain[]): Connection {
     signingKid: row.signing_kid,
     idTokenIssuer: row.id_token_issuer,
     allowedTenants: row.allowed_tenants ? row.allowed_tenants.split(" ") : [],
+    roles: {
+      groupsClaim: row.groups_claim,
+      rules: readRoleRules(row.role_rules),
+      defaultRole: row.default_role === "admin" ? "admin" : "member",
+    },
   };
 }
 
@@ -120,6 +151,7 @@ export interface NewConnection {
   signingKid?: string | null;
   idTokenIssuer?: string | null;
   allowedTenants?: string[];
+  roles?: RolePolicy;
 }
 
 /**
@@ -150,6 +182,9 @@ export async function insertConnection(db: Kysely<Database>, c: NewConnection, n
       signing_kid: c.signingKid ?? null,
       id_token_issuer: c.idTokenIssuer ?? null,
       allowed_tenants: (c.allowedTenants ?? []).join(" "),
+      groups_claim: c.roles?.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
+      role_rules: JSON.stringify(c.roles?.rules ?? []),
+      default_role: c.roles?.defaultRole ?? DEFAULT_ROLE,
     })
     .execute();
   await ensureOrganizationDomains(db, c.organizationId, c.domains, now);
@@ -338,6 +373,7 @@ export interface ConnectionChanges {
   signingKid?: string | null;
   idTokenIssuer?: string | null;
   allowedTenants?: string[];
+  roles?: RolePolicy;
 }
 
 /**
@@ -369,6 +405,13 @@ export async function updateConnectionRow(
       ...(c.signingKid !== undefined ? { signing_kid: c.signingKid } : {}),
       ...(c.idTokenIssuer !== undefined ? { id_token_issuer: c.idTokenIssuer } : {}),
       ...(c.allowedTenants !== undefined ? { allowed_tenants: c.allowedTenants.join(" ") } : {}),
+      ...(c.roles !== undefined
+        ? {
+            groups_claim: c.roles.groupsClaim,
+            role_rules: JSON.stringify(c.roles.rules),
+            default_role: c.roles.defaultRole,
+          }
+        : {}),
       updated_at: now,
     })
     .where("id", "=", id)

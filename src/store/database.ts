@@ -25,6 +25,7 @@ import * as connectionTests from "./migrations/0011-connection-tests.js";
 import * as tenantAllowlist from "./migrations/0013-tenant-allowlist.js";
 import * as idempotencyKeys from "./migrations/0016-idempotency-keys.js";
 import * as performanceIndexes from "./migrations/0017-performance.js";
+import * as connectionRoles from "./migrations/0018-connection-roles.js";
 import * as sessionHardening from "./migrations/0019-session-hardening.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
@@ -57,6 +58,7 @@ const migrations: Record<string, Migration> = {
   "0013-tenant-allowlist": tenantAllowlist,
   "0016-idempotency-keys": idempotencyKeys,
   "0017-performance": performanceIndexes,
+  "0018-connection-roles": connectionRoles,
   "0019-session-hardening": sessionHardening,
 };
 

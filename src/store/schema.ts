@@ -21,6 +21,9 @@ export interface UsersTable {
   /** Lower-cased; one account per address across the deployment. */
   email: string;
   name: string | null;
+  /** As the identity provider last asserted them (`given_name`, `family_name`). */
+  given_name: string | null;
+  family_name: string | null;
   created_at: number;
 }
 
@@ -148,6 +151,12 @@ export interface ConnectionsTable {
   id_token_issuer: string | null;
   /** Tenant ids (`tid`) a multi-tenant issuer may sign in from, space-separated; empty for none. */
   allowed_tenants: string;
+  /** The claim holding the person's groups (src/domain/provider-roles.ts). */
+  groups_claim: string;
+  /** JSON array of `{"group", "role"}`, role `admin` or `member`; never `owner`. */
+  role_rules: string;
+  /** The role of a new user no rule matched. */
+  default_role: "admin" | "member";
 }
 
 export interface ConnectionDomainsTable {

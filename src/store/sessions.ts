@@ -46,6 +46,9 @@ export interface ActiveSession {
   userId: string;
   email: string;
   name: string | null;
+  /** As the identity provider last asserted them. */
+  givenName?: string | null;
+  familyName?: string | null;
   organizationId: string | null;
   organizationSlug: string | null;
   organizationName: string | null;
@@ -75,6 +78,8 @@ function activeSessionQuery(db: Kysely<Database>, idHash: string, now: number) {
       "sessions.user_id as userId",
       "users.email as email",
       "users.name as name",
+      "users.given_name as givenName",
+      "users.family_name as familyName",
       "sessions.organization_id as organizationId",
       "organizations.slug as organizationSlug",
       "organizations.name as organizationName",

@@ -15,11 +15,19 @@ function toUser(row: { id: string; email: string; name: string | null; created_a
 
 export async function insertUser(
   db: Kysely<Database>,
-  input: { email: string; name?: string | null | undefined },
+  input: {
+    email: string;
+    name?: string | null | undefined;
+    givenName?: string | null | undefined;
+    familyName?: string | null | undefined;
+  },
   now: number,
 ): Promise<User> {
   const row = { id: newId(), email: input.email.toLowerCase(), name: input.name ?? null, created_at: now };
-  await db.insertInto("users").values(row).execute();
+  await db
+    .insertInto("users")
+    .values({ ...row, given_name: input.givenName ?? null, family_name: input.familyName ?? null })
+    .execute();
   return toUser(row);
 }
 
@@ -74,6 +82,8 @@ export interface OrganizationUser {
   id: string;
   email: string;
   name: string | null;
+  givenName: string | null;
+  familyName: string | null;
   role: Role;
   createdAt: number;
   signInMethods: SignInMethod[];
@@ -95,6 +105,8 @@ export async function listOrganizationUsers(
       "users.id as id",
       "users.email as email",
       "users.name as name",
+      "users.given_name as givenName",
+      "users.family_name as familyName",
       "users.created_at as createdAt",
       "memberships.role as role",
       "password_credentials.user_id as hasPassword",
@@ -139,6 +151,8 @@ export async function listOrganizationUsers(
       id: r.id,
       email: r.email,
       name: r.name,
+      givenName: r.givenName,
+      familyName: r.familyName,
       role: r.role,
       createdAt: r.createdAt,
       signInMethods: [...methods],

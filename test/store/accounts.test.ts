@@ -199,6 +199,8 @@ withEachDatabase("store: users", (dialect) => {
       id: alice.id,
       email: "alice@acme.test",
       name: "alice",
+      givenName: null,
+      familyName: null,
       role: "admin",
       createdAt: t0,
       signInMethods: ["password"],

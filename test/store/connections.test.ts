@@ -73,6 +73,7 @@ withEachDatabase("store: connections", (dialect) => {
       signingKid: null,
       idTokenIssuer: null,
       allowedTenants: [],
+      roles: { groupsClaim: "groups", rules: [], defaultRole: "member" },
     });
     assert.deepEqual(await findConnection(db, acme.id, id), connection);
     assert.equal(await findConnectionById(db, "no-such-id"), undefined);

@@ -51,6 +51,8 @@ withEachDatabase("store: sessions", (dialect) => {
       userId: ada.id,
       email: "ada@acme.test",
       name: "ada",
+      givenName: null,
+      familyName: null,
       organizationId: acme.id,
       organizationSlug: "acme",
       organizationName: acme.name,

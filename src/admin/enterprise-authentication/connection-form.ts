@@ -5,6 +5,7 @@ import {
   TOKEN_ENDPOINT_AUTH_METHODS,
   type TokenEndpointAuthMethodChoice,
 } from "../../connections/validate.js";
+import { splitRoleRules } from "../../domain/provider-roles.js";
 import { type ErrorCode, GatehouseError, isGatehouseError } from "../../errors.js";
 import { textField, textFields } from "../../web/form.js";
 
@@ -23,6 +24,9 @@ export const emptyConnectionForm: ConnectionFormValues = {
   emailClaim: "",
   clockSkewSeconds: "",
   allowedTenants: "",
+  groupsClaim: "",
+  roleRules: "",
+  defaultRole: "member",
 };
 
 export interface SubmittedConnectionForm {
@@ -51,6 +55,9 @@ export function readConnectionForm(body: unknown): SubmittedConnectionForm {
     emailClaim: textField(body, "emailClaim", 200),
     clockSkewSeconds: textField(body, "clockSkewSeconds", 20),
     allowedTenants: textField(body, "allowedTenants", 3000),
+    groupsClaim: textField(body, "groupsClaim", 200),
+    roleRules: textField(body, "roleRules", 30000),
+    defaultRole: textField(body, "defaultRole", 20) || "member",
   };
   const method = values.tokenEndpointAuthMethod;
   // The page offers a fixed list; anything else was not sent by it.
@@ -77,6 +84,9 @@ export function readConnectionForm(body: unknown): SubmittedConnectionForm {
       extraScopes: values.extraScopes.split(/[\s,]+/).filter(Boolean),
       emailClaim: values.emailClaim,
       allowedTenants: values.allowedTenants.split(/[\s,;]+/).filter(Boolean),
+      groupsClaim: values.groupsClaim,
+      roleRules: splitRoleRules(values.roleRules),
+      defaultRole: values.defaultRole,
       // Number("1.5") or NaN are refused by the service with a message beside the field.
       ...(skew ? { clockSkewSeconds: /^\d{1,6}$/.test(skew) ? Number(skew) : Number.NaN } : {}),
     },

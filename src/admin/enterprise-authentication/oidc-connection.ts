@@ -73,6 +73,11 @@ function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml 
     <div><dt>Scopes</dt><dd data-field="scopes"><code>${c.scopes.join(" ")}</code></dd></div>
     <div><dt>Email claim</dt><dd data-field="email-claim"><code>${c.emailClaim}</code></dd></div>
     ${c.allowedTenants.length > 0 ? html`<div><dt>Allowed tenants</dt><dd data-field="allowed-tenants"><code>${c.allowedTenants.join(" ")}</code></dd></div>` : ""}
+    <div><dt>Roles from groups</dt><dd data-field="role-rules">${
+      c.roleRules.length > 0
+        ? html`<code>${c.groupsClaim}</code>: ${c.roleRules.map((r, i) => html`${i > 0 ? "; " : ""}<code>${r.group}</code> → ${r.role}`)}; otherwise ${c.defaultRole}`
+        : html`<span class="muted">No rules: new users are ${c.defaultRole === "admin" ? "admins" : "members"}; roles are managed under People</span>`
+    }</dd></div>
     <div><dt>Clock tolerance</dt><dd data-field="clock-skew">${c.clockSkewSeconds} seconds</dd></div>
     <div><dt>Created</dt><dd data-field="created"><time datetime="${c.createdAt}">${new Date(c.createdAt).toUTCString()}</time></dd></div>
   </dl>

@@ -37,6 +37,9 @@ export function editFormValues(input: ConnectionInput): ConnectionFormValues {
     emailClaim: input.emailClaim ?? "",
     clockSkewSeconds: input.clockSkewSeconds === undefined ? "" : String(input.clockSkewSeconds),
     allowedTenants: (input.allowedTenants ?? []).join(" "),
+    groupsClaim: input.groupsClaim ?? "",
+    roleRules: (input.roleRules ?? []).map((r) => `${r.group} = ${r.role}`).join("\n"),
+    defaultRole: input.defaultRole ?? "member",
   };
 }
 

@@ -38,7 +38,7 @@ export interface FieldSpec {
   name: ConnectionField;
   label: string;
   help: SafeHtml;
-  type: "text" | "url" | "password" | "select";
+  type: "text" | "url" | "password" | "select" | "textarea";
   placeholder?: string;
   options?: readonly { value: string; label: string }[];
 }
@@ -120,6 +120,30 @@ export const advancedFields: readonly FieldSpec[] = [
     placeholder: "60",
     help: html`How far the provider's clock may differ when ID token times are checked, from 0 to 300. Leave empty for 60.`,
   },
+  {
+    name: "groupsClaim",
+    label: "Groups claim",
+    type: "text",
+    placeholder: "groups",
+    help: html`The claim that lists the person's groups, for the role rules below. Leave empty for <code>groups</code> (Okta, Microsoft Entra ID, Keycloak). Your provider may send it only with an extra scope such as <code>groups</code>.`,
+  },
+  {
+    name: "roleRules",
+    label: "Roles from groups",
+    type: "textarea",
+    placeholder: "Gatehouse Admins = admin",
+    help: html`One rule a line, <code>group = admin</code> or <code>group = member</code>. With rules, the role follows your provider at every sign-in: admin when a group maps to admin, else member when one maps to member, else the role for new users. Never owner, and an owner's role is never changed. Without rules, roles are managed under People.`,
+  },
+  {
+    name: "defaultRole",
+    label: "Role for new users",
+    type: "select",
+    options: [
+      { value: "member", label: "Member" },
+      { value: "admin", label: "Admin" },
+    ],
+    help: html`The role of a person signing in for the first time whom no rule matches.`,
+  },
 ];
 
 function control(spec: FieldSpec, value: string, describedBy: string, invalid: boolean): SafeHtml {
@@ -128,6 +152,9 @@ function control(spec: FieldSpec, value: string, describedBy: string, invalid: b
     return html`<select ${common}>${(spec.options ?? []).map(
       (o) => html`<option value="${o.value}"${o.value === value ? " selected" : ""}>${o.label}</option>`,
     )}</select>`;
+  }
+  if (spec.type === "textarea") {
+    return html`<textarea ${common} rows="4" autocomplete="off" spellcheck="false"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""}>${value}</textarea>`;
   }
   return html`<input ${common} type="${spec.type}" value="${value}" autocomplete="off" spellcheck="false"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""}${spec.name === "clockSkewSeconds" ? html` inputmode="numeric"` : ""}>`;
 }

@@ -66,6 +66,43 @@ function claimsTable(title: string, testId: string, claims: Record<string, unkno
 </section>`;
 }
 
+/** How the role was decided; for Entra ID's group overage, why the groups are missing and what to do. */
+function rolesCard(r: TestResult): SafeHtml {
+  const x = r.roles;
+  if (!x) return html``;
+  let reading: SafeHtml;
+  if (x.reading === "groups") {
+    reading = html`<p>The <code>${x.groupsClaim}</code> claim lists: ${
+      (x.groups ?? []).length > 0
+        ? html`<span data-testid="test-groups">${(x.groups ?? []).map((g, i) => html`${i > 0 ? ", " : ""}<code>${g}</code>`)}</span>`
+        : html`<span class="muted">no groups</span>`
+    }.</p>`;
+  } else if (x.reading === "overage") {
+    reading = html`<div class="notice" role="note" data-testid="groups-overage">
+  <p><strong>Microsoft Entra ID left the groups out of the token</strong>: this person is in more groups than fit in it (over 200), so it sent <code>${x.overageMarker ?? "_claim_names"}</code> instead of <code>${x.groupsClaim}</code>.</p>
+  <p>Gatehouse does not fetch groups from Microsoft Graph. In the app registration's Token configuration, edit the groups claim and choose <strong>Groups assigned to the application</strong>, then assign the groups the rules name to the application (Enterprise applications &gt; Users and groups); or use app roles and set the groups claim to <code>roles</code>.</p>
+  <p>Until then ${x.rules > 0 ? "a returning person keeps their role and a new one" : "a new person"} gets the role for new users (${x.defaultRole}).</p>
+</div>`;
+  } else {
+    reading = html`<p>The token has no <code>${x.groupsClaim}</code> claim. ${
+      x.rules > 0
+        ? html`Check that your identity provider sends it (some send groups only with an extra scope such as <code>groups</code>, or with a groups claim filter set on the application).`
+        : ""
+    }</p>`;
+  }
+  return html`<section class="card" data-testid="test-roles">
+  <h2 class="section-title">Role from the identity provider</h2>
+  ${reading}
+  <p data-testid="test-role-rule">${
+    x.rules === 0
+      ? html`No role rules: a new user is ${x.defaultRole}; an existing member keeps their role.`
+      : x.matched
+        ? html`The rule <code>${x.matched}</code> decides the role.`
+        : html`No rule matched: the role for new users (${x.defaultRole}) applies.`
+  } An owner's role is never changed by a sign-in.</p>
+</section>`;
+}
+
 function summary(r: TestResult): SafeHtml {
   if (r.outcome === "success" && r.signIn) {
     return html`<div class="alert alert-success" role="status" data-testid="test-outcome" data-outcome="success">
@@ -100,6 +137,7 @@ export function testResultPage(m: TestResultPageModel): string {
 <p class="actions"><a class="btn btn-primary" href="${m.startPath}">Sign in at the identity provider</a></p>`;
   } else {
     body = html`${summary(r)}
+${rolesCard(r)}
 ${r.connectionDisabled ? html`<div class="notice" role="note"><p>This connection is disabled: nobody signs in through it until you enable it.</p></div>` : ""}
 <section class="card" data-testid="test-checks">
   <h2 class="section-title">Checks</h2>

@@ -12,6 +12,7 @@ import {
 } from "../../connections/test.js";
 import { callbackUrl, homePageUrl } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
+import { formatRoleRules } from "../../domain/provider-roles.js";
 import { listDomainViews } from "../../domains/view.js";
 import { GatehouseError, isGatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
@@ -162,6 +163,13 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
         extraScopes: settings.extraScopes,
         emailClaim: settings.emailClaim,
         clockSkewSeconds: settings.clockSkewSeconds,
+        ...(settings.roles
+          ? {
+              groupsClaim: settings.roles.groupsClaim,
+              roleRules: [...settings.roles.rules],
+              defaultRole: settings.roles.defaultRole,
+            }
+          : {}),
       };
       let created: Awaited<ReturnType<typeof createConnection>>;
       try {
@@ -229,5 +237,8 @@ function formValues(settings: UnsavedSettings): ConnectionFormValues {
     emailClaim: settings.emailClaim === "email" ? "" : settings.emailClaim,
     clockSkewSeconds: settings.clockSkewSeconds === 60 ? "" : String(settings.clockSkewSeconds),
     allowedTenants: "",
+    groupsClaim: settings.roles?.groupsClaim === "groups" ? "" : (settings.roles?.groupsClaim ?? ""),
+    roleRules: formatRoleRules(settings.roles?.rules ?? []),
+    defaultRole: settings.roles?.defaultRole ?? "member",
   };
 }

@@ -36,7 +36,11 @@ function memberRow(m: OrganizationUser, session: AdminSession, csrfToken: string
   const changeable = !self && (m.role !== "owner" || session.role === "owner");
   return html`<tr data-user-id="${m.id}" data-email="${m.email}" data-role="${m.role}">
   <td>${m.email}${self ? html` <span class="badge badge-neutral">you</span>` : ""}</td>
-  <td>${m.name ?? ""}</td>
+  <td>${m.name ?? ""}${
+    m.givenName || m.familyName
+      ? html`<br><span class="muted" data-field="given-family">${[m.givenName, m.familyName].filter(Boolean).join(" · ")}</span>`
+      : ""
+  }</td>
   <td>${
     changeable
       ? html`<form method="post" action="${adminPaths.memberRole(m.id)}" class="inline">

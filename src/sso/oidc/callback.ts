@@ -32,6 +32,8 @@ export interface VerifiedSignIn {
    */
   emailVerified: boolean;
   name: string | null;
+  givenName: string | null;
+  familyName: string | null;
   idToken: string;
   idpSid: string | null;
   /** The ID token's claims and, when it was called, userinfo's: for a test sign-in's result. */
@@ -352,6 +354,8 @@ export async function verifyResponse(
     email,
     emailVerified,
     name: typeof profile.name === "string" ? profile.name.slice(0, 200) : null,
+    givenName: nameClaim(claims.given_name ?? profile.userinfo?.given_name),
+    familyName: nameClaim(claims.family_name ?? profile.userinfo?.family_name),
     idToken,
     idpSid: typeof claims.sid === "string" ? claims.sid.slice(0, 255) : null,
     claims,
@@ -405,4 +409,8 @@ function signatureFacts(idToken: string): string {
   } catch {
     return "(unreadable header)";
   }
+}
+
+function nameClaim(value: unknown): string | null {
+  return typeof value === "string" && value.trim() ? value.trim().slice(0, 200) : null;
 }
