@@ -1,5 +1,5 @@
 import { html } from "../web/html.js";
-import { adminPage, adminPaths, crumbs } from "./components.js";
+import { adminPage, adminPaths, copyField, crumbs } from "./components.js";
 import { type IntegrationState, stateBadge, stateLabel } from "./enterprise-authentication/state.js";
 import type { AdminSession } from "./guard.js";
 
@@ -8,6 +8,8 @@ export interface OverviewPageModel {
   csrfToken: string;
   oidcState: IntegrationState;
   userCount: number;
+  /** The organization's own SSO sign-in link (by its slug, which no other organization can take). */
+  signInUrl: string;
 }
 
 export function overviewPage(m: OverviewPageModel): string {
@@ -45,6 +47,12 @@ export function overviewPage(m: OverviewPageModel): string {
       <div><dt>Slug</dt><dd data-field="organization-slug"><code>${session.organizationSlug}</code></dd></div>
       <div><dt>Users</dt><dd data-field="user-count">${m.userCount}</dd></div>
     </dl>
+    ${copyField({
+      id: "sign-in-url",
+      label: "Sign-in link",
+      value: m.signInUrl,
+      help: "Share it with your people: it starts single sign-on through your organization's connection, whatever their email.",
+    })}
   </section>
 </div>`,
   });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { urlFor } from "../config.js";
 import type { AppContext } from "../server/context.js";
 import { listConnections } from "../store/connections.js";
 import { listOrganizationUsers } from "../store/users.js";
@@ -26,6 +27,10 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
         csrfToken: reply.generateCsrf(),
         oidcState: integrationState(connections),
         userCount: users.length,
+        signInUrl: urlFor(
+          ctx.config,
+          `/sso/start?organization=${encodeURIComponent(session.organizationSlug ?? "")}`,
+        ),
       }),
     );
   });

@@ -8,8 +8,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createOrganizationWithAdmin } from "../../src/accounts/organizations.js";
 import { createConnection } from "../../src/connections/create.js";
+import { hashToken, randomToken } from "../../src/crypto/tokens.js";
 import type { DevIdp } from "../../src/dev-idp/server.js";
 import { routeSsoEntry, type SsoRoute } from "../../src/domain/sso-routing.js";
+import { sessionCookieName } from "../../src/session/cookie.js";
+import { insertSession } from "../../src/store/sessions.js";
 import { Browser, csrfToken } from "../support/browserless.js";
 import { verifyDomainsAsOperator } from "../support/domains.js";
 import type { TestGatehouse } from "../support/gatehouse.js";
@@ -124,6 +127,36 @@ describe("/sso/start routes only by names an organization cannot take from anoth
     const email = await start("email=alice%40acme.test");
     assert.equal(clientOf(email.location), "gatehouse-okta");
     assert.equal(new URL(email.location ?? "http://x").searchParams.get("login_hint"), "alice@acme.test");
+  });
+
+  test("Administration shows the organization's sign-in link, and it routes to the organization's own connections", async () => {
+    const admin = await gh.ctx.store.db
+      .selectFrom("users")
+      .innerJoin("memberships", "memberships.user_id", "users.id")
+      .select(["users.id", "memberships.organization_id"])
+      .where("users.email", "=", "admin@evil.test")
+      .executeTakeFirstOrThrow();
+    const token = randomToken();
+    const now = gh.ctx.now();
+    await insertSession(gh.ctx.store.db, {
+      idHash: hashToken(token),
+      userId: admin.id,
+      organizationId: admin.organization_id,
+      method: "password",
+      connectionId: null,
+      idTokenSealed: null,
+      idpSid: null,
+      createdAt: now,
+      expiresAt: now + 3600_000,
+    });
+    const browser = new Browser();
+    browser.cookies().set(sessionCookieName(gh.ctx.config), token);
+    const page = await browser.get(`${gh.url}/admin`);
+    const link = /id="sign-in-url" type="text" value="([^"]+)"/.exec(page.body)?.[1];
+    assert.equal(link, `${gh.url}/sso/start?organization=evil`);
+    const answer = await new Browser().get(link ?? "");
+    assert.equal(answer.status, 200, "Evil has two connections: the person chooses");
+    assert.match(answer.body, /Continue with Acme SSO/);
   });
 
   test("an organization with several connections lets the person choose among its own", async () => {
