@@ -51,7 +51,9 @@ function parseMetadataUrl(ctx: AppContext, input: string): URL {
   try {
     url = new URL(input.trim());
   } catch {
-    throw validationError({ metadataUrl: "Enter a URL such as https://acme.okta.com/app/…/sso/saml/metadata." });
+    throw validationError({
+      metadataUrl: "Enter a URL such as https://acme.okta.com/app/…/sso/saml/metadata.",
+    });
   }
   const insecureAllowed = ctx.config.allowPrivateIssuers && url.protocol === "http:";
   if (url.protocol !== "https:" && !insecureAllowed) {

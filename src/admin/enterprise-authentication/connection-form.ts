@@ -6,8 +6,9 @@ import {
   type TokenEndpointAuthMethodChoice,
 } from "../../connections/validate.js";
 import { splitRoleRules } from "../../domain/provider-roles.js";
-import { type ErrorCode, GatehouseError, isGatehouseError } from "../../errors.js";
+import { GatehouseError, isGatehouseError } from "../../errors.js";
 import { textField, textFields } from "../../web/form.js";
+import type { FormRefusal as GenericFormRefusal } from "./form-fields.js";
 
 export type ConnectionField = keyof ConnectionInput;
 
@@ -95,14 +96,7 @@ export function readConnectionForm(body: unknown): SubmittedConnectionForm {
 }
 
 /** A refusal the Setup page explains in place, rather than on an error page. */
-export interface FormRefusal {
-  code: ErrorCode;
-  status: number;
-  message: string;
-  /** The technical reason, for the log only. */
-  detail: string | undefined;
-  fields: Partial<Record<ConnectionField, string>>;
-}
+export type FormRefusal = GenericFormRefusal<ConnectionField>;
 
 export function toFormRefusal(error: unknown): FormRefusal | undefined {
   if (!isGatehouseError(error)) return undefined;

@@ -1,6 +1,3 @@
-import { splitDomains } from "../../connections/validate.js";
-import { canonicalDomain } from "../../domain/organization-domains.js";
-import type { DomainView } from "../../domains/view.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, copyField, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
@@ -10,6 +7,12 @@ import {
   emptyConnectionForm,
   type FormRefusal,
 } from "./connection-form.js";
+import {
+  type FieldSpec as GenericFieldSpec,
+  errorSummary as genericErrorSummary,
+  formField as genericFormField,
+  type SetupDomain,
+} from "./form-fields.js";
 
 export interface SetupPageModel {
   session: AdminSession;
@@ -26,7 +29,7 @@ export interface SetupPageModel {
   organizationDomains: readonly SetupDomain[];
 }
 
-export type SetupDomain = Pick<DomainView, "domain" | "displayName" | "state" | "active">;
+export type { SetupDomain };
 
 /** What a connection form's fields read: the Setup page's and the Edit page's. */
 export type FormModel = Pick<
@@ -34,14 +37,7 @@ export type FormModel = Pick<
   "values" | "refusal" | "secretSubmitted" | "organizationDomains"
 >;
 
-export interface FieldSpec {
-  name: ConnectionField;
-  label: string;
-  help: SafeHtml;
-  type: "text" | "url" | "password" | "select" | "textarea";
-  placeholder?: string;
-  options?: readonly { value: string; label: string }[];
-}
+export type FieldSpec = GenericFieldSpec<ConnectionField>;
 
 export const fields: readonly FieldSpec[] = [
   {
@@ -118,6 +114,7 @@ export const advancedFields: readonly FieldSpec[] = [
     label: "Clock tolerance (seconds)",
     type: "text",
     placeholder: "60",
+    inputMode: "numeric",
     help: html`How far the provider's clock may differ when ID token times are checked, from 0 to 300. Leave empty for 60.`,
   },
   {
@@ -146,65 +143,20 @@ export const advancedFields: readonly FieldSpec[] = [
   },
 ];
 
-function control(spec: FieldSpec, value: string, describedBy: string, invalid: boolean): SafeHtml {
-  const common = html`id="field-${spec.name}" name="${spec.name}" aria-describedby="${describedBy}"${invalid ? html` aria-invalid="true"` : ""}`;
-  if (spec.type === "select") {
-    return html`<select ${common}>${(spec.options ?? []).map(
-      (o) => html`<option value="${o.value}"${o.value === value ? " selected" : ""}>${o.label}</option>`,
-    )}</select>`;
-  }
-  if (spec.type === "textarea") {
-    return html`<textarea ${common} rows="4" autocomplete="off" spellcheck="false"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""}>${value}</textarea>`;
-  }
-  return html`<input ${common} type="${spec.type}" value="${value}" autocomplete="off" spellcheck="false"${spec.placeholder ? html` placeholder="${spec.placeholder}"` : ""}${spec.name === "clockSkewSeconds" ? html` inputmode="numeric"` : ""}>`;
-}
-
-const domainStateLabel: Record<SetupDomain["state"], SafeHtml> = {
-  verified: html`<span class="badge badge-success">Verified</span>`,
-  pending: html`<span class="badge badge-neutral">Pending verification</span>`,
-  failing: html`<span class="badge badge-warning">Record missing</span>`,
-};
-
-/**
- * The domain field once the organization has domains: each offered with its state, ticked when
- * the form holds it, and a text field for new ones, which join the organization as pending.
- */
-function domainField(spec: FieldSpec, m: FormModel): SafeHtml {
-  const known = new Set(m.organizationDomains.map((d) => d.domain));
-  const typed = splitDomains(m.values.domains);
-  const chosen = new Set(typed.map((d) => canonicalDomain(d.replace(/^@/, "")) ?? d));
-  const others = typed.filter((d) => !known.has(canonicalDomain(d.replace(/^@/, "")) ?? d));
-  const error = m.refusal?.fields.domains;
-  const describedBy = ["domains-help", error ? "domains-error" : ""].filter(Boolean).join(" ");
-  return html`<fieldset class="field${error ? " has-error" : ""}" data-testid="domain-field">
-  <legend class="label">${spec.label}</legend>
-  <ul class="choices" data-testid="domain-choices">${m.organizationDomains.map(
-    (d) =>
-      html`<li><label class="checkbox"><input type="checkbox" name="knownDomains" value="${d.domain}"${chosen.has(d.domain) ? " checked" : ""}> <span>${d.displayName} ${domainStateLabel[d.state]}</span></label></li>`,
-  )}</ul>
-  <label for="field-domains">Other domains</label>
-  <input id="field-domains" name="domains" type="text" value="${others.join(", ")}" autocomplete="off" spellcheck="false" placeholder="${spec.placeholder ?? ""}" aria-describedby="${describedBy}"${error ? html` aria-invalid="true"` : ""}>
-  <p class="field-help" id="domains-help">Tick your company's email domains, or type new ones, separated by commas or spaces. A new domain is added to your organization as pending: it starts working once you publish its DNS record and verify it on the <a href="${adminPaths.domains}">Domains</a> page.</p>
-  ${error ? html`<p class="field-error" id="domains-error">${error}</p>` : ""}
-</fieldset>`;
-}
-
 export function formField(spec: FieldSpec, m: FormModel): SafeHtml {
-  const { name } = spec;
-  if (name === "domains" && m.organizationDomains.length > 0) return domainField(spec, m);
-  const error = m.refusal?.fields[name];
-  const value = name === "clientSecret" ? "" : m.values[name];
-  const askAgain = name === "clientSecret" && m.secretSubmitted && !error;
-  const describedBy = [`${name}-help`, error ? `${name}-error` : "", askAgain ? `${name}-again` : ""]
-    .filter(Boolean)
-    .join(" ");
-  return html`<div class="field${error ? " has-error" : ""}">
-  <label for="field-${name}">${spec.label}</label>
-  ${control(spec, value, describedBy, Boolean(error))}
-  <p class="field-help" id="${name}-help">${spec.help}</p>
-  ${askAgain ? html`<p class="field-help" id="${name}-again"><strong>Enter the client secret again.</strong> For your security it is not kept when the form is sent back.</p>` : ""}
-  ${error ? html`<p class="field-error" id="${name}-error">${error}</p>` : ""}
-</div>`;
+  const error = m.refusal?.fields[spec.name];
+  // The secret is never shown again; after a refusal the form says why it is empty.
+  const askAgain = spec.name === "clientSecret" && m.secretSubmitted && !error;
+  return genericFormField(
+    spec,
+    m,
+    askAgain
+      ? {
+          id: "clientSecret-again",
+          text: html`<strong>Enter the client secret again.</strong> For your security it is not kept when the form is sent back.`,
+        }
+      : undefined,
+  );
 }
 
 /** Closed unless the admin used it or it holds an error, so the seed's five fields stay the whole story. */
@@ -217,16 +169,7 @@ export function advancedOpen(m: FormModel): boolean {
 }
 
 export function errorSummary(refusal: FormRefusal): SafeHtml {
-  // A field message that only repeats the headline adds nothing but the link to the field.
-  const listed = [...fields, ...advancedFields].filter((f) => refusal.fields[f.name]);
-  return html`<div class="alert alert-error" role="alert" data-error-code="${refusal.code}" data-testid="form-error">
-  <p><strong>${refusal.message}</strong></p>
-  ${
-    listed.length > 0
-      ? html`<ul>${listed.map((f) => html`<li><a href="#field-${f.name}">${f.label}${refusal.fields[f.name] === refusal.message ? "" : html`: ${refusal.fields[f.name]}`}</a></li>`)}</ul>`
-      : ""
-  }
-</div>`;
+  return genericErrorSummary(refusal, [...fields, ...advancedFields]);
 }
 
 /** The Setup page: what to copy into the identity provider, then the form that creates the connection. */
