@@ -97,9 +97,8 @@ export function validateConnectionInput(
 } {
   const errors: FieldErrors = {};
   const name = input.name.trim();
-  if (!name) errors.name = "Enter a name for this connection, such as Acme Okta.";
-  else if (name.length > 100) errors.name = "Use at most 100 characters.";
-  else if (nameProblem(name)) errors.name = NAME_CHARACTERS_MESSAGE;
+  const nameError = checkConnectionName(name);
+  if (nameError) errors.name = nameError;
 
   const issuer = input.issuer.trim();
   if (!issuer)
@@ -119,22 +118,8 @@ export function validateConnectionInput(
     errors.clientSecret = "Enter the Client secret from your identity provider's application.";
   } else if (clientSecret.length > 2000) errors.clientSecret = "Use at most 2000 characters.";
 
-  const domains: string[] = [];
-  const rawDomains = input.domains.map((d) => d.trim()).filter(Boolean);
-  if (rawDomains.length === 0) errors.domains = "Enter your company's email domain, such as acme.com.";
-  else if (rawDomains.length > 20) errors.domains = "Use at most 20 domains.";
-  else {
-    for (const raw of rawDomains) {
-      // The same refusals as adding a domain: a connection's new domains join the organization
-      // as pending, so public suffixes and public email providers are refused here too.
-      const claim = checkClaimableDomain(raw.replace(/^@/, ""));
-      if (!claim.ok) {
-        errors.domains = describeRefusal(raw.replace(/^@/, ""), claim.reason);
-        break;
-      }
-      if (!domains.includes(claim.domain)) domains.push(claim.domain);
-    }
-  }
+  const { domains, error: domainsError } = checkConnectionDomains(input.domains);
+  if (domainsError) errors.domains = domainsError;
   const extraScopes: string[] = [];
   for (const scope of input.extraScopes ?? []) {
     const trimmed = scope.trim();
@@ -176,6 +161,64 @@ export function validateConnectionInput(
 
   const groupsClaim = (input.groupsClaim ?? "").trim() || DEFAULT_GROUPS_CLAIM;
   if (!CLAIM_NAME.test(groupsClaim)) errors.groupsClaim = "Enter a claim name such as groups or roles.";
+  const roles = checkRoles(input);
+  Object.assign(errors, roles.errors);
+  const { roleRules, defaultRole } = roles;
+  return {
+    value: {
+      name,
+      issuer,
+      clientId,
+      clientSecret,
+      domains,
+      tokenEndpointAuthMethod,
+      extraScopes,
+      emailClaim,
+      clockSkewSeconds,
+      allowedTenants,
+      groupsClaim,
+      roleRules,
+      defaultRole,
+    },
+    errors,
+  };
+}
+
+/** Any protocol's connection name: unique across the deployment (checked with the store). */
+export function checkConnectionName(name: string): string | undefined {
+  if (!name) return "Enter a name for this connection, such as Acme Okta.";
+  if (name.length > 100) return "Use at most 100 characters.";
+  if (nameProblem(name)) return NAME_CHARACTERS_MESSAGE;
+  return undefined;
+}
+
+/** Any protocol's domains, as typed; cleaned and deduplicated, or the first problem. */
+export function checkConnectionDomains(input: readonly string[]): { domains: string[]; error?: string } {
+  const domains: string[] = [];
+  const rawDomains = input.map((d) => d.trim()).filter(Boolean);
+  if (rawDomains.length === 0)
+    return { domains, error: "Enter your company's email domain, such as acme.com." };
+  if (rawDomains.length > 20) return { domains, error: "Use at most 20 domains." };
+  for (const raw of rawDomains) {
+    // The same refusals as adding a domain: a connection's new domains join the organization
+    // as pending, so public suffixes and public email providers are refused here too.
+    const claim = checkClaimableDomain(raw.replace(/^@/, ""));
+    if (!claim.ok) return { domains, error: describeRefusal(raw.replace(/^@/, ""), claim.reason) };
+    if (!domains.includes(claim.domain)) domains.push(claim.domain);
+  }
+  return { domains };
+}
+
+/** Any protocol's role rules and role for new users (src/domain/provider-roles.ts). */
+export function checkRoles(input: {
+  roleRules?: { group: string; role: string }[] | undefined;
+  defaultRole?: string | undefined;
+}): {
+  roleRules: RoleRule[];
+  defaultRole: ProviderRole;
+  errors: Pick<FieldErrors, "roleRules" | "defaultRole">;
+} {
+  const errors: Pick<FieldErrors, "roleRules" | "defaultRole"> = {};
   const roleRules: RoleRule[] = [];
   const rawRules = input.roleRules ?? [];
   if (rawRules.length > 100) errors.roleRules = "Use at most 100 rules.";
@@ -195,25 +238,7 @@ export function validateConnectionInput(
   } else if (!(PROVIDER_ROLES as readonly string[]).includes(defaultRole)) {
     errors.defaultRole = "Choose member or admin.";
   }
-
-  return {
-    value: {
-      name,
-      issuer,
-      clientId,
-      clientSecret,
-      domains,
-      tokenEndpointAuthMethod,
-      extraScopes,
-      emailClaim,
-      clockSkewSeconds,
-      allowedTenants,
-      groupsClaim,
-      roleRules,
-      defaultRole: defaultRole === "admin" ? "admin" : "member",
-    },
-    errors,
-  };
+  return { roleRules, defaultRole: defaultRole === "admin" ? "admin" : "member", errors };
 }
 
 /** The form field may hold several domains separated by commas, spaces or new lines. */
