@@ -19,7 +19,10 @@ export const adminPaths = {
   signOutEveryone: "/admin/people/sign-out-everyone",
   enterpriseAuthentication: "/admin/enterprise-authentication",
   oidc: "/admin/enterprise-authentication/oidc",
-  deleteConnection: (id: string) => `/admin/enterprise-authentication/oidc/${encodeURIComponent(id)}/delete`,
+  saml: "/admin/enterprise-authentication/saml",
+  /** Under the connection's protocol: `/oidc/{id}/delete` or `/saml/{id}/delete`. */
+  deleteConnection: (id: string, protocol: "oidc" | "saml" = "oidc") =>
+    `/admin/enterprise-authentication/${protocol}/${id === ":id" ? id : encodeURIComponent(id)}/delete`,
   domains: "/admin/enterprise-authentication/domains",
   verifyDomain: (id: string) =>
     `/admin/enterprise-authentication/domains/${id === ":id" ? id : encodeURIComponent(id)}/verify`,
@@ -31,6 +34,7 @@ export const crumbs = {
   administration: { label: "Administration", href: adminPaths.overview },
   enterpriseAuthentication: { label: "Enterprise Authentication", href: adminPaths.enterpriseAuthentication },
   oidc: { label: "Open ID Connect", href: adminPaths.oidc },
+  saml: { label: "SAML 2.0", href: adminPaths.saml },
   domains: { label: "Domains", href: adminPaths.domains },
 } satisfies Record<string, Crumb>;
 

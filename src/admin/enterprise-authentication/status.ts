@@ -2,18 +2,19 @@ import type { ConnectionView } from "../../connections/view.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
-import { connectionPaths } from "./paths.js";
+import { type AdminProtocol, connectionPaths } from "./paths.js";
 
-type Switchable = Pick<ConnectionView, "id" | "name" | "domains" | "status">;
+type Switchable = Pick<ConnectionView, "id" | "name" | "domains" | "status"> & { type?: AdminProtocol };
 
-/** `":id"` gives the route pattern. */
-const connectionPath = (id: string, action: string) =>
-  `${adminPaths.oidc}/${id === ":id" ? id : encodeURIComponent(id)}/${action}`;
+/** `":id"` gives the route pattern; the path is under the connection's protocol. */
+const connectionPath = (id: string, action: string, protocol: AdminProtocol = "oidc") =>
+  `${adminPaths[protocol]}/${id === ":id" ? id : encodeURIComponent(id)}/${action}`;
 
 export const statusPaths = {
-  disable: (id: string) => connectionPath(id, "disable"),
-  enable: (id: string) => connectionPath(id, "enable"),
-  signOutEveryone: (id: string) => connectionPath(id, "sign-out-everyone"),
+  disable: (id: string, protocol?: AdminProtocol) => connectionPath(id, "disable", protocol),
+  enable: (id: string, protocol?: AdminProtocol) => connectionPath(id, "enable", protocol),
+  signOutEveryone: (id: string, protocol?: AdminProtocol) =>
+    connectionPath(id, "sign-out-everyone", protocol),
 };
 
 /** A connection's switch: Disable (after a confirmation) or Enable, and ending its sessions. */
@@ -22,7 +23,7 @@ export function statusActions(c: Switchable, csrfToken: string): SafeHtml {
     return html`<div class="stack" data-testid="connection-status-actions">
   <h3>Disabled</h3>
   <p>Enable it to send people at ${c.domains.join(", ")} through ${c.name} again; their password and LinkedIn sessions will end.</p>
-  <form method="post" action="${statusPaths.enable(c.id)}" class="actions">
+  <form method="post" action="${statusPaths.enable(c.id, c.type)}" class="actions">
     <input type="hidden" name="_csrf" value="${csrfToken}">
     <button type="submit" class="btn btn-primary" data-testid="enable-connection">Enable connection</button>
   </form>
@@ -31,8 +32,8 @@ export function statusActions(c: Switchable, csrfToken: string): SafeHtml {
   return html`<div class="stack" data-testid="connection-status-actions">
   <h3>Pause or sign people out</h3>
   <p class="actions">
-    <a class="btn btn-secondary" href="${statusPaths.disable(c.id)}" data-testid="disable-connection">Disable connection</a>
-    <a class="btn btn-secondary" href="${statusPaths.signOutEveryone(c.id)}" data-testid="sign-out-everyone">Sign out everyone who signed in through this connection</a>
+    <a class="btn btn-secondary" href="${statusPaths.disable(c.id, c.type)}" data-testid="disable-connection">Disable connection</a>
+    <a class="btn btn-secondary" href="${statusPaths.signOutEveryone(c.id, c.type)}" data-testid="sign-out-everyone">Sign out everyone who signed in through this connection</a>
   </p>
 </div>`;
 }
@@ -50,7 +51,12 @@ function confirmPage(m: ConfirmModel, title: string, form: SafeHtml): string {
     title: `${title}: ${m.connection.name}`,
     session: m.session,
     csrfToken: m.csrfToken,
-    breadcrumbs: [crumbs.administration, crumbs.enterpriseAuthentication, crumbs.oidc, { label: title }],
+    breadcrumbs: [
+      crumbs.administration,
+      crumbs.enterpriseAuthentication,
+      crumbs[m.connection.type ?? "oidc"],
+      { label: title },
+    ],
     body: html`<section class="page-head"><h1>${title}</h1></section>
 <section class="card" data-testid="status-confirm">${form}</section>`,
   });
@@ -61,12 +67,12 @@ export function disableConfirmPage(m: ConfirmModel): string {
   return confirmPage(
     m,
     "Disable connection",
-    html`<form method="post" action="${statusPaths.disable(c.id)}" class="stack">
+    html`<form method="post" action="${statusPaths.disable(c.id, c.type)}" class="stack">
   <input type="hidden" name="_csrf" value="${m.csrfToken}">
   <p data-testid="disable-consequence">Disable ${c.name}? It keeps its settings, but signs no one in: people at ${c.domains.join(", ")} use their password or LinkedIn until you enable it again.</p>
   <label class="checkbox"><input type="checkbox" name="end_sessions" value="1" checked data-testid="end-sessions"> Also sign out the ${m.sessions} ${m.sessions === 1 ? "person" : "people"} currently signed in through this connection</label>
   <div class="actions">
-    <a class="btn btn-secondary" href="${connectionPaths.page(c.id)}">Cancel</a>
+    <a class="btn btn-secondary" href="${connectionPaths.page(c.id, c.type)}">Cancel</a>
     <button type="submit" class="btn btn-danger" data-testid="confirm-disable">Disable</button>
   </div>
 </form>`,
@@ -78,11 +84,11 @@ export function signOutEveryonePage(m: ConfirmModel): string {
   return confirmPage(
     m,
     "Sign out everyone",
-    html`<form method="post" action="${statusPaths.signOutEveryone(c.id)}" class="stack">
+    html`<form method="post" action="${statusPaths.signOutEveryone(c.id, c.type)}" class="stack">
   <input type="hidden" name="_csrf" value="${m.csrfToken}">
   <p>End the ${m.sessions} ${m.sessions === 1 ? "session" : "sessions"} opened through ${c.name}? Those people sign in again through the connection on their next visit.</p>
   <div class="actions">
-    <a class="btn btn-secondary" href="${connectionPaths.page(c.id)}">Cancel</a>
+    <a class="btn btn-secondary" href="${connectionPaths.page(c.id, c.type)}">Cancel</a>
     <button type="submit" class="btn btn-danger" data-testid="confirm-sign-out-everyone">Sign out everyone</button>
   </div>
 </form>`,
