@@ -12,7 +12,7 @@ import {
   findConnectionTest,
   insertConnectionTest,
 } from "../store/connection-tests.js";
-import { type Connection, findConnection, findConnectionById } from "../store/connections.js";
+import { findConnection, findConnectionById, type OidcConnection } from "../store/connections.js";
 import { findDomainByName } from "../store/domains.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
 import {
@@ -256,28 +256,30 @@ export async function testTarget(
     });
   }
   const now = ctx.now();
-  const unsaved: Connection = {
+  const unsaved: OidcConnection = {
     id: row.id,
     organizationId: row.organization_id,
-    type: "oidc",
+    protocol: "oidc",
     name: settings.name,
-    issuer: settings.issuer,
-    clientId: settings.clientId,
-    clientSecretSealed: row.client_secret_sealed ?? "",
-    tokenEndpointAuthMethod: settings.tokenEndpointAuthMethod,
-    scopes: [DEFAULT_SCOPES, ...settings.extraScopes].join(" "),
+    oidc: {
+      issuer: settings.issuer,
+      clientId: settings.clientId,
+      clientSecretSealed: row.client_secret_sealed ?? "",
+      tokenEndpointAuthMethod: settings.tokenEndpointAuthMethod,
+      scopes: [DEFAULT_SCOPES, ...settings.extraScopes].join(" "),
+      emailClaim: settings.emailClaim,
+      clockSkewSeconds: settings.clockSkewSeconds,
+      signingKeySealed: null,
+      signingKid: null,
+      idTokenIssuer: settings.idTokenIssuer,
+      allowedTenants: [],
+    },
     status: "disabled",
     domains: settings.domains,
     domainStatuses,
     createdByUserId: row.actor_user_id,
     createdAt: now,
     updatedAt: now,
-    emailClaim: settings.emailClaim,
-    clockSkewSeconds: settings.clockSkewSeconds,
-    signingKeySealed: null,
-    signingKid: null,
-    idTokenIssuer: settings.idTokenIssuer,
-    allowedTenants: [],
     roles: settings.roles ?? { groupsClaim: DEFAULT_GROUPS_CLAIM, rules: [], defaultRole: DEFAULT_ROLE },
   };
   const target: RelyingPartyTarget = {
@@ -291,7 +293,7 @@ export async function testTarget(
       return secret;
     },
     tokenEndpointAuthMethod: settings.tokenEndpointAuthMethod,
-    scopes: unsaved.scopes,
+    scopes: unsaved.oidc.scopes,
     redirectUri: callbackUrl(ctx.config),
     version: `connection-test:${row.id}`,
     emailClaim: settings.emailClaim,

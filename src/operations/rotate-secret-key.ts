@@ -21,8 +21,18 @@ export interface SealedColumn {
  * column of the schema is listed.
  */
 export const SEALED_COLUMNS: SealedColumn[] = [
-  { table: "connections", key: "id", column: "client_secret_sealed", context: (id) => `connection:${id}` },
-  { table: "connections", key: "id", column: "signing_key_sealed", context: (id) => `connection-key:${id}` },
+  {
+    table: "connection_oidc",
+    key: "connection_id",
+    column: "client_secret_sealed",
+    context: (id) => `connection:${id}`,
+  },
+  {
+    table: "connection_oidc",
+    key: "connection_id",
+    column: "signing_key_sealed",
+    context: (id) => `connection-key:${id}`,
+  },
   {
     table: "applications",
     key: "client_id",

@@ -125,22 +125,37 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+/** The protocols a connection speaks; each has a settings table (`connection_<protocol>`). */
+export type ConnectionProtocol = "oidc";
+
+/** What every connection has, whatever its protocol. */
 export interface ConnectionsTable {
   id: string;
   organization_id: string;
-  type: "oidc";
+  protocol: ConnectionProtocol;
   name: string;
   /** Lower-cased name: names are unique across the deployment, case-insensitively. */
   name_key: string;
+  status: ConnectionStatus;
+  created_by_user_id: string | null;
+  created_at: number;
+  updated_at: number;
+  /** The claim (or SAML attribute) holding the person's groups (src/domain/provider-roles.ts). */
+  groups_claim: string;
+  /** JSON array of `{"group", "role"}`, role `admin` or `member`; never `owner`. */
+  role_rules: string;
+  /** The role of a new user no rule matched. */
+  default_role: "admin" | "member";
+}
+
+/** An OpenID Connect connection's settings (one row per connection whose protocol is `oidc`). */
+export interface ConnectionOidcTable {
+  connection_id: string;
   issuer: string;
   client_id: string;
   client_secret_sealed: string;
   token_endpoint_auth_method: TokenEndpointAuthMethod | null;
   scopes: string;
-  status: ConnectionStatus;
-  created_by_user_id: string | null;
-  created_at: number;
-  updated_at: number;
   /** The claim that holds the email: `email`, or e.g. `preferred_username` / `upn` for Entra ID. */
   email_claim: string;
   clock_skew_seconds: number;
@@ -151,12 +166,6 @@ export interface ConnectionsTable {
   id_token_issuer: string | null;
   /** Tenant ids (`tid`) a multi-tenant issuer may sign in from, space-separated; empty for none. */
   allowed_tenants: string;
-  /** The claim holding the person's groups (src/domain/provider-roles.ts). */
-  groups_claim: string;
-  /** JSON array of `{"group", "role"}`, role `admin` or `member`; never `owner`. */
-  role_rules: string;
-  /** The role of a new user no rule matched. */
-  default_role: "admin" | "member";
 }
 
 export interface ConnectionDomainsTable {
@@ -257,6 +266,7 @@ export interface Database extends ProviderTables {
   invitations: InvitationsTable;
   idempotency_keys: IdempotencyKeysTable;
   connections: ConnectionsTable;
+  connection_oidc: ConnectionOidcTable;
   connection_domains: ConnectionDomainsTable;
   organization_domains: OrganizationDomainsTable;
   login_transactions: LoginTransactionsTable;

@@ -251,7 +251,7 @@ export async function verifyResponse(
       {
         issuer: target.issuer,
         issuerTemplate: target.idTokenIssuerTemplate,
-        allowedTenants: target.connection.allowedTenants,
+        allowedTenants: target.connection.oidc.allowedTenants,
         emailClaim: target.emailClaim,
         activeDomains: activeDomains(
           target.connection.organizationId,

@@ -1,6 +1,6 @@
 import * as client from "openid-client";
 import type { AppContext } from "../../server/context.js";
-import type { Connection } from "../../store/connections.js";
+import type { OidcConnection } from "../../store/connections.js";
 import { clientConfiguration } from "./client.js";
 import { connectionTarget } from "./provider.js";
 
@@ -13,7 +13,7 @@ import { connectionTarget } from "./provider.js";
  */
 export async function endSessionUrl(
   ctx: AppContext,
-  connection: Connection,
+  connection: OidcConnection,
   idToken: string,
   state: string,
 ): Promise<string | undefined> {
@@ -22,7 +22,7 @@ export async function endSessionUrl(
   return client
     .buildEndSessionUrl(config, {
       id_token_hint: idToken,
-      client_id: connection.clientId,
+      client_id: connection.oidc.clientId,
       post_logout_redirect_uri: ctx.config.baseUrl.toString(),
       state,
     })
