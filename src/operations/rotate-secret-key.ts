@@ -4,7 +4,7 @@ import { applicationSecretContext } from "../provider/adapter.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { idempotencyContext } from "../store/idempotency-keys.js";
-import { sessionIdTokenContext } from "../store/sessions.js";
+import { sessionIdpContext, sessionIdTokenContext } from "../store/sessions.js";
 
 /** A column that holds values sealed with the secret box, and the context each row's value is bound to. */
 export interface SealedColumn {
@@ -60,6 +60,7 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   },
   { table: "idempotency_keys", key: "id", column: "response_sealed", context: idempotencyContext },
   { table: "sessions", key: "id_hash", column: "id_token_sealed", context: sessionIdTokenContext },
+  { table: "sessions", key: "id_hash", column: "idp_session_sealed", context: sessionIdpContext },
 ];
 
 export interface RotationReport {

@@ -64,6 +64,8 @@ export interface SessionsTable {
   /** Kept for RP-initiated logout (`id_token_hint`), sealed with the secret box (context `session:<id_hash>`). */
   id_token_sealed: string | null;
   idp_sid: string | null;
+  /** The IdP session of protocols other than OpenID Connect (src/sign-in/adapter.ts `IdpSession`), JSON sealed like the ID token. */
+  idp_session_sealed: string | null;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
@@ -225,15 +227,16 @@ export interface OrganizationDomainsTable {
 }
 
 export interface LoginTransactionsTable {
-  /** SHA-256 of `state`. */
+  /** SHA-256 of the handle the IdP carries back (OIDC `state`, SAML `RelayState`). */
   id: string;
-  kind: "sso" | "linkedin";
+  /** The sign-in adapter that began it (src/sign-in/adapter.ts): `oidc`, `linkedin`, ... */
+  protocol: string;
   connection_id: string | null;
   /** SHA-256 of the browser-binding cookie set when the flow started. */
   browser_hash: string;
-  nonce: string;
-  code_verifier: string;
   return_to: string;
+  /** JSON: what the adapter keeps until the answer (OIDC nonce and PKCE verifier). */
+  payload: string;
   created_at: number;
   expires_at: number;
   consumed_at: number | null;

@@ -234,10 +234,9 @@ withEachDatabase("store: connections", (dialect) => {
       t0,
     );
     const tx = {
-      kind: "sso" as const,
+      protocol: "oidc",
       browser_hash: "browser",
-      nonce: "n",
-      code_verifier: "v",
+      payload: "{}",
       return_to: "/",
       created_at: t0,
       expires_at: t0 + 10 * minute,

@@ -32,19 +32,27 @@ export interface RelyingPartyTarget {
   connection?: OidcConnection;
 }
 
-export function connectionTarget(ctx: AppContext, connection: OidcConnection): RelyingPartyTarget {
+/**
+ * A connection as the relying party's target. `saved` false: the unsaved settings of a test,
+ * whose client configuration is cached under the test's own key and forgotten after it.
+ */
+export function connectionTarget(
+  ctx: AppContext,
+  connection: OidcConnection,
+  saved: boolean,
+): RelyingPartyTarget {
   const { oidc } = connection;
   const { signingKeySealed } = oidc;
   return {
     kind: "sso",
-    providerKey: `connection:${connection.id}`,
+    providerKey: saved ? `connection:${connection.id}` : `connection-test:${connection.id}`,
     issuer: oidc.issuer,
     clientId: oidc.clientId,
     clientSecret: () => ctx.box.open(oidc.clientSecretSealed, `connection:${connection.id}`),
     tokenEndpointAuthMethod: oidc.tokenEndpointAuthMethod,
     scopes: oidc.scopes,
     redirectUri: new URL("sso/oidc/callback", ctx.config.baseUrl).toString(),
-    version: `${connection.id}:${connection.updatedAt}`,
+    version: saved ? `${connection.id}:${connection.updatedAt}` : `connection-test:${connection.id}`,
     emailClaim: oidc.emailClaim,
     clockSkewSeconds: oidc.clockSkewSeconds,
     ...(signingKeySealed
