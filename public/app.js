@@ -8,6 +8,12 @@
   // The stylesheet shows script-only controls (copy buttons) once this class is present.
   document.documentElement.classList.add("js");
 
+  // A protocol message on its way to the identity provider by POST (SAML HTTP-POST binding):
+  // sent at once; without this script the person presses Continue.
+  for (const form of document.querySelectorAll("form[data-autosubmit]")) {
+    if (form instanceof HTMLFormElement) form.submit();
+  }
+
   /** One polite live region for the whole page, created on first use. */
   let liveRegion = null;
   function announce(message) {

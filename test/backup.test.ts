@@ -8,6 +8,7 @@ import { createApiKey } from "../src/api/keys.js";
 import type { DevIdp } from "../src/dev-idp/server.js";
 import { backupSqlite } from "../src/store/backup.js";
 import { findConnection } from "../src/store/connections.js";
+import { oidcOf } from "./store/fixtures.js";
 import { Browser, passwordSignIn } from "./support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
 import { ADMIN, connectAcme, seedAcme, startGatehouseWithIdp } from "./support/sso.js";
@@ -55,7 +56,7 @@ describe("gatehouse backup (SQLite online backup)", () => {
       const stored = await findConnection(restored.ctx.store.db, organizationId, connection.id);
       assert.ok(stored);
       assert.equal(
-        restored.ctx.box.open(stored.clientSecretSealed, `connection:${connection.id}`),
+        restored.ctx.box.open(oidcOf(stored).clientSecretSealed, `connection:${connection.id}`),
         "gatehouse-okta-secret",
       );
     } finally {

@@ -39,11 +39,10 @@ test("expired sessions, day-old login transactions and past rate-limit windows a
   const transaction = (state: string, expiresAt: number) =>
     insertLoginTransaction(db, {
       id: hashToken(state),
-      kind: "sso",
+      protocol: "oidc",
       connection_id: null,
       browser_hash: "b",
-      nonce: "n",
-      code_verifier: "v",
+      payload: "{}",
       return_to: "/",
       created_at: expiresAt - 600_000,
       expires_at: expiresAt,

@@ -1,4 +1,5 @@
 import { disableConnection, enableConnection } from "../connections/delete.js";
+import { identityProviderOf } from "../connections/view.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { listConnections } from "../store/connections.js";
@@ -57,7 +58,7 @@ async function runList(args: string[]): Promise<number> {
           id: c.id,
           name: c.name,
           status: c.status,
-          issuer: c.issuer,
+          issuer: identityProviderOf(c),
           domains: c.domains,
         })),
       );
@@ -70,7 +71,7 @@ async function runList(args: string[]): Promise<number> {
     process.stdout.write(
       table(
         ["NAME", "STATUS", "ISSUER", "DOMAINS", "ID"],
-        connections.map((c) => [c.name, c.status, c.issuer, c.domains.join(","), c.id]),
+        connections.map((c) => [c.name, c.status, identityProviderOf(c), c.domains.join(","), c.id]),
       ),
     );
     return 0;

@@ -4,6 +4,7 @@ import { insertAuditEvent } from "../store/audit.js";
 import { deleteConnectionRow, findConnection, setConnectionStatus } from "../store/connections.js";
 import { detachLoginTransactions } from "../store/login-transactions.js";
 import { revokeNonSsoSessionsForDomains, revokeSessionsForConnection } from "../store/sessions.js";
+import { identityProviderOf } from "./view.js";
 
 export interface ConnectionActor {
   organizationId: string;
@@ -49,7 +50,7 @@ export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, 
         ip: actor.ip,
         detail: {
           name: connection.name,
-          issuer: connection.issuer,
+          issuer: identityProviderOf(connection),
           domains: connection.domains,
           sessionsEnded,
         },

@@ -4,7 +4,6 @@ import { DEFAULT_GROUPS_CLAIM, DEFAULT_ROLE, type RolePolicy } from "../domain/p
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { discoverIssuer } from "../sso/oidc/discover.js";
-import { connectionTarget, type RelyingPartyTarget } from "../sso/oidc/provider.js";
 import { insertAuditEvent } from "../store/audit.js";
 import {
   type ConnectionTestRow,
@@ -12,7 +11,12 @@ import {
   findConnectionTest,
   insertConnectionTest,
 } from "../store/connection-tests.js";
-import { type Connection, findConnection, findConnectionById } from "../store/connections.js";
+import {
+  type Connection,
+  findConnection,
+  findConnectionById,
+  type OidcConnection,
+} from "../store/connections.js";
 import { findDomainByName } from "../store/domains.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
 import {
@@ -27,7 +31,6 @@ import {
   type TokenEndpointAuthMethodChoice,
   validateConnectionInput,
 } from "./validate.js";
-import { callbackUrl } from "./view.js";
 
 /** A test must come back within this time; the unsaved values and their sealed secret live no longer. */
 export const TEST_TTL_MS = 10 * 60 * 1000;
@@ -224,25 +227,29 @@ export function unsavedSecret(ctx: AppContext, row: ConnectionTestRow): string |
 /**
  * What the test signs in through: the saved connection as a real sign-in would, or the unsaved
  * values as a connection that does not exist yet would (its domains with the organization's
- * verification state, so the domain check is the one the connection will get).
+ * verification state, so the domain check is the one the connection will get; `saved` false,
+ * so the adapter keeps nothing of it past the attempt).
  */
-export async function testTarget(
+export async function testConnection(
   ctx: AppContext,
   row: ConnectionTestRow,
-): Promise<{ target: RelyingPartyTarget; connectionName: string }> {
+): Promise<{ connection: Connection; connectionName: string; saved: boolean }> {
   if (row.connection_id) {
     const connection = await findConnectionById(ctx.store.db, row.connection_id);
     if (!connection) {
       throw new GatehouseError("CONNECTION_NOT_FOUND", "The connection was deleted.", {
         detail: "connection deleted during the test",
+        check: { check: "state", expected: "the connection under test", received: "deleted" },
       });
     }
-    return { target: connectionTarget(ctx, connection), connectionName: connection.name };
+    return { connection, connectionName: connection.name, saved: true };
   }
   const settings = unsavedSettings(row, ctx.now());
-  if (!settings) {
+  const secret = unsavedSecret(ctx, row);
+  if (!settings || secret === undefined) {
     throw new GatehouseError("SSO_STATE_EXPIRED", "This test sign-in expired.", {
       detail: "the unsaved settings of the test are past their 10 minutes",
+      check: { check: "state", expected: "within 10 minutes", received: "expired" },
     });
   }
   const domainStatuses = [];
@@ -256,48 +263,32 @@ export async function testTarget(
     });
   }
   const now = ctx.now();
-  const unsaved: Connection = {
+  const unsaved: OidcConnection = {
     id: row.id,
     organizationId: row.organization_id,
-    type: "oidc",
+    protocol: "oidc",
     name: settings.name,
-    issuer: settings.issuer,
-    clientId: settings.clientId,
-    clientSecretSealed: row.client_secret_sealed ?? "",
-    tokenEndpointAuthMethod: settings.tokenEndpointAuthMethod,
-    scopes: [DEFAULT_SCOPES, ...settings.extraScopes].join(" "),
+    oidc: {
+      issuer: settings.issuer,
+      clientId: settings.clientId,
+      // Sealed as a saved connection's secret is, for the adapter to open the same way; never stored.
+      clientSecretSealed: ctx.box.seal(secret, `connection:${row.id}`),
+      tokenEndpointAuthMethod: settings.tokenEndpointAuthMethod,
+      scopes: [DEFAULT_SCOPES, ...settings.extraScopes].join(" "),
+      emailClaim: settings.emailClaim,
+      clockSkewSeconds: settings.clockSkewSeconds,
+      signingKeySealed: null,
+      signingKid: null,
+      idTokenIssuer: settings.idTokenIssuer,
+      allowedTenants: [],
+    },
     status: "disabled",
     domains: settings.domains,
     domainStatuses,
     createdByUserId: row.actor_user_id,
     createdAt: now,
     updatedAt: now,
-    emailClaim: settings.emailClaim,
-    clockSkewSeconds: settings.clockSkewSeconds,
-    signingKeySealed: null,
-    signingKid: null,
-    idTokenIssuer: settings.idTokenIssuer,
-    allowedTenants: [],
     roles: settings.roles ?? { groupsClaim: DEFAULT_GROUPS_CLAIM, rules: [], defaultRole: DEFAULT_ROLE },
   };
-  const target: RelyingPartyTarget = {
-    kind: "sso",
-    providerKey: `connection-test:${row.id}`,
-    issuer: settings.issuer,
-    clientId: settings.clientId,
-    clientSecret: () => {
-      const secret = unsavedSecret(ctx, row);
-      if (secret === undefined) throw new GatehouseError("SSO_STATE_EXPIRED", "This test sign-in expired.");
-      return secret;
-    },
-    tokenEndpointAuthMethod: settings.tokenEndpointAuthMethod,
-    scopes: unsaved.scopes,
-    redirectUri: callbackUrl(ctx.config),
-    version: `connection-test:${row.id}`,
-    emailClaim: settings.emailClaim,
-    clockSkewSeconds: settings.clockSkewSeconds,
-    ...(settings.idTokenIssuer ? { idTokenIssuerTemplate: settings.idTokenIssuer } : {}),
-    connection: unsaved,
-  };
-  return { target, connectionName: settings.name };
+  return { connection: unsaved, connectionName: settings.name, saved: false };
 }

@@ -6,10 +6,11 @@ import { discoverIssuer } from "../sso/oidc/discover.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { isUniqueViolation } from "../store/availability.js";
 import {
-  type Connection,
   type ConnectionChanges,
   findConnection,
   findConnectionById,
+  type OidcConnection,
+  type OidcSettings,
   replaceConnectionDomains,
   updateConnectionRow,
 } from "../store/connections.js";
@@ -51,19 +52,19 @@ export interface UpdatedConnection {
 }
 
 /** The connection's settings as the fields of the form that created it; the secret stays sealed. */
-export function connectionInputOf(c: Connection): ConnectionInput {
+export function connectionInputOf(c: OidcConnection): ConnectionInput {
   const base = new Set(DEFAULT_SCOPES.split(" "));
   return {
     name: c.name,
-    issuer: c.issuer,
-    clientId: c.clientId,
+    issuer: c.oidc.issuer,
+    clientId: c.oidc.clientId,
     clientSecret: "",
     domains: c.domains,
-    tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? "auto",
-    extraScopes: c.scopes.split(" ").filter((s) => s && !base.has(s)),
-    emailClaim: c.emailClaim,
-    clockSkewSeconds: c.clockSkewSeconds,
-    allowedTenants: c.allowedTenants,
+    tokenEndpointAuthMethod: c.oidc.tokenEndpointAuthMethod ?? "auto",
+    extraScopes: c.oidc.scopes.split(" ").filter((s) => s && !base.has(s)),
+    emailClaim: c.oidc.emailClaim,
+    clockSkewSeconds: c.oidc.clockSkewSeconds,
+    allowedTenants: c.oidc.allowedTenants,
     groupsClaim: c.roles.groupsClaim,
     roleRules: [...c.roles.rules],
     defaultRole: c.roles.defaultRole,
@@ -124,20 +125,20 @@ export async function updateConnection(
   patch: ConnectionPatch,
 ): Promise<UpdatedConnection> {
   const existing = await findConnection(ctx.store.db, actor.organizationId, id);
-  if (!existing) throw notFound();
+  if (existing?.protocol !== "oidc") throw notFound();
   const current = connectionInputOf(existing);
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
   const { value, errors } = validateConnectionInput(
     { ...current, ...defined, clientSecret: patch.clientSecret ?? "" },
     { secretRequired: false },
   );
-  const storedSecret = () => ctx.box.open(existing.clientSecretSealed, `connection:${existing.id}`);
+  const storedSecret = () => ctx.box.open(existing.oidc.clientSecretSealed, `connection:${existing.id}`);
   // Leaving private_key_jwt for a client secret needs one, when the connection never had one.
   if (
     !errors.clientSecret &&
     !value.clientSecret &&
     value.tokenEndpointAuthMethod !== "private_key_jwt" &&
-    existing.tokenEndpointAuthMethod === "private_key_jwt" &&
+    existing.oidc.tokenEndpointAuthMethod === "private_key_jwt" &&
     storedSecret() === ""
   ) {
     errors.clientSecret = "Enter the Client secret from your identity provider's application.";
@@ -154,6 +155,7 @@ export async function updateConnection(
   }
 
   const settings: ConnectionChanges = {};
+  const oidc: Partial<OidcSettings> = {};
   let credentials: CredentialsCheck | undefined;
   if (changed.some((f) => PROVIDER_FIELDS.includes(f))) {
     const tenantsNeeded = tenantAllowListMissing(value.issuer, null, value.allowedTenants);
@@ -166,7 +168,7 @@ export async function updateConnection(
     // `auto`; the one the admin picks now is held to.
     const choice: TokenEndpointAuthMethodChoice = changed.includes("tokenEndpointAuthMethod")
       ? value.tokenEndpointAuthMethod
-      : existing.tokenEndpointAuthMethod === "private_key_jwt"
+      : existing.oidc.tokenEndpointAuthMethod === "private_key_jwt"
         ? "private_key_jwt"
         : "auto";
     credentials = await checkConnectionCredentials(
@@ -175,21 +177,22 @@ export async function updateConnection(
       { ...value, tokenEndpointAuthMethod: choice },
       storedSecret,
     );
-    settings.issuer = value.issuer;
-    settings.clientId = value.clientId;
-    settings.idTokenIssuer = template;
-    settings.tokenEndpointAuthMethod = credentials.method;
-    Object.assign(settings, await signingKeyFor(ctx, existing, credentials.method));
-    if (secretDiffers) settings.clientSecretSealed = ctx.box.seal(value.clientSecret, `connection:${id}`);
+    oidc.issuer = value.issuer;
+    oidc.clientId = value.clientId;
+    oidc.idTokenIssuer = template;
+    oidc.tokenEndpointAuthMethod = credentials.method;
+    Object.assign(oidc, await signingKeyFor(ctx, existing, credentials.method));
+    if (secretDiffers) oidc.clientSecretSealed = ctx.box.seal(value.clientSecret, `connection:${id}`);
   } else if (changed.includes("allowedTenants")) {
-    const needed = tenantAllowListMissing(value.issuer, existing.idTokenIssuer, value.allowedTenants);
+    const needed = tenantAllowListMissing(value.issuer, existing.oidc.idTokenIssuer, value.allowedTenants);
     if (needed) throw fieldErrors({ allowedTenants: needed });
   }
   if (changed.includes("name")) settings.name = value.name;
-  if (changed.includes("extraScopes")) settings.scopes = [DEFAULT_SCOPES, ...value.extraScopes].join(" ");
-  if (changed.includes("emailClaim")) settings.emailClaim = value.emailClaim;
-  if (changed.includes("clockSkewSeconds")) settings.clockSkewSeconds = value.clockSkewSeconds;
-  if (changed.includes("allowedTenants")) settings.allowedTenants = value.allowedTenants;
+  if (changed.includes("extraScopes")) oidc.scopes = [DEFAULT_SCOPES, ...value.extraScopes].join(" ");
+  if (changed.includes("emailClaim")) oidc.emailClaim = value.emailClaim;
+  if (changed.includes("clockSkewSeconds")) oidc.clockSkewSeconds = value.clockSkewSeconds;
+  if (changed.includes("allowedTenants")) oidc.allowedTenants = value.allowedTenants;
+  settings.oidc = oidc;
   if (changed.some((f) => f === "groupsClaim" || f === "roleRules" || f === "defaultRole")) {
     settings.roles = {
       groupsClaim: value.groupsClaim,
@@ -268,13 +271,13 @@ export async function updateConnection(
 /** A key pair exists exactly while the connection uses private_key_jwt. */
 async function signingKeyFor(
   ctx: AppContext,
-  existing: Connection,
+  existing: OidcConnection,
   method: TokenEndpointAuthMethod | null,
-): Promise<Pick<ConnectionChanges, "signingKeySealed" | "signingKid">> {
+): Promise<Pick<OidcSettings, "signingKeySealed" | "signingKid"> | Record<string, never>> {
   if (method !== "private_key_jwt") {
-    return existing.signingKid ? { signingKeySealed: null, signingKid: null } : {};
+    return existing.oidc.signingKid ? { signingKeySealed: null, signingKid: null } : {};
   }
-  if (existing.signingKid) return {};
+  if (existing.oidc.signingKid) return {};
   const key = await generateSigningKey();
   return {
     signingKeySealed: ctx.box.seal(JSON.stringify(key.privateJwk), `connection-key:${existing.id}`),

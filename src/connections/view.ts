@@ -1,8 +1,13 @@
 import { type Config, urlFor } from "../config.js";
-import type { Connection } from "../store/connections.js";
+import type { Connection, OidcConnection } from "../store/connections.js";
 
-/** A connection as the API and the admin console show it: never the client secret. */
-export interface ConnectionView {
+/**
+ * A connection as the API and the admin console show it, told apart by `type` (the protocol):
+ * never a secret. A protocol adds its view here and a case in `toConnectionView`.
+ */
+export type ConnectionView = OidcConnectionView;
+
+export interface OidcConnectionView {
   id: string;
   type: "oidc";
   name: string;
@@ -28,24 +33,40 @@ export interface ConnectionView {
 }
 
 export function toConnectionView(config: Pick<Config, "baseUrl">, c: Connection): ConnectionView {
+  switch (c.protocol) {
+    case "oidc":
+      return toOidcConnectionView(config, c);
+  }
+}
+
+/** Who the connection trusts, in one line (the CLI's listing, the audit of a deletion). */
+export function identityProviderOf(c: Connection): string {
+  switch (c.protocol) {
+    case "oidc":
+      return c.oidc.issuer;
+  }
+}
+
+function toOidcConnectionView(config: Pick<Config, "baseUrl">, c: OidcConnection): OidcConnectionView {
+  const { oidc } = c;
   return {
     id: c.id,
-    type: c.type,
+    type: c.protocol,
     name: c.name,
     status: c.status,
-    issuer: c.issuer,
-    clientId: c.clientId,
+    issuer: oidc.issuer,
+    clientId: oidc.clientId,
     clientSecret: "********",
     domains: c.domains,
-    tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? "auto",
-    scopes: c.scopes.split(" ").filter(Boolean),
-    emailClaim: c.emailClaim,
-    clockSkewSeconds: c.clockSkewSeconds,
-    allowedTenants: c.allowedTenants,
+    tokenEndpointAuthMethod: oidc.tokenEndpointAuthMethod ?? "auto",
+    scopes: oidc.scopes.split(" ").filter(Boolean),
+    emailClaim: oidc.emailClaim,
+    clockSkewSeconds: oidc.clockSkewSeconds,
+    allowedTenants: oidc.allowedTenants,
     groupsClaim: c.roles.groupsClaim,
     roleRules: c.roles.rules.map((r) => ({ ...r })),
     defaultRole: c.roles.defaultRole,
-    jwksUrl: c.signingKid ? connectionJwksUrl(config, c.id) : null,
+    jwksUrl: oidc.signingKid ? connectionJwksUrl(config, c.id) : null,
     callbackUrl: callbackUrl(config),
     createdAt: new Date(c.createdAt).toISOString(),
     updatedAt: new Date(c.updatedAt).toISOString(),

@@ -2,29 +2,41 @@ import type { FastifyInstance } from "fastify";
 import { safeReturnTo } from "../domain/return-to.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
-import { linkedinTarget } from "../sso/oidc/provider.js";
-import { startSignIn } from "../sso/oidc/start.js";
+import { beginSignIn } from "../sign-in/begin.js";
+import { sendBrowserStep } from "../sign-in/browser-step.js";
+import { completeSignIn } from "../sign-in/complete.js";
 import { renderSignInResult } from "../sso/routes.js";
-import { finishSignIn } from "../sso/sign-in.js";
 import { textField } from "../web/form.js";
 
 /**
- * "Continue with LinkedIn": LinkedIn speaks OpenID Connect, so this is the same protocol code
- * as enterprise SSO with LinkedIn as the provider, plus the SSO-enforcement check after it.
+ * "Continue with LinkedIn": an adapter of its own (src/sso/oidc/adapter.ts, the same OpenID
+ * Connect code as enterprise SSO with LinkedIn as the provider) through the same pipeline,
+ * which checks SSO enforcement instead of a connection's domains.
  */
 export function registerLinkedinRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const configured = () => {
+    if (!ctx.config.linkedin.clientId || !ctx.config.linkedin.clientSecret) {
+      throw new GatehouseError("LINKEDIN_NOT_CONFIGURED", "LinkedIn sign-in is not configured.");
+    }
+    return ctx.signIn.get(ctx, "linkedin");
+  };
+
   app.get("/login/linkedin", async (request, reply) => {
-    const target = linkedinTarget(ctx);
-    if (!target) throw new GatehouseError("LINKEDIN_NOT_CONFIGURED", "LinkedIn sign-in is not configured.");
+    const adapter = configured();
     const returnTo = safeReturnTo(textField(request.query, "return_to"));
-    const url = await startSignIn(ctx, request, reply, target, { returnTo });
-    return reply.header("cache-control", "no-store").redirect(url, 302);
+    const step = await beginSignIn(
+      ctx,
+      request,
+      reply,
+      adapter,
+      { connection: undefined, saved: true },
+      { returnTo },
+    );
+    return sendBrowserStep(reply, step);
   });
 
   app.get("/login/linkedin/callback", async (request, reply) => {
-    if (!linkedinTarget(ctx))
-      throw new GatehouseError("LINKEDIN_NOT_CONFIGURED", "LinkedIn sign-in is not configured.");
-    const result = await finishSignIn(ctx, request, reply, "linkedin");
+    const result = await completeSignIn(ctx, request, reply, configured());
     return renderSignInResult(reply, result, "linkedin");
   });
 }

@@ -3,7 +3,6 @@ import { randomToken, safeEqual } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
 import { cookieOptions, hostCookieName } from "../session/cookie.js";
 import { endSession } from "../session/revoke.js";
-import { endSessionUrl } from "../sso/oidc/logout.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { findConnectionById } from "../store/connections.js";
 
@@ -33,13 +32,18 @@ export async function signOut(
     },
     ctx.now(),
   );
-  if (!ended.connectionId || !ended.idToken) return "/";
+  if (!ended.connectionId || !ended.idpSession) return "/";
   const connection = await findConnectionById(ctx.store.db, ended.connectionId);
   if (!connection) return "/";
+  const adapter = ctx.signIn.forConnection(ctx, connection);
+  if (!adapter.endSession) return "/";
   const state = randomToken(16);
   let url: string | undefined;
   try {
-    url = await endSessionUrl(ctx, connection, ended.idToken, state);
+    url = await adapter.endSession({ connection, saved: true }, ended.idpSession, {
+      state,
+      postLogoutUrl: ctx.config.baseUrl.toString(),
+    });
   } catch (error) {
     // The local session is already gone; an IdP that cannot be reached must not keep the user signed in here.
     request.log.warn(

@@ -3,8 +3,8 @@ import { emailDomain, normalizeEmail } from "../domain/email.js";
 import { safeReturnTo } from "../domain/return-to.js";
 import type { AppContext } from "../server/context.js";
 import { createSession } from "../session/create.js";
-import { connectionTarget } from "../sso/oidc/provider.js";
-import { startSignIn } from "../sso/oidc/start.js";
+import { beginSignIn } from "../sign-in/begin.js";
+import { sendBrowserStep } from "../sign-in/browser-step.js";
 import { limitConnectionLookups } from "../sso/rate-limit.js";
 import { findEnabledConnectionForDomain } from "../store/connections.js";
 import { textField } from "../web/form.js";
@@ -63,11 +63,19 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
     await limitConnectionLookups(ctx, request.ip);
     const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
     if (connection) {
-      const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {
-        returnTo,
-        loginHint: email,
-      });
-      return reply.header("cache-control", "no-store").redirect(url, 303);
+      const adapter = ctx.signIn.forConnection(ctx, connection);
+      const step = await beginSignIn(
+        ctx,
+        request,
+        reply,
+        adapter,
+        { connection, saved: true },
+        {
+          returnTo,
+          loginHint: email,
+        },
+      );
+      return sendBrowserStep(reply, step, 303);
     }
     return reply
       .type(HTML)

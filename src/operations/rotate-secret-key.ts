@@ -4,7 +4,7 @@ import { applicationSecretContext } from "../provider/adapter.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { idempotencyContext } from "../store/idempotency-keys.js";
-import { sessionIdTokenContext } from "../store/sessions.js";
+import { sessionIdpContext, sessionIdTokenContext } from "../store/sessions.js";
 
 /** A column that holds values sealed with the secret box, and the context each row's value is bound to. */
 export interface SealedColumn {
@@ -21,13 +21,29 @@ export interface SealedColumn {
  * column of the schema is listed.
  */
 export const SEALED_COLUMNS: SealedColumn[] = [
-  { table: "connections", key: "id", column: "client_secret_sealed", context: (id) => `connection:${id}` },
-  { table: "connections", key: "id", column: "signing_key_sealed", context: (id) => `connection-key:${id}` },
+  {
+    table: "connection_oidc",
+    key: "connection_id",
+    column: "client_secret_sealed",
+    context: (id) => `connection:${id}`,
+  },
+  {
+    table: "connection_oidc",
+    key: "connection_id",
+    column: "signing_key_sealed",
+    context: (id) => `connection-key:${id}`,
+  },
   {
     table: "applications",
     key: "client_id",
     column: "client_secret_sealed",
     context: applicationSecretContext,
+  },
+  {
+    table: "connection_saml",
+    key: "connection_id",
+    column: "sp_private_key_sealed",
+    context: (id) => `connection-saml-key:${id}`,
   },
   // A test sign-in's unsaved client secret, for its 10 minutes.
   {
@@ -44,6 +60,7 @@ export const SEALED_COLUMNS: SealedColumn[] = [
   },
   { table: "idempotency_keys", key: "id", column: "response_sealed", context: idempotencyContext },
   { table: "sessions", key: "id_hash", column: "id_token_sealed", context: sessionIdTokenContext },
+  { table: "sessions", key: "id_hash", column: "idp_session_sealed", context: sessionIdpContext },
 ];
 
 export interface RotationReport {

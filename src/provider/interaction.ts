@@ -5,8 +5,8 @@ import { GatehouseError } from "../errors.js";
 import { passwordStepPage } from "../login/pages.js";
 import type { AppContext } from "../server/context.js";
 import { type ActiveSession, currentSession } from "../session/validate.js";
-import { connectionTarget } from "../sso/oidc/provider.js";
-import { startSignIn } from "../sso/oidc/start.js";
+import { beginSignIn } from "../sign-in/begin.js";
+import { sendBrowserStep } from "../sign-in/browser-step.js";
 import { findEnabledConnectionForDomain, listConnections } from "../store/connections.js";
 import { findOrganizationBySlug } from "../store/organizations.js";
 import { amrByMethod } from "./claims.js";
@@ -126,22 +126,38 @@ async function sendToSignIn(
       ? (await listConnections(ctx.store.db, organization.id)).find((c) => c.status === "enabled")
       : undefined;
     if (connection) {
-      const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {
-        returnTo,
-        loginHint: email ?? undefined,
-      });
-      return reply.header("cache-control", "no-store").redirect(url, 303);
+      const adapter = ctx.signIn.forConnection(ctx, connection);
+      const step = await beginSignIn(
+        ctx,
+        request,
+        reply,
+        adapter,
+        { connection, saved: true },
+        {
+          returnTo,
+          loginHint: email ?? undefined,
+        },
+      );
+      return sendBrowserStep(reply, step, 303);
     }
   }
   if (email) {
     // The same routing as the email step of /login.
     const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
     if (connection) {
-      const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, connection), {
-        returnTo,
-        loginHint: email,
-      });
-      return reply.header("cache-control", "no-store").redirect(url, 303);
+      const adapter = ctx.signIn.forConnection(ctx, connection);
+      const step = await beginSignIn(
+        ctx,
+        request,
+        reply,
+        adapter,
+        { connection, saved: true },
+        {
+          returnTo,
+          loginHint: email,
+        },
+      );
+      return sendBrowserStep(reply, step, 303);
     }
     return reply
       .type("text/html; charset=utf-8")

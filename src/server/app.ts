@@ -40,6 +40,8 @@ const publicDir = fileURLToPath(new URL("../../public/", import.meta.url));
 export interface BuildOptions {
   /** Told of every route as it is registered (the fuzz test covers each one this way). */
   onRoute?: (route: RouteOptions) => void;
+  /** Registers more routes after Gatehouse's own (tests of a protocol adapter's endpoints). */
+  routes?: (app: FastifyInstance) => void;
 }
 
 export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -121,6 +123,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerAdminRoutes(app, ctx);
   registerApiRoutes(app, ctx);
   await registerOpenIdProvider(app, ctx);
+  options.routes?.(app);
   return app;
 }
 

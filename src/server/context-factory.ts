@@ -8,6 +8,7 @@ import { sealLegacyIdTokens } from "../store/sessions.js";
 import type { AppContext } from "./context.js";
 import { createLogger } from "./log.js";
 import { createMetrics } from "./metrics.js";
+import { signInAdapters } from "./sign-in-adapters.js";
 
 export interface ContextOptions {
   log?: Logger;
@@ -91,6 +92,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       }
     }),
     lifecycle: { draining: false },
+    signIn: signInAdapters(),
     now,
   };
 }

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import type { SessionCache } from "../session/cache.js";
+import type { SignInAdapters } from "../sign-in/registry.js";
 import type { Store } from "../store/database.js";
 import type { Metrics } from "./metrics.js";
 
@@ -23,6 +24,8 @@ export interface AppContext {
   sessionCache: SessionCache;
   /** Set when graceful shutdown begins: /readyz answers 503 from then on, before the listener closes. */
   lifecycle: { draining: boolean };
+  /** The sign-in protocols (src/server/sign-in-adapters.ts); tests may register their own. */
+  signIn: SignInAdapters;
   /** Epoch milliseconds; injected so tests can move time without sleeping. */
   now: () => number;
 }

@@ -2,8 +2,15 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Kysely } from "kysely";
 import { hashToken, randomToken } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
+import type { IdpSession } from "../sign-in/adapter.js";
 import type { Database, SignInMethod } from "../store/schema.js";
-import { insertSession, revokeSession, sessionIdTokenContext } from "../store/sessions.js";
+import {
+  insertSession,
+  type NewSession,
+  revokeSession,
+  sessionIdpContext,
+  sessionIdTokenContext,
+} from "../store/sessions.js";
 import { cookieOptions, sessionCookieName } from "./cookie.js";
 import { rotateCsrfSecret } from "./csrf.js";
 
@@ -12,8 +19,8 @@ export interface SessionInput {
   organizationId: string | null;
   method: SignInMethod;
   connectionId?: string | null;
-  idToken?: string | null;
-  idpSid?: string | null;
+  /** What ends the IdP's session later (sign-out there, back-channel logout by `sid`). */
+  idpSession?: IdpSession | null;
 }
 
 /**
@@ -38,13 +45,36 @@ export async function issueSession(
     organizationId: input.organizationId,
     method: input.method,
     connectionId: input.connectionId ?? null,
-    // Sealed and bound to this session: a copied row or backup does not yield an id_token_hint.
-    idTokenSealed: input.idToken ? ctx.box.seal(input.idToken, sessionIdTokenContext(idHash)) : null,
-    idpSid: input.idpSid ?? null,
+    ...sealedIdpSession(ctx, idHash, input.idpSession ?? null),
     createdAt: now,
     expiresAt: now + ctx.config.sessionTtlSeconds * 1000,
   });
   return token;
+}
+
+/**
+ * Sealed and bound to this session: a copied row or backup does not yield an id_token_hint or
+ * a LogoutRequest. OpenID Connect's ID token keeps its own column (and `sid` stays in clear,
+ * for back-channel logout to find the session); another protocol's session is sealed JSON.
+ */
+function sealedIdpSession(
+  ctx: AppContext,
+  idHash: string,
+  session: IdpSession | null,
+): Pick<NewSession, "idTokenSealed" | "idpSid" | "idpSessionSealed"> {
+  if (session === null) return { idTokenSealed: null, idpSid: null, idpSessionSealed: null };
+  if (session.protocol === "oidc") {
+    return {
+      idTokenSealed: ctx.box.seal(session.idToken, sessionIdTokenContext(idHash)),
+      idpSid: session.sid,
+      idpSessionSealed: null,
+    };
+  }
+  return {
+    idTokenSealed: null,
+    idpSid: null,
+    idpSessionSealed: ctx.box.seal(JSON.stringify(session), sessionIdpContext(idHash)),
+  };
 }
 
 export function setSessionCookie(ctx: AppContext, reply: FastifyReply, token: string): void {

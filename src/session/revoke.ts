@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { hashToken } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
-import { revokeSession, sessionIdTokenContext } from "../store/sessions.js";
+import type { IdpSession } from "../sign-in/adapter.js";
+import { revokeSession, sessionIdpContext, sessionIdTokenContext } from "../store/sessions.js";
 import { cookieOptions, sessionCookieName } from "./cookie.js";
 import { rotateCsrfSecret } from "./csrf.js";
 
@@ -18,17 +19,33 @@ export async function endSession(ctx: AppContext, request: FastifyRequest, reply
   // The database announces the change to every instance; this one need not wait for it.
   ctx.sessionCache.forget(idHash);
   if (!ended) return undefined;
-  const { idTokenSealed, ...rest } = ended;
-  return { ...rest, idToken: openIdToken(ctx, idHash, idTokenSealed) };
+  const { idTokenSealed, idpSessionSealed, ...rest } = ended;
+  return { ...rest, idpSession: openIdpSession(ctx, idHash, idTokenSealed, idpSessionSealed) };
 }
 
-/** The session's ID token for `id_token_hint`; none when it does not open (a key no longer configured). */
-function openIdToken(ctx: AppContext, idHash: string, sealed: string | null): string | null {
-  if (sealed === null) return null;
+/**
+ * What ends the IdP's session: the ID token for `id_token_hint`, or another protocol's handle;
+ * none when it does not open (a key no longer configured).
+ */
+function openIdpSession(
+  ctx: AppContext,
+  idHash: string,
+  idTokenSealed: string | null,
+  idpSessionSealed: string | null,
+): IdpSession | null {
   try {
-    return ctx.box.open(sealed, sessionIdTokenContext(idHash));
+    if (idTokenSealed !== null) {
+      return {
+        protocol: "oidc",
+        idToken: ctx.box.open(idTokenSealed, sessionIdTokenContext(idHash)),
+        sid: null,
+      };
+    }
+    if (idpSessionSealed !== null) {
+      return JSON.parse(ctx.box.open(idpSessionSealed, sessionIdpContext(idHash))) as IdpSession;
+    }
   } catch (error) {
-    ctx.log.warn({ err: error }, "a session's ID token did not open; signing out without id_token_hint");
-    return null;
+    ctx.log.warn({ err: error }, "a session's IdP session did not open; signing out of Gatehouse only");
   }
+  return null;
 }

@@ -14,7 +14,8 @@ export function registerConnectionJwksRoute(app: FastifyInstance, ctx: AppContex
   app.get<{ Params: { id: string } }>("/sso/oidc/connections/:id/jwks.json", async (request, reply) => {
     const id = request.params.id.toLowerCase();
     const connection = isUuid(id) ? await findConnectionById(ctx.store.db, id) : undefined;
-    if (!connection?.signingKeySealed) {
+    const sealed = connection?.protocol === "oidc" ? connection.oidc.signingKeySealed : null;
+    if (!connection || !sealed) {
       return reply
         .status(404)
         .type("application/json")
@@ -22,9 +23,7 @@ export function registerConnectionJwksRoute(app: FastifyInstance, ctx: AppContex
     }
     let key: JWK;
     try {
-      key = publicJwk(
-        JSON.parse(ctx.box.open(connection.signingKeySealed, `connection-key:${connection.id}`)) as JWK,
-      );
+      key = publicJwk(JSON.parse(ctx.box.open(sealed, `connection-key:${connection.id}`)) as JWK);
     } catch (error) {
       throw new GatehouseError("INTERNAL", "The connection's signing key could not be opened.", {
         cause: error,

@@ -42,7 +42,7 @@ export interface ProvisionedUser {
  * cannot take over another account. A first sign-in links an existing account with the same
  * email in this organization, or creates the user as a member. Linking by email is safe only
  * because the callback has already refused any email outside the organization's verified domains
- * (`mayConnectionActForEmail`, src/sso/oidc/callback.ts): a pending claim on a domain links nothing.
+ * (`checkEmailDomain`, src/sign-in/policy.ts): a pending claim on a domain links nothing.
  * The audit events it returns belong in the same transaction.
  */
 export async function provisionSsoUser(

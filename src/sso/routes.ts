@@ -3,15 +3,15 @@ import { safeReturnTo } from "../domain/return-to.js";
 import { routeSsoEntry } from "../domain/sso-routing.js";
 import { ssoRequiredPage } from "../login/pages.js";
 import type { AppContext } from "../server/context.js";
+import { beginSignIn } from "../sign-in/begin.js";
+import { sendBrowserStep } from "../sign-in/browser-step.js";
+import { completeSignIn, type SignInResult } from "../sign-in/complete.js";
 import { errorPage } from "../web/error-page.js";
 import { textField } from "../web/form.js";
 import { findConnectionForRoute } from "./find-connection.js";
 import { registerConnectionJwksRoute } from "./jwks.js";
-import { connectionTarget } from "./oidc/provider.js";
-import { startSignIn } from "./oidc/start.js";
 import { connectionChoicePage, ssoScreenPage } from "./pages.js";
 import { limitConnectionLookups } from "./rate-limit.js";
-import { finishSignIn, type SignInResult } from "./sign-in.js";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -64,15 +64,24 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
           }),
         );
     }
-    const url = await startSignIn(ctx, request, reply, connectionTarget(ctx, found.connection), {
-      returnTo,
-      loginHint: found.loginHint,
-    });
-    return reply.header("cache-control", "no-store").redirect(url, 302);
+    const { connection } = found;
+    const adapter = ctx.signIn.forConnection(ctx, connection);
+    const step = await beginSignIn(
+      ctx,
+      request,
+      reply,
+      adapter,
+      { connection, saved: true },
+      {
+        returnTo,
+        loginHint: found.loginHint,
+      },
+    );
+    return sendBrowserStep(reply, step);
   });
 
   app.get("/sso/oidc/callback", async (request, reply) => {
-    const result = await finishSignIn(ctx, request, reply, "sso");
+    const result = await completeSignIn(ctx, request, reply, ctx.signIn.get(ctx, "oidc"));
     return renderSignInResult(reply, result, "password");
   });
 }

@@ -7,20 +7,25 @@ import {
   type RolePolicy,
   type RoleRule,
 } from "../domain/provider-roles.js";
+import {
+  insertOidcSettings,
+  type NewOidcSettings,
+  OIDC_SELECTION,
+  type OidcColumns,
+  type OidcSettings,
+  readOidcSettings,
+  updateOidcSettings,
+} from "./connection-oidc.js";
 import { ensureOrganizationDomains } from "./domains.js";
-import type { ConnectionStatus, Database, DomainState, TokenEndpointAuthMethod } from "./schema.js";
+import type { ConnectionProtocol, ConnectionStatus, Database, DomainState } from "./schema.js";
 
-/** A connection as the application sees it: the client secret stays sealed until a flow needs it. */
-export interface Connection {
+export type { NewOidcSettings, OidcSettings } from "./connection-oidc.js";
+
+/** What every connection has, whatever its protocol. */
+export interface ConnectionBase {
   id: string;
   organizationId: string;
-  type: "oidc";
   name: string;
-  issuer: string;
-  clientId: string;
-  clientSecretSealed: string;
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod | null;
-  scopes: string;
   status: ConnectionStatus;
   /** Every domain the connection lists, pending ones included. */
   domains: string[];
@@ -29,16 +34,21 @@ export interface Connection {
   createdByUserId: string | null;
   createdAt: number;
   updatedAt: number;
-  emailClaim: string;
-  clockSkewSeconds: number;
-  signingKeySealed: string | null;
-  signingKid: string | null;
-  idTokenIssuer: string | null;
-  /** Tenant ids (`tid`) a multi-tenant issuer may sign in from. */
-  allowedTenants: string[];
   /** Roles from the provider's groups (src/domain/provider-roles.ts). */
   roles: RolePolicy;
 }
+
+export interface OidcConnection extends ConnectionBase {
+  protocol: "oidc";
+  oidc: OidcSettings;
+}
+
+/**
+ * A connection as the application sees it: the common row and its protocol's settings, told
+ * apart by `protocol`. A protocol adds a member here, a reader in `SETTINGS_READERS`, a join in
+ * `selectConnections` and an insert in `insertConnection`.
+ */
+export type Connection = OidcConnection;
 
 /** The stored rules; a row that does not parse as rules (never written so) maps nothing. */
 function readRoleRules(json: string): RoleRule[] {
@@ -57,12 +67,31 @@ function readRoleRules(json: string): RoleRule[] {
   }
 }
 
-type Row = Database["connections"];
+type Row = Database["connections"] & OidcColumns;
 
 interface ListedDomain {
   domain: string;
   state: DomainState | null;
   failing_since: number | null;
+}
+
+/** Each protocol's settings from the joined row. */
+const SETTINGS_READERS: {
+  [P in ConnectionProtocol]: (row: Row, base: ConnectionBase) => Extract<Connection, { protocol: P }>;
+} = {
+  oidc: (row, base) => ({ ...base, protocol: "oidc", oidc: readOidcSettings(row) }),
+};
+
+/**
+ * Connections with every protocol's settings left-joined (only the row's own protocol has
+ * any): one round trip, whatever the protocol. Every lookup starts here.
+ */
+function selectConnections(db: Kysely<Database>) {
+  return db
+    .selectFrom("connections")
+    .leftJoin("connection_oidc", "connection_oidc.connection_id", "connections.id")
+    .selectAll("connections")
+    .select(OIDC_SELECTION);
 }
 
 function toConnection(row: Row, listed: ListedDomain[]): Connection {
@@ -74,34 +103,23 @@ function toConnection(row: Row, listed: ListedDomain[]): Connection {
     state: d.state ?? "pending",
     failingSince: d.failing_since,
   }));
-  return {
+  const base: ConnectionBase = {
     id: row.id,
     organizationId: row.organization_id,
-    type: row.type,
     name: row.name,
-    issuer: row.issuer,
-    clientId: row.client_id,
-    clientSecretSealed: row.client_secret_sealed,
-    tokenEndpointAuthMethod: row.token_endpoint_auth_method,
-    scopes: row.scopes,
     status: row.status,
     domains,
     domainStatuses,
     createdByUserId: row.created_by_user_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    emailClaim: row.email_claim,
-    clockSkewSeconds: row.clock_skew_seconds,
-    signingKeySealed: row.signing_key_sealed,
-    signingKid: row.signing_kid,
-    idTokenIssuer: row.id_token_issuer,
-    allowedTenants: row.allowed_tenants ? row.allowed_tenants.split(" ") : [],
     roles: {
       groupsClaim: row.groups_claim,
       rules: readRoleRules(row.role_rules),
       defaultRole: row.default_role === "admin" ? "admin" : "member",
     },
   };
+  return SETTINGS_READERS[row.protocol](row, base);
 }
 
 async function withDomains(db: Kysely<Database>, rows: Row[]): Promise<Connection[]> {
@@ -134,29 +152,20 @@ async function withDomains(db: Kysely<Database>, rows: Row[]): Promise<Connectio
   );
 }
 
-export interface NewConnection {
+interface NewConnectionBase {
   id: string;
   organizationId: string;
   name: string;
-  issuer: string;
-  clientId: string;
-  clientSecretSealed: string;
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod | null;
-  scopes: string;
   domains: string[];
   createdByUserId: string | null;
-  emailClaim?: string;
-  clockSkewSeconds?: number;
-  signingKeySealed?: string | null;
-  signingKid?: string | null;
-  idTokenIssuer?: string | null;
-  allowedTenants?: string[];
   roles?: RolePolicy;
 }
 
+export type NewConnection = NewConnectionBase & { protocol: "oidc"; oidc: NewOidcSettings };
+
 /**
- * Inserts the connection and its domains, adding to the organization those it does not hold yet
- * (as pending); call inside a transaction so all land or none.
+ * Inserts the connection, its protocol's settings and its domains, adding to the organization
+ * those it does not hold yet (as pending); call inside a transaction so all land or none.
  */
 export async function insertConnection(db: Kysely<Database>, c: NewConnection, now: number): Promise<void> {
   await db
@@ -164,29 +173,23 @@ export async function insertConnection(db: Kysely<Database>, c: NewConnection, n
     .values({
       id: c.id,
       organization_id: c.organizationId,
-      type: "oidc",
+      protocol: c.protocol,
       name: c.name,
       name_key: c.name.toLowerCase(),
-      issuer: c.issuer,
-      client_id: c.clientId,
-      client_secret_sealed: c.clientSecretSealed,
-      token_endpoint_auth_method: c.tokenEndpointAuthMethod,
-      scopes: c.scopes,
       status: "enabled",
       created_by_user_id: c.createdByUserId,
       created_at: now,
       updated_at: now,
-      email_claim: c.emailClaim ?? "email",
-      clock_skew_seconds: c.clockSkewSeconds ?? 60,
-      signing_key_sealed: c.signingKeySealed ?? null,
-      signing_kid: c.signingKid ?? null,
-      id_token_issuer: c.idTokenIssuer ?? null,
-      allowed_tenants: (c.allowedTenants ?? []).join(" "),
       groups_claim: c.roles?.groupsClaim ?? DEFAULT_GROUPS_CLAIM,
       role_rules: JSON.stringify(c.roles?.rules ?? []),
       default_role: c.roles?.defaultRole ?? DEFAULT_ROLE,
     })
     .execute();
+  switch (c.protocol) {
+    case "oidc":
+      await insertOidcSettings(db, c.id, c.oidc);
+      break;
+  }
   await ensureOrganizationDomains(db, c.organizationId, c.domains, now);
   if (c.domains.length === 0) return;
   await db
@@ -201,15 +204,15 @@ export async function listConnections(
   organizationId: string,
   page?: { limit: number; after?: readonly [number, string] | undefined },
 ): Promise<Connection[]> {
-  let query = db
-    .selectFrom("connections")
-    .selectAll()
-    .where("organization_id", "=", organizationId)
-    .orderBy("created_at")
-    .orderBy("id");
+  let query = selectConnections(db)
+    .where("connections.organization_id", "=", organizationId)
+    .orderBy("connections.created_at")
+    .orderBy("connections.id");
   const after = page?.after;
   if (after)
-    query = query.where((eb) => eb(eb.refTuple("created_at", "id"), ">", eb.tuple(after[0], after[1])));
+    query = query.where((eb) =>
+      eb(eb.refTuple("connections.created_at", "connections.id"), ">", eb.tuple(after[0], after[1])),
+    );
   if (page) query = query.limit(page.limit);
   return withDomains(db, await query.execute());
 }
@@ -219,26 +222,22 @@ export async function findConnection(
   organizationId: string,
   id: string,
 ): Promise<Connection | undefined> {
-  const row = await db
-    .selectFrom("connections")
-    .selectAll()
-    .where("organization_id", "=", organizationId)
-    .where("id", "=", id)
+  const row = await selectConnections(db)
+    .where("connections.organization_id", "=", organizationId)
+    .where("connections.id", "=", id)
     .executeTakeFirst();
   return row ? (await withDomains(db, [row]))[0] : undefined;
 }
 
 /** One connection with its domains in a single round trip: every sign-in callback reads it. */
 export async function findConnectionById(db: Kysely<Database>, id: string): Promise<Connection | undefined> {
-  const rows = await db
-    .selectFrom("connections")
+  const rows = await selectConnections(db)
     .leftJoin("connection_domains", "connection_domains.connection_id", "connections.id")
     .leftJoin("organization_domains as od", (join) =>
       join
         .onRef("od.organization_id", "=", "connection_domains.organization_id")
         .onRef("od.domain", "=", "connection_domains.domain"),
     )
-    .selectAll("connections")
     .select(["connection_domains.domain as domain", "od.state as state", "od.failing_since as failing_since"])
     .where("connections.id", "=", id)
     .orderBy("connection_domains.domain")
@@ -261,10 +260,8 @@ export async function findConnectionByName(
   db: Kysely<Database>,
   name: string,
 ): Promise<Connection | undefined> {
-  const row = await db
-    .selectFrom("connections")
-    .selectAll()
-    .where("name_key", "=", name.trim().toLowerCase())
+  const row = await selectConnections(db)
+    .where("connections.name_key", "=", name.trim().toLowerCase())
     .executeTakeFirst();
   return row ? (await withDomains(db, [row]))[0] : undefined;
 }
@@ -282,14 +279,13 @@ export async function findEnabledConnectionForDomain(
 ): Promise<(Connection & { organizationName: string }) | undefined> {
   // The matched domain finds the connection; the second join brings all of its domains, in
   // the same round trip (every email-first sign-in and password attempt asks this).
-  const rows = await db
-    .selectFrom("connection_domains as matched")
+  const rows = await selectConnections(db)
+    .innerJoin("connection_domains as matched", "matched.connection_id", "connections.id")
     .innerJoin("organization_domains as owned", (join) =>
       join
         .onRef("owned.organization_id", "=", "matched.organization_id")
         .onRef("owned.domain", "=", "matched.domain"),
     )
-    .innerJoin("connections", "connections.id", "matched.connection_id")
     .innerJoin("organizations", "organizations.id", "connections.organization_id")
     .innerJoin("connection_domains as all_domains", "all_domains.connection_id", "connections.id")
     .leftJoin("organization_domains as od", (join) =>
@@ -297,7 +293,6 @@ export async function findEnabledConnectionForDomain(
         .onRef("od.organization_id", "=", "all_domains.organization_id")
         .onRef("od.domain", "=", "all_domains.domain"),
     )
-    .selectAll("connections")
     .select([
       "organizations.name as organization_name",
       "owned.state as owned_state",
@@ -362,24 +357,15 @@ export async function setConnectionStatus(
 /** The settings an edit may change; the others stay as they are. */
 export interface ConnectionChanges {
   name?: string;
-  issuer?: string;
-  clientId?: string;
-  clientSecretSealed?: string;
-  tokenEndpointAuthMethod?: TokenEndpointAuthMethod | null;
-  scopes?: string;
-  emailClaim?: string;
-  clockSkewSeconds?: number;
-  signingKeySealed?: string | null;
-  signingKid?: string | null;
-  idTokenIssuer?: string | null;
-  allowedTenants?: string[];
   roles?: RolePolicy;
+  /** For an OpenID Connect connection only. */
+  oidc?: Partial<OidcSettings>;
 }
 
 /**
  * Applies an edit, if the row is still at `expectedUpdatedAt`: of two admins saving the same
  * connection at once, the second is told to reload rather than silently undoing the first.
- * True when the row was updated.
+ * True when the row was updated. Call inside a transaction: the settings follow the claim.
  */
 export async function updateConnectionRow(
   db: Kysely<Database>,
@@ -392,19 +378,6 @@ export async function updateConnectionRow(
     .updateTable("connections")
     .set({
       ...(c.name !== undefined ? { name: c.name, name_key: c.name.toLowerCase() } : {}),
-      ...(c.issuer !== undefined ? { issuer: c.issuer } : {}),
-      ...(c.clientId !== undefined ? { client_id: c.clientId } : {}),
-      ...(c.clientSecretSealed !== undefined ? { client_secret_sealed: c.clientSecretSealed } : {}),
-      ...(c.tokenEndpointAuthMethod !== undefined
-        ? { token_endpoint_auth_method: c.tokenEndpointAuthMethod }
-        : {}),
-      ...(c.scopes !== undefined ? { scopes: c.scopes } : {}),
-      ...(c.emailClaim !== undefined ? { email_claim: c.emailClaim } : {}),
-      ...(c.clockSkewSeconds !== undefined ? { clock_skew_seconds: c.clockSkewSeconds } : {}),
-      ...(c.signingKeySealed !== undefined ? { signing_key_sealed: c.signingKeySealed } : {}),
-      ...(c.signingKid !== undefined ? { signing_kid: c.signingKid } : {}),
-      ...(c.idTokenIssuer !== undefined ? { id_token_issuer: c.idTokenIssuer } : {}),
-      ...(c.allowedTenants !== undefined ? { allowed_tenants: c.allowedTenants.join(" ") } : {}),
       ...(c.roles !== undefined
         ? {
             groups_claim: c.roles.groupsClaim,
@@ -417,7 +390,9 @@ export async function updateConnectionRow(
     .where("id", "=", id)
     .where("updated_at", "=", expectedUpdatedAt)
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  if (Number(result.numUpdatedRows) === 0) return false;
+  if (c.oidc) await updateOidcSettings(db, id, c.oidc);
+  return true;
 }
 
 /**

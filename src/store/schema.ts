@@ -64,6 +64,8 @@ export interface SessionsTable {
   /** Kept for RP-initiated logout (`id_token_hint`), sealed with the secret box (context `session:<id_hash>`). */
   id_token_sealed: string | null;
   idp_sid: string | null;
+  /** The IdP session of protocols other than OpenID Connect (src/sign-in/adapter.ts `IdpSession`), JSON sealed like the ID token. */
+  idp_session_sealed: string | null;
   created_at: number;
   expires_at: number;
   revoked_at: number | null;
@@ -125,22 +127,37 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+/** The protocols a connection speaks; each has a settings table (`connection_<protocol>`). */
+export type ConnectionProtocol = "oidc";
+
+/** What every connection has, whatever its protocol. */
 export interface ConnectionsTable {
   id: string;
   organization_id: string;
-  type: "oidc";
+  protocol: ConnectionProtocol;
   name: string;
   /** Lower-cased name: names are unique across the deployment, case-insensitively. */
   name_key: string;
+  status: ConnectionStatus;
+  created_by_user_id: string | null;
+  created_at: number;
+  updated_at: number;
+  /** The claim (or SAML attribute) holding the person's groups (src/domain/provider-roles.ts). */
+  groups_claim: string;
+  /** JSON array of `{"group", "role"}`, role `admin` or `member`; never `owner`. */
+  role_rules: string;
+  /** The role of a new user no rule matched. */
+  default_role: "admin" | "member";
+}
+
+/** An OpenID Connect connection's settings (one row per connection whose protocol is `oidc`). */
+export interface ConnectionOidcTable {
+  connection_id: string;
   issuer: string;
   client_id: string;
   client_secret_sealed: string;
   token_endpoint_auth_method: TokenEndpointAuthMethod | null;
   scopes: string;
-  status: ConnectionStatus;
-  created_by_user_id: string | null;
-  created_at: number;
-  updated_at: number;
   /** The claim that holds the email: `email`, or e.g. `preferred_username` / `upn` for Entra ID. */
   email_claim: string;
   clock_skew_seconds: number;
@@ -151,12 +168,33 @@ export interface ConnectionsTable {
   id_token_issuer: string | null;
   /** Tenant ids (`tid`) a multi-tenant issuer may sign in from, space-separated; empty for none. */
   allowed_tenants: string;
-  /** The claim holding the person's groups (src/domain/provider-roles.ts). */
-  groups_claim: string;
-  /** JSON array of `{"group", "role"}`, role `admin` or `member`; never `owner`. */
-  role_rules: string;
-  /** The role of a new user no rule matched. */
-  default_role: "admin" | "member";
+}
+
+/** A SAML connection's settings (one row per connection whose protocol is `saml`). */
+export interface ConnectionSamlTable {
+  connection_id: string;
+  idp_entity_id: string;
+  sso_url: string;
+  slo_url: string | null;
+  /** JSON array of PEM certificates. */
+  signing_certificates: string;
+  /** 0 or 1 (both dialects). */
+  want_authn_requests_signed: number;
+  allow_idp_initiated: number;
+  email_attribute: string | null;
+  name_attribute: string | null;
+  groups_attribute: string | null;
+  metadata_url: string | null;
+  /** Sealed with the secret box (context `connection-saml-key:<connection id>`). */
+  sp_private_key_sealed: string;
+  sp_certificate: string;
+}
+
+/** Accepted SAML assertions until they expire: a second insert of one is a replay. */
+export interface SamlAssertionIdsTable {
+  /** SHA-256 of issuer and assertion ID (src/store/saml-assertion-ids.ts). */
+  id: string;
+  expires_at: number;
 }
 
 export interface ConnectionDomainsTable {
@@ -189,15 +227,16 @@ export interface OrganizationDomainsTable {
 }
 
 export interface LoginTransactionsTable {
-  /** SHA-256 of `state`. */
+  /** SHA-256 of the handle the IdP carries back (OIDC `state`, SAML `RelayState`). */
   id: string;
-  kind: "sso" | "linkedin";
+  /** The sign-in adapter that began it (src/sign-in/adapter.ts): `oidc`, `linkedin`, ... */
+  protocol: string;
   connection_id: string | null;
   /** SHA-256 of the browser-binding cookie set when the flow started. */
   browser_hash: string;
-  nonce: string;
-  code_verifier: string;
   return_to: string;
+  /** JSON: what the adapter keeps until the answer (OIDC nonce and PKCE verifier). */
+  payload: string;
   created_at: number;
   expires_at: number;
   consumed_at: number | null;
@@ -257,7 +296,10 @@ export interface Database extends ProviderTables {
   invitations: InvitationsTable;
   idempotency_keys: IdempotencyKeysTable;
   connections: ConnectionsTable;
+  connection_oidc: ConnectionOidcTable;
   connection_domains: ConnectionDomainsTable;
+  connection_saml: ConnectionSamlTable;
+  saml_assertion_ids: SamlAssertionIdsTable;
   organization_domains: OrganizationDomainsTable;
   login_transactions: LoginTransactionsTable;
   connection_tests: ConnectionTestsTable;

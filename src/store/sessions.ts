@@ -13,6 +13,8 @@ export interface NewSession {
   /** The ID token sealed with `sessionIdTokenContext(idHash)`. */
   idTokenSealed: string | null;
   idpSid: string | null;
+  /** Another protocol's IdP session, as JSON sealed with `sessionIdpContext(idHash)`. */
+  idpSessionSealed?: string | null;
   createdAt: number;
   expiresAt: number;
 }
@@ -20,6 +22,11 @@ export interface NewSession {
 /** The secret box context of a session's sealed ID token: it opens only for its own session. */
 export function sessionIdTokenContext(idHash: string): string {
   return `session-id-token:${idHash}`;
+}
+
+/** The same for the IdP session of protocols other than OpenID Connect. */
+export function sessionIdpContext(idHash: string): string {
+  return `session-idp:${idHash}`;
 }
 
 export async function insertSession(db: Kysely<Database>, s: NewSession): Promise<void> {
@@ -33,6 +40,7 @@ export async function insertSession(db: Kysely<Database>, s: NewSession): Promis
       connection_id: s.connectionId,
       id_token_sealed: s.idTokenSealed,
       idp_sid: s.idpSid,
+      idp_session_sealed: s.idpSessionSealed ?? null,
       created_at: s.createdAt,
       expires_at: s.expiresAt,
       revoked_at: null,
@@ -157,20 +165,33 @@ export async function revokeSession(
   idHash: string,
   now: number,
   options: { replacedByUserId?: string } = {},
-): Promise<{ connectionId: string | null; idTokenSealed: string | null; userId: string } | undefined> {
+): Promise<
+  | {
+      connectionId: string | null;
+      idTokenSealed: string | null;
+      idpSessionSealed: string | null;
+      userId: string;
+    }
+  | undefined
+> {
   return inTransaction(db, async (trx) => {
     const claimed = await trx
       .updateTable("sessions")
       .set({ revoked_at: now })
       .where("id_hash", "=", idHash)
       .where("revoked_at", "is", null)
-      .returning(["connection_id as connectionId", "id_token_sealed as idTokenSealed", "user_id as userId"])
+      .returning([
+        "connection_id as connectionId",
+        "id_token_sealed as idTokenSealed",
+        "idp_session_sealed as idpSessionSealed",
+        "user_id as userId",
+      ])
       .executeTakeFirst();
     if (!claimed) return undefined;
-    if (claimed.idTokenSealed !== null) {
+    if (claimed.idTokenSealed !== null || claimed.idpSessionSealed !== null) {
       await trx
         .updateTable("sessions")
-        .set({ id_token_sealed: null })
+        .set({ id_token_sealed: null, idp_session_sealed: null })
         .where("id_hash", "=", idHash)
         .execute();
     }
@@ -212,7 +233,7 @@ function revokeSessionsWhere(
   return inTransaction(db, async (trx) => {
     let query = trx
       .updateTable("sessions")
-      .set({ revoked_at: now, id_token_sealed: null })
+      .set({ revoked_at: now, id_token_sealed: null, idp_session_sealed: null })
       .where(column, "=", value)
       .where("revoked_at", "is", null)
       .where("expires_at", ">", now);
@@ -265,7 +286,7 @@ export function revokeSessionsForMember(
   return inTransaction(db, async (trx) => {
     let query = trx
       .updateTable("sessions")
-      .set({ revoked_at: now, id_token_sealed: null })
+      .set({ revoked_at: now, id_token_sealed: null, idp_session_sealed: null })
       .where("organization_id", "=", organizationId)
       .where("user_id", "=", userId)
       .where("revoked_at", "is", null)
@@ -305,7 +326,7 @@ export async function revokeNonSsoSessionsForDomains(
   return inTransaction(db, async (trx) => {
     let query = trx
       .updateTable("sessions")
-      .set({ revoked_at: now, id_token_sealed: null })
+      .set({ revoked_at: now, id_token_sealed: null, idp_session_sealed: null })
       .where("revoked_at", "is", null)
       .where("method", "!=", "sso")
       .where("user_id", "in", (eb) =>

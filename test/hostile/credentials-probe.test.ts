@@ -10,6 +10,7 @@ import { createConnection } from "../../src/connections/create.js";
 import type { ConnectionInput } from "../../src/connections/validate.js";
 import { isGatehouseError } from "../../src/errors.js";
 import { findConnectionById, listConnections } from "../../src/store/connections.js";
+import { oidcOf } from "../store/fixtures.js";
 import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import { seedAcme } from "../support/sso.js";
 import { type HostileProvider, startHostileProvider } from "./provider.js";
@@ -105,7 +106,7 @@ test("an answer that cannot tell keeps auto, with a note", async () => {
   const { connection, credentialsNote } = await create(p);
   assert.match(credentialsNote ?? "", /could not tell.*HTTP 404/);
   const stored = await findConnectionById(gh.ctx.store.db, connection.id);
-  assert.equal(stored?.tokenEndpointAuthMethod, null, "auto: chosen again at sign-in");
+  assert.equal(oidcOf(stored).tokenEndpointAuthMethod, null, "auto: chosen again at sign-in");
 });
 
 test("a provider that fails discovery is never sent the credentials", async () => {

@@ -19,6 +19,7 @@ import {
   isUniqueViolation,
   minute,
   newSession,
+  oidcOf,
   seedConnection,
   seedMember,
   seedOrganization,
@@ -51,13 +52,21 @@ withEachDatabase("store: connections", (dialect) => {
     assert.deepEqual(connection, {
       id,
       organizationId: acme.id,
-      type: "oidc",
+      protocol: "oidc",
       name: "Acme Okta",
-      issuer: "https://idp.example.test",
-      clientId: "gatehouse",
-      clientSecretSealed: "sealed:v1:opaque",
-      tokenEndpointAuthMethod: "client_secret_basic",
-      scopes: "openid email profile",
+      oidc: {
+        issuer: "https://idp.example.test",
+        clientId: "gatehouse",
+        clientSecretSealed: "sealed:v1:opaque",
+        tokenEndpointAuthMethod: "client_secret_basic",
+        scopes: "openid email profile",
+        emailClaim: "email",
+        clockSkewSeconds: 60,
+        signingKeySealed: null,
+        signingKid: null,
+        idTokenIssuer: null,
+        allowedTenants: [],
+      },
       status: "enabled",
       domains: ["acme-corp.test", "acme.test"],
       domainStatuses: [
@@ -67,12 +76,6 @@ withEachDatabase("store: connections", (dialect) => {
       createdByUserId: null,
       createdAt: t0,
       updatedAt: t0,
-      emailClaim: "email",
-      clockSkewSeconds: 60,
-      signingKeySealed: null,
-      signingKid: null,
-      idTokenIssuer: null,
-      allowedTenants: [],
       roles: { groupsClaim: "groups", rules: [], defaultRole: "member" },
     });
     assert.deepEqual(await findConnection(db, acme.id, id), connection);
@@ -97,28 +100,26 @@ withEachDatabase("store: connections", (dialect) => {
         id: "entra",
         organizationId: acme.id,
         name: "Acme Entra",
-        issuer: "https://login.example.test/{tenantid}/v2.0",
-        clientId: "gatehouse",
-        clientSecretSealed: "sealed:v1:opaque",
-        scopes: "openid email profile",
         domains: ["acme.test"],
         createdByUserId: null,
-        ...settings,
+        protocol: "oidc",
+        oidc: {
+          issuer: "https://login.example.test/{tenantid}/v2.0",
+          clientId: "gatehouse",
+          clientSecretSealed: "sealed:v1:opaque",
+          scopes: "openid email profile",
+          ...settings,
+        },
       },
       t0,
     );
-    const connection = await findConnectionById(db, "entra");
+    const { issuer, clientId, clientSecretSealed, scopes, ...stored } = oidcOf(
+      await findConnectionById(db, "entra"),
+    );
+    assert.deepEqual(stored, settings);
     assert.deepEqual(
-      {
-        tokenEndpointAuthMethod: connection?.tokenEndpointAuthMethod,
-        emailClaim: connection?.emailClaim,
-        clockSkewSeconds: connection?.clockSkewSeconds,
-        signingKeySealed: connection?.signingKeySealed,
-        signingKid: connection?.signingKid,
-        idTokenIssuer: connection?.idTokenIssuer,
-        allowedTenants: connection?.allowedTenants,
-      },
-      settings,
+      [issuer, clientId, clientSecretSealed, scopes],
+      ["https://login.example.test/{tenantid}/v2.0", "gatehouse", "sealed:v1:opaque", "openid email profile"],
     );
   });
 
@@ -233,10 +234,9 @@ withEachDatabase("store: connections", (dialect) => {
       t0,
     );
     const tx = {
-      kind: "sso" as const,
+      protocol: "oidc",
       browser_hash: "browser",
-      nonce: "n",
-      code_verifier: "v",
+      payload: "{}",
       return_to: "/",
       created_at: t0,
       expires_at: t0 + 10 * minute,

@@ -43,7 +43,7 @@ withEachDatabase("store: upgrading to organization domains (0005-domains)", (dia
         signing_key_sealed: null,
         signing_kid: null,
         id_token_issuer: null,
-      }) as Database["connections"];
+      }) as unknown as Database["connections"];
     await db
       .insertInto("connections")
       .values(connection("conn-acme", "org-acme", "Acme Okta"))

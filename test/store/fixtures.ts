@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Kysely } from "kysely";
-import { insertConnection } from "../../src/store/connections.js";
+import { type Connection, insertConnection, type OidcSettings } from "../../src/store/connections.js";
 import { findDomainByName, insertDomain } from "../../src/store/domains.js";
 import { insertMembership, insertOrganization, type Organization } from "../../src/store/organizations.js";
 import type { Database, Role } from "../../src/store/schema.js";
@@ -56,18 +56,27 @@ export async function seedConnection(
         id,
         organizationId: organization.id,
         name: input.name ?? `${organization.slug} ${id.slice(0, 8)}`,
-        issuer: "https://idp.example.test",
-        clientId: "gatehouse",
-        clientSecretSealed: "sealed:v1:opaque",
-        tokenEndpointAuthMethod: "client_secret_basic",
-        scopes: "openid email profile",
         domains: input.domains,
         createdByUserId: null,
+        protocol: "oidc",
+        oidc: {
+          issuer: "https://idp.example.test",
+          clientId: "gatehouse",
+          clientSecretSealed: "sealed:v1:opaque",
+          tokenEndpointAuthMethod: "client_secret_basic",
+          scopes: "openid email profile",
+        },
       },
       input.createdAt ?? t0,
     );
   });
   return id;
+}
+
+/** The OpenID Connect settings of a connection a test made as one (fails otherwise). */
+export function oidcOf(connection: Connection | undefined): OidcSettings {
+  if (connection?.protocol !== "oidc") throw new Error(`not an OpenID Connect connection: ${connection?.id}`);
+  return connection.oidc;
 }
 
 export function newSession(user: User, overrides: Partial<NewSession> = {}): NewSession {

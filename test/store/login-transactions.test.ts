@@ -13,11 +13,10 @@ import { day, minute, seedConnection, seedOrganization, t0 } from "./fixtures.js
 function transaction(id: string, overrides: Partial<LoginTransaction> = {}): LoginTransaction {
   return {
     id,
-    kind: "linkedin",
+    protocol: "linkedin",
     connection_id: null,
     browser_hash: "browser-1",
-    nonce: `nonce-${id}`,
-    code_verifier: `verifier-${id}`,
+    payload: JSON.stringify({ nonce: `nonce-${id}` }),
     return_to: "/admin",
     created_at: t0,
     expires_at: t0 + 10 * minute,
@@ -35,7 +34,7 @@ withEachDatabase("store: login transactions", (dialect) => {
     const { db } = database().store;
     const acme = await seedOrganization(db, "acme");
     const connectionId = await seedConnection(db, acme, { domains: ["acme.test"] });
-    const tx = transaction("state-hash", { kind: "sso", connection_id: connectionId });
+    const tx = transaction("state-hash", { protocol: "oidc", connection_id: connectionId });
     await insertLoginTransaction(db, tx);
 
     assert.deepEqual(await consumeLoginTransaction(db, "state-hash", t0 + minute), {
@@ -60,7 +59,7 @@ withEachDatabase("store: login transactions", (dialect) => {
       Array.from({ length: 5 }, () => consumeLoginTransaction(db, "raced", t0 + minute)),
     );
     assert.deepEqual(results.map((r) => r?.alreadyConsumed).sort(), [false, true, true, true, true]);
-    for (const result of results) assert.equal(result?.tx.nonce, "nonce-raced");
+    for (const result of results) assert.equal(result?.tx.payload, JSON.stringify({ nonce: "nonce-raced" }));
   });
 
   test("countOpenTransactionsForBrowser counts the browser's unconsumed, unexpired transactions", async () => {

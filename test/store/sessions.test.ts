@@ -125,12 +125,35 @@ withEachDatabase("store: sessions", (dialect) => {
     assert.deepEqual(await revokeSession(db, session.idHash, t0 + minute), {
       connectionId,
       idTokenSealed: "eyJ.id.token",
+      idpSessionSealed: null,
       userId: ada.id,
     });
     assert.equal(await revokeSession(db, session.idHash, t0 + 2 * minute), undefined);
     const row = await sessionRow(db, session.idHash);
     assert.equal(row?.revoked_at, t0 + minute);
     assert.equal(row?.id_token_sealed, null);
+  });
+
+  test("revokeSession hands back another protocol's sealed IdP session once, then erases it", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const ada = await seedMember(db, acme, "ada@acme.test");
+    const connectionId = await seedConnection(db, acme, { domains: ["acme.test"] });
+    const session = newSession(ada, {
+      organizationId: acme.id,
+      method: "sso",
+      connectionId,
+      idpSessionSealed: "v1.sealed-name-id-and-session-index",
+    });
+    await insertSession(db, session);
+    assert.deepEqual(await revokeSession(db, session.idHash, t0 + minute), {
+      connectionId,
+      idTokenSealed: null,
+      idpSessionSealed: "v1.sealed-name-id-and-session-index",
+      userId: ada.id,
+    });
+    const row = await sessionRow(db, session.idHash);
+    assert.equal(row?.idp_session_sealed, null);
   });
 
   test("of two concurrent revocations exactly one gets the ID token", async () => {

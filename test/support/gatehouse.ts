@@ -34,6 +34,8 @@ export interface StartOptions {
   port?: number;
   /** Passed to buildApp: told of every route registered. */
   onRoute?: BuildOptions["onRoute"];
+  /** Passed to buildApp: more routes. */
+  routes?: BuildOptions["routes"];
 }
 
 export async function freePort(): Promise<number> {
@@ -90,7 +92,10 @@ export async function startGatehouse(options: StartOptions = {}): Promise<TestGa
     log: createLogger("debug", sink),
     now: () => Date.now() + offset,
   });
-  const app = await buildApp(ctx, options.onRoute ? { onRoute: options.onRoute } : {});
+  const app = await buildApp(ctx, {
+    ...(options.onRoute ? { onRoute: options.onRoute } : {}),
+    ...(options.routes ? { routes: options.routes } : {}),
+  });
   await app.listen({ port, host: "127.0.0.1" });
   return {
     url: `http://localhost:${port}`,

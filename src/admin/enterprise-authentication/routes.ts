@@ -13,7 +13,12 @@ import { listDomainViews } from "../../domains/view.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { listAuditEvents } from "../../store/audit.js";
-import { type Connection, findConnection, listConnections } from "../../store/connections.js";
+import {
+  type Connection,
+  findConnection,
+  listConnections,
+  type OidcConnection,
+} from "../../store/connections.js";
 import { listDomains } from "../../store/domains.js";
 import { countSessionsForConnection } from "../../store/sessions.js";
 import { textField } from "../../web/form.js";
@@ -177,7 +182,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
 
   app.get(connectionPaths.edit(":id"), { preHandler: admin }, async (request, reply) => {
     const session = adminSession(request);
-    const connection = await connectionOf(request);
+    const connection = await oidcConnectionOf(request);
     return sendHtml(
       reply,
       editPage({
@@ -186,7 +191,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         connection,
         values: editFormValues(connectionInputOf(connection)),
         organizationDomains: await listDomainViews(ctx, session.organizationId),
-        usesKey: connection.tokenEndpointAuthMethod === "private_key_jwt",
+        usesKey: connection.oidc.tokenEndpointAuthMethod === "private_key_jwt",
       }),
     );
   });
@@ -196,7 +201,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     { preHandler: [admin, app.csrfProtection] },
     async (request, reply) => {
       const session = adminSession(request);
-      const connection = await connectionOf(request);
+      const connection = await oidcConnectionOf(request);
       const form = readConnectionForm(request.body);
       try {
         const { changed } = await updateConnection(ctx, actorOf(request), connection.id, form.input);
@@ -215,7 +220,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
             refusal,
             secretSubmitted: form.secretSubmitted,
             organizationDomains: await listDomainViews(ctx, session.organizationId),
-            usesKey: connection.tokenEndpointAuthMethod === "private_key_jwt",
+            usesKey: connection.oidc.tokenEndpointAuthMethod === "private_key_jwt",
           }),
           refusal.status,
         );
@@ -275,6 +280,18 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     );
     if (!connection) {
       throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+    }
+    return connection;
+  }
+
+  /** The OpenID Connect form edits OpenID Connect connections only. */
+  async function oidcConnectionOf(request: FastifyRequest): Promise<OidcConnection> {
+    const connection = await connectionOf(request);
+    if (connection.protocol !== "oidc") {
+      throw new GatehouseError(
+        "CONNECTION_NOT_FOUND",
+        "No such OpenID Connect connection in this organization.",
+      );
     }
     return connection;
   }

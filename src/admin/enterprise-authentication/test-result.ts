@@ -1,6 +1,7 @@
 import type { ErrorCode } from "../../errors.js";
-import { CALLBACK_CHECKS, type CheckEntry } from "../../sso/oidc/checks.js";
-import type { TestResult } from "../../sso/test-sign-in.js";
+import type { ClaimSet } from "../../sign-in/adapter.js";
+import type { CheckEntry } from "../../sign-in/checks.js";
+import type { TestResult } from "../../sign-in/test-sign-in.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { humanMessage } from "../../web/messages.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
@@ -26,11 +27,13 @@ const accountText = {
   returning: "The returning user would sign in",
 } as const;
 
-function checkRows(entries: readonly CheckEntry[]): SafeHtml {
+function checkRows(entries: readonly CheckEntry[], checkList: TestResult["checkList"] | undefined): SafeHtml {
   const byName = new Map(entries.map((e) => [e.check, e]));
   const failedAt = entries.find((e) => !e.passed);
   let reached = true;
-  return html`${CALLBACK_CHECKS.map(({ check, label }) => {
+  // A result written before the checks were listed with it shows the entries as they ran.
+  const list = checkList ?? entries.map((e) => ({ check: e.check, label: e.check }));
+  return html`${list.map(({ check, label }) => {
     const entry = byName.get(check);
     if (!entry) {
       // Checks after the failed one never ran; an optional one (at_hash, userinfo) may not apply.
@@ -64,6 +67,12 @@ function claimsTable(title: string, testId: string, claims: Record<string, unkno
     )}</tbody>
   </table></div>
 </section>`;
+}
+
+function claimSet(set: ClaimSet): SafeHtml {
+  const testId = `${set.key}-claims`;
+  if (set.claims) return claimsTable(set.title, testId, set.claims as Record<string, unknown>);
+  return set.note ? html`<p class="muted" data-testid="${testId}">${set.note}</p>` : html``;
 }
 
 /** How the role was decided; for Entra ID's group overage, why the groups are missing and what to do. */
@@ -144,17 +153,10 @@ ${r.connectionDisabled ? html`<div class="notice" role="note"><p>This connection
   <p class="muted">The checks every sign-in runs, in order. A sign-in stops at the first that fails.</p>
   <div class="table-wrap"><table class="table">
     <thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Expected</th><th scope="col">Received</th></tr></thead>
-    <tbody>${checkRows(r.checks)}</tbody>
+    <tbody>${checkRows(r.checks, r.checkList)}</tbody>
   </table></div>
 </section>
-${r.idTokenClaims ? claimsTable("ID token claims", "id-token-claims", r.idTokenClaims) : ""}
-${
-  r.userinfoClaims
-    ? claimsTable("Userinfo claims", "userinfo-claims", r.userinfoClaims)
-    : r.idTokenClaims
-      ? html`<p class="muted" data-testid="userinfo-claims">Userinfo was not called: the ID token holds the email and the name, as a real sign-in finds them.</p>`
-      : ""
-}
+${(r.rawClaims ?? []).map(claimSet)}
 <p class="muted">Claim values are shown as the provider sent them; the tokens themselves are never shown or kept.</p>`;
   }
   return adminPage({

@@ -2,9 +2,9 @@ import type { FastifyInstance } from "fastify";
 import { createConnection } from "../../connections/create.js";
 import {
   openConnectionTest,
+  testConnection,
   testPaths,
   testSavedConnection,
-  testTarget,
   testUnsavedConnection,
   type UnsavedSettings,
   unsavedSecret,
@@ -16,8 +16,9 @@ import { formatRoleRules } from "../../domain/provider-roles.js";
 import { listDomainViews } from "../../domains/view.js";
 import { GatehouseError, isGatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
-import { startSignIn } from "../../sso/oidc/start.js";
-import type { TestResult } from "../../sso/test-sign-in.js";
+import { beginSignIn } from "../../sign-in/begin.js";
+import { sendBrowserStep } from "../../sign-in/browser-step.js";
+import type { TestResult } from "../../sign-in/test-sign-in.js";
 import type { ConnectionTestRow } from "../../store/connection-tests.js";
 import { adminPaths, sendHtml } from "../components.js";
 import { adminSession, requireAdmin } from "../guard.js";
@@ -101,12 +102,20 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
     if (row.finished_at !== null || row.expires_at <= ctx.now()) {
       return reply.redirect(testPaths.result(row.id), 303);
     }
-    const { target } = await testTarget(ctx, row);
-    const url = await startSignIn(ctx, request, reply, target, {
-      returnTo: testPaths.result(row.id),
-      test: { id: row.id, expiresAt: row.expires_at, connectionId: row.connection_id },
-    });
-    return reply.redirect(url, 302);
+    const { connection, saved } = await testConnection(ctx, row);
+    const adapter = ctx.signIn.forConnection(ctx, connection);
+    const step = await beginSignIn(
+      ctx,
+      request,
+      reply,
+      adapter,
+      { connection, saved },
+      {
+        returnTo: testPaths.result(row.id),
+        test: { id: row.id, expiresAt: row.expires_at, connectionId: row.connection_id },
+      },
+    );
+    return sendBrowserStep(reply, step);
   });
 
   app.get(testPaths.result(":id"), { preHandler: admin }, async (request, reply) => {

@@ -1,29 +1,21 @@
-import type { FastifyRequest } from "fastify";
 import * as jose from "jose";
 import * as client from "openid-client";
-import { hashToken, safeEqual } from "../../crypto/tokens.js";
-import { emailDomain, normalizeEmail } from "../../domain/email.js";
-import { activeDomains, mayConnectionActForEmail } from "../../domain/organization-domains.js";
+import { normalizeEmail } from "../../domain/email.js";
+import { activeDomains } from "../../domain/organization-domains.js";
 import { checkProviderClaims } from "../../domain/provider-claims.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
-import type { Connection } from "../../store/connections.js";
-import { findConnectionById } from "../../store/connections.js";
-import { consumeLoginTransaction, type LoginTransaction } from "../../store/login-transactions.js";
-import { limitSignInCallbacks } from "../rate-limit.js";
-import { type CheckLog, shown } from "./checks.js";
+import type { SignInAttempt } from "../../sign-in/adapter.js";
+import { shown } from "../../sign-in/checks.js";
 import { clientConfiguration } from "./client.js";
 import { discoverIssuer } from "./discover.js";
 import { MAX_ID_TOKEN_AGE_SECONDS, verifyAccessTokenHash, verifyIdTokenSignature } from "./id-token.js";
 import { toSignInError } from "./protocol-errors.js";
-import { connectionTarget, linkedinTarget, type RelyingPartyTarget } from "./provider.js";
-import { readBrowserHash } from "./transaction-cookie.js";
+import type { RelyingPartyTarget } from "./provider.js";
 import { fetchMissingClaims } from "./userinfo.js";
 
 /** What a successful callback proves: who the IdP says this is, checked against every rule. */
 export interface VerifiedSignIn {
-  target: RelyingPartyTarget;
-  transaction: LoginTransaction;
   subject: string;
   email: string;
   /**
@@ -41,146 +33,48 @@ export interface VerifiedSignIn {
   userinfo?: client.UserInfoResponse | undefined;
 }
 
-/** The login transaction a callback belongs to, once step 1 has passed. */
-export interface OpenedTransaction {
-  currentUrl: URL;
+/** What the authorization request was sent with, kept in the login transaction. */
+export interface AuthorizationRequestState {
   state: string;
-  tx: LoginTransaction;
-}
-
-/** Whatever is known about a failed attempt, for the audit log. */
-export interface AttemptFacts {
-  connection?: Connection | undefined;
-  email?: string | undefined;
-  subject?: string | undefined;
+  nonce: string;
+  codeVerifier: string;
 }
 
 /**
- * The callback's checks, in order. Each failure throws a GatehouseError whose code names the
- * check; `facts` collects what is known so far for the audit entry.
- *  1. `state` present, known, not yet used, not expired, started by this browser; a callback
- *     without a fresh state counts against the address's per-minute limit on flows.
- *  2. The connection still exists and is enabled (or LinkedIn is still configured).
- *  3. openid-client: error response, RFC 9207 `iss`, state, code exchange with PKCE, the ID
+ * The callback's checks, in order (the pipeline, src/sign-in/complete.ts, has already consumed
+ * the transaction, checked the browser and the connection). Each failure throws a
+ * GatehouseError whose code and `check` name the check.
+ *  1. openid-client: error response, RFC 9207 `iss`, state, code exchange with PKCE, the ID
  *     token's iss, aud, azp, exp, iat (60 s skew), nonce.
- *  4. Gatehouse's stricter rules: the signature against the JWKS with its key policy
+ *  2. Gatehouse's stricter rules: the signature against the JWKS with its key policy
  *     (id-token.ts), with `iat` neither in the future nor older than 10 minutes (plus skew);
  *     no audience besides our client id; `azp`, when present, our client id; `at_hash`, when
  *     present, matching the access token; `sub` present.
- *  5. Provider claims (src/domain/provider-claims.ts): a multi-tenant issuer's `tid` on the
+ *  3. Provider claims (src/domain/provider-claims.ts): a multi-tenant issuer's `tid` on the
  *     connection's allow-list, Entra's `xms_edov` for its `email` claim, Google's `hd` at one
  *     of the connection's verified domains.
- *  6. Claims: email (from userinfo when the ID token lacks it, with userinfo `sub` equal to
- *     the ID token's), `email_verified` not false, and for SSO an email at one of the
- *     connection's domains.
- * Step 1 (`openTransaction`) tells a sign-in from a test sign-in; step 2 (`signInTarget`) is a
- * sign-in's, a test has its own target (src/connections/test.ts); steps 3 to 5
- * (`verifyResponse`) are the same for both.
- */
-export async function openTransaction(
-  ctx: AppContext,
-  request: FastifyRequest,
-  kind: "sso" | "linkedin",
-  facts: AttemptFacts,
-): Promise<OpenedTransaction> {
-  const currentUrl = new URL(request.url, ctx.config.baseUrl);
-  const state = currentUrl.searchParams.get("state");
-  if (!state || state.length > 512) {
-    await limitSignInCallbacks(ctx, request.ip);
-    const idpError = currentUrl.searchParams.get("error");
-    throw new GatehouseError(
-      idpError ? "SSO_IDP_ERROR" : "SSO_STATE_MISSING",
-      "The sign-in response has no state.",
-      {
-        detail: idpError
-          ? `error=${idpError.slice(0, 100)} without state`
-          : "callback without a state parameter",
-      },
-    );
-  }
-
-  // Step 1. Consumed before anything else, so a state works once even if a later check fails.
-  const consumed = await consumeLoginTransaction(ctx.store.db, hashToken(state), ctx.now());
-  // A fresh state was counted against the address's limit when its flow started; anything else
-  // (guessed, replayed, another kind's) is counted here, and refused once over the limit.
-  if (!consumed || consumed.tx.kind !== kind || consumed.alreadyConsumed) {
-    await limitSignInCallbacks(ctx, request.ip);
-  }
-  if (!consumed || consumed.tx.kind !== kind) {
-    throw new GatehouseError("SSO_STATE_UNKNOWN", "This sign-in is not known.", {
-      detail: "no login transaction for this state",
-    });
-  }
-  const tx = consumed.tx;
-  if (tx.connection_id) facts.connection = await findConnectionById(ctx.store.db, tx.connection_id);
-  if (consumed.alreadyConsumed) {
-    throw new GatehouseError("SSO_STATE_REPLAYED", "This sign-in was already completed.", {
-      detail: "state already used",
-    });
-  }
-  if (tx.expires_at <= ctx.now()) {
-    throw new GatehouseError("SSO_STATE_EXPIRED", "This sign-in expired.", {
-      detail: `login transaction expired ${Math.round((ctx.now() - tx.expires_at) / 1000)} s ago`,
-    });
-  }
-  const browserHash = readBrowserHash(ctx, request);
-  if (!browserHash || !safeEqual(browserHash, tx.browser_hash)) {
-    throw new GatehouseError("SSO_BROWSER_MISMATCH", "This sign-in was started in another browser.", {
-      detail: browserHash
-        ? "browser-binding cookie differs from the one that started the flow"
-        : "no browser-binding cookie",
-    });
-  }
-  return { currentUrl, state, tx };
-}
-
-/** Step 2: the connection still exists and is enabled, or LinkedIn is still configured. */
-export function signInTarget(
-  ctx: AppContext,
-  kind: "sso" | "linkedin",
-  facts: AttemptFacts,
-): RelyingPartyTarget {
-  let target: RelyingPartyTarget | undefined;
-  if (kind === "sso") {
-    const connection = facts.connection;
-    if (!connection)
-      throw new GatehouseError("CONNECTION_NOT_FOUND", "The connection was deleted.", {
-        detail: "connection deleted during sign-in",
-      });
-    if (connection.status !== "enabled") {
-      throw new GatehouseError("CONNECTION_DISABLED", "The connection is disabled.", {
-        detail: "connection disabled during sign-in",
-      });
-    }
-    target = connectionTarget(ctx, connection);
-  } else {
-    target = linkedinTarget(ctx);
-    if (!target) throw new GatehouseError("LINKEDIN_NOT_CONFIGURED", "LinkedIn sign-in is not configured.");
-  }
-  return target;
-}
-
-/**
- * Steps 3 to 5, for the target the transaction was started for. `checks`, given by a test
- * sign-in only, records each check that passed with what was expected and received.
+ *  4. Claims: email (from userinfo when the ID token lacks it, with userinfo `sub` equal to
+ *     the ID token's), `email_verified` not false (LinkedIn: true).
+ * Whether the connection may assert the address's domain is the pipeline's check, the same
+ * for every protocol (src/sign-in/policy.ts).
  */
 export async function verifyResponse(
   ctx: AppContext,
-  opened: OpenedTransaction,
   target: RelyingPartyTarget,
-  facts: AttemptFacts,
-  checks?: CheckLog,
+  currentUrl: URL,
+  request: AuthorizationRequestState,
+  attempt: SignInAttempt,
 ): Promise<VerifiedSignIn> {
-  const { currentUrl, state, tx } = opened;
-  checks?.pass("state", "a test started in this browser, not yet used, in time", "as expected");
-  // Step 3.
+  // A test sign-in records each check that passed; a real one computes none of it.
+  const checks = attempt.recording ? attempt : undefined;
+  // Step 1.
   const config = await clientConfiguration(ctx, target);
   let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
   try {
     tokens = await client.authorizationCodeGrant(config, currentUrl, {
-      pkceCodeVerifier: tx.code_verifier,
-      expectedState: state,
-      expectedNonce: tx.nonce,
+      pkceCodeVerifier: request.codeVerifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
       idTokenExpected: true,
     });
   } catch (error) {
@@ -194,9 +88,9 @@ export async function verifyResponse(
       check: { check: "token_request", expected: "an ID token", received: "no id_token" },
     });
   }
-  if (checks) recordGrantChecks(checks, ctx, target, currentUrl, tx, claims);
+  if (checks) recordGrantChecks(checks, ctx, target, currentUrl, request.nonce, claims);
 
-  // Step 4. The signature, with Gatehouse's key policy (id-token.ts), then the audience rule.
+  // Step 2. The signature, with Gatehouse's key policy (id-token.ts), then the audience rule.
   await verifyIdTokenSignature(
     ctx,
     // The cached discovery document: serverMetadata() would deep-copy it on every sign-in.
@@ -242,16 +136,16 @@ export async function verifyResponse(
     });
   }
   checks?.pass("sub", "a string of 1 to 255 characters", claims.sub);
-  facts.subject = claims.sub;
+  attempt.identify({ subject: claims.sub });
 
-  // Step 5.
+  // Step 3.
   let emailVerified = true;
   if (target.connection) {
     const checked = checkProviderClaims(
       {
         issuer: target.issuer,
         issuerTemplate: target.idTokenIssuerTemplate,
-        allowedTenants: target.connection.allowedTenants,
+        allowedTenants: target.connection.oidc.allowedTenants,
         emailClaim: target.emailClaim,
         activeDomains: activeDomains(
           target.connection.organizationId,
@@ -271,13 +165,18 @@ export async function verifyResponse(
             : "The connection may not sign in this account.",
         {
           detail: `ID token check failed on claim "${checked.check}": expected ${checked.expected}, received ${JSON.stringify(checked.received ?? null).slice(0, 200)}`,
+          check: {
+            check: checked.code === "SSO_EMAIL_UNVERIFIED" ? "email_verified" : "token_request",
+            expected: `${checked.check}: ${checked.expected}`,
+            received: JSON.stringify(checked.received ?? null).slice(0, 200),
+          },
         },
       );
     }
     emailVerified = checked.emailVerified;
   }
 
-  // Step 6.
+  // Step 4.
   const profile = await fetchMissingClaims(config, tokens.access_token, claims, target.emailClaim);
   if (profile.userinfo) checks?.pass("userinfo", `sub ${JSON.stringify(claims.sub)}`, profile.userinfo.sub);
   const rawEmail = profile.email;
@@ -292,7 +191,7 @@ export async function verifyResponse(
     });
   }
   const email = normalizeEmail(rawEmail);
-  facts.email = email ?? rawEmail.slice(0, 200);
+  attempt.identify({ email: email ?? rawEmail.slice(0, 200) });
   if (!email) {
     throw new GatehouseError("SSO_EMAIL_MISSING", "The identity provider sent an invalid email address.", {
       detail: `email claim ${JSON.stringify(rawEmail.slice(0, 200))} is not a valid address`,
@@ -314,42 +213,7 @@ export async function verifyResponse(
     });
   }
   checks?.pass("email_verified", "true or absent", shown(profile.email_verified) ?? "(absent)");
-  // The takeover rule: an IdP may only assert addresses at domains its organization has proven
-  // it owns. A domain the connection lists but has not verified is not one of its domains.
-  if (target.connection) {
-    const domain = emailDomain(email);
-    const allowed = activeDomains(
-      target.connection.organizationId,
-      target.connection.domainStatuses,
-      ctx.now(),
-    );
-    const expected =
-      allowed.length > 0 ? `one of ${allowed.join(", ")}` : "a verified domain (none is verified yet)";
-    if (!mayConnectionActForEmail(target.connection, email, ctx.now())) {
-      const listed = target.connection.domainStatuses.find((d) => d.domain === domain);
-      throw new GatehouseError(
-        "SSO_EMAIL_DOMAIN_NOT_ALLOWED",
-        "The connection may not sign in this email address.",
-        {
-          detail: listed
-            ? `the IdP asserted ${email}; domain ${domain} is listed on the connection but ${listed.state === "pending" ? "not verified" : "failing verification past its grace period"} for the organization`
-            : `the IdP asserted ${email}; domain ${domain} is not one of the connection's domains (${target.connection.domains.join(", ")})`,
-          check: {
-            check: "email_domain",
-            expected,
-            received: listed
-              ? `${domain} (listed, ${listed.state === "pending" ? "not verified" : "failing verification"})`
-              : domain,
-          },
-        },
-      );
-    }
-    checks?.pass("email_domain", expected, domain);
-  }
-
   return {
-    target,
-    transaction: tx,
     subject: claims.sub,
     email,
     emailVerified,
@@ -368,11 +232,11 @@ export async function verifyResponse(
  * steps 2, 3, 9, 10, 11), written down for a test sign-in with the values it compared.
  */
 function recordGrantChecks(
-  checks: CheckLog,
+  checks: SignInAttempt,
   ctx: AppContext,
   target: RelyingPartyTarget,
   currentUrl: URL,
-  tx: LoginTransaction,
+  nonce: string,
   claims: client.IDToken,
 ): void {
   const skew = target.clockSkewSeconds;
@@ -387,7 +251,7 @@ function recordGrantChecks(
   );
   checks.pass("iss", target.idTokenIssuerTemplate ?? target.issuer, claims.iss);
   checks.pass("aud", [target.clientId], claims.aud);
-  checks.pass("nonce", tx.nonce, claims.nonce);
+  checks.pass("nonce", nonce, claims.nonce);
   checks.pass("exp", `after ${iso(now / 1000 - skew)} (${skew} s tolerance)`, iso(claims.exp));
   checks.pass(
     "iat",

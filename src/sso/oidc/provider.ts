@@ -1,6 +1,6 @@
 import type { JWK } from "jose";
 import type { AppContext } from "../../server/context.js";
-import type { Connection } from "../../store/connections.js";
+import type { OidcConnection } from "../../store/connections.js";
 import type { TokenEndpointAuthMethod } from "../../store/schema.js";
 
 /**
@@ -29,31 +29,39 @@ export interface RelyingPartyTarget {
   signingKey?: () => JWK;
   /** Entra ID's multi-tenant template, e.g. `https://login.microsoftonline.com/{tenantid}/v2.0`. */
   idTokenIssuerTemplate?: string;
-  connection?: Connection;
+  connection?: OidcConnection;
 }
 
-export function connectionTarget(ctx: AppContext, connection: Connection): RelyingPartyTarget {
+/**
+ * A connection as the relying party's target. `saved` false: the unsaved settings of a test,
+ * whose client configuration is cached under the test's own key and forgotten after it.
+ */
+export function connectionTarget(
+  ctx: AppContext,
+  connection: OidcConnection,
+  saved: boolean,
+): RelyingPartyTarget {
+  const { oidc } = connection;
+  const { signingKeySealed } = oidc;
   return {
     kind: "sso",
-    providerKey: `connection:${connection.id}`,
-    issuer: connection.issuer,
-    clientId: connection.clientId,
-    clientSecret: () => ctx.box.open(connection.clientSecretSealed, `connection:${connection.id}`),
-    tokenEndpointAuthMethod: connection.tokenEndpointAuthMethod,
-    scopes: connection.scopes,
+    providerKey: saved ? `connection:${connection.id}` : `connection-test:${connection.id}`,
+    issuer: oidc.issuer,
+    clientId: oidc.clientId,
+    clientSecret: () => ctx.box.open(oidc.clientSecretSealed, `connection:${connection.id}`),
+    tokenEndpointAuthMethod: oidc.tokenEndpointAuthMethod,
+    scopes: oidc.scopes,
     redirectUri: new URL("sso/oidc/callback", ctx.config.baseUrl).toString(),
-    version: `${connection.id}:${connection.updatedAt}`,
-    emailClaim: connection.emailClaim,
-    clockSkewSeconds: connection.clockSkewSeconds,
-    ...(connection.signingKeySealed
+    version: saved ? `${connection.id}:${connection.updatedAt}` : `connection-test:${connection.id}`,
+    emailClaim: oidc.emailClaim,
+    clockSkewSeconds: oidc.clockSkewSeconds,
+    ...(signingKeySealed
       ? {
           signingKey: () =>
-            JSON.parse(
-              ctx.box.open(connection.signingKeySealed as string, `connection-key:${connection.id}`),
-            ) as JWK,
+            JSON.parse(ctx.box.open(signingKeySealed, `connection-key:${connection.id}`)) as JWK,
         }
       : {}),
-    ...(connection.idTokenIssuer ? { idTokenIssuerTemplate: connection.idTokenIssuer } : {}),
+    ...(oidc.idTokenIssuer ? { idTokenIssuerTemplate: oidc.idTokenIssuer } : {}),
     connection,
   };
 }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { testTarget } from "../connections/test.js";
+import { testConnection } from "../connections/test.js";
 import {
   decideRole,
   type GroupsReading,
@@ -8,17 +8,18 @@ import {
 } from "../domain/provider-roles.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
+import { provisionSsoUser, type VerifiedIdentity } from "../sso/provision.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { findConnectionTestById, finishConnectionTest } from "../store/connection-tests.js";
+import type { Connection } from "../store/connections.js";
 import { findIdentity } from "../store/identities.js";
 import { findMembershipOfUser, findOrganizationById } from "../store/organizations.js";
 import type { Role } from "../store/schema.js";
-import { type AttemptFacts, type OpenedTransaction, verifyResponse } from "./oidc/callback.js";
-import { type CheckEntry, CheckLog } from "./oidc/checks.js";
-import { forgetConfiguration } from "./oidc/client.js";
-import type { RelyingPartyTarget } from "./oidc/provider.js";
-import { providerClaims, provisionSsoUser, type VerifiedIdentity } from "./provision.js";
-import type { SignInResult } from "./sign-in.js";
+import type { ClaimSet, SignInAdapter, SignInResponse } from "./adapter.js";
+import { Attempt, type CheckEntry, POLICY_CHECKS, TRANSACTION_CHECK } from "./checks.js";
+import type { SignInResult } from "./complete.js";
+import type { OpenedSignIn } from "./consume.js";
+import { checkEmailDomain } from "./policy.js";
 
 const accountText = {
   new: "a new user would be created",
@@ -66,10 +67,11 @@ export interface TestResult {
   saved: boolean;
   /** A saved connection that is disabled signs no one in until it is enabled. */
   connectionDisabled?: boolean;
+  /** The checks a sign-in of this protocol runs, in order, with their labels. */
+  checkList: { check: string; label: string }[];
   checks: CheckEntry[];
-  idTokenClaims?: Record<string, unknown>;
-  /** Present when a real sign-in would call userinfo (the ID token lacked the email or the name). */
-  userinfoClaims?: Record<string, unknown>;
+  /** What the provider sent, set by set (ID token and userinfo claims, SAML attributes). */
+  rawClaims?: ClaimSet[];
   /** What a real sign-in with this answer would produce, had every check passed. */
   signIn?: {
     email: string;
@@ -109,68 +111,80 @@ function explainRoles(policy: RolePolicy, decision: RoleDecision): RolesExplaine
 }
 
 /**
- * The end of a test sign-in: the callback's own checks (verifyResponse, as a real sign-in runs
- * them) against the test's settings, recorded one by one, then what provisioning would do,
- * rehearsed and rolled back. No user, identity, membership or session is written; the result
- * lands on the test, and the audit log gets `connection.tested` with the outcome.
+ * The end of a test sign-in: the adapter's own checks (`complete`, as a real sign-in runs
+ * them) against the test's settings and the pipeline's policy, recorded one by one, then what
+ * provisioning would do, rehearsed and rolled back. No user, identity, membership or session
+ * is written; the result lands on the test, and the audit log gets `connection.tested` with
+ * the outcome.
  */
 export async function finishTestSignIn(
   ctx: AppContext,
   request: FastifyRequest,
-  opened: OpenedTransaction,
-  facts: AttemptFacts,
+  adapter: SignInAdapter,
+  response: SignInResponse,
+  opened: OpenedSignIn,
+  found: { connection?: Connection | undefined },
 ): Promise<SignInResult> {
-  const testId = opened.tx.connection_test_id;
+  const testId = opened.transaction.connectionTestId;
   const row = testId ? await findConnectionTestById(ctx.store.db, testId) : undefined;
   if (!row) {
     throw new GatehouseError("SSO_STATE_UNKNOWN", "This test sign-in is not known.", {
       detail: "no connection test for this login transaction",
+      check: { check: "state", expected: "a test begun here", received: "unknown" },
     });
   }
-  const checks = new CheckLog();
+  const attempt = new Attempt(true);
+  const checkList = [TRANSACTION_CHECK, ...adapter.checks, ...POLICY_CHECKS];
   const result: TestResult = {
     outcome: "failure",
     connectionName: "",
     saved: row.connection_id !== null,
-    checks: checks.entries,
+    checkList: checkList.map((c) => ({ ...c })),
+    checks: attempt.entries,
   };
-  let target: RelyingPartyTarget | undefined;
   try {
     if (row.expires_at <= ctx.now()) {
       throw new GatehouseError("SSO_STATE_EXPIRED", "This test sign-in expired.", {
         detail: "the test is past its 10 minutes",
+        check: { check: "state", expected: "within 10 minutes", received: "expired" },
       });
     }
-    const resolved = await testTarget(ctx, row);
-    target = resolved.target;
-    result.connectionName = resolved.connectionName;
-    if (row.connection_id && target.connection?.status !== "enabled") result.connectionDisabled = true;
-    facts.connection = row.connection_id ? target.connection : undefined;
-    const verified = await verifyResponse(ctx, opened, target, facts, checks);
-    result.idTokenClaims = { ...verified.claims };
-    if (verified.userinfo) result.userinfoClaims = { ...verified.userinfo };
+    const tested = await testConnection(ctx, row);
+    const connection = tested.connection;
+    result.connectionName = tested.connectionName;
+    if (row.connection_id && connection.status !== "enabled") result.connectionDisabled = true;
+    found.connection = row.connection_id ? connection : undefined;
+    attempt.pass("state", "a test started in this browser, not yet used, in time", "as expected");
+    const assertion = await adapter.complete(
+      { connection, saved: tested.saved },
+      response,
+      opened.transaction,
+      attempt,
+    );
+    attempt.identify({ subject: assertion.subject, email: assertion.email });
+    result.rawClaims = assertion.rawClaims.map((set) => ({ ...set }));
+    checkEmailDomain(connection, assertion.email, ctx.now(), attempt);
     const organization = await findOrganizationById(ctx.store.db, row.organization_id);
-    const policy = target.connection?.roles;
-    const roles = policy ? decideRole(policy, providerClaims(verified)) : undefined;
-    if (policy && roles) result.roles = explainRoles(policy, roles);
+    const roles = decideRole(connection.roles, assertion.claims);
+    result.roles = explainRoles(connection.roles, roles);
     const account = await rehearseProvisioning(
       ctx,
       {
-        providerKey: target.providerKey,
+        providerKey: assertion.providerKey,
         connectionId: row.connection_id,
-        subject: verified.subject,
-        email: verified.email,
-        name: verified.name,
-        givenName: verified.givenName,
-        familyName: verified.familyName,
-        ...(roles ? { roles } : {}),
+        subject: assertion.subject,
+        email: assertion.email,
+        name: assertion.name,
+        givenName: assertion.givenName,
+        familyName: assertion.familyName,
+        roles,
       },
       row.organization_id,
     );
-    checks.pass("account", "an account this connection may sign in", accountText[account.kind]);
+    attempt.pass("account", "an account this connection may sign in", accountText[account.kind]);
     result.signIn = {
-      email: verified.email,
-      name: verified.name,
+      email: assertion.email,
+      name: assertion.name,
       organizationName: organization?.name ?? "",
       role: account.role,
       account: account.kind,
@@ -184,10 +198,8 @@ export async function finishTestSignIn(
           detail: "unexpected error",
         });
     if (failure.code === "INTERNAL") request.log.error({ err: error }, "test sign-in failed unexpectedly");
-    checks.fail(failure);
+    attempt.fail(failure, checkList);
     result.failure = { code: failure.code, detail: failure.detail ?? failure.message };
-  } finally {
-    if (target && !row.connection_id) forgetConfiguration(target.version);
   }
   const now = ctx.now();
   await finishConnectionTest(
@@ -196,7 +208,7 @@ export async function finishTestSignIn(
     { outcome: result.outcome, result: JSON.stringify(result) },
     now,
   );
-  const failed = checks.entries.find((c) => !c.passed);
+  const failed = attempt.entries.find((c) => !c.passed);
   await insertAuditEvent(
     ctx.store.db,
     {
@@ -205,8 +217,8 @@ export async function finishTestSignIn(
       actorUserId: row.actor_user_id,
       connectionId: row.connection_id,
       outcome: result.outcome,
-      email: facts.email ?? null,
-      subject: facts.subject ?? null,
+      email: attempt.email ?? null,
+      subject: attempt.subject ?? null,
       reasonCode: result.failure?.code ?? null,
       ip: request.ip,
       detail: {
@@ -217,5 +229,5 @@ export async function finishTestSignIn(
     },
     now,
   );
-  return { ok: true, returnTo: opened.tx.return_to };
+  return { ok: true, returnTo: opened.transaction.returnTo };
 }

@@ -1,12 +1,12 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { isSecureBaseUrl } from "../../config.js";
-import { hashToken, randomToken } from "../../crypto/tokens.js";
-import type { AppContext } from "../../server/context.js";
-import { hostCookieName } from "../../session/cookie.js";
+import { isSecureBaseUrl } from "../config.js";
+import { hashToken, randomToken } from "../crypto/tokens.js";
+import type { AppContext } from "../server/context.js";
+import { hostCookieName } from "../session/cookie.js";
 
 /**
  * A signed cookie that names the browser which started a sign-in. The login transaction
- * stores its hash, and the callback must present it: a `state` that leaked to another
+ * stores its hash, and the callback must present it: a handle (`state`, `RelayState`) that leaked to another
  * browser (or was planted in one, login CSRF) finds no transaction to finish.
  */
 export const BROWSER_COOKIE = "gh_login";
