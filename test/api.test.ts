@@ -5,7 +5,7 @@ import { createOrganizationWithAdmin } from "../src/accounts/organizations.js";
 import { createApiKey } from "../src/api/keys.js";
 import { registerApiRoutes } from "../src/api/routes.js";
 import { createConnection } from "../src/connections/create.js";
-import type { ConnectionView } from "../src/connections/view.js";
+import type { ConnectionView, OidcConnectionView } from "../src/connections/view.js";
 import { hashPassword } from "../src/crypto/password.js";
 import { type DevIdp, demoIdpSetup, startDevIdp } from "../src/dev-idp/server.js";
 import { insertAuditEvent } from "../src/store/audit.js";
@@ -349,7 +349,7 @@ describe("connections", () => {
         connectionBody({ name, domains: [domain] }),
       );
       assert.equal(created.status, 201, created.text);
-      const view = created.json<ConnectionView>();
+      const view = created.json<OidcConnectionView>();
       assert.equal(view.name, name);
       assert.equal(view.status, "enabled");
       assert.equal(view.issuer, idp.issuer);

@@ -1,6 +1,6 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { Type } from "typebox";
+import { type TSchema, Type } from "typebox";
 import { urlFor } from "../config.js";
 import { createConnection } from "../connections/create.js";
 import {
@@ -98,11 +98,63 @@ const connectionViewProperties = {
   updatedAt: IsoTime,
 };
 
-export const ConnectionView = Type.Object(connectionViewProperties, { title: "ConnectionView" });
+const samlConnectionViewProperties = {
+  id: Uuid,
+  type: Type.Literal("saml"),
+  name: Type.String(),
+  status: StringEnum(["enabled", "disabled"]),
+  domains: Type.Array(Type.String()),
+  idpEntityId: Type.String({ description: "The IdP's entity ID: the exact Issuer of its assertions" }),
+  ssoUrl: Type.String({ format: "uri", description: "The IdP's single sign-on URL (HTTP-Redirect)" }),
+  sloUrl: Nullable(Type.String({ format: "uri", description: "The IdP's single logout URL, if it has one" })),
+  signingCertificates: Type.Array(Type.String(), {
+    description: "The IdP's signing certificates (PEM); a signature by any one is accepted",
+  }),
+  metadataUrl: Nullable(Type.String({ format: "uri" })),
+  allowIdpInitiated: Type.Boolean({ description: "Whether IdP-initiated (unsolicited) sign-in is accepted" }),
+  emailAttribute: Nullable(Type.String()),
+  nameAttribute: Nullable(Type.String()),
+  groupsAttribute: Nullable(Type.String()),
+  groupsClaim: Type.String({ description: "The attribute listing the person's groups" }),
+  roleRules: Type.Array(RoleRule, {
+    description: "Group to role; with rules, the role follows the provider at every sign-in (never owner)",
+  }),
+  defaultRole: StringEnum(["member", "admin"], { description: "The role of a new user no rule matched" }),
+  spEntityId: Type.String({
+    format: "uri",
+    description: "The SP Entity ID (Audience URI) to register at the IdP",
+  }),
+  spMetadataUrl: Type.String({
+    format: "uri",
+    description: "The SP metadata, the same URL as the SP Entity ID",
+  }),
+  acsUrl: Type.String({ format: "uri", description: "The ACS URL (single sign-on URL, Reply URL)" }),
+  spSloUrl: Type.String({ format: "uri", description: "Gatehouse's single logout URL (HTTP-Redirect)" }),
+  spCertificate: Type.String({
+    description: "The connection's own certificate (request signing, encryption)",
+  }),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+};
 
-const CreatedConnection = Type.Object(
+/** Each protocol's view with `extra` properties, as one schema told apart by `type`. */
+function eachProtocol<P extends Record<string, TSchema>>(
+  extra: P,
+  options: { title: string; description?: string },
+) {
+  return Type.Union(
+    [
+      Type.Object({ ...connectionViewProperties, ...extra }, { title: `Oidc${options.title}` }),
+      Type.Object({ ...samlConnectionViewProperties, ...extra }, { title: `Saml${options.title}` }),
+    ],
+    options,
+  );
+}
+
+export const ConnectionView = eachProtocol({}, { title: "ConnectionView" });
+
+const CreatedConnection = eachProtocol(
   {
-    ...connectionViewProperties,
     warnings: Type.Optional(
       Type.Array(Type.String(), {
         description:
@@ -113,11 +165,8 @@ const CreatedConnection = Type.Object(
   { title: "CreatedConnection", description: "Created" },
 );
 
-const ChangedConnection = Type.Object(
-  {
-    ...connectionViewProperties,
-    sessionsEnded: Type.Integer({ description: "How many sessions ended with the change" }),
-  },
+const ChangedConnection = eachProtocol(
+  { sessionsEnded: Type.Integer({ description: "How many sessions ended with the change" }) },
   { title: "ChangedConnection", description: "The connection, with sessionsEnded" },
 );
 
@@ -219,9 +268,8 @@ export const UpdateConnectionRequest = Type.Object(
   { additionalProperties: false, title: "UpdateConnectionRequest" },
 );
 
-const UpdatedConnection = Type.Object(
+const UpdatedConnection = eachProtocol(
   {
-    ...connectionViewProperties,
     changed: Type.Array(StringEnum(CONNECTION_FIELDS), {
       description: "The fields this edit changed (clientSecret when a new, different secret was given)",
     }),

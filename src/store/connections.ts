@@ -16,10 +16,20 @@ import {
   readOidcSettings,
   updateOidcSettings,
 } from "./connection-oidc.js";
+import {
+  insertSamlSettings,
+  type NewSamlSettings,
+  readSamlSettings,
+  SAML_SELECTION,
+  type SamlColumns,
+  type SamlConnectionSettings,
+  updateSamlSettings,
+} from "./connection-saml.js";
 import { ensureOrganizationDomains } from "./domains.js";
 import type { ConnectionProtocol, ConnectionStatus, Database, DomainState } from "./schema.js";
 
 export type { NewOidcSettings, OidcSettings } from "./connection-oidc.js";
+export type { NewSamlSettings, SamlConnectionSettings } from "./connection-saml.js";
 
 /** What every connection has, whatever its protocol. */
 export interface ConnectionBase {
@@ -43,12 +53,17 @@ export interface OidcConnection extends ConnectionBase {
   oidc: OidcSettings;
 }
 
+export interface SamlConnection extends ConnectionBase {
+  protocol: "saml";
+  saml: SamlConnectionSettings;
+}
+
 /**
  * A connection as the application sees it: the common row and its protocol's settings, told
  * apart by `protocol`. A protocol adds a member here, a reader in `SETTINGS_READERS`, a join in
  * `selectConnections` and an insert in `insertConnection`.
  */
-export type Connection = OidcConnection;
+export type Connection = OidcConnection | SamlConnection;
 
 /** The stored rules; a row that does not parse as rules (never written so) maps nothing. */
 function readRoleRules(json: string): RoleRule[] {
@@ -67,7 +82,7 @@ function readRoleRules(json: string): RoleRule[] {
   }
 }
 
-type Row = Database["connections"] & OidcColumns;
+type Row = Database["connections"] & OidcColumns & SamlColumns;
 
 interface ListedDomain {
   domain: string;
@@ -80,6 +95,7 @@ const SETTINGS_READERS: {
   [P in ConnectionProtocol]: (row: Row, base: ConnectionBase) => Extract<Connection, { protocol: P }>;
 } = {
   oidc: (row, base) => ({ ...base, protocol: "oidc", oidc: readOidcSettings(row) }),
+  saml: (row, base) => ({ ...base, protocol: "saml", saml: readSamlSettings(row) }),
 };
 
 /**
@@ -90,8 +106,10 @@ function selectConnections(db: Kysely<Database>) {
   return db
     .selectFrom("connections")
     .leftJoin("connection_oidc", "connection_oidc.connection_id", "connections.id")
+    .leftJoin("connection_saml", "connection_saml.connection_id", "connections.id")
     .selectAll("connections")
-    .select(OIDC_SELECTION);
+    .select(OIDC_SELECTION)
+    .select(SAML_SELECTION);
 }
 
 function toConnection(row: Row, listed: ListedDomain[]): Connection {
@@ -161,7 +179,8 @@ interface NewConnectionBase {
   roles?: RolePolicy;
 }
 
-export type NewConnection = NewConnectionBase & { protocol: "oidc"; oidc: NewOidcSettings };
+export type NewConnection = NewConnectionBase &
+  ({ protocol: "oidc"; oidc: NewOidcSettings } | { protocol: "saml"; saml: NewSamlSettings });
 
 /**
  * Inserts the connection, its protocol's settings and its domains, adding to the organization
@@ -188,6 +207,9 @@ export async function insertConnection(db: Kysely<Database>, c: NewConnection, n
   switch (c.protocol) {
     case "oidc":
       await insertOidcSettings(db, c.id, c.oidc);
+      break;
+    case "saml":
+      await insertSamlSettings(db, c.id, c.saml);
       break;
   }
   await ensureOrganizationDomains(db, c.organizationId, c.domains, now);
@@ -360,6 +382,8 @@ export interface ConnectionChanges {
   roles?: RolePolicy;
   /** For an OpenID Connect connection only. */
   oidc?: Partial<OidcSettings>;
+  /** For a SAML connection only. */
+  saml?: Partial<SamlConnectionSettings>;
 }
 
 /**
@@ -392,6 +416,7 @@ export async function updateConnectionRow(
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) return false;
   if (c.oidc) await updateOidcSettings(db, id, c.oidc);
+  if (c.saml) await updateSamlSettings(db, id, c.saml);
   return true;
 }
 

@@ -128,7 +128,7 @@ export interface IdempotencyKeysTable {
 }
 
 /** The protocols a connection speaks; each has a settings table (`connection_<protocol>`). */
-export type ConnectionProtocol = "oidc";
+export type ConnectionProtocol = "oidc" | "saml";
 
 /** What every connection has, whatever its protocol. */
 export interface ConnectionsTable {

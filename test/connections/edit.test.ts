@@ -65,7 +65,7 @@ async function updates() {
 
 async function stored() {
   const connection = await findConnectionById(gh.ctx.store.db, connectionId);
-  assert.ok(connection);
+  assert.ok(connection?.protocol === "oidc");
   return connection;
 }
 

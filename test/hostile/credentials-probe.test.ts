@@ -39,8 +39,8 @@ async function provider(metadata: Record<string, unknown> = {}): Promise<Hostile
   return op;
 }
 
-function create(p: HostileProvider, settings: Partial<ConnectionInput> = {}) {
-  return createConnection(gh.ctx, {
+async function create(p: HostileProvider, settings: Partial<ConnectionInput> = {}) {
+  const created = await createConnection(gh.ctx, {
     organizationId,
     input: {
       name: "Probe OP",
@@ -52,6 +52,9 @@ function create(p: HostileProvider, settings: Partial<ConnectionInput> = {}) {
     },
     actorUserId: null,
   });
+  const { connection, credentialsNote } = created;
+  assert.ok(connection.type === "oidc");
+  return { connection, credentialsNote };
 }
 
 async function refusal(promise: Promise<unknown>) {

@@ -49,7 +49,7 @@ export class Harness {
       actorUserId: null,
     });
     this.connectionId = connection.id;
-    if (connection.jwksUrl) op.clientJwksUrl = connection.jwksUrl;
+    if (connection.type === "oidc" && connection.jwksUrl) op.clientJwksUrl = connection.jwksUrl;
     // Creating the connection checked its credentials at the token endpoint; tests count
     // what sign-ins send there.
     op.calls.token = 0;

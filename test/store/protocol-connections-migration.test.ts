@@ -126,7 +126,8 @@ withEachDatabase("store: connections split by protocol (0020-protocol-connection
 
     const entra = await findConnectionById(db, "entra");
     assert.equal(entra?.status, "disabled");
-    assert.deepEqual(entra?.oidc, {
+    assert.equal(entra?.protocol, "oidc");
+    assert.deepEqual(entra?.protocol === "oidc" ? entra.oidc : undefined, {
       issuer: "https://entra.example.test",
       clientId: "client-entra",
       clientSecretSealed: "v1.sealed-entra",

@@ -6,7 +6,13 @@ import {
   type NewSamlSettings,
   updateSamlSettings,
 } from "../../src/store/connection-saml.js";
-import { deleteConnectionRow } from "../../src/store/connections.js";
+import {
+  deleteConnectionRow,
+  findConnectionById,
+  insertConnection,
+  listConnections,
+  updateConnectionRow,
+} from "../../src/store/connections.js";
 import { openStore } from "../../src/store/database.js";
 import { purgeAssertionIds, rememberAssertionId } from "../../src/store/saml-assertion-ids.js";
 import { useFreshDatabase, withEachDatabase } from "../support/databases.js";
@@ -50,6 +56,52 @@ withEachDatabase("store: SAML connections and assertion IDs", (dialect) => {
     assert.equal(updated?.groupsAttribute, "memberOf");
     assert.deepEqual(updated?.signingCertificates, ["only"]);
     assert.equal(updated?.entityId, settings.entityId, "fields not named are kept");
+  });
+
+  test("a SAML connection is a common row plus its settings, read in the same query as OIDC ones", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const oidc = await seedConnection(db, acme, { domains: ["acme.test"] });
+    await db.transaction().execute((trx) =>
+      insertConnection(
+        trx,
+        {
+          id: "saml-1",
+          organizationId: acme.id,
+          name: "Acme ADFS",
+          domains: ["adfs.acme.test"],
+          createdByUserId: null,
+          protocol: "saml",
+          saml: { ...settings, allowIdpInitiated: true, groupsAttribute: "Group" },
+        },
+        t0,
+      ),
+    );
+    const saml = await findConnectionById(db, "saml-1");
+    assert.equal(saml?.protocol, "saml");
+    assert.ok(saml?.protocol === "saml");
+    assert.equal(saml.saml.entityId, settings.entityId);
+    assert.equal(saml.saml.allowIdpInitiated, true);
+    assert.equal(saml.saml.groupsAttribute, "Group");
+    assert.deepEqual(saml.domains, ["adfs.acme.test"]);
+    const listed = await listConnections(db, acme.id);
+    assert.deepEqual(listed.map((c) => c.protocol).sort(), ["oidc", "saml"]);
+    assert.equal(listed.find((c) => c.id === oidc)?.protocol, "oidc");
+
+    const changed = await db
+      .transaction()
+      .execute((trx) =>
+        updateConnectionRow(
+          trx,
+          "saml-1",
+          saml.updatedAt,
+          { saml: { ssoUrl: "https://new.test/sso" } },
+          t0 + 1,
+        ),
+      );
+    assert.equal(changed, true);
+    const updated = await findConnectionById(db, "saml-1");
+    assert.equal(updated?.protocol === "saml" ? updated.saml.ssoUrl : undefined, "https://new.test/sso");
   });
 
   test("deleting the connection deletes its SAML settings", async () => {

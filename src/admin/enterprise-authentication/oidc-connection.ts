@@ -1,4 +1,4 @@
-import type { ConnectionView } from "../../connections/view.js";
+import type { OidcConnectionView } from "../../connections/view.js";
 import type { DomainView } from "../../domains/view.js";
 import type { AuditEvent } from "../../store/audit.js";
 import { html, type SafeHtml } from "../../web/html.js";
@@ -12,7 +12,7 @@ import { statusActions } from "./status.js";
 export interface ConnectionPageModel {
   session: AdminSession;
   csrfToken: string;
-  connection: ConnectionView;
+  connection: OidcConnectionView;
   /** Recent sign-in attempts through it. */
   activity: AuditEvent[];
   homePageUrl: string;
@@ -24,7 +24,7 @@ export interface ConnectionPageModel {
 }
 
 /** A connection's domains split by whether they work now; pending ones wait for verification. */
-function domainsOf(c: ConnectionView, m: ConnectionPageModel) {
+function domainsOf(c: OidcConnectionView, m: ConnectionPageModel) {
   const views = c.domains.map(
     (d) => m.organizationDomains.find((o) => o.domain === d) ?? { domain: d, displayName: d, active: false },
   );
@@ -45,7 +45,7 @@ const authMethodLabel: Record<string, string> = {
   private_key_jwt: "Signed JWT (private_key_jwt)",
 };
 
-function connectionSection(c: ConnectionView, m: ConnectionPageModel): SafeHtml {
+function connectionSection(c: OidcConnectionView, m: ConnectionPageModel): SafeHtml {
   const enabled = c.status === "enabled";
   const { active, pending } = domainsOf(c, m);
   return html`<section class="card" data-testid="oidc-connection" data-connection-id="${c.id}">
@@ -143,7 +143,7 @@ function addAnother() {
 export interface ConnectionListModel {
   session: AdminSession;
   csrfToken: string;
-  connections: ConnectionView[];
+  connections: OidcConnectionView[];
   notice?: SafeHtml | undefined;
 }
 

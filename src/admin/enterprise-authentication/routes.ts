@@ -7,7 +7,7 @@ import {
   signOutConnectionSessions,
 } from "../../connections/delete.js";
 import { connectionInputOf, updateConnection } from "../../connections/update.js";
-import { callbackUrl, homePageUrl, toConnectionView } from "../../connections/view.js";
+import { callbackUrl, homePageUrl, toOidcConnectionView } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
 import { listDomainViews } from "../../domains/view.js";
 import { GatehouseError } from "../../errors.js";
@@ -113,7 +113,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
   const showConnection = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    connection: Connection,
+    connection: OidcConnection,
     connectionCount: number,
   ): Promise<FastifyReply> => {
     const session = adminSession(request);
@@ -134,7 +134,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         session,
         csrfToken,
         activity,
-        connection: toConnectionView(ctx.config, connection),
+        connection: toOidcConnectionView(ctx.config, connection),
         connectionCount,
         homePageUrl: homePageUrl(ctx.config),
         notice,
@@ -146,7 +146,8 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
   // No connection: the Setup page. One: its page, as in the seed. Several: the list.
   app.get(adminPaths.oidc, { preHandler: admin }, async (request, reply) => {
     const session = adminSession(request);
-    const connections = await listConnections(ctx.store.db, session.organizationId);
+    // This page lists OpenID Connect connections; other protocols have their own pages.
+    const connections = (await listConnections(ctx.store.db, session.organizationId)).filter(isOidc);
     const [only] = connections;
     if (connections.length === 0 || (request.query as { test?: unknown }).test !== undefined) {
       return showSetup(request, reply, connections);
@@ -162,7 +163,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       connectionListPage({
         session,
         csrfToken,
-        connections: connections.map((c) => toConnectionView(ctx.config, c)),
+        connections: connections.map((c) => toOidcConnectionView(ctx.config, c)),
         notice,
       }),
     );
@@ -172,7 +173,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
 
   app.get(connectionPaths.page(":id"), { preHandler: admin }, async (request, reply) => {
     const session = adminSession(request);
-    const connections = await listConnections(ctx.store.db, session.organizationId);
+    const connections = (await listConnections(ctx.store.db, session.organizationId)).filter(isOidc);
     const id = connectionIdParam(request.params);
     const connection = connections.find((c) => c.id === id);
     if (!connection)
@@ -386,4 +387,8 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       return reply.redirect(deletedLocation(adminPaths.oidc), 303);
     },
   );
+}
+
+function isOidc(connection: Connection): connection is OidcConnection {
+  return connection.protocol === "oidc";
 }
