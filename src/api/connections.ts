@@ -9,6 +9,8 @@ import {
   enableConnection,
   signOutConnectionSessions,
 } from "../connections/delete.js";
+import { createSamlConnection } from "../connections/saml-create.js";
+import { updateSamlConnection } from "../connections/saml-update.js";
 import { testSavedConnection, testUnsavedConnection } from "../connections/test.js";
 import { type ConnectionPatch, updateConnection } from "../connections/update.js";
 import { CONNECTION_FIELDS } from "../connections/validate.js";
@@ -17,6 +19,13 @@ import { GatehouseError, validationError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { findConnection, listConnections } from "../store/connections.js";
 import { apiAuthentication, apiCaller, callerOrganizationId, callerUserId } from "./auth.js";
+import {
+  refuseOtherProtocolFields,
+  SAML_PATCH_FIELDS,
+  SamlChangedField,
+  samlInputOfRequest,
+  samlRequestProperties,
+} from "./connections-saml.js";
 import { isUuid } from "./input.js";
 import { readPage, toPage } from "./pagination.js";
 import {
@@ -170,9 +179,9 @@ const ChangedConnection = eachProtocol(
   { title: "ChangedConnection", description: "The connection, with sessionsEnded" },
 );
 
-export const CreateConnectionRequest = Type.Object(
+const CreateOidcConnectionRequest = Type.Object(
   {
-    type: Type.Literal("oidc", { errorMessage: 'Must be "oidc", the only connection type so far.' }),
+    type: Type.Literal("oidc"),
     name: Type.String({ maxLength: 100, description: "Unique across the deployment" }),
     issuer: Type.String({ maxLength: 500, examples: ["https://acme.okta.com"] }),
     clientId: Type.String({ maxLength: 500 }),
@@ -221,7 +230,28 @@ export const CreateConnectionRequest = Type.Object(
     ),
     ...roleRequestProperties,
   },
-  { additionalProperties: false, title: "CreateConnectionRequest" },
+  { additionalProperties: false, title: "CreateOidcConnectionRequest" },
+);
+
+const CreateSamlConnectionRequest = Type.Object(
+  {
+    type: Type.Literal("saml"),
+    name: Type.String({ maxLength: 100, description: "Unique across the deployment" }),
+    domains: CreateOidcConnectionRequest.properties.domains,
+    ...samlRequestProperties,
+    roleRules: roleRequestProperties.roleRules,
+    defaultRole: roleRequestProperties.defaultRole,
+  },
+  { additionalProperties: false, title: "CreateSamlConnectionRequest" },
+);
+
+/** One body per protocol, told apart by `type` (validation.ts checks the branch it names). */
+export const CreateConnectionRequest = Type.Union(
+  [CreateOidcConnectionRequest, CreateSamlConnectionRequest],
+  {
+    title: "CreateConnectionRequest",
+    discriminator: { propertyName: "type" },
+  },
 );
 
 export const UpdateConnectionRequest = Type.Object(
@@ -264,13 +294,19 @@ export const UpdateConnectionRequest = Type.Object(
       }),
     ),
     ...roleRequestProperties,
+    ...samlRequestProperties,
   },
-  { additionalProperties: false, title: "UpdateConnectionRequest" },
+  {
+    additionalProperties: false,
+    title: "UpdateConnectionRequest",
+    description:
+      "Only the settings of the connection's own protocol: issuer, clientId, … for OpenID Connect; metadataUrl, metadataXml or entityId + ssoUrl + certificates, allowIdpInitiated and the attribute names for SAML (new IdP settings replace the old ones; the SP Entity ID, ACS URL and certificate never change).",
+  },
 );
 
 const UpdatedConnection = eachProtocol(
   {
-    changed: Type.Array(StringEnum(CONNECTION_FIELDS), {
+    changed: Type.Array(Type.Union([StringEnum(CONNECTION_FIELDS), SamlChangedField]), {
       description: "The fields this edit changed (clientSecret when a new, different secret was given)",
     }),
     sessionsEnded: Type.Integer({
@@ -287,6 +323,11 @@ const UpdatedConnection = eachProtocol(
 );
 
 const notFoundDescription = "CONNECTION_NOT_FOUND";
+
+/** What a PATCH may name for an OpenID Connect connection: everything but the SAML settings. */
+const OIDC_PATCH_FIELDS = Object.keys(UpdateConnectionRequest.properties).filter(
+  (k) => !(k in samlRequestProperties),
+);
 
 /** Another organization's id answers exactly like an id that does not exist, so ids don't leak. */
 function notFound(): GatehouseError {
@@ -337,9 +378,9 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
       config: { idempotent: true },
       schema: {
         operationId: "createConnection",
-        summary: "Create an OpenID Connect connection",
+        summary: "Create an OpenID Connect or SAML 2.0 connection",
         description:
-          "Checks the fields, that the name and domains are free, and the issuer's discovery document, then creates the connection enabled: from then on users at its verified domains must sign in through it; new domains join the organization pending (public suffixes and public email providers are refused).",
+          "Checks the fields, that the name and domains are free, and the provider (OpenID Connect: the issuer's discovery document and the credentials; SAML, type \"saml\": the IdP's metadata, downloaded from metadataUrl or given as metadataXml, or entityId + ssoUrl + certificates by hand), then creates the connection enabled: from then on users at its verified domains must sign in through it; new domains join the organization pending (public suffixes and public email providers are refused). A SAML connection answers the acsUrl, spEntityId and spMetadataUrl to register at the IdP. A refusal writes nothing.",
         tags,
         headers: IdempotencyHeaders,
         body: CreateConnectionRequest,
@@ -355,11 +396,31 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
     },
     async (request, reply) => {
       const body = request.body;
+      const caller = apiCaller(request);
+      if (body.type === "saml") {
+        const { connection } = await createSamlConnection(ctx, {
+          organizationId: callerOrganizationId(request),
+          input: {
+            idp: {},
+            ...samlInputOfRequest(body),
+            name: body.name,
+            domains: body.domains,
+            roleRules: body.roleRules,
+            defaultRole: body.defaultRole,
+          },
+          actorUserId: callerUserId(request),
+          actorSessionHash: caller.kind === "session" ? caller.session.idHash : undefined,
+          ip: request.ip,
+        });
+        return reply
+          .status(201)
+          .header("location", urlFor(ctx.config, `api/v1/connections/${connection.id}`))
+          .send(connection);
+      }
       // The one credential private_key_jwt does without.
       if (body.clientSecret === undefined && body.tokenEndpointAuthMethod !== "private_key_jwt") {
         throw validationError({ clientSecret: "Required." });
       }
-      const caller = apiCaller(request);
       const { connection, credentialsNote } = await createConnection(ctx, {
         organizationId: callerOrganizationId(request),
         input: {
@@ -408,10 +469,10 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
       schema: {
         operationId: "testUnsavedConnection",
         summary: "Test sign-in with connection values not saved yet",
-        description: `Checks the values as Create does (fields, name and domains free, discovery, the credentials at the token endpoint) and keeps them for 10 minutes with the client secret sealed; nothing is created. ${testDescription}`,
+        description: `OpenID Connect only (a SAML connection is tested once created: its ACS URL must be registered at the IdP first). Checks the values as Create does (fields, name and domains free, discovery, the credentials at the token endpoint) and keeps them for 10 minutes with the client secret sealed; nothing is created. ${testDescription}`,
         tags,
         headers: CsrfHeaders,
-        body: CreateConnectionRequest,
+        body: CreateOidcConnectionRequest,
         response: {
           201: ConnectionTest,
           ...errors({
@@ -511,10 +572,26 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
       },
     },
     async (request) => {
+      const id = connectionId(request.params);
+      const existing = await findConnection(ctx.store.db, callerOrganizationId(request), id);
+      if (!existing) throw notFound();
+      if (existing.protocol === "saml") {
+        const body = request.body;
+        refuseOtherProtocolFields(body, SAML_PATCH_FIELDS, "SAML");
+        const updated = await updateSamlConnection(ctx, actorOf(request), id, {
+          ...samlInputOfRequest(body),
+          name: body.name,
+          domains: body.domains,
+          roleRules: body.roleRules,
+          defaultRole: body.defaultRole,
+        });
+        return { ...updated.connection, changed: updated.changed, sessionsEnded: updated.revokedSessions };
+      }
+      refuseOtherProtocolFields(request.body, OIDC_PATCH_FIELDS, "OpenID Connect");
       const { connection, changed, credentialsNote, revokedSessions } = await updateConnection(
         ctx,
         actorOf(request),
-        connectionId(request.params),
+        id,
         request.body as ConnectionPatch,
       );
       return {

@@ -40,16 +40,56 @@ interface SchemaError {
 }
 
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
-  const check = Compile(schema);
   const part = (httpPart ?? "body") as Part;
   const optional = (schema as { [OPTIONAL_BODY]?: boolean })[OPTIONAL_BODY] === true;
+  const validate = discriminated(schema) ?? compiled(schema, part);
   return (value: unknown) => {
     if ((value === undefined || value === null) && optional) return { value };
+    return validate(value);
+  };
+};
+
+type Validate = (value: unknown) => { value: unknown } | { error: GatehouseError };
+
+function compiled(schema: TSchema, part: Part): Validate {
+  const check = Compile(schema);
+  return (value) => {
     const input = part === "body" ? value : fromText(schema, value);
     if (check.Check(input)) return { value: input };
     return { error: toValidationError(schema, part, check.Errors(input) as SchemaError[], input) };
   };
-};
+}
+
+/**
+ * A body that is one of several objects told apart by a property (OpenAPI's `discriminator`,
+ * e.g. a connection's `type`): checked against the one branch its tag names, so the errors are
+ * that branch's per-field messages rather than "matches none of the alternatives".
+ */
+function discriminated(schema: TSchema): Validate | undefined {
+  const { anyOf, discriminator } = schema as {
+    anyOf?: TSchema[];
+    discriminator?: { propertyName?: string };
+  };
+  const tag = discriminator?.propertyName;
+  if (!anyOf || !tag) return undefined;
+  const branches = new Map<unknown, Validate>();
+  for (const branch of anyOf) {
+    const constant = (branch as { properties?: Record<string, { const?: unknown }> }).properties?.[tag]
+      ?.const;
+    branches.set(constant, compiled(branch, "body"));
+  }
+  const allowed = [...branches.keys()].map((k) => JSON.stringify(k)).join(", ");
+  return (value) => {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      return {
+        error: validationError({ body: "Send a JSON object." }, "The request body must be a JSON object."),
+      };
+    }
+    const branch = branches.get((value as Record<string, unknown>)[tag]);
+    if (branch) return branch(value);
+    return { error: validationError({ [tag]: `Must be one of ${allowed}.` }) };
+  };
+}
 
 /** Query and path values arrive as text: reads numbers and booleans where the schema wants them. */
 function fromText(schema: TSchema, value: unknown): unknown {

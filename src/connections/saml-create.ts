@@ -1,0 +1,122 @@
+import { newId } from "../crypto/tokens.js";
+import { activeDomains } from "../domain/organization-domains.js";
+import { GatehouseError } from "../errors.js";
+import type { AppContext } from "../server/context.js";
+import { newSamlSettings } from "../sso/saml/stored-settings.js";
+import { insertAuditEvent } from "../store/audit.js";
+import { isUniqueViolation } from "../store/availability.js";
+import { findConnectionById, insertConnection } from "../store/connections.js";
+import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
+import { fieldErrors, refuseConflicts } from "./create.js";
+import { type SamlConnectionInput, validateSamlConnectionInput } from "./saml-validate.js";
+import { type SamlConnectionView, toConnectionView } from "./view.js";
+
+export interface CreateSamlConnectionRequest {
+  organizationId: string;
+  input: SamlConnectionInput;
+  /** The id the Setup page showed the admin (its URLs derive from it); a new one otherwise. */
+  connectionId?: string | undefined;
+  actorUserId: string | null;
+  actorSessionHash?: string | undefined;
+  ip?: string | undefined;
+}
+
+export interface CreatedSamlConnection {
+  connection: SamlConnectionView;
+  /** Password and LinkedIn sessions ended because their users must now use SSO. */
+  revokedSessions: number;
+}
+
+/**
+ * Creates a SAML connection, enabled. Checks in order: the fields, the IdP's metadata
+ * (downloaded through the outbound module when given by URL), the name and domains against
+ * every organization; then, in one transaction: the connection with its own SP key pair (the
+ * private key sealed to it), its domains, the audit event (field values, never a key), and the
+ * end of non-SSO sessions at its verified domains. A refusal writes nothing.
+ */
+export async function createSamlConnection(
+  ctx: AppContext,
+  request: CreateSamlConnectionRequest,
+): Promise<CreatedSamlConnection> {
+  const value = await validateSamlConnectionInput(ctx, request.input);
+  await refuseConflicts(ctx, request.organizationId, value);
+  const id = request.connectionId ?? newId();
+  if (await findConnectionById(ctx.store.db, id)) throw alreadyCreated();
+  const saml = await newSamlSettings(ctx.box, id, value.settings, {
+    metadataUrl: value.metadataUrl,
+    commonName: `Gatehouse SAML ${value.name}`.slice(0, 64),
+  });
+  const now = ctx.now();
+  let revokedSessions = 0;
+  try {
+    await ctx.store.db.transaction().execute(async (trx) => {
+      await insertConnection(
+        trx,
+        {
+          id,
+          organizationId: request.organizationId,
+          name: value.name,
+          domains: value.domains,
+          createdByUserId: request.actorUserId,
+          protocol: "saml",
+          saml,
+          roles: {
+            groupsClaim: value.settings.attributes.groups ?? "groups",
+            rules: value.roleRules,
+            defaultRole: value.defaultRole,
+          },
+        },
+        now,
+      );
+      const inserted = await findConnectionById(trx, id);
+      revokedSessions = await revokeNonSsoSessionsForDomains(
+        trx,
+        activeDomains(request.organizationId, inserted?.domainStatuses ?? [], now),
+        request.actorSessionHash,
+        now,
+      );
+      await insertAuditEvent(
+        trx,
+        {
+          type: "connection.created",
+          organizationId: request.organizationId,
+          actorUserId: request.actorUserId,
+          connectionId: id,
+          outcome: "success",
+          ip: request.ip,
+          detail: {
+            name: value.name,
+            protocol: "saml",
+            idpEntityId: value.settings.idp.entityId,
+            ...(value.metadataUrl ? { metadataUrl: value.metadataUrl } : {}),
+            domains: value.domains,
+            allowIdpInitiated: value.settings.allowIdpInitiated,
+            revokedSessions,
+          },
+        },
+        now,
+      );
+    });
+  } catch (error) {
+    // Two admins racing for the same name, domain or (a form sent twice) id.
+    if (isUniqueViolation(error)) {
+      throw fieldErrors(
+        { name: "This name, one of the domains or this connection was just taken. Reload and try again." },
+        "CONFLICT",
+      );
+    }
+    throw error;
+  }
+  const created = await findConnectionById(ctx.store.db, id);
+  if (created?.protocol !== "saml")
+    throw new GatehouseError("INTERNAL", "connection vanished after creation");
+  return { connection: toConnectionView(ctx.config, created) as SamlConnectionView, revokedSessions };
+}
+
+function alreadyCreated(): GatehouseError {
+  return new GatehouseError(
+    "CONFLICT",
+    "This connection has already been created. Open it from the SAML 2.0 page, or reload to set up another.",
+    { fields: { name: "This form was already sent: the connection exists." } },
+  );
+}
