@@ -180,7 +180,7 @@ describe("Administration pages", () => {
     assert.match(page.body, /data-state="not-connected"/);
   });
 
-  test("the introduction offers Open ID Connect and shows SAML 2.0 as coming soon", async () => {
+  test("the introduction offers Open ID Connect and SAML 2.0, each with its own state", async () => {
     const admin = await adminOf("intro");
     const before = await admin.browser.get(`${gh.url}/admin/enterprise-authentication`);
     assert.equal(before.status, 200);
@@ -188,14 +188,15 @@ describe("Administration pages", () => {
     assert.match(before.body, /href="\/admin\/enterprise-authentication\/oidc">Connect<\/a>/);
     const saml = /<section[^>]*data-integration="saml"[\s\S]*?<\/section>/.exec(before.body)?.[0];
     assert.ok(saml);
-    assert.match(saml, /Coming soon/);
-    assert.doesNotMatch(saml, /<a /, "SAML 2.0 is not a link");
+    assert.match(saml, /data-state="not-connected"/);
+    assert.match(saml, /href="\/admin\/enterprise-authentication\/saml"[^>]*>Connect<\/a>/);
     assert.match(before.body, /<a href="\/admin">Administration<\/a>/);
 
     await createThroughForm(admin, validForm("intro"));
     const after = await admin.browser.get(`${gh.url}/admin/enterprise-authentication`);
     assert.match(after.body, /data-integration="oidc" data-state="enabled"/);
     assert.match(after.body, />Manage<\/a>/);
+    assert.match(after.body, /data-integration="saml" data-state="not-connected"/, "an OIDC connection is not SAML's");
   });
 });
 

@@ -7,6 +7,7 @@ export interface IntroPageModel {
   session: AdminSession;
   csrfToken: string;
   oidcState: IntegrationState;
+  samlState: IntegrationState;
   /** How many of the organization's domains are in each state. */
   domainCounts: Record<"verified" | "pending" | "failing", number>;
 }
@@ -38,9 +39,10 @@ export function introPage(m: IntroPageModel): string {
     <p>Okta, Microsoft Entra ID, Google Workspace, Auth0, Keycloak, PingFederate and any other OpenID Connect provider.</p>
     <p class="actions"><a class="btn ${m.oidcState === "not-connected" ? "btn-primary" : "btn-secondary"}" href="${adminPaths.oidc}">${m.oidcState === "not-connected" ? "Connect" : "Manage"}</a></p>
   </section>
-  <section class="card tile" data-integration="saml" data-state="coming-soon" aria-disabled="true">
-    <h2 class="section-title">SAML 2.0 <span class="badge badge-neutral">Coming soon</span></h2>
-    <p>For identity providers that speak SAML only.</p>
+  <section class="card tile" data-integration="saml" data-state="${m.samlState}">
+    <h2 class="section-title">SAML 2.0 <span class="${stateBadge[m.samlState]}">${stateLabel[m.samlState]}</span></h2>
+    <p>AD FS, Shibboleth, and Okta, Microsoft Entra ID or Google Workspace SAML apps: for identity providers that speak SAML.</p>
+    <p class="actions"><a class="btn ${m.samlState === "not-connected" ? "btn-primary" : "btn-secondary"}" href="${adminPaths.saml}" data-testid="saml-tile-link">${m.samlState === "not-connected" ? "Connect" : "Manage"}</a></p>
   </section>
   <section class="card tile" data-testid="domains-tile">
     <h2 class="section-title">Domains${m.domainCounts.failing > 0 ? html` <span class="badge badge-warning">Needs attention</span>` : ""}</h2>

@@ -7,6 +7,7 @@ import { html, type SafeHtml } from "../../web/html.js";
 import { adminPaths, successAlert } from "../components.js";
 import { recordFields, verifyButton } from "./domain-record.js";
 import { advancedFields, fields } from "./oidc-setup.js";
+import { allSamlFields } from "./saml-setup.js";
 
 /** What the Open ID Connect page confirms after a redirect from a create or a delete. */
 export interface OidcNotices {
@@ -138,7 +139,7 @@ function statusText(n: NonNullable<OidcNotices["status"]>): SafeHtml {
 
 /** The changed fields as the form labels them. */
 const fieldLabels: Record<string, string> = Object.fromEntries(
-  [...fields, ...advancedFields].map((f) => [f.name, f.label]),
+  [...allSamlFields, ...fields, ...advancedFields].map((f) => [f.name, f.label]),
 );
 
 function updatedText(n: NonNullable<OidcNotices["updated"]>): SafeHtml {

@@ -39,6 +39,7 @@ import { connectionListPage, connectionPage } from "./oidc-connection.js";
 import { editFormValues, editPage } from "./oidc-edit.js";
 import { setupPage } from "./oidc-setup.js";
 import { connectionHome, connectionPaths } from "./paths.js";
+import { registerSamlAdminRoutes } from "./saml-routes.js";
 import { ACTIVITY_LIMIT } from "./sign-in-activity.js";
 import { integrationState } from "./state.js";
 import { disableConfirmPage, signOutEveryonePage, statusPaths } from "./status.js";
@@ -56,6 +57,7 @@ function connectionIdParam(params: unknown): string {
 export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx: AppContext): void {
   const admin = requireAdmin(ctx);
   registerTestSignInRoutes(app, ctx);
+  registerSamlAdminRoutes(app, ctx);
 
   app.get(adminPaths.enterpriseAuthentication, { preHandler: admin }, async (request, reply) => {
     const session = adminSession(request);
@@ -70,7 +72,8 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       introPage({
         session,
         csrfToken: reply.generateCsrf(),
-        oidcState: integrationState(connections),
+        oidcState: integrationState(connections.filter((c) => c.protocol === "oidc")),
+        samlState: integrationState(connections.filter((c) => c.protocol === "saml")),
         domainCounts,
       }),
     );
@@ -310,7 +313,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     return {
       session,
       csrfToken: reply.generateCsrf(),
-      connection,
+      connection: { ...connection, type: connection.protocol },
       sessions: await countSessionsForConnection(ctx.store.db, connection.id, ctx.now()),
     };
   };
@@ -324,69 +327,107 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     };
   };
 
-  app.get(statusPaths.disable(":id"), { preHandler: admin }, async (request, reply) =>
-    sendHtml(reply, disableConfirmPage(await confirmModel(request, reply))),
-  );
-  app.post(
-    statusPaths.disable(":id"),
-    { preHandler: [admin, app.csrfProtection] },
-    async (request, reply) => {
-      const id = connectionIdParam(request.params);
-      // An unchecked box is absent from the form: ending the sessions is the default only on the page.
-      const endSessions = textField(request.body, "end_sessions", 10) === "1";
-      const { sessionsEnded } = await disableConnection(ctx, actorOf(request), id, { endSessions });
-      return reply.redirect(statusLocation(await homeOf(request, id), "disabled", id, sessionsEnded), 303);
-    },
-  );
-  app.post(statusPaths.enable(":id"), { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
-    const id = connectionIdParam(request.params);
-    const { sessionsEnded } = await enableConnection(ctx, actorOf(request), id);
-    return reply.redirect(statusLocation(await homeOf(request, id), "enabled", id, sessionsEnded), 303);
-  });
-  app.get(statusPaths.signOutEveryone(":id"), { preHandler: admin }, async (request, reply) =>
-    sendHtml(reply, signOutEveryonePage(await confirmModel(request, reply))),
-  );
-  app.post(
-    statusPaths.signOutEveryone(":id"),
-    { preHandler: [admin, app.csrfProtection] },
-    async (request, reply) => {
-      const id = connectionIdParam(request.params);
-      const sessionsEnded = await signOutConnectionSessions(ctx, actorOf(request), id);
-      return reply.redirect(statusLocation(await homeOf(request, id), "signed-out", id, sessionsEnded), 303);
-    },
-  );
-
-  app.get(`${adminPaths.oidc}/:id/delete`, { preHandler: admin }, async (request, reply) => {
-    const session = adminSession(request);
-    const connection = await findConnection(
-      ctx.store.db,
-      session.organizationId,
-      connectionIdParam(request.params),
+  // Each connection's actions, under its protocol's pages; the services do not depend on the protocol.
+  for (const protocol of ["oidc", "saml"] as const) {
+    app.get(statusPaths.disable(":id", protocol), { preHandler: admin }, async (request, reply) =>
+      sendHtml(reply, disableConfirmPage(await confirmModel(request, reply))),
     );
-    if (!connection) {
-      throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
-    }
-    return sendHtml(reply, deleteConfirmPage({ session, csrfToken: reply.generateCsrf(), connection }));
-  });
+    app.post(
+      statusPaths.disable(":id", protocol),
+      { preHandler: [admin, app.csrfProtection] },
+      async (request, reply) => {
+        const id = connectionIdParam(request.params);
+        // An unchecked box is absent from the form: ending the sessions is the default only on the page.
+        const endSessions = textField(request.body, "end_sessions", 10) === "1";
+        const { sessionsEnded } = await disableConnection(ctx, actorOf(request), id, { endSessions });
+        return reply.redirect(
+          statusLocation(
+            await connectionHome(ctx, adminSession(request).organizationId, id, protocol),
+            "disabled",
+            id,
+            sessionsEnded,
+          ),
+          303,
+        );
+      },
+    );
+    app.post(
+      statusPaths.enable(":id", protocol),
+      { preHandler: [admin, app.csrfProtection] },
+      async (request, reply) => {
+        const id = connectionIdParam(request.params);
+        const { sessionsEnded } = await enableConnection(ctx, actorOf(request), id);
+        return reply.redirect(
+          statusLocation(
+            await connectionHome(ctx, adminSession(request).organizationId, id, protocol),
+            "enabled",
+            id,
+            sessionsEnded,
+          ),
+          303,
+        );
+      },
+    );
+    app.get(statusPaths.signOutEveryone(":id", protocol), { preHandler: admin }, async (request, reply) =>
+      sendHtml(reply, signOutEveryonePage(await confirmModel(request, reply))),
+    );
+    app.post(
+      statusPaths.signOutEveryone(":id", protocol),
+      { preHandler: [admin, app.csrfProtection] },
+      async (request, reply) => {
+        const id = connectionIdParam(request.params);
+        const sessionsEnded = await signOutConnectionSessions(ctx, actorOf(request), id);
+        return reply.redirect(
+          statusLocation(
+            await connectionHome(ctx, adminSession(request).organizationId, id, protocol),
+            "signed-out",
+            id,
+            sessionsEnded,
+          ),
+          303,
+        );
+      },
+    );
 
-  app.post(
-    `${adminPaths.oidc}/:id/delete`,
-    { preHandler: [admin, app.csrfProtection] },
-    async (request, reply) => {
+    app.get(adminPaths.deleteConnection(":id", protocol), { preHandler: admin }, async (request, reply) => {
       const session = adminSession(request);
-      await deleteConnection(
-        ctx,
-        {
-          organizationId: session.organizationId,
-          actorUserId: session.userId,
-          actorSessionHash: session.idHash,
-          ip: request.ip,
-        },
+      const connection = await findConnection(
+        ctx.store.db,
+        session.organizationId,
         connectionIdParam(request.params),
       );
-      return reply.redirect(deletedLocation(adminPaths.oidc), 303);
-    },
-  );
+      if (!connection) {
+        throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+      }
+      return sendHtml(
+        reply,
+        deleteConfirmPage({
+          session,
+          csrfToken: reply.generateCsrf(),
+          connection: { ...connection, type: connection.protocol },
+        }),
+      );
+    });
+
+    app.post(
+      adminPaths.deleteConnection(":id", protocol),
+      { preHandler: [admin, app.csrfProtection] },
+      async (request, reply) => {
+        const session = adminSession(request);
+        await deleteConnection(
+          ctx,
+          {
+            organizationId: session.organizationId,
+            actorUserId: session.userId,
+            actorSessionHash: session.idHash,
+            ip: request.ip,
+          },
+          connectionIdParam(request.params),
+        );
+        return reply.redirect(deletedLocation(adminPaths[protocol]), 303);
+      },
+    );
+  }
 }
 
 function isOidc(connection: Connection): connection is OidcConnection {

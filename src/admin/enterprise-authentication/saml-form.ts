@@ -5,15 +5,21 @@ import { isGatehouseError } from "../../errors.js";
 import { textField, textFields } from "../../web/form.js";
 import type { FormRefusal } from "./form-fields.js";
 
-/** How the admin gives the IdP's settings: its metadata URL, its metadata pasted, or by hand. */
+/**
+ * How the admin gives the IdP's settings: its metadata URL, its metadata pasted, or by hand;
+ * on the edit page also "keep", which leaves the stored ones alone.
+ */
 export type MetadataSource = "url" | "xml" | "manual";
+export type FormMetadataSource = MetadataSource | "keep";
 export const METADATA_SOURCES: readonly MetadataSource[] = ["url", "xml", "manual"];
 
 /** The form's fields: the service's, and which way the IdP's settings are given. */
 export type SamlFormField = SamlField | "metadataSource";
 
 /** What the form shows again after a refusal, as typed. Nothing here is a secret. */
-export type SamlFormValues = Record<SamlFormField, string>;
+export type SamlFormValues = Record<Exclude<SamlFormField, "metadataSource">, string> & {
+  metadataSource: FormMetadataSource;
+};
 
 export const emptySamlForm: SamlFormValues = {
   name: "",
@@ -35,11 +41,12 @@ export const emptySamlForm: SamlFormValues = {
 
 export interface SubmittedSamlForm {
   values: SamlFormValues;
-  input: SamlConnectionInput;
+  /** Without `idp` when the edit keeps the stored IdP settings. */
+  input: Omit<SamlConnectionInput, "idp"> & { idp?: SamlConnectionInput["idp"] };
 }
 
-function isSource(value: string): value is MetadataSource {
-  return (METADATA_SOURCES as readonly string[]).includes(value);
+function isSource(value: string, allowKeep: boolean): value is FormMetadataSource {
+  return (METADATA_SOURCES as readonly string[]).includes(value) || (allowKeep && value === "keep");
 }
 
 /**
@@ -47,11 +54,12 @@ function isSource(value: string): value is MetadataSource {
  * what the admin typed before switching, which must not be checked or saved. Generous length
  * limits stop absurd bodies; the service's checks answer beside each field.
  */
-export function readSamlForm(body: unknown): SubmittedSamlForm {
+export function readSamlForm(body: unknown, options: { allowKeep?: boolean } = {}): SubmittedSamlForm {
   const source = textField(body, "metadataSource", 20);
+  const allowKeep = options.allowKeep === true;
   const values: SamlFormValues = {
     name: textField(body, "name", 1000),
-    metadataSource: isSource(source) ? source : "url",
+    metadataSource: isSource(source, allowKeep) ? source : allowKeep ? "keep" : "url",
     metadataUrl: textField(body, "metadataUrl", 2000),
     // Metadata larger than the module's cap is refused by it, beside the field.
     metadataXml: textField(body, "metadataXml", 1024 * 1024),
@@ -69,23 +77,25 @@ export function readSamlForm(body: unknown): SubmittedSamlForm {
     roleRules: textField(body, "roleRules", 30000),
     defaultRole: textField(body, "defaultRole", 20) || "member",
   };
-  const idp: SamlConnectionInput["idp"] =
-    values.metadataSource === "url"
-      ? { metadataUrl: values.metadataUrl }
-      : values.metadataSource === "xml"
-        ? { metadataXml: values.metadataXml }
-        : {
-            entityId: values.entityId,
-            ssoUrl: values.ssoUrl,
-            sloUrl: values.sloUrl,
-            certificates: [values.certificates],
-          };
+  const idp: SamlConnectionInput["idp"] | undefined =
+    values.metadataSource === "keep"
+      ? undefined
+      : values.metadataSource === "url"
+        ? { metadataUrl: values.metadataUrl }
+        : values.metadataSource === "xml"
+          ? { metadataXml: values.metadataXml }
+          : {
+              entityId: values.entityId,
+              ssoUrl: values.ssoUrl,
+              sloUrl: values.sloUrl,
+              certificates: [values.certificates],
+            };
   return {
     values,
     input: {
       name: values.name,
       domains: splitDomains(values.domains),
-      idp,
+      ...(idp ? { idp } : {}),
       allowIdpInitiated: values.allowIdpInitiated === "1",
       emailAttribute: values.emailAttribute,
       nameAttribute: values.nameAttribute,

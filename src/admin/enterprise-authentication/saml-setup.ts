@@ -8,7 +8,13 @@ import {
   formField,
   type SetupDomain,
 } from "./form-fields.js";
-import { emptySamlForm, type MetadataSource, type SamlFormField, type SamlFormValues } from "./saml-form.js";
+import {
+  emptySamlForm,
+  type FormMetadataSource,
+  type MetadataSource,
+  type SamlFormField,
+  type SamlFormValues,
+} from "./saml-form.js";
 
 /** What the admin copies into the IdP: every value derives from the connection's id. */
 export interface ServiceProviderValues {
@@ -92,7 +98,8 @@ export const sourceFields: Record<MetadataSource, readonly FieldSpec<SamlFormFie
   ],
 };
 
-const sourceLabels: Record<MetadataSource, string> = {
+const sourceLabels: Record<FormMetadataSource, string> = {
+  keep: "Keep the current settings",
   url: "Metadata URL",
   xml: "Paste metadata XML",
   manual: "Enter settings by hand",
@@ -166,13 +173,14 @@ export const allSamlFields: readonly FieldSpec<SamlFormField>[] = [
 ];
 
 /** The three ways of giving the IdP's settings: radios, each with its panel (CSS shows the chosen one). */
-export function metadataSourceFieldset(m: SamlFieldsModel): SafeHtml {
+export function metadataSourceFieldset(m: SamlFieldsModel, options: { keep?: boolean } = {}): SafeHtml {
   const chosen = m.values.metadataSource;
+  const offered = (Object.keys(sourceLabels) as FormMetadataSource[]).filter(
+    (s) => s !== "keep" || options.keep,
+  );
   return html`<fieldset class="field metadata-source" data-testid="metadata-source">
   <legend class="label">Identity provider settings</legend>
-  <div class="segmented" role="radiogroup" aria-label="How to give the identity provider's settings">${(
-    Object.keys(sourceLabels) as MetadataSource[]
-  ).map(
+  <div class="segmented" role="radiogroup" aria-label="How to give the identity provider's settings">${offered.map(
     (source) =>
       html`<label class="segment"><input type="radio" name="metadataSource" value="${source}"${source === chosen ? " checked" : ""} data-testid="source-${source}"> <span>${sourceLabels[source]}</span></label>`,
   )}</div>
@@ -256,7 +264,7 @@ ${m.refusal ? errorSummary(m.refusal, allSamlFields) : ""}
   });
 }
 
-function advancedOpen(m: SamlFieldsModel): boolean {
+export function advancedOpen(m: SamlFieldsModel): boolean {
   return samlAdvancedFields.some(
     ({ name }) => Boolean(m.refusal?.fields[name]) || m.values[name].trim() !== emptySamlForm[name],
   );

@@ -6,7 +6,7 @@ import { html, type SafeHtml } from "../../web/html.js";
 import { humanMessage } from "../../web/messages.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
-import { connectionPaths } from "./paths.js";
+import { type AdminProtocol, connectionPaths } from "./paths.js";
 
 export interface TestResultPageModel {
   session: AdminSession;
@@ -14,6 +14,8 @@ export interface TestResultPageModel {
   testId: string;
   startPath: string;
   connectionId: string | null;
+  /** The saved connection's protocol, whose pages the links lead back to. */
+  protocol?: AdminProtocol | undefined;
   /** Null while the provider has not sent the browser back. */
   result: TestResult | null;
   expired: boolean;
@@ -136,7 +138,7 @@ function summary(r: TestResult): SafeHtml {
 export function testResultPage(m: TestResultPageModel): string {
   const r = m.result;
   const back = m.connectionId
-    ? html`<a class="btn btn-secondary" href="${connectionPaths.page(m.connectionId)}">Back to the connection</a>`
+    ? html`<a class="btn btn-secondary" href="${connectionPaths.page(m.connectionId, m.protocol)}">Back to the connection</a>`
     : html`<a class="btn btn-secondary" href="${adminPaths.oidc}?test=${m.testId}">Back to the form</a>`;
   let body: SafeHtml;
   if (!r) {
@@ -183,7 +185,7 @@ ${body}
         : ""
     }${
       m.connectionId
-        ? html`<form method="post" action="${adminPaths.oidc}/${m.connectionId}/test" class="inline">
+        ? html`<form method="post" action="${connectionPaths.test(m.connectionId, m.protocol)}" class="inline">
   <input type="hidden" name="_csrf" value="${m.csrfToken}">
   <button type="submit" class="btn btn-secondary">Test again</button>
 </form> `

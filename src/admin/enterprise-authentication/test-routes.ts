@@ -20,6 +20,7 @@ import { beginSignIn } from "../../sign-in/begin.js";
 import { sendBrowserStep } from "../../sign-in/browser-step.js";
 import type { TestResult } from "../../sign-in/test-sign-in.js";
 import type { ConnectionTestRow } from "../../store/connection-tests.js";
+import { findConnection } from "../../store/connections.js";
 import { adminPaths, sendHtml } from "../components.js";
 import { adminSession, requireAdmin } from "../guard.js";
 import { type ConnectionFormValues, readConnectionForm, toFormRefusal } from "./connection-form.js";
@@ -135,6 +136,9 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
         testId: row.id,
         startPath: testPaths.start(row.id),
         connectionId: row.connection_id,
+        protocol: row.connection_id
+          ? (await findConnection(ctx.store.db, session.organizationId, row.connection_id))?.protocol
+          : undefined,
         result,
         expired: row.expires_at <= ctx.now(),
         canCreate:

@@ -1,0 +1,269 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { certificateFacts } from "../../connections/saml-certificates.js";
+import { createSamlConnection } from "../../connections/saml-create.js";
+import { allocateSamlConnectionId, claimSamlConnectionId } from "../../connections/saml-new-id.js";
+import { samlInputOf, updateSamlConnection } from "../../connections/saml-update.js";
+import { testPaths, testSavedConnection } from "../../connections/test.js";
+import { type SamlConnectionView, toConnectionView } from "../../connections/view.js";
+import { isUuid } from "../../domain/ids.js";
+import { formatRoleRules } from "../../domain/provider-roles.js";
+import { listDomainViews } from "../../domains/view.js";
+import { GatehouseError } from "../../errors.js";
+import type { AppContext } from "../../server/context.js";
+import { serviceProviderUrls } from "../../sso/saml/service-provider.js";
+import { listAuditEvents } from "../../store/audit.js";
+import { findConnection, listConnections, type SamlConnection } from "../../store/connections.js";
+import { textField } from "../../web/form.js";
+import { adminPaths, sendHtml } from "../components.js";
+import { adminSession, requireAdmin } from "../guard.js";
+import { createdLocation, readOidcNotices, renderOidcNotices, updatedLocation } from "./notices.js";
+import { connectionPaths } from "./paths.js";
+import { samlConnectionPage, samlListPage } from "./saml-connection.js";
+import { samlEditPage } from "./saml-edit.js";
+import { emptySamlForm, readSamlForm, type SamlFormValues, toSamlFormRefusal } from "./saml-form.js";
+import { samlSetupPage } from "./saml-setup.js";
+import { ACTIVITY_LIMIT } from "./sign-in-activity.js";
+
+function notFound(): GatehouseError {
+  return new GatehouseError("CONNECTION_NOT_FOUND", "No such SAML connection in this organization.");
+}
+
+/**
+ * Administration > Enterprise Authentication > SAML 2.0: the Setup page (what to copy before
+ * anything exists, then the form), the list, each connection's page, its edit form and test
+ * sign-in. Disable, enable, sign out everyone and delete are registered with Open ID Connect's
+ * (routes.ts), under `/saml/{id}/…`.
+ */
+export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const admin = requireAdmin(ctx);
+  const baseUrl = ctx.config.baseUrl.toString();
+
+  const showSetup = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    form: { values: SamlFormValues; newId?: { id: string; proof: string } } = { values: emptySamlForm },
+    refusal?: ReturnType<typeof toSamlFormRefusal>,
+  ): Promise<FastifyReply> => {
+    const session = adminSession(request);
+    const newId = form.newId ?? allocateSamlConnectionId(ctx, session.organizationId);
+    const sp = serviceProviderUrls(baseUrl, newId.id);
+    const csrfToken = reply.generateCsrf();
+    const notice = renderOidcNotices(
+      await readOidcNotices(ctx, session.organizationId, request.query, []),
+      csrfToken,
+    );
+    return sendHtml(
+      reply,
+      samlSetupPage({
+        session,
+        csrfToken,
+        newId,
+        sp: { acsUrl: sp.acsUrl, entityId: sp.entityId, metadataUrl: sp.entityId },
+        values: form.values,
+        refusal,
+        notice,
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
+      }),
+      refusal?.status ?? 200,
+    );
+  };
+
+  const samlConnections = async (organizationId: string) =>
+    (await listConnections(ctx.store.db, organizationId)).filter(
+      (c): c is SamlConnection => c.protocol === "saml",
+    );
+  const viewOf = (c: SamlConnection) => toConnectionView(ctx.config, c) as SamlConnectionView;
+
+  async function connectionOf(request: FastifyRequest): Promise<SamlConnection> {
+    const id = (request.params as { id?: unknown }).id;
+    if (!isUuid(id)) throw notFound();
+    const connection = await findConnection(ctx.store.db, adminSession(request).organizationId, id);
+    if (connection?.protocol !== "saml") throw notFound();
+    return connection;
+  }
+
+  // No SAML connection yet: the Setup page. Some: the list, with a way to add another.
+  app.get(adminPaths.saml, { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connections = await samlConnections(session.organizationId);
+    if (connections.length === 0) return showSetup(request, reply);
+    const csrfToken = reply.generateCsrf();
+    const notice = renderOidcNotices(
+      await readOidcNotices(ctx, session.organizationId, request.query, []),
+      csrfToken,
+    );
+    return sendHtml(
+      reply,
+      samlListPage({ session, csrfToken, connections: connections.map(viewOf), notice }),
+    );
+  });
+
+  app.get(connectionPaths.newOf("saml"), { preHandler: admin }, (request, reply) =>
+    showSetup(request, reply),
+  );
+
+  app.post(adminPaths.saml, { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
+    const session = adminSession(request);
+    const body = request.body;
+    const newId = {
+      id: claimSamlConnectionId(
+        ctx,
+        session.organizationId,
+        textField(body, "connectionId", 64),
+        textField(body, "connectionIdProof", 100),
+      ),
+      proof: textField(body, "connectionIdProof", 100),
+    };
+    const form = readSamlForm(body);
+    try {
+      const { connection, revokedSessions } = await createSamlConnection(ctx, {
+        organizationId: session.organizationId,
+        input: { idp: {}, ...form.input },
+        connectionId: newId.id,
+        actorUserId: session.userId,
+        actorSessionHash: session.idHash,
+        ip: request.ip,
+      });
+      return reply.redirect(
+        createdLocation(connectionPaths.page(connection.id, "saml"), revokedSessions),
+        303,
+      );
+    } catch (error) {
+      const refusal = toSamlFormRefusal(error);
+      if (!refusal) throw error;
+      request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML connection refused");
+      // The same id again: what the admin already copied into the IdP stays right.
+      return showSetup(request, reply, { values: form.values, newId }, refusal);
+    }
+  });
+
+  app.get(connectionPaths.page(":id", "saml"), { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connection = await connectionOf(request);
+    const csrfToken = reply.generateCsrf();
+    const notice = renderOidcNotices(
+      await readOidcNotices(ctx, session.organizationId, request.query, [connection]),
+      csrfToken,
+    );
+    const now = ctx.now();
+    return sendHtml(
+      reply,
+      samlConnectionPage({
+        session,
+        csrfToken,
+        connection: viewOf(connection),
+        certificates: connection.saml.signingCertificates.map((pem) => certificateFacts(pem, now)),
+        spCertificate: certificateFacts(connection.saml.spCertificate, now),
+        activity: await listAuditEvents(ctx.store.db, {
+          organizationId: session.organizationId,
+          connectionId: connection.id,
+          type: "sign_in.sso",
+          limit: ACTIVITY_LIMIT,
+        }),
+        notice,
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
+      }),
+    );
+  });
+
+  app.get(connectionPaths.edit(":id", "saml"), { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connection = await connectionOf(request);
+    return sendHtml(
+      reply,
+      samlEditPage({
+        session,
+        csrfToken: reply.generateCsrf(),
+        connection: { id: connection.id, name: connection.name },
+        values: editValues(connection),
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
+      }),
+    );
+  });
+
+  app.post(
+    connectionPaths.edit(":id", "saml"),
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const session = adminSession(request);
+      const connection = await connectionOf(request);
+      const form = readSamlForm(request.body, { allowKeep: true });
+      try {
+        const { changed } = await updateSamlConnection(
+          ctx,
+          {
+            organizationId: session.organizationId,
+            actorUserId: session.userId,
+            actorSessionHash: session.idHash,
+            ip: request.ip,
+          },
+          connection.id,
+          form.input,
+        );
+        return reply.redirect(
+          updatedLocation(connectionPaths.page(connection.id, "saml"), changed.length > 0),
+          303,
+        );
+      } catch (error) {
+        const refusal = toSamlFormRefusal(error);
+        if (!refusal) throw error;
+        request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML connection edit refused");
+        return sendHtml(
+          reply,
+          samlEditPage({
+            session,
+            csrfToken: reply.generateCsrf(),
+            connection: { id: connection.id, name: connection.name },
+            values: form.values,
+            refusal,
+            organizationDomains: await listDomainViews(ctx, session.organizationId),
+          }),
+          refusal.status,
+        );
+      }
+    },
+  );
+
+  // Test sign-in through the saved connection, enabled or not: the shared test pages take over.
+  app.post(
+    connectionPaths.test(":id", "saml"),
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const session = adminSession(request);
+      const connection = await connectionOf(request);
+      const started = await testSavedConnection(
+        ctx,
+        {
+          organizationId: session.organizationId,
+          actorUserId: session.userId,
+          actorSessionHash: session.idHash,
+          ip: request.ip,
+        },
+        connection.id,
+      );
+      return reply.redirect(testPaths.start(started.id), 303);
+    },
+  );
+}
+
+/** The stored settings as the edit form shows them: the IdP's side kept unless the admin replaces it. */
+function editValues(c: SamlConnection): SamlFormValues {
+  const input = samlInputOf(c);
+  return {
+    ...emptySamlForm,
+    name: input.name,
+    metadataSource: "keep",
+    metadataUrl: c.saml.metadataUrl ?? "",
+    entityId: c.saml.entityId,
+    ssoUrl: c.saml.ssoUrl,
+    sloUrl: c.saml.sloUrl ?? "",
+    certificates: c.saml.signingCertificates.join("\n"),
+    domains: input.domains.join(", "),
+    allowIdpInitiated: c.saml.allowIdpInitiated ? "1" : "",
+    emailAttribute: c.saml.emailAttribute ?? "",
+    nameAttribute: c.saml.nameAttribute ?? "",
+    groupsAttribute: c.saml.groupsAttribute ?? "",
+    roleRules: formatRoleRules(c.roles.rules),
+    defaultRole: c.roles.defaultRole,
+  };
+}
