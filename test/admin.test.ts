@@ -196,7 +196,11 @@ describe("Administration pages", () => {
     const after = await admin.browser.get(`${gh.url}/admin/enterprise-authentication`);
     assert.match(after.body, /data-integration="oidc" data-state="enabled"/);
     assert.match(after.body, />Manage<\/a>/);
-    assert.match(after.body, /data-integration="saml" data-state="not-connected"/, "an OIDC connection is not SAML's");
+    assert.match(
+      after.body,
+      /data-integration="saml" data-state="not-connected"/,
+      "an OIDC connection is not SAML's",
+    );
   });
 });
 

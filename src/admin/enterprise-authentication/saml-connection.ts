@@ -97,7 +97,7 @@ function connectionSection(m: SamlConnectionPageModel): SafeHtml {
     <div><dt>Created</dt><dd data-field="created"><time datetime="${c.createdAt}">${new Date(c.createdAt).toUTCString()}</time></dd></div>
   </dl>
   <h3>In your identity provider</h3>
-  ${serviceProviderFields({ acsUrl: c.acsUrl, entityId: c.spEntityId, metadataUrl: c.spMetadataUrl }, `-${c.id}`)}
+  ${serviceProviderFields({ acsUrl: c.acsUrl, entityId: c.spEntityId, metadataUrl: c.spMetadataUrl }, `-${c.id}`, true)}
   ${
     m.spCertificate
       ? html`<p class="field-help" data-field="sp-certificate">Gatehouse's certificate for this connection (in the SP metadata, for signed requests and encrypted assertions): SHA-256 <code>${m.spCertificate.fingerprint256}</code>, valid until ${m.spCertificate.notAfter.slice(0, 10)}.</p>`

@@ -192,7 +192,7 @@ export function metadataSourceFieldset(m: SamlFieldsModel, options: { keep?: boo
 }
 
 /** The values to copy, with where each goes at the common IdPs. */
-export function serviceProviderFields(sp: ServiceProviderValues, idSuffix = ""): SafeHtml {
+export function serviceProviderFields(sp: ServiceProviderValues, idSuffix = "", created = false): SafeHtml {
   return html`${copyField({
     id: `acs-url${idSuffix}`,
     label: "ACS URL",
@@ -209,7 +209,7 @@ export function serviceProviderFields(sp: ServiceProviderValues, idSuffix = ""):
     id: `sp-metadata-url${idSuffix}`,
     label: "SP metadata URL",
     value: sp.metadataUrl,
-    help: html`For IdPs that import the SP's settings (AD FS, Entra ID's <em>Upload metadata file</em>). It lists Gatehouse's certificate for signed requests and encrypted assertions, and answers once the connection is created.`,
+    help: html`For IdPs that import the SP's settings (AD FS, Entra ID's <em>Upload metadata file</em>). It lists Gatehouse's certificate for signed requests and encrypted assertions${created ? "" : ", and answers once the connection is created"}.`,
   })}`;
 }
 
