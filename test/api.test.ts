@@ -405,9 +405,13 @@ describe("connections", () => {
 
   test("the body's shape is checked field by field", async () => {
     const cases: [unknown, string[]][] = [
-      [{}, ["type", "name", "issuer", "clientId", "domains"]],
+      // The type says which protocol's fields to check; without one there is nothing more to say.
+      [{}, ["type"]],
+      [{ type: "oidc" }, ["name", "issuer", "clientId", "domains"]],
+      [{ type: "ws-fed" }, ["type"]],
       [connectionBody({ clientSecret: undefined }), ["clientSecret"]],
-      [connectionBody({ type: "saml" }), ["type"]],
+      // A SAML connection has no issuer, client ID or secret.
+      [connectionBody({ type: "saml" }), ["issuer", "clientId", "clientSecret"]],
       [connectionBody({ extra: true, admin: "yes" }), ["extra", "admin"]],
       [connectionBody({ name: 42, clientSecret: null }), ["name", "clientSecret"]],
       [connectionBody({ domains: "sso.acme.test" }), ["domains"]],
