@@ -39,6 +39,12 @@ export const SEALED_COLUMNS: SealedColumn[] = [
     column: "client_secret_sealed",
     context: applicationSecretContext,
   },
+  {
+    table: "connection_saml",
+    key: "connection_id",
+    column: "sp_private_key_sealed",
+    context: (id) => `connection-saml-key:${id}`,
+  },
   // A test sign-in's unsaved client secret, for its 10 minutes.
   {
     table: "connection_tests",

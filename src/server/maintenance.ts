@@ -6,6 +6,7 @@ import { purgeIdempotencyKeys } from "../store/idempotency-keys.js";
 import { purgeLoginTransactions } from "../store/login-transactions.js";
 import { deleteExpiredProviderRecords } from "../store/provider-records.js";
 import { purgeRateLimits } from "../store/rate-limits.js";
+import { purgeAssertionIds } from "../store/saml-assertion-ids.js";
 import { deleteExpiredSessions } from "../store/sessions.js";
 import type { AppContext } from "./context.js";
 
@@ -32,6 +33,8 @@ export async function purgeExpired(
   await purgeConnectionTests(ctx.store.db, now);
   // Answers kept for Idempotency-Key retries, after their 24 hours.
   await purgeIdempotencyKeys(ctx.store.db, now);
+  // SAML assertion IDs once their assertion has expired: a replay fails the time checks first.
+  await purgeAssertionIds(ctx.store.db, now);
   const retentionDays = ctx.config.auditRetentionDays;
   const auditEvents =
     retentionDays > 0 ? await purgeAuditEvents(ctx.store.db, now - retentionDays * DAY_MS) : 0;

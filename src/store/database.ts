@@ -29,6 +29,7 @@ import * as connectionRoles from "./migrations/0018-connection-roles.js";
 import * as sessionHardening from "./migrations/0019-session-hardening.js";
 import * as protocolConnections from "./migrations/0020-protocol-connections.js";
 import * as signInTransactions from "./migrations/0022-sign-in-transactions.js";
+import * as samlConnections from "./migrations/0023-saml-connections.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -64,6 +65,7 @@ const migrations: Record<string, Migration> = {
   "0019-session-hardening": sessionHardening,
   "0020-protocol-connections": protocolConnections,
   "0022-sign-in-transactions": signInTransactions,
+  "0023-saml-connections": samlConnections,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -170,6 +170,33 @@ export interface ConnectionOidcTable {
   allowed_tenants: string;
 }
 
+/** A SAML connection's settings (one row per connection whose protocol is `saml`). */
+export interface ConnectionSamlTable {
+  connection_id: string;
+  idp_entity_id: string;
+  sso_url: string;
+  slo_url: string | null;
+  /** JSON array of PEM certificates. */
+  signing_certificates: string;
+  /** 0 or 1 (both dialects). */
+  want_authn_requests_signed: number;
+  allow_idp_initiated: number;
+  email_attribute: string | null;
+  name_attribute: string | null;
+  groups_attribute: string | null;
+  metadata_url: string | null;
+  /** Sealed with the secret box (context `connection-saml-key:<connection id>`). */
+  sp_private_key_sealed: string;
+  sp_certificate: string;
+}
+
+/** Accepted SAML assertions until they expire: a second insert of one is a replay. */
+export interface SamlAssertionIdsTable {
+  /** SHA-256 of issuer and assertion ID (src/store/saml-assertion-ids.ts). */
+  id: string;
+  expires_at: number;
+}
+
 export interface ConnectionDomainsTable {
   /** A domain is listed on at most one connection per organization; it points at the organization's domain. */
   domain: string;
@@ -271,6 +298,8 @@ export interface Database extends ProviderTables {
   connections: ConnectionsTable;
   connection_oidc: ConnectionOidcTable;
   connection_domains: ConnectionDomainsTable;
+  connection_saml: ConnectionSamlTable;
+  saml_assertion_ids: SamlAssertionIdsTable;
   organization_domains: OrganizationDomainsTable;
   login_transactions: LoginTransactionsTable;
   connection_tests: ConnectionTestsTable;

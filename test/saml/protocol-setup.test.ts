@@ -183,6 +183,7 @@ describe("service provider", () => {
     assert.deepEqual(serviceProviderUrls("https://sso.example.com/", "c_123"), {
       entityId: "https://sso.example.com/sso/saml/c_123/metadata",
       acsUrl: "https://sso.example.com/sso/saml/c_123/acs",
+      sloUrl: "https://sso.example.com/sso/saml/c_123/slo",
     });
   });
 
