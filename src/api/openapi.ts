@@ -77,7 +77,12 @@ export function namedComponents(document: Record<string, unknown>): Record<strin
       if (optional) out.requestBody = { ...(out.requestBody as object), required: false };
     }
     const title = out.title;
-    if (inSchema && typeof title === "string" && /^[A-Z][A-Za-z]+$/.test(title) && "type" in out) {
+    if (
+      inSchema &&
+      typeof title === "string" &&
+      /^[A-Z][A-Za-z]+$/.test(title) &&
+      ("type" in out || "anyOf" in out)
+    ) {
       const { description, title: _title, ...schema } = out;
       named[title] ??= { title, ...schema };
       return {

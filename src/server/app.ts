@@ -25,6 +25,7 @@ import { cookieOptions } from "../session/cookie.js";
 import { csrfBinding, csrfCookieName, csrfTokenReader } from "../session/csrf.js";
 import { currentSession } from "../session/validate.js";
 import { registerSsoRoutes } from "../sso/routes.js";
+import { registerSamlRoutes } from "../sso/saml/routes.js";
 import { isDatabaseUnavailable } from "../store/availability.js";
 import { errorPage } from "../web/error-page.js";
 import { refuseUnstorableInput } from "../web/input-guard.js";
@@ -119,6 +120,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerHomeRoutes(app, ctx);
   registerLoginRoutes(app, ctx);
   registerSsoRoutes(app, ctx);
+  registerSamlRoutes(app, ctx);
   registerInvitationRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerApiRoutes(app, ctx);

@@ -119,6 +119,11 @@ const messages: Partial<Record<ErrorCode, HumanMessage>> = {
     title: "Your identity provider did not sign you in",
     action: "Try again. If it keeps happening, give the code below to your administrator.",
   },
+  SSO_SAML_RESPONSE_INVALID: {
+    title: "Your identity provider's answer was refused",
+    action:
+      "Gatehouse could not accept what your identity provider sent, so you are not signed in. Try again; if it keeps happening, give the code below to your administrator.",
+  },
   SSO_EMAIL_DOMAIN_NOT_ALLOWED: {
     title: "That account can't sign in here",
     action:
