@@ -5,6 +5,7 @@ import { insertAuditEvent } from "../../store/audit.js";
 import type { SamlConnection } from "../../store/connections.js";
 import { findIdentity } from "../../store/identities.js";
 import { revokeSessionsForConnectionUser } from "../../store/sessions.js";
+import { limitSignInCallbacks } from "../rate-limit.js";
 import { isSamlCheckError } from "./checks.js";
 import { buildLogoutResponse, readLogoutMessage } from "./logout.js";
 import { samlSettingsOf, serviceProviderOf } from "./stored-settings.js";
@@ -32,6 +33,8 @@ export async function receiveSingleLogout(
     message = readLogoutMessage({ rawQuery, settings, sp, now: new Date(ctx.now()) });
   } catch (error) {
     if (!isSamlCheckError(error)) throw error;
+    // Anyone can send these; past the per-address limit on flows they are refused unrecorded.
+    await limitSignInCallbacks(ctx, request.ip);
     await audit(ctx, request, connection, {
       outcome: "failure",
       reasonCode: "SSO_SAML_RESPONSE_INVALID",
