@@ -53,7 +53,7 @@ export function registerInvitationRoutes(app: FastifyInstance, ctx: AppContext):
     } catch (error) {
       if (!isGatehouseError(error) || error.code !== "VALIDATION_FAILED") throw error;
       const opened = await openValid(ctx, token);
-      return reply.status(400).send(
+      return reply.status(error.status).send(
         acceptInvitationPage({
           opened,
           token,

@@ -5,7 +5,7 @@ import type { AppContext } from "../server/context.js";
 import { beginSignIn } from "../sign-in/begin.js";
 import { sendBrowserStep } from "../sign-in/browser-step.js";
 import { completeSignIn } from "../sign-in/complete.js";
-import { renderSignInResult } from "../sso/routes.js";
+import { renderSignInResult } from "../sign-in/result-page.js";
 import { textField } from "../web/form.js";
 
 /**
@@ -37,6 +37,6 @@ export function registerLinkedinRoutes(app: FastifyInstance, ctx: AppContext): v
 
   app.get("/login/linkedin/callback", async (request, reply) => {
     const result = await completeSignIn(ctx, request, reply, configured());
-    return renderSignInResult(reply, result, "linkedin");
+    return renderSignInResult(ctx, reply, result, "linkedin");
   });
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { emailDomain, normalizeEmail } from "../domain/email.js";
 import { safeReturnTo } from "../domain/return-to.js";
+import { errorSpec } from "../error-registry.js";
 import type { AppContext } from "../server/context.js";
 import { createSession } from "../session/create.js";
 import { beginSignIn } from "../sign-in/begin.js";
@@ -45,7 +46,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
     const email = normalizeEmail(rawEmail);
     if (!email) {
       return reply
-        .status(400)
+        .status(errorSpec("VALIDATION_FAILED").status)
         .type(HTML)
         .send(
           emailStepPage({
@@ -106,11 +107,11 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
     switch (result.code) {
       case "AUTH_RATE_LIMITED":
         return reply
-          .status(429)
+          .status(errorSpec(result.code).status)
           .header("retry-after", String(result.retryAfterSeconds))
           .send(rateLimitedPage(result.retryAfterSeconds));
       case "AUTH_SSO_REQUIRED":
-        return reply.status(403).send(
+        return reply.status(errorSpec(result.code).status).send(
           ssoRequiredPage({
             organizationName: result.organizationName,
             email: result.email,
@@ -119,7 +120,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
           }),
         );
       case "AUTH_INVALID_CREDENTIALS":
-        return reply.status(401).send(
+        return reply.status(errorSpec(result.code).status).send(
           passwordStepPage({
             csrfToken: reply.generateCsrf(),
             email: normalizeEmail(email) ?? email,

@@ -7,33 +7,26 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
   LogController,
   type RouteOptions,
 } from "fastify";
 import { registerAdminRoutes } from "../admin/routes.js";
 import { registerApiRoutes } from "../api/routes.js";
 import { fastifyTrustProxy } from "../config.js";
-import { newTraceId } from "../crypto/tokens.js";
-import { type ErrorCode, GatehouseError, isGatehouseError } from "../errors.js";
+import { GatehouseError } from "../errors.js";
 import { registerHomeRoutes } from "../home/routes.js";
 import { registerInvitationRoutes } from "../invitations/routes.js";
 import { registerLoginRoutes } from "../login/routes.js";
 import { registerOpenIdProvider } from "../provider/routes.js";
 import { cookieOptions } from "../session/cookie.js";
 import { csrfBinding, csrfCookieName, csrfTokenReader } from "../session/csrf.js";
-import { currentSession } from "../session/validate.js";
 import { registerSsoRoutes } from "../sso/routes.js";
 import { registerSamlRoutes } from "../sso/saml/routes.js";
-import { isDatabaseUnavailable } from "../store/availability.js";
-import { errorPage } from "../web/error-page.js";
 import { refuseUnstorableInput } from "../web/input-guard.js";
-import { humanMessage } from "../web/messages.js";
 import type { AppContext } from "./context.js";
+import { sendError, toGatehouseError } from "./error-response.js";
 import { registerHealthRoutes } from "./health.js";
-import { pathOnly } from "./log.js";
-import { noteOnRequestLine, registerRequestLog } from "./request-log.js";
+import { registerRequestLog } from "./request-log.js";
 import { securityHeaders } from "./security-headers.js";
 
 const publicDir = fileURLToPath(new URL("../../public/", import.meta.url));
@@ -127,83 +120,4 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   await registerOpenIdProvider(app, ctx);
   options.routes?.(app);
   return app;
-}
-
-function toGatehouseError(error: FastifyError): GatehouseError {
-  if (isGatehouseError(error)) return error;
-  if (error.code === "FST_CSRF_INVALID_TOKEN" || error.code === "FST_CSRF_MISSING_SECRET") {
-    return new GatehouseError("CSRF_INVALID", "The form's security token is missing or invalid.", {
-      cause: error,
-    });
-  }
-  const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
-    return new GatehouseError(
-      "REQUEST_INVALID",
-      error.validation ? "The request is invalid." : "The request could not be read.",
-      {
-        detail: error.code,
-        cause: error,
-      },
-    );
-  }
-  if (isDatabaseUnavailable(error)) {
-    return new GatehouseError("SERVICE_UNAVAILABLE", "The database is not reachable right now.", {
-      cause: error,
-    });
-  }
-  return new GatehouseError("INTERNAL", "Internal error", { cause: error });
-}
-
-export function wantsJson(request: FastifyRequest): boolean {
-  return pathOnly(request.url).startsWith("/api/");
-}
-
-export async function sendError(
-  ctx: AppContext,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  error: GatehouseError,
-) {
-  const status = error.code === "REQUEST_INVALID" ? statusOf(error) : error.status;
-  // A reference code only where a person needs one; random bytes for every request would cost.
-  const traceId = status >= 500 ? newTraceId() : undefined;
-  if (status === 503) {
-    reply.header("retry-after", "5");
-    noteOnRequestLine(request, { code: error.code, err: error.cause ?? error, traceId }, "warn");
-  } else if (status >= 500) {
-    noteOnRequestLine(request, { code: error.code, err: error.cause ?? error, traceId }, "error");
-  } else {
-    noteOnRequestLine(request, { code: error.code, detail: error.detail });
-  }
-  reply.status(status);
-  if (wantsJson(request)) {
-    return reply.type("application/json").send({
-      code: error.code,
-      message: status >= 500 ? humanMessage("INTERNAL").title : error.message,
-      ...(error.fields ? { fields: error.fields } : {}),
-      ...(traceId ? { traceId } : {}),
-    });
-  }
-  let session: Awaited<ReturnType<typeof currentSession>>;
-  try {
-    session = await currentSession(ctx, request);
-  } catch {
-    session = undefined;
-  }
-  const code: ErrorCode = error.code;
-  return reply.type("text/html; charset=utf-8").send(
-    errorPage({
-      code,
-      session,
-      csrfToken: session ? reply.generateCsrf() : undefined,
-      traceId,
-    }),
-  );
-}
-
-function statusOf(error: GatehouseError): number {
-  const cause = error.cause as { statusCode?: number } | undefined;
-  const status = cause?.statusCode;
-  return typeof status === "number" && status >= 400 && status < 500 ? status : 400;
 }

@@ -296,7 +296,7 @@ async function refuse(
       email: attempt.email ?? null,
       subject: attempt.subject ?? null,
       reasonCode: failure.code,
-      detail: { check: failure.detail ?? failure.message },
+      detail: failedCheckDetail(failure),
       traceId,
       ip: request.ip,
     },
@@ -305,4 +305,24 @@ async function refuse(
     request.log.error({ err: auditError }, "could not record a failed sign-in"),
   );
   return { ok: false, error: failure, traceId };
+}
+
+/**
+ * The audit detail of a refused sign-in: the failed check as data (its name, what was expected
+ * and received) and the technical reason in words; never a secret.
+ */
+export function failedCheckDetail(failure: GatehouseError): Record<string, string> {
+  return {
+    check: failure.check?.check ?? uncheckedRefusal(failure),
+    ...(failure.check?.expected !== undefined ? { expected: failure.check.expected } : {}),
+    ...(failure.check?.received !== undefined ? { received: failure.check.received } : {}),
+    detail: failure.detail ?? failure.message,
+  };
+}
+
+/** Refusals that are no check of the answer: the pipeline's limits and failures. */
+function uncheckedRefusal(failure: GatehouseError): string {
+  if (failure.code === "AUTH_RATE_LIMITED") return "rate_limit";
+  if (failure.code === "SERVICE_UNAVAILABLE") return "database";
+  return failure.code === "INTERNAL" ? "unexpected" : "unknown";
 }

@@ -224,7 +224,15 @@ export async function finishTestSignIn(
       detail: {
         saved: result.saved,
         name: result.connectionName,
-        ...(failed ? { failedCheck: failed.check, check: failed.detail } : {}),
+        // The failed check as data, as a real sign-in's refusal is audited.
+        ...(failed
+          ? {
+              check: failed.check,
+              ...(failed.expected !== undefined ? { expected: failed.expected } : {}),
+              ...(failed.received !== undefined ? { received: failed.received } : {}),
+              detail: failed.detail ?? "",
+            }
+          : {}),
       },
     },
     now,

@@ -4,6 +4,7 @@ import { publicJwk } from "../connections/signing-key.js";
 import { isUuid } from "../domain/ids.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
+import { sendError } from "../server/error-response.js";
 import { findConnectionById } from "../store/connections.js";
 
 /**
@@ -16,10 +17,15 @@ export function registerConnectionJwksRoute(app: FastifyInstance, ctx: AppContex
     const connection = isUuid(id) ? await findConnectionById(ctx.store.db, id) : undefined;
     const sealed = connection?.protocol === "oidc" ? connection.oidc.signingKeySealed : null;
     if (!connection || !sealed) {
-      return reply
-        .status(404)
-        .type("application/json")
-        .send({ code: "NOT_FOUND", message: "No key set for this connection." });
+      return sendError(
+        ctx,
+        request,
+        reply,
+        new GatehouseError("NOT_FOUND", "No key set for this connection."),
+        {
+          json: true,
+        },
+      );
     }
     let key: JWK;
     try {

@@ -56,6 +56,11 @@ export async function provisionSsoUser(
     if (known.organizationIds.some((id) => id !== organizationId)) {
       throw new GatehouseError("SSO_USER_CONFLICT", "This account belongs to another organization.", {
         detail: `user ${known.userId} is a member of another organization`,
+        check: {
+          check: "account",
+          expected: "a member of this organization",
+          received: "another organization",
+        },
       });
     }
     await touchIdentity(trx, known.id, identity.email, now);
@@ -82,6 +87,11 @@ export async function provisionSsoUser(
         "Your identity provider did not verify this email address, and an account already uses it.",
         {
           detail: `${identity.email} came from an unverified claim; not linked to the existing account ${existing.id}`,
+          check: {
+            check: "account",
+            expected: "a verified address to link by",
+            received: "an unverified claim",
+          },
         },
       );
     }
@@ -94,6 +104,11 @@ export async function provisionSsoUser(
         "This email belongs to an account that signs in as another person at your identity provider.",
         {
           detail: `${identity.email} is linked to another subject of this connection; new subject ${identity.subject}`,
+          check: {
+            check: "account",
+            expected: "the subject the address is linked to",
+            received: `subject ${identity.subject}`,
+          },
         },
       );
     }
@@ -104,6 +119,11 @@ export async function provisionSsoUser(
         "An account with this email belongs to another organization.",
         {
           detail: `${identity.email} is already a member of organization ${membership.organizationSlug}`,
+          check: {
+            check: "account",
+            expected: "a member of this organization",
+            received: "another organization",
+          },
         },
       );
     }

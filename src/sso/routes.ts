@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { safeReturnTo } from "../domain/return-to.js";
 import { routeSsoEntry } from "../domain/sso-routing.js";
-import { ssoRequiredPage } from "../login/pages.js";
+import { errorSpec } from "../error-registry.js";
 import type { AppContext } from "../server/context.js";
 import { beginSignIn } from "../sign-in/begin.js";
 import { sendBrowserStep } from "../sign-in/browser-step.js";
-import { completeSignIn, type SignInResult } from "../sign-in/complete.js";
-import { errorPage } from "../web/error-page.js";
+import { completeSignIn } from "../sign-in/complete.js";
+import { renderSignInResult } from "../sign-in/result-page.js";
 import { textField } from "../web/form.js";
 import { findConnectionForRoute } from "./find-connection.js";
 import { registerConnectionJwksRoute } from "./jwks.js";
@@ -51,7 +51,7 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
     }
     if (found.kind === "none") {
       return reply
-        .status(route.by === "nothing" ? 400 : 404)
+        .status(errorSpec(route.by === "nothing" ? "VALIDATION_FAILED" : "SSO_NO_CONNECTION").status)
         .type(HTML)
         .send(
           ssoScreenPage({
@@ -82,33 +82,6 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get("/sso/oidc/callback", async (request, reply) => {
     const result = await completeSignIn(ctx, request, reply, ctx.signIn.get(ctx, "oidc"));
-    return renderSignInResult(reply, result, "password");
+    return renderSignInResult(ctx, reply, result, "password");
   });
-}
-
-/** Renders a callback's outcome: home (or return_to) on success, a page that explains otherwise. */
-export function renderSignInResult(
-  reply: FastifyReply,
-  result: SignInResult,
-  attempted: "password" | "linkedin",
-): FastifyReply {
-  reply.header("cache-control", "no-store");
-  if (result.ok) return reply.redirect(result.returnTo, 303);
-  if ("ssoRequired" in result) {
-    return reply
-      .status(403)
-      .type(HTML)
-      .send(ssoRequiredPage({ ...result.ssoRequired, attempted }));
-  }
-  if (result.error.status === 503) reply.header("retry-after", "5");
-  return reply
-    .status(result.error.status)
-    .type(HTML)
-    .send(
-      errorPage({
-        code: result.error.code,
-        traceId: result.traceId,
-        next: { href: "/login", label: "Start signing in again" },
-      }),
-    );
 }

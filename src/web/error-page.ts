@@ -1,8 +1,8 @@
+import { errorSpec } from "../error-registry.js";
 import type { ErrorCode } from "../errors.js";
 import type { ActiveSession } from "../store/sessions.js";
 import { html } from "./html.js";
 import { layout } from "./layout.js";
-import { humanMessage } from "./messages.js";
 
 export interface ErrorPageOptions {
   code: ErrorCode;
@@ -16,7 +16,7 @@ export interface ErrorPageOptions {
 }
 
 export function errorPage(options: ErrorPageOptions): string {
-  const human = humanMessage(options.code);
+  const human = errorSpec(options.code);
   const next =
     options.next ??
     (options.session

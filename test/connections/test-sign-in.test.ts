@@ -237,6 +237,10 @@ describe("test sign-in of unsaved values", () => {
     });
     assert.equal(event?.outcome, "failure");
     assert.equal(event?.reasonCode, "SSO_EMAIL_DOMAIN_NOT_ALLOWED");
+    assert.deepEqual(
+      [event?.detail?.check, event?.detail?.expected, event?.detail?.received],
+      ["email_domain", "one of acme.test", "evil.test"],
+    );
   });
 
   test("a hostile provider's wrong iss: the check fails with the expected and received issuer", async () => {

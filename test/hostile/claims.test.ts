@@ -50,14 +50,24 @@ describe("audience and authorized party", () => {
     const op = await h.provider();
     op.set({ claims: { aud: [op.clientId, "another-client"] } });
     const before = await snapshot(h);
-    await assertRefused(h, await signIn(h), { code: "SSO_ID_TOKEN_INVALID", check: /claim "aud"/, before });
+    await assertRefused(h, await signIn(h), {
+      code: "SSO_ID_TOKEN_INVALID",
+      check: /claim "aud"/,
+      failedCheck: "aud",
+      before,
+    });
   });
 
   test("aud = [client id, other] is refused even with azp = client id", async () => {
     const op = await h.provider();
     op.set({ claims: { aud: [op.clientId, "another-client"], azp: op.clientId } });
     const before = await snapshot(h);
-    await assertRefused(h, await signIn(h), { code: "SSO_ID_TOKEN_INVALID", check: /claim "aud"/, before });
+    await assertRefused(h, await signIn(h), {
+      code: "SSO_ID_TOKEN_INVALID",
+      check: /claim "aud"/,
+      failedCheck: "aud",
+      before,
+    });
   });
 
   test("an azp other than the client id is refused, even with a single audience", async () => {

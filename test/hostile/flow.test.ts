@@ -67,7 +67,7 @@ describe("state", () => {
     await assertRefused(
       h,
       { browser: attacker, answer: await attacker.get(replay.toString()) },
-      { code: "SSO_STATE_REPLAYED", check: /state already used/, before },
+      { code: "SSO_STATE_REPLAYED", check: /state already used/, failedCheck: "state", before },
     );
     assert.equal(op.calls.token, tokenCalls, "no token request for a used state");
   });
@@ -84,7 +84,7 @@ describe("authorization code", () => {
     await assertRefused(
       h,
       { browser: attacker, answer: await attacker.get(first.callbackUrl) },
-      { code: "SSO_STATE_REPLAYED", check: /state already used/, before },
+      { code: "SSO_STATE_REPLAYED", check: /state already used/, failedCheck: "state", before },
     );
     assert.equal(op.calls.token, 1, "the code was redeemed once");
   });
@@ -99,7 +99,7 @@ describe("authorization code", () => {
     await assertRefused(
       h,
       { browser: attacker, answer: await attacker.get(own.toString()) },
-      { code: "SSO_TOKEN_REQUEST_FAILED", check: /invalid_grant/, before },
+      { code: "SSO_TOKEN_REQUEST_FAILED", check: /invalid_grant/, failedCheck: "token_request", before },
     );
   });
 
@@ -113,7 +113,7 @@ describe("authorization code", () => {
     await assertRefused(
       h,
       { browser: attacker, answer: await attacker.get(own.toString()) },
-      { code: "SSO_ID_TOKEN_INVALID", check: /claim "nonce"/, before },
+      { code: "SSO_ID_TOKEN_INVALID", check: /claim "nonce"/, failedCheck: "nonce", before },
     );
   });
 });

@@ -145,8 +145,10 @@ export async function snapshot(h: Harness): Promise<Snapshot> {
 
 export interface Refusal {
   code: ErrorCode;
-  /** What `detail.check` of the audit event must match: the name of the failed check. */
+  /** What the audit event's technical reason (`detail.detail`) must match. */
   check: RegExp;
+  /** The failed check's name (`detail.check`), when the test pins it. */
+  failedCheck?: string;
   /** Taken before the attempt. */
   before: Snapshot;
   /**
@@ -197,9 +199,12 @@ export async function assertRefused(
   const [event] = events;
   assert.ok(event);
   assert.equal(event.reason_code, expected.code);
-  const detail = JSON.parse(event.detail ?? "{}") as { check?: unknown };
+  // The failed check as data: its name, and the reason in words.
+  const detail = JSON.parse(event.detail ?? "{}") as { check?: unknown; detail?: unknown };
   assert.equal(typeof detail.check, "string");
-  assert.match(String(detail.check), expected.check);
+  assert.notEqual(detail.check, "unknown", "the refusal names its check");
+  if (expected.failedCheck) assert.equal(detail.check, expected.failedCheck);
+  assert.match(String(detail.detail), expected.check);
   assert.ok(event.trace_id && answer.body.includes(event.trace_id), "the page shows the event's trace id");
   if (h.op) assert.ok(!JSON.stringify(event).includes(h.op.clientSecret), "no client secret in the audit");
   if (expected.inOrganizationLog !== false) {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Assertion, SignInAdapter } from "../../src/sign-in/adapter.js";
 import { completeSignIn } from "../../src/sign-in/complete.js";
-import { renderSignInResult } from "../../src/sso/routes.js";
+import { renderSignInResult } from "../../src/sign-in/result-page.js";
 import { listAuditEvents } from "../../src/store/audit.js";
 import { findConnectionById } from "../../src/store/connections.js";
 import { seedConnection, seedOrganization } from "../store/fixtures.js";
@@ -86,7 +86,7 @@ describe("sign-in: a protocol adapter plugs into the one pipeline", () => {
           const result = await completeSignIn(gh.ctx, request, reply, adapter, {
             connectionId: request.params.connection,
           });
-          return renderSignInResult(reply, result, "password");
+          return renderSignInResult(gh.ctx, reply, result, "password");
         }),
     });
     const db = gh.ctx.store.db;

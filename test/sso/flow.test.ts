@@ -82,7 +82,11 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     const event = await lastFailure();
     assert.equal(event?.reasonCode, "SSO_EMAIL_DOMAIN_NOT_ALLOWED");
     assert.equal(event?.email, "mallory@evil.test");
-    assert.match(String(event?.detail?.check), /evil\.test/);
+    // The failed check as data, with the reason in words beside it.
+    assert.equal(event?.detail?.check, "email_domain");
+    assert.equal(event?.detail?.expected, "one of acme.test");
+    assert.equal(event?.detail?.received, "evil.test");
+    assert.match(String(event?.detail?.detail), /evil\.test/);
     assert.ok(
       event?.traceId && answer.body.includes(event.traceId),
       "the page shows the trace id the audit keeps",

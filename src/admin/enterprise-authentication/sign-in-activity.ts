@@ -1,7 +1,7 @@
+import { errorSpec } from "../../error-registry.js";
 import type { ErrorCode } from "../../errors.js";
 import type { AuditEvent } from "../../store/audit.js";
 import { html, type SafeHtml } from "../../web/html.js";
-import { humanMessage } from "../../web/messages.js";
 
 /** How many recent attempts the connection's page shows. */
 export const ACTIVITY_LIMIT = 50;
@@ -29,12 +29,13 @@ export function signInActivity(connectionId: string, events: AuditEvent[]): Safe
 
 function activityRow(e: AuditEvent): SafeHtml {
   const ok = e.outcome === "success";
-  const check = typeof e.detail?.check === "string" ? e.detail.check : undefined;
+  const text = (key: string) => (typeof e.detail?.[key] === "string" ? (e.detail[key] as string) : undefined);
+  const check = text("check");
   const reason = ok
     ? e.detail?.provisioned
       ? "Signed in; account created"
       : "Signed in"
-    : humanMessage((e.reasonCode ?? "INTERNAL") as ErrorCode).title;
+    : errorSpec((e.reasonCode ?? "INTERNAL") as ErrorCode).title;
   return html`<tr data-outcome="${e.outcome ?? ""}"${e.traceId ? html` data-trace-id="${e.traceId}"` : ""}>
   <td><time datetime="${e.createdAt}">${e.createdAt.slice(0, 19).replace("T", " ")}</time></td>
   <td>${e.email ?? (e.subject ? html`<code>sub ${e.subject}</code>` : html`<span class="muted">unknown</span>`)}</td>
@@ -47,6 +48,9 @@ function activityRow(e: AuditEvent): SafeHtml {
       <dl class="facts">
         <div><dt>Code</dt><dd><code>${e.reasonCode ?? "—"}</code></dd></div>
         <div><dt>Failed check</dt><dd class="activity-check">${check ?? "—"}</dd></div>
+        ${text("expected") ? html`<div><dt>Expected</dt><dd><code>${text("expected")}</code></dd></div>` : ""}
+        ${text("received") ? html`<div><dt>Received</dt><dd><code>${text("received")}</code></dd></div>` : ""}
+        ${text("detail") ? html`<div><dt>Detail</dt><dd class="activity-reason">${text("detail")}</dd></div>` : ""}
         ${e.subject ? html`<div><dt>Subject (sub)</dt><dd><code>${e.subject}</code></dd></div>` : ""}
         ${e.ip ? html`<div><dt>IP address</dt><dd>${e.ip}</dd></div>` : ""}
       </dl>

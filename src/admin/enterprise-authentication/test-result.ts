@@ -1,9 +1,9 @@
+import { errorSpec } from "../../error-registry.js";
 import type { ErrorCode } from "../../errors.js";
 import type { ClaimSet } from "../../sign-in/adapter.js";
 import type { CheckEntry } from "../../sign-in/checks.js";
 import type { TestResult } from "../../sign-in/test-sign-in.js";
 import { html, type SafeHtml } from "../../web/html.js";
-import { humanMessage } from "../../web/messages.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { connectionPaths } from "./paths.js";
@@ -128,7 +128,7 @@ function summary(r: TestResult): SafeHtml {
   }
   const code = (r.failure?.code ?? "INTERNAL") as ErrorCode;
   return html`<div class="alert alert-error" role="alert" data-testid="test-outcome" data-outcome="failure" data-error-code="${code}">
-  <p><strong>The test failed: ${humanMessage(code).title}</strong></p>
+  <p><strong>The test failed: ${errorSpec(code).title}</strong></p>
   <p>The failed check is marked below with what Gatehouse expected and what the provider sent. A real sign-in would be refused the same way.</p>
 </div>`;
 }

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { completeSignIn } from "../../sign-in/complete.js";
+import { renderSignInResult } from "../../sign-in/result-page.js";
 import { findConnectionById, type SamlConnection } from "../../store/connections.js";
 import { autoPostPage } from "../../web/auto-post.js";
-import { renderSignInResult } from "../routes.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./inbound-message.js";
 import { generateSpMetadata } from "./service-provider.js";
 import { receiveSingleLogout } from "./single-logout.js";
@@ -64,7 +64,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: AppContext): void 
     const connection = await samlConnectionOf(ctx, request);
     const adapter = ctx.signIn.get(ctx, "saml");
     const result = await completeSignIn(ctx, request, reply, adapter, { connectionId: connection.id });
-    return renderSignInResult(reply, result, "password");
+    return renderSignInResult(ctx, reply, result, "password");
   });
 
   app.get("/sso/saml/:connection/slo", async (request, reply) => {

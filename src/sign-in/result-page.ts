@@ -1,0 +1,34 @@
+import type { FastifyReply } from "fastify";
+import { errorSpec } from "../error-registry.js";
+import { ssoRequiredPage } from "../login/pages.js";
+import type { AppContext } from "../server/context.js";
+import { sendError } from "../server/error-response.js";
+import type { SignInResult } from "./complete.js";
+
+/**
+ * A sign-in's outcome as the browser sees it: home (or `return_to`) on success, the page for
+ * SSO enforcement, or the error boundary's page with the reference code the refusal was
+ * audited under.
+ */
+export async function renderSignInResult(
+  ctx: AppContext,
+  reply: FastifyReply,
+  result: SignInResult,
+  attempted: "password" | "linkedin",
+): Promise<FastifyReply> {
+  reply.header("cache-control", "no-store");
+  if (result.ok) return reply.redirect(result.returnTo, 303);
+  if ("ssoRequired" in result) {
+    return reply
+      .status(errorSpec("AUTH_SSO_REQUIRED").status)
+      .type("text/html; charset=utf-8")
+      .send(ssoRequiredPage({ ...result.ssoRequired, attempted }));
+  }
+  return sendError(ctx, reply.request, reply, result.error, {
+    traceId: result.traceId,
+    next: { href: "/login", label: "Start signing in again" },
+    // The pipeline has noted the refusal on the request line already.
+    logged: true,
+    anonymous: true,
+  });
+}
