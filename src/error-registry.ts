@@ -214,6 +214,9 @@ export const ERRORS = {
   SSO_ID_TOKEN_INVALID: ssoFailed(
     `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
   ),
+  SSO_SAML_RESPONSE_INVALID: ssoFailed(
+    `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
+  ),
   SSO_USERINFO_INVALID: ssoFailed(
     `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
   ),

@@ -21,6 +21,7 @@ import { registerOpenIdProvider } from "../provider/routes.js";
 import { cookieOptions } from "../session/cookie.js";
 import { csrfBinding, csrfCookieName, csrfTokenReader } from "../session/csrf.js";
 import { registerSsoRoutes } from "../sso/routes.js";
+import { registerSamlRoutes } from "../sso/saml/routes.js";
 import { refuseUnstorableInput } from "../web/input-guard.js";
 import type { AppContext } from "./context.js";
 import { sendError, toGatehouseError } from "./error-response.js";
@@ -112,6 +113,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
   registerHomeRoutes(app, ctx);
   registerLoginRoutes(app, ctx);
   registerSsoRoutes(app, ctx);
+  registerSamlRoutes(app, ctx);
   registerInvitationRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   registerApiRoutes(app, ctx);

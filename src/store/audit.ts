@@ -13,6 +13,7 @@ export type AuditEventType =
   | "sign_in.linkedin"
   | "sign_out"
   | "sign_out.returned"
+  | "sign_out.idp"
   | "connection.created"
   | "connection.deleted"
   | "connection.disabled"

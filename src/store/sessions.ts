@@ -302,6 +302,35 @@ export function revokeSessionsForMember(
   });
 }
 
+/**
+ * The sessions one connection opened for one person: what an IdP's single logout LogoutRequest
+ * ends (src/sso/saml/single-logout.ts). Applications signed in through them are told.
+ */
+export function revokeSessionsForConnectionUser(
+  db: Kysely<Database>,
+  connectionId: string,
+  userId: string,
+  now: number,
+): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    const ended = await trx
+      .updateTable("sessions")
+      .set({ revoked_at: now, id_token_sealed: null, idp_session_sealed: null })
+      .where("connection_id", "=", connectionId)
+      .where("user_id", "=", userId)
+      .where("revoked_at", "is", null)
+      .where("expires_at", ">", now)
+      .returning("id_hash")
+      .execute();
+    await notifyApplications(
+      trx,
+      ended.map((row) => row.id_hash),
+      now,
+    );
+    return ended.length;
+  });
+}
+
 /** "Sign out everyone" for an organization: every session opened in it, whatever the method. */
 export function revokeSessionsForOrganization(
   db: Kysely<Database>,
