@@ -219,8 +219,15 @@ describe("operator commands on one database", () => {
     const listed = await gatehouse("connection", "list", "--org", "acme");
     assert.equal(listed.code, 0, listed.stderr);
     const [heading, row, ...rest] = listed.stdout.trimEnd().split("\n");
-    assert.deepEqual(heading?.split(/\s{2,}/), ["NAME", "STATUS", "ISSUER", "DOMAINS", "ID"]);
-    assert.deepEqual(row?.split(/\s{2,}/), ["Acme Okta", "enabled", idp.issuer, "acme.test", connection.id]);
+    assert.deepEqual(heading?.split(/\s{2,}/), ["NAME", "PROTOCOL", "STATUS", "ISSUER", "DOMAINS", "ID"]);
+    assert.deepEqual(row?.split(/\s{2,}/), [
+      "Acme Okta",
+      "oidc",
+      "enabled",
+      idp.issuer,
+      "acme.test",
+      connection.id,
+    ]);
     assert.deepEqual(rest, []);
     assert.ok(!listed.stdout.includes("gatehouse-okta-secret"));
 
@@ -228,7 +235,7 @@ describe("operator commands on one database", () => {
     assert.equal(disabled.code, 0, disabled.stderr);
     assert.match(disabled.stdout, /Disabled connection "Acme Okta"/);
     const relisted = await gatehouse("connection", "list", "--org", "acme");
-    assert.match(relisted.stdout, /Acme Okta\s+disabled/);
+    assert.match(relisted.stdout, /Acme Okta\s+oidc\s+disabled/);
     const again = await gatehouse("connection", "disable", "--org", "acme", "--name", "Acme Okta");
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /already disabled/);
@@ -247,7 +254,10 @@ describe("operator commands on one database", () => {
     const enabled = await gatehouse("connection", "enable", "--org", "acme", "--name", "Acme Okta");
     assert.equal(enabled.code, 0, enabled.stderr);
     assert.match(enabled.stdout, /Enabled connection "Acme Okta"/);
-    assert.match((await gatehouse("connection", "list", "--org", "acme")).stdout, /Acme Okta\s+enabled/);
+    assert.match(
+      (await gatehouse("connection", "list", "--org", "acme")).stdout,
+      /Acme Okta\s+oidc\s+enabled/,
+    );
     const enabledAgain = await gatehouse("connection", "enable", "--org", "acme", "--name", "Acme Okta");
     assert.match(enabledAgain.stdout, /already enabled/);
   });

@@ -20,7 +20,8 @@ Run "gatehouse connection <command> --help" for a command's options.
 
 const LIST_USAGE = `Usage: gatehouse connection list --org <slug> [--json]
 
-Lists the organization's SSO connections: name, status, issuer, domains and id.
+Lists the organization's SSO connections: name, protocol (oidc or saml), status, issuer (a SAML
+IdP's entity ID), domains and id.
   --org    the organization's slug (e.g. acme)
   --json   print a JSON array instead of a table
 `;
@@ -58,6 +59,7 @@ async function runList(args: string[]): Promise<number> {
           id: c.id,
           name: c.name,
           status: c.status,
+          protocol: c.protocol,
           issuer: identityProviderOf(c),
           domains: c.domains,
         })),
@@ -70,8 +72,15 @@ async function runList(args: string[]): Promise<number> {
     }
     process.stdout.write(
       table(
-        ["NAME", "STATUS", "ISSUER", "DOMAINS", "ID"],
-        connections.map((c) => [c.name, c.status, identityProviderOf(c), c.domains.join(","), c.id]),
+        ["NAME", "PROTOCOL", "STATUS", "ISSUER", "DOMAINS", "ID"],
+        connections.map((c) => [
+          c.name,
+          c.protocol,
+          c.status,
+          identityProviderOf(c),
+          c.domains.join(","),
+          c.id,
+        ]),
       ),
     );
     return 0;
