@@ -362,6 +362,10 @@ describe("the hostile IdP over HTTP: each broken rule refused, naming its check"
   test("a body larger than the ACS accepts is refused before the form is parsed, never a 500", async () => {
     const answer = await new Browser().post(connection.acsUrl, { SAMLResponse: "A".repeat(2 * 1024 * 1024) });
     assert.equal(answer.status, 413);
+    const event = await lastSignInFailure(gh, organizationId);
+    assert.equal(event?.reasonCode, "SSO_SAML_RESPONSE_INVALID");
+    assert.equal(event?.connectionId, connection.id);
+    assert.equal(event?.detail?.check, "message-size", "the audit names the check");
   });
 
   test("a deflate bomb posted as a SAMLResponse is not inflated: refused as not UTF-8", async () => {

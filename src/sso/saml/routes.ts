@@ -1,8 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
+import { shouldRecordRefusal } from "../../audit/refusals.js";
+import { newTraceId } from "../../crypto/tokens.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { completeSignIn } from "../../sign-in/complete.js";
 import { renderSignInResult } from "../../sign-in/result-page.js";
+import { insertAuditEvent } from "../../store/audit.js";
 import { findConnectionById, type SamlConnection } from "../../store/connections.js";
 import { autoPostPage } from "../../web/auto-post.js";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "./inbound-message.js";
@@ -45,7 +48,16 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: AppContext): void 
       .send(generateSpMetadata(sp));
   });
 
-  app.post("/sso/saml/:connection/acs", { bodyLimit: ACS_BODY_LIMIT }, async (request, reply) => {
+  // A body over the limit never reaches the handler; the refusal is still audited, once per
+  // address and window (src/audit/refusals.ts), so a flood of them cannot grow the database.
+  const acsOptions = {
+    bodyLimit: ACS_BODY_LIMIT,
+    onError: async (request: FastifyRequest, _reply: unknown, error: FastifyError) => {
+      if (error.code === "FST_ERR_CTP_BODY_TOO_LARGE") await auditOversizedBody(ctx, request);
+    },
+  };
+
+  app.post("/sso/saml/:connection/acs", acsOptions, async (request, reply) => {
     const connection = await samlConnectionOf(ctx, request);
     const fields: Record<string, string> = {};
     const body =
@@ -60,7 +72,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: AppContext): void 
       .send(autoPostPage(`/sso/saml/${encodeURIComponent(connection.id)}/acs/continue`, fields));
   });
 
-  app.post("/sso/saml/:connection/acs/continue", { bodyLimit: ACS_BODY_LIMIT }, async (request, reply) => {
+  app.post("/sso/saml/:connection/acs/continue", acsOptions, async (request, reply) => {
     const connection = await samlConnectionOf(ctx, request);
     const adapter = ctx.signIn.get(ctx, "saml");
     const result = await completeSignIn(ctx, request, reply, adapter, { connectionId: connection.id });
@@ -82,4 +94,31 @@ async function samlConnectionOf(ctx: AppContext, request: FastifyRequest): Promi
     throw new GatehouseError("CONNECTION_NOT_FOUND", "No such SAML connection.");
   }
   return connection;
+}
+
+async function auditOversizedBody(ctx: AppContext, request: FastifyRequest): Promise<void> {
+  try {
+    const connection = await samlConnectionOf(ctx, request).catch(() => undefined);
+    if (!(await shouldRecordRefusal(ctx, request.ip, "sign_in.sso:SSO_SAML_RESPONSE_INVALID:size"))) return;
+    await insertAuditEvent(
+      ctx.store.db,
+      {
+        type: "sign_in.sso",
+        outcome: "failure",
+        organizationId: connection?.organizationId ?? null,
+        connectionId: connection?.id ?? null,
+        reasonCode: "SSO_SAML_RESPONSE_INVALID",
+        detail: {
+          check: "message-size",
+          expected: `a body of at most ${ACS_BODY_LIMIT} bytes`,
+          received: `${request.headers["content-length"] ?? "an unknown number of"} bytes`,
+        },
+        traceId: newTraceId(),
+        ip: request.ip,
+      },
+      ctx.now(),
+    );
+  } catch (error) {
+    request.log.error({ err: error }, "could not record a refused SAML response");
+  }
 }
