@@ -67,9 +67,15 @@ function fencedLines(file: string): string[] {
   return lines;
 }
 
-const files = ["README.md", ...readdirSync(path.join(root, "docs")).map((f) => `docs/${f}`)].filter((f) =>
-  f.endsWith(".md"),
-);
+// Reading order: the README, then operations (its production path creates the first
+// organization, which the other pages' commands use), then the rest.
+const FIRST = ["README.md", "docs/operations.md"];
+const files = [
+  ...FIRST,
+  ...readdirSync(path.join(root, "docs"))
+    .map((f) => `docs/${f}`)
+    .filter((f) => !FIRST.includes(f)),
+].filter((f) => f.endsWith(".md"));
 const lines = files.flatMap((file) => fencedLines(file).map((line) => ({ file, line })));
 
 function gatehouseCommands(): DocCommand[] {
