@@ -1,21 +1,15 @@
-import { activeDomains } from "../domain/organization-domains.js";
 import { DEFAULT_GROUPS_CLAIM } from "../domain/provider-roles.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { settingsColumns } from "../sso/saml/stored-settings.js";
-import { insertAuditEvent } from "../store/audit.js";
-import { isUniqueViolation } from "../store/availability.js";
 import {
   type ConnectionChanges,
   findConnection,
   findConnectionById,
-  replaceConnectionDomains,
   type SamlConnection,
   type SamlConnectionSettings,
-  updateConnectionRow,
 } from "../store/connections.js";
-import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
-import { fieldErrors, refuseConflicts } from "./create.js";
+import { refuseConflicts } from "./create.js";
 import type { ConnectionActor } from "./delete.js";
 import {
   SAML_FIELDS,
@@ -24,6 +18,7 @@ import {
   type ValidSamlConnectionInput,
   validateSamlConnectionInput,
 } from "./saml-validate.js";
+import { saveConnectionEdit } from "./save-edit.js";
 import { type SamlConnectionView, toConnectionView } from "./view.js";
 
 /** An edit: any of the fields; `idp` (URL, XML or by hand) replaces the IdP's settings when given. */
@@ -135,60 +130,16 @@ export async function updateSamlConnection(
       defaultRole: value.defaultRole,
     };
   }
-  const now = ctx.now();
-  let revokedSessions = 0;
-  try {
-    await ctx.store.db.transaction().execute(async (trx) => {
-      if (!(await updateConnectionRow(trx, id, existing.updatedAt, settings, now))) {
-        throw new GatehouseError(
-          "CONFLICT",
-          "This connection was changed by someone else meanwhile. Reload it and make your change again.",
-          { detail: "the connection's updated_at moved during the edit" },
-        );
-      }
-      if (changed.includes("domains")) {
-        await replaceConnectionDomains(trx, existing, value.domains, now);
-        const updated = await findConnectionById(trx, id);
-        const added = activeDomains(actor.organizationId, updated?.domainStatuses ?? [], now).filter(
-          (d) => !existing.domains.includes(d),
-        );
-        if (existing.status === "enabled") {
-          revokedSessions = await revokeNonSsoSessionsForDomains(trx, added, actor.actorSessionHash, now);
-        }
-      }
-      await insertAuditEvent(
-        trx,
-        {
-          type: "connection.updated",
-          organizationId: actor.organizationId,
-          actorUserId: actor.actorUserId,
-          connectionId: id,
-          outcome: "success",
-          ip: actor.ip,
-          detail: {
-            name: value.name,
-            protocol: "saml",
-            changed,
-            ...(changed.includes("name") ? { previousName: existing.name } : {}),
-            ...(changed.includes("domains")
-              ? { domains: value.domains, previousDomains: existing.domains }
-              : {}),
-            ...(changed.includes("entityId") ? { idpEntityId: stored.entityId } : {}),
-            ...(revokedSessions > 0 ? { revokedSessions } : {}),
-          },
-        },
-        now,
-      );
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw fieldErrors(
-        { name: "This name or one of the domains was just taken. Reload and try again." },
-        "CONFLICT",
-      );
-    }
-    throw error;
-  }
+  const revokedSessions = await saveConnectionEdit(ctx, actor, existing, {
+    changes: settings,
+    changed,
+    name: value.name,
+    domains: value.domains,
+    auditDetail: {
+      protocol: "saml",
+      ...(changed.includes("entityId") ? { idpEntityId: stored.entityId } : {}),
+    },
+  });
   const updated = await findConnectionById(ctx.store.db, id);
   if (updated?.protocol !== "saml") throw notFound();
   return {

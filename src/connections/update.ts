@@ -1,21 +1,15 @@
-import { activeDomains } from "../domain/organization-domains.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { forgetConfiguration } from "../sso/oidc/client.js";
 import { discoverIssuer } from "../sso/oidc/discover.js";
-import { insertAuditEvent } from "../store/audit.js";
-import { isUniqueViolation } from "../store/availability.js";
 import {
   type ConnectionChanges,
   findConnection,
   findConnectionById,
   type OidcConnection,
   type OidcSettings,
-  replaceConnectionDomains,
-  updateConnectionRow,
 } from "../store/connections.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
-import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
 import {
   checkConnectionCredentials,
   DEFAULT_SCOPES,
@@ -26,6 +20,7 @@ import {
 } from "./create.js";
 import type { CredentialsCheck } from "./credentials.js";
 import type { ConnectionActor } from "./delete.js";
+import { saveConnectionEdit } from "./save-edit.js";
 import { generateSigningKey } from "./signing-key.js";
 import {
   CONNECTION_FIELDS,
@@ -201,61 +196,16 @@ export async function updateConnection(
     };
   }
 
-  const now = ctx.now();
-  let revokedSessions = 0;
-  try {
-    await ctx.store.db.transaction().execute(async (trx) => {
-      if (!(await updateConnectionRow(trx, id, existing.updatedAt, settings, now))) {
-        throw new GatehouseError(
-          "CONFLICT",
-          "This connection was changed by someone else meanwhile. Reload it and make your change again.",
-          { detail: "the connection's updated_at moved during the edit" },
-        );
-      }
-      if (changed.includes("domains")) {
-        await replaceConnectionDomains(trx, existing, value.domains, now);
-        // A domain added to an enabled connection enforces SSO from now on, as at Create.
-        const updated = await findConnectionById(trx, id);
-        const added = activeDomains(actor.organizationId, updated?.domainStatuses ?? [], now).filter(
-          (d) => !existing.domains.includes(d),
-        );
-        if (existing.status === "enabled") {
-          revokedSessions = await revokeNonSsoSessionsForDomains(trx, added, actor.actorSessionHash, now);
-        }
-      }
-      await insertAuditEvent(
-        trx,
-        {
-          type: "connection.updated",
-          organizationId: actor.organizationId,
-          actorUserId: actor.actorUserId,
-          connectionId: id,
-          outcome: "success",
-          ip: actor.ip,
-          detail: {
-            name: value.name,
-            changed,
-            ...(changed.includes("name") ? { previousName: existing.name } : {}),
-            ...(changed.includes("domains")
-              ? { domains: value.domains, previousDomains: existing.domains }
-              : {}),
-            ...(credentials ? { tokenEndpointAuthMethod: credentials.method ?? "auto" } : {}),
-            ...(credentials?.note ? { credentialsNote: credentials.note } : {}),
-            ...(revokedSessions > 0 ? { revokedSessions } : {}),
-          },
-        },
-        now,
-      );
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) {
-      throw fieldErrors(
-        { name: "This name or one of the domains was just taken. Reload and try again." },
-        "CONFLICT",
-      );
-    }
-    throw error;
-  }
+  const revokedSessions = await saveConnectionEdit(ctx, actor, existing, {
+    changes: settings,
+    changed,
+    name: value.name,
+    domains: value.domains,
+    auditDetail: {
+      ...(credentials ? { tokenEndpointAuthMethod: credentials.method ?? "auto" } : {}),
+      ...(credentials?.note ? { credentialsNote: credentials.note } : {}),
+    },
+  });
   // The client configuration is cached by settings version (connection id and updated_at).
   forgetConfiguration(`${id}:${existing.updatedAt}`);
   const updated = await findConnectionById(ctx.store.db, id);
