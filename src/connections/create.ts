@@ -1,16 +1,13 @@
 import { newId } from "../crypto/tokens.js";
-import { activeDomains } from "../domain/organization-domains.js";
 import { ENTRA_ORIGIN } from "../domain/provider-claims.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { discoverIssuer, type ServerMetadata } from "../sso/oidc/discover.js";
-import { insertAuditEvent } from "../store/audit.js";
-import { isUniqueViolation } from "../store/availability.js";
-import { findConnectionById, findConnectionByName, insertConnection } from "../store/connections.js";
+import { findConnectionById, findConnectionByName } from "../store/connections.js";
 import { connectionsListingDomain, findDomainOwnerOrganization } from "../store/domains.js";
 import type { TokenEndpointAuthMethod } from "../store/schema.js";
-import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
 import { type CredentialsCheck, checkCredentials } from "./credentials.js";
+import { saveNewConnection } from "./save.js";
 import { generateSigningKey } from "./signing-key.js";
 import {
   type ConnectionInput,
@@ -64,79 +61,42 @@ export async function createConnection(
 
   const tokenEndpointAuthMethod = credentials.method;
   const signingKey = tokenEndpointAuthMethod === "private_key_jwt" ? await generateSigningKey() : undefined;
-  const now = ctx.now();
-  let revokedSessions = 0;
-  try {
-    await ctx.store.db.transaction().execute(async (trx) => {
-      await insertConnection(
-        trx,
-        {
-          id,
-          organizationId: request.organizationId,
-          name: value.name,
-          domains: value.domains,
-          createdByUserId: request.actorUserId,
-          protocol: "oidc",
-          oidc: {
-            issuer: value.issuer,
-            clientId: value.clientId,
-            clientSecretSealed: ctx.box.seal(value.clientSecret, `connection:${id}`),
-            tokenEndpointAuthMethod,
-            scopes: [DEFAULT_SCOPES, ...value.extraScopes].join(" "),
-            emailClaim: value.emailClaim,
-            clockSkewSeconds: value.clockSkewSeconds,
-            signingKeySealed: signingKey
-              ? ctx.box.seal(JSON.stringify(signingKey.privateJwk), `connection-key:${id}`)
-              : null,
-            signingKid: signingKey?.kid ?? null,
-            idTokenIssuer: template,
-            allowedTenants: value.allowedTenants,
-          },
-          roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
-        },
-        now,
-      );
-      // Only the domains the organization has proven it owns start enforcing now; pending ones
-      // end nobody's session (see src/domains/verify.ts for when they are verified later).
-      const inserted = await findConnectionById(trx, id);
-      revokedSessions = await revokeNonSsoSessionsForDomains(
-        trx,
-        activeDomains(request.organizationId, inserted?.domainStatuses ?? [], now),
-        request.actorSessionHash,
-        now,
-      );
-      await insertAuditEvent(
-        trx,
-        {
-          type: "connection.created",
-          organizationId: request.organizationId,
-          actorUserId: request.actorUserId,
-          connectionId: id,
-          outcome: "success",
-          ip: request.ip,
-          detail: {
-            name: value.name,
-            issuer: value.issuer,
-            domains: value.domains,
-            tokenEndpointAuthMethod: tokenEndpointAuthMethod ?? "auto",
-            revokedSessions,
-            ...(value.allowedTenants.length > 0 ? { allowedTenants: value.allowedTenants } : {}),
-            ...(credentials.note ? { credentialsNote: credentials.note } : {}),
-          },
-        },
-        now,
-      );
-    });
-  } catch (error) {
-    // Two admins racing for the same name or domain: the unique constraints decide.
-    if (isUniqueViolation(error)) {
-      throw fieldErrors(
-        { name: "This name or one of the domains was just taken. Reload and try again." },
-        "CONFLICT",
-      );
-    }
-    throw error;
-  }
+  const revokedSessions = await saveNewConnection(ctx, request, {
+    connection: {
+      id,
+      organizationId: request.organizationId,
+      name: value.name,
+      domains: value.domains,
+      createdByUserId: request.actorUserId,
+      protocol: "oidc",
+      oidc: {
+        issuer: value.issuer,
+        clientId: value.clientId,
+        clientSecretSealed: ctx.box.seal(value.clientSecret, `connection:${id}`),
+        tokenEndpointAuthMethod,
+        scopes: [DEFAULT_SCOPES, ...value.extraScopes].join(" "),
+        emailClaim: value.emailClaim,
+        clockSkewSeconds: value.clockSkewSeconds,
+        signingKeySealed: signingKey
+          ? ctx.box.seal(JSON.stringify(signingKey.privateJwk), `connection-key:${id}`)
+          : null,
+        signingKid: signingKey?.kid ?? null,
+        idTokenIssuer: template,
+        allowedTenants: value.allowedTenants,
+      },
+      roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
+    },
+    auditDetail: (revokedSessions) => ({
+      name: value.name,
+      issuer: value.issuer,
+      domains: value.domains,
+      tokenEndpointAuthMethod: tokenEndpointAuthMethod ?? "auto",
+      revokedSessions,
+      ...(value.allowedTenants.length > 0 ? { allowedTenants: value.allowedTenants } : {}),
+      ...(credentials.note ? { credentialsNote: credentials.note } : {}),
+    }),
+    takenMessage: "This name or one of the domains was just taken. Reload and try again.",
+  });
   const created = await findConnectionById(ctx.store.db, id);
   if (!created) throw new GatehouseError("INTERNAL", "connection vanished after creation");
   return {

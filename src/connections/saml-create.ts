@@ -1,14 +1,11 @@
 import { newId } from "../crypto/tokens.js";
-import { activeDomains } from "../domain/organization-domains.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { newSamlSettings } from "../sso/saml/stored-settings.js";
-import { insertAuditEvent } from "../store/audit.js";
-import { isUniqueViolation } from "../store/availability.js";
-import { findConnectionById, insertConnection } from "../store/connections.js";
-import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
-import { fieldErrors, refuseConflicts } from "./create.js";
+import { findConnectionById } from "../store/connections.js";
+import { refuseConflicts } from "./create.js";
 import { type SamlConnectionInput, validateSamlConnectionInput } from "./saml-validate.js";
+import { saveNewConnection } from "./save.js";
 import { type SamlConnectionView, toConnectionView } from "./view.js";
 
 export interface CreateSamlConnectionRequest {
@@ -46,67 +43,33 @@ export async function createSamlConnection(
     metadataUrl: value.metadataUrl,
     commonName: `Gatehouse SAML ${value.name}`.slice(0, 64),
   });
-  const now = ctx.now();
-  let revokedSessions = 0;
-  try {
-    await ctx.store.db.transaction().execute(async (trx) => {
-      await insertConnection(
-        trx,
-        {
-          id,
-          organizationId: request.organizationId,
-          name: value.name,
-          domains: value.domains,
-          createdByUserId: request.actorUserId,
-          protocol: "saml",
-          saml,
-          roles: {
-            groupsClaim: value.settings.attributes.groups ?? "groups",
-            rules: value.roleRules,
-            defaultRole: value.defaultRole,
-          },
-        },
-        now,
-      );
-      const inserted = await findConnectionById(trx, id);
-      revokedSessions = await revokeNonSsoSessionsForDomains(
-        trx,
-        activeDomains(request.organizationId, inserted?.domainStatuses ?? [], now),
-        request.actorSessionHash,
-        now,
-      );
-      await insertAuditEvent(
-        trx,
-        {
-          type: "connection.created",
-          organizationId: request.organizationId,
-          actorUserId: request.actorUserId,
-          connectionId: id,
-          outcome: "success",
-          ip: request.ip,
-          detail: {
-            name: value.name,
-            protocol: "saml",
-            idpEntityId: value.settings.idp.entityId,
-            ...(value.metadataUrl ? { metadataUrl: value.metadataUrl } : {}),
-            domains: value.domains,
-            allowIdpInitiated: value.settings.allowIdpInitiated,
-            revokedSessions,
-          },
-        },
-        now,
-      );
-    });
-  } catch (error) {
+  const revokedSessions = await saveNewConnection(ctx, request, {
+    connection: {
+      id,
+      organizationId: request.organizationId,
+      name: value.name,
+      domains: value.domains,
+      createdByUserId: request.actorUserId,
+      protocol: "saml",
+      saml,
+      roles: {
+        groupsClaim: value.settings.attributes.groups ?? "groups",
+        rules: value.roleRules,
+        defaultRole: value.defaultRole,
+      },
+    },
+    auditDetail: (revokedSessions) => ({
+      name: value.name,
+      protocol: "saml",
+      idpEntityId: value.settings.idp.entityId,
+      ...(value.metadataUrl ? { metadataUrl: value.metadataUrl } : {}),
+      domains: value.domains,
+      allowIdpInitiated: value.settings.allowIdpInitiated,
+      revokedSessions,
+    }),
     // Two admins racing for the same name, domain or (a form sent twice) id.
-    if (isUniqueViolation(error)) {
-      throw fieldErrors(
-        { name: "This name, one of the domains or this connection was just taken. Reload and try again." },
-        "CONFLICT",
-      );
-    }
-    throw error;
-  }
+    takenMessage: "This name, one of the domains or this connection was just taken. Reload and try again.",
+  });
   const created = await findConnectionById(ctx.store.db, id);
   if (created?.protocol !== "saml")
     throw new GatehouseError("INTERNAL", "connection vanished after creation");

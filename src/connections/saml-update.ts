@@ -18,7 +18,7 @@ import {
   type ValidSamlConnectionInput,
   validateSamlConnectionInput,
 } from "./saml-validate.js";
-import { saveConnectionEdit } from "./save-edit.js";
+import { saveConnectionEdit } from "./save.js";
 import { type SamlConnectionView, toConnectionView } from "./view.js";
 
 /** An edit: any of the fields; `idp` (URL, XML or by hand) replaces the IdP's settings when given. */

@@ -20,7 +20,7 @@ import {
 } from "./create.js";
 import type { CredentialsCheck } from "./credentials.js";
 import type { ConnectionActor } from "./delete.js";
-import { saveConnectionEdit } from "./save-edit.js";
+import { saveConnectionEdit } from "./save.js";
 import { generateSigningKey } from "./signing-key.js";
 import {
   CONNECTION_FIELDS,

@@ -7,6 +7,8 @@ import {
   type Connection,
   type ConnectionChanges,
   findConnectionById,
+  insertConnection,
+  type NewConnection,
   replaceConnectionDomains,
   updateConnectionRow,
 } from "../store/connections.js";
@@ -87,6 +89,60 @@ export async function saveConnectionEdit(
         "CONFLICT",
       );
     }
+    throw error;
+  }
+  return revokedSessions;
+}
+
+export interface ConnectionCreation {
+  connection: NewConnection;
+  /** The `connection.created` event's detail, given the number of sessions ended. */
+  auditDetail: (revokedSessions: number) => Record<string, unknown>;
+  /** The name field's message when a unique constraint refuses the insert (a race). */
+  takenMessage: string;
+}
+
+/**
+ * Saves a new connection of any protocol in one transaction: the row with its domains, the end
+ * of non-SSO sessions at the domains the organization has proven it owns (pending ones end
+ * nobody's session; src/domains/verify.ts enforces them once verified), and the audit event.
+ * Returns how many sessions were ended.
+ */
+export async function saveNewConnection(
+  ctx: AppContext,
+  actor: Pick<ConnectionActor, "organizationId" | "actorUserId" | "actorSessionHash" | "ip">,
+  creation: ConnectionCreation,
+): Promise<number> {
+  const { connection } = creation;
+  const now = ctx.now();
+  let revokedSessions = 0;
+  try {
+    await ctx.store.db.transaction().execute(async (trx) => {
+      await insertConnection(trx, connection, now);
+      const inserted = await findConnectionById(trx, connection.id);
+      revokedSessions = await revokeNonSsoSessionsForDomains(
+        trx,
+        activeDomains(actor.organizationId, inserted?.domainStatuses ?? [], now),
+        actor.actorSessionHash,
+        now,
+      );
+      await insertAuditEvent(
+        trx,
+        {
+          type: "connection.created",
+          organizationId: actor.organizationId,
+          actorUserId: actor.actorUserId,
+          connectionId: connection.id,
+          outcome: "success",
+          ip: actor.ip,
+          detail: creation.auditDetail(revokedSessions),
+        },
+        now,
+      );
+    });
+  } catch (error) {
+    // Two admins racing for the same name or domain: the unique constraints decide.
+    if (isUniqueViolation(error)) throw fieldErrors({ name: creation.takenMessage }, "CONFLICT");
     throw error;
   }
   return revokedSessions;
