@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import type { SamlConnectionInput } from "../connections/saml-validate.js";
+import { SAML_FIELDS, type SamlConnectionInput } from "../connections/saml-validate.js";
 import { validationError } from "../errors.js";
 import { StringEnum } from "./schemas.js";
 
@@ -119,19 +119,4 @@ export const SAML_PATCH_FIELDS = [
   ...Object.keys(samlRequestProperties),
 ] as const;
 
-export const SamlChangedField = StringEnum([
-  "name",
-  "metadataUrl",
-  "metadataXml",
-  "entityId",
-  "ssoUrl",
-  "sloUrl",
-  "certificates",
-  "domains",
-  "allowIdpInitiated",
-  "emailAttribute",
-  "nameAttribute",
-  "groupsAttribute",
-  "roleRules",
-  "defaultRole",
-] as const);
+export const SamlChangedField = StringEnum(SAML_FIELDS);
