@@ -4,8 +4,7 @@ import { safeReturnTo } from "../domain/return-to.js";
 import { errorSpec } from "../error-registry.js";
 import type { AppContext } from "../server/context.js";
 import { createSession } from "../session/create.js";
-import { beginSignIn } from "../sign-in/begin.js";
-import { sendBrowserStep } from "../sign-in/browser-step.js";
+import { sendToConnection } from "../sign-in/begin.js";
 import { limitConnectionLookups } from "../sso/rate-limit.js";
 import { findEnabledConnectionForDomain } from "../store/connections.js";
 import { textField } from "../web/form.js";
@@ -64,19 +63,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
     await limitConnectionLookups(ctx, request.ip);
     const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
     if (connection) {
-      const adapter = ctx.signIn.forConnection(ctx, connection);
-      const step = await beginSignIn(
-        ctx,
-        request,
-        reply,
-        adapter,
-        { connection, saved: true },
-        {
-          returnTo,
-          loginHint: email,
-        },
-      );
-      return sendBrowserStep(reply, step, 303);
+      return sendToConnection(ctx, request, reply, connection, { returnTo, loginHint: email }, 303);
     }
     return reply
       .type(HTML)

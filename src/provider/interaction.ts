@@ -5,8 +5,7 @@ import { GatehouseError } from "../errors.js";
 import { passwordStepPage } from "../login/pages.js";
 import type { AppContext } from "../server/context.js";
 import { type ActiveSession, currentSession } from "../session/validate.js";
-import { beginSignIn } from "../sign-in/begin.js";
-import { sendBrowserStep } from "../sign-in/browser-step.js";
+import { sendToConnection } from "../sign-in/begin.js";
 import { findEnabledConnectionForDomain, listConnections } from "../store/connections.js";
 import { findOrganizationBySlug } from "../store/organizations.js";
 import { amrByMethod } from "./claims.js";
@@ -126,38 +125,21 @@ async function sendToSignIn(
       ? (await listConnections(ctx.store.db, organization.id)).find((c) => c.status === "enabled")
       : undefined;
     if (connection) {
-      const adapter = ctx.signIn.forConnection(ctx, connection);
-      const step = await beginSignIn(
+      return sendToConnection(
         ctx,
         request,
         reply,
-        adapter,
-        { connection, saved: true },
-        {
-          returnTo,
-          loginHint: email ?? undefined,
-        },
+        connection,
+        { returnTo, loginHint: email ?? undefined },
+        303,
       );
-      return sendBrowserStep(reply, step, 303);
     }
   }
   if (email) {
     // The same routing as the email step of /login.
     const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
     if (connection) {
-      const adapter = ctx.signIn.forConnection(ctx, connection);
-      const step = await beginSignIn(
-        ctx,
-        request,
-        reply,
-        adapter,
-        { connection, saved: true },
-        {
-          returnTo,
-          loginHint: email,
-        },
-      );
-      return sendBrowserStep(reply, step, 303);
+      return sendToConnection(ctx, request, reply, connection, { returnTo, loginHint: email }, 303);
     }
     return reply
       .type("text/html; charset=utf-8")

@@ -3,9 +3,11 @@ import { hashToken, randomToken } from "../crypto/tokens.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { limitSignInStarts } from "../sso/rate-limit.js";
+import type { Connection } from "../store/connections.js";
 import { countOpenTransactionsForBrowser, insertLoginTransaction } from "../store/login-transactions.js";
 import type { BrowserStep, SignInAdapter, SignInTarget } from "./adapter.js";
 import { browserBinding } from "./browser-binding.js";
+import { sendBrowserStep } from "./browser-step.js";
 
 /** A sign-in must come back within this time (the issue's 10 minutes). */
 export const TRANSACTION_TTL_MS = 10 * 60 * 1000;
@@ -63,4 +65,18 @@ export async function beginSignIn(
     payload: JSON.stringify(begun.payload),
   });
   return begun.step;
+}
+
+/** Sends the browser to a saved connection's IdP for a real sign-in that comes back to `returnTo`. */
+export async function sendToConnection(
+  ctx: AppContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  connection: Connection,
+  options: Pick<BeginOptions, "returnTo" | "loginHint">,
+  status: 302 | 303 = 302,
+): Promise<FastifyReply> {
+  const adapter = ctx.signIn.forConnection(ctx, connection);
+  const step = await beginSignIn(ctx, request, reply, adapter, { connection, saved: true }, options);
+  return sendBrowserStep(reply, step, status);
 }

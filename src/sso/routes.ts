@@ -3,8 +3,7 @@ import { safeReturnTo } from "../domain/return-to.js";
 import { routeSsoEntry } from "../domain/sso-routing.js";
 import { errorSpec } from "../error-registry.js";
 import type { AppContext } from "../server/context.js";
-import { beginSignIn } from "../sign-in/begin.js";
-import { sendBrowserStep } from "../sign-in/browser-step.js";
+import { sendToConnection } from "../sign-in/begin.js";
 import { completeSignIn } from "../sign-in/complete.js";
 import { renderSignInResult } from "../sign-in/result-page.js";
 import { textField } from "../web/form.js";
@@ -65,19 +64,7 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
         );
     }
     const { connection } = found;
-    const adapter = ctx.signIn.forConnection(ctx, connection);
-    const step = await beginSignIn(
-      ctx,
-      request,
-      reply,
-      adapter,
-      { connection, saved: true },
-      {
-        returnTo,
-        loginHint: found.loginHint,
-      },
-    );
-    return sendBrowserStep(reply, step);
+    return sendToConnection(ctx, request, reply, connection, { returnTo, loginHint: found.loginHint });
   });
 
   app.get("/sso/oidc/callback", async (request, reply) => {
