@@ -199,10 +199,17 @@ export interface SignInAdapter {
   /**
    * For an answer without a handle at a connection's own endpoint (IdP-initiated SAML): whether
    * the connection accepts one. The pipeline then completes it with a transaction of its own
-   * (purpose `sign_in`, `returnTo` "/", payload null), so the adapter's own replay protection
-   * must stand alone. Absent: such answers are refused (SSO_STATE_MISSING).
+   * (purpose `sign_in`, `returnTo` from `unsolicitedReturnTo`, payload null), so the adapter's
+   * own replay protection must stand alone. Absent: such answers are refused (SSO_STATE_MISSING).
    */
   acceptsUnsolicited?(target: SignInTarget): boolean;
+
+  /**
+   * For an unsolicited answer `acceptsUnsolicited` let in: where the IdP asks the person to land
+   * (SAML's RelayState), as the answer carries it. The pipeline lands there only when it is a
+   * same-origin path (src/domain/return-to.ts), else on "/"; absent, always on "/".
+   */
+  unsolicitedReturnTo?(response: SignInResponse): string | undefined;
 
   /**
    * Checks the IdP's answer for the consumed transaction (already known to be this browser's,

@@ -42,7 +42,7 @@ export interface CompleteOptions {
   /**
    * The connection whose own endpoint received the answer (SAML's per-connection ACS URL): a
    * handle must belong to it, and an answer without one is offered to the adapter's
-   * `acceptsUnsolicited`.
+   * `acceptsUnsolicited` (and lands where its `unsolicitedReturnTo` says, if a same-origin path).
    */
   connectionId?: string | undefined;
 }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { hashToken, safeEqual } from "../crypto/tokens.js";
+import { safeReturnTo } from "../domain/return-to.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { limitSignInCallbacks } from "../sso/rate-limit.js";
@@ -55,7 +56,7 @@ export async function consumeSignIn(
   if (!handle) {
     await limitSignInCallbacks(ctx, request.ip);
     const unsolicited = routeConnectionId
-      ? await openUnsolicited(ctx, adapter, routeConnectionId, found)
+      ? await openUnsolicited(ctx, adapter, response, routeConnectionId, found)
       : undefined;
     if (unsolicited) return unsolicited;
     throw refused(
@@ -129,6 +130,7 @@ export async function consumeSignIn(
 async function openUnsolicited(
   ctx: AppContext,
   adapter: SignInAdapter,
+  response: SignInResponse,
   connectionId: string,
   found: { connection?: Connection | undefined },
 ): Promise<OpenedSignIn | undefined> {
@@ -143,7 +145,9 @@ async function openUnsolicited(
     protocol: adapter.protocol,
     connectionId,
     browserHash: "",
-    returnTo: "/",
+    // The IdP chose this, not the person's browser: the same rule as any `return_to`, applied
+    // here whatever the adapter returns, so no adapter can open a redirect to another origin.
+    returnTo: safeReturnTo(adapter.unsolicitedReturnTo?.(response), "/"),
     purpose: "sign_in",
     connectionTestId: null,
     createdAt: now,

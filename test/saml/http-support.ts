@@ -66,8 +66,11 @@ export async function beginSamlSignIn(
   browser: Browser,
   gh: TestGatehouse,
   email: string,
+  options: { returnTo?: string } = {},
 ): Promise<StartedSamlSignIn> {
-  const start = await browser.get(`${gh.url}/sso/start?email=${encodeURIComponent(email)}`);
+  const query = new URLSearchParams({ email });
+  if (options.returnTo !== undefined) query.set("return_to", options.returnTo);
+  const start = await browser.get(`${gh.url}/sso/start?${query}`);
   assert.equal(start.status, 302, start.body);
   assert.ok(start.location);
   const url = new URL(start.location);

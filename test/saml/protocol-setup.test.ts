@@ -275,6 +275,9 @@ describe("RelayState coming back", () => {
     ["//evil.test/", "/"],
     ["/\\evil.test", "/"],
     ["javascript:alert(1)", "/"],
+    ["/a\u0000b", "/"],
+    [`/${"a".repeat(79)}`, `/${"a".repeat(79)}`],
+    [`/${"a".repeat(80)}`, "/"],
     [undefined, "/"],
   ];
   for (const [input, expected] of cases) {

@@ -44,6 +44,8 @@ function inTestAdapter(
       return response.form.relay ?? response.url.searchParams.get("relay") ?? undefined;
     },
     acceptsUnsolicited: () => seen.allowUnsolicited === true,
+    // Passed on as the IdP sent it, unchecked: the pipeline alone keeps it to this origin.
+    unsolicitedReturnTo: (response) => response.form.land,
     async complete(target, response, transaction, attempt) {
       seen.payloads.push(transaction.payload);
       const person = people.get(response.form.person ?? response.url.searchParams.get("person") ?? "");
@@ -219,5 +221,27 @@ describe("sign-in: a protocol adapter plugs into the one pipeline", () => {
     assert.equal(accepted.location, `${gh.url}/`);
     assert.match((await browser.get(`${gh.url}/`)).body, /ada@acme\.test/);
     seen.allowUnsolicited = false;
+  });
+
+  test("an IdP-initiated sign-in lands where the adapter says only when that is a same-origin path", async () => {
+    seen.allowUnsolicited = true;
+    try {
+      const cases: Array<[string, string]> = [
+        ["/inbox?folder=2", `${gh.url}/inbox?folder=2`],
+        ["https://evil.test/", `${gh.url}/`],
+        ["//evil.test/", `${gh.url}/`],
+        ["/\\evil.test", `${gh.url}/`],
+      ];
+      for (const [land, expected] of cases) {
+        const answer = await new Browser().post(`${gh.url}/in-test/${connectionId}/acs`, {
+          person: "ada",
+          land,
+        });
+        assert.equal(answer.status, 303);
+        assert.equal(answer.location, expected, land);
+      }
+    } finally {
+      seen.allowUnsolicited = false;
+    }
   });
 });

@@ -13,6 +13,7 @@ import { rememberAssertionId } from "../../store/saml-assertion-ids.js";
 import { buildAuthnRequest } from "./authn-request.js";
 import { isSamlCheckError } from "./checks.js";
 import { buildLogoutRequest } from "./logout.js";
+import { relayStateReturnTo } from "./relay-state.js";
 import type { ServiceProvider } from "./service-provider.js";
 import type { SamlSettings } from "./settings.js";
 import { validateSamlSettings } from "./settings.js";
@@ -87,6 +88,11 @@ export function samlAdapter(ctx: AppContext): SignInAdapter {
 
     acceptsUnsolicited(target) {
       return target.connection?.protocol === "saml" && target.connection.saml.allowIdpInitiated;
+    },
+
+    unsolicitedReturnTo(response) {
+      // IdP-initiated, the RelayState is the IdP's choice of where to land (SAML bindings 3.4.3).
+      return relayStateReturnTo(response.form.RelayState);
     },
 
     async complete(target, response, transaction, attempt) {
