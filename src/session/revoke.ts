@@ -27,7 +27,7 @@ export async function endSession(ctx: AppContext, request: FastifyRequest, reply
  * What ends the IdP's session: the ID token for `id_token_hint`, or another protocol's handle;
  * none when it does not open (a key no longer configured).
  */
-function openIdpSession(
+export function openIdpSession(
   ctx: AppContext,
   idHash: string,
   idTokenSealed: string | null,

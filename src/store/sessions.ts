@@ -302,26 +302,58 @@ export function revokeSessionsForMember(
   });
 }
 
+/** A live session one connection opened for one person, with its sealed IdP session. */
+export interface ConnectionUserSession {
+  idHash: string;
+  /** Sealed with `sessionIdpContext(idHash)`; null for OpenID Connect and sessions without one. */
+  idpSessionSealed: string | null;
+}
+
+/**
+ * The live sessions one connection opened for one person, for an IdP's logout message to pick
+ * the ones it names (their IdP session handles are sealed, so the caller opens and matches them).
+ */
+export async function listSessionsForConnectionUser(
+  db: Kysely<Database>,
+  connectionId: string,
+  userId: string,
+  now: number,
+): Promise<ConnectionUserSession[]> {
+  const rows = await db
+    .selectFrom("sessions")
+    .select(["id_hash", "idp_session_sealed"])
+    .where("connection_id", "=", connectionId)
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .where("expires_at", ">", now)
+    .execute();
+  return rows.map((row) => ({ idHash: row.id_hash, idpSessionSealed: row.idp_session_sealed }));
+}
+
 /**
  * The sessions one connection opened for one person: what an IdP's single logout LogoutRequest
- * ends (src/sso/saml/single-logout.ts). Applications signed in through them are told.
+ * ends (src/sso/saml/single-logout.ts), all of them or, with `idHashes`, only those among them.
+ * Applications signed in through them are told.
  */
 export function revokeSessionsForConnectionUser(
   db: Kysely<Database>,
   connectionId: string,
   userId: string,
   now: number,
+  options: { idHashes?: readonly string[] | undefined } = {},
 ): Promise<number> {
+  const only = options.idHashes;
+  if (only !== undefined && only.length === 0) return Promise.resolve(0);
   return inTransaction(db, async (trx) => {
-    const ended = await trx
+    let query = trx
       .updateTable("sessions")
       .set({ revoked_at: now, id_token_sealed: null, idp_session_sealed: null })
       .where("connection_id", "=", connectionId)
       .where("user_id", "=", userId)
       .where("revoked_at", "is", null)
-      .where("expires_at", ">", now)
-      .returning("id_hash")
-      .execute();
+      .where("expires_at", ">", now);
+    if (only !== undefined) query = query.where("id_hash", "in", only);
+    const ended = await query.returning("id_hash").execute();
     await notifyApplications(
       trx,
       ended.map((row) => row.id_hash),

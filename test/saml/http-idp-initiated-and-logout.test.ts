@@ -5,7 +5,7 @@
  * and the IdP's LogoutResponse back; the IdP's LogoutRequest ending the sessions it names).
  */
 import assert from "node:assert/strict";
-import { createSign, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { listAuditEvents } from "../../src/store/audit.js";
@@ -26,7 +26,9 @@ import {
 import {
   addSamlConnection,
   beginSamlSignIn,
+  idpRedirect,
   postToAcs,
+  RSA_SHA256,
   type SamlConnectionFixture,
   signedInEmail,
   userExists,
@@ -36,7 +38,6 @@ const ENV = {
   GATEHOUSE_SSO_ATTEMPTS_PER_IP_PER_MINUTE: "100000",
   GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES: "100000",
 };
-const RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 
 let gh: TestGatehouse;
 let idp: TestIdp;
@@ -146,20 +147,6 @@ describe("IdP-initiated sign-in", () => {
   });
 });
 
-/** The IdP's side of the HTTP-Redirect binding: deflate, base64, sign the query's octets. */
-function idpRedirect(
-  url: string,
-  name: "SAMLRequest" | "SAMLResponse",
-  xml: string,
-  relayState?: string,
-): string {
-  const parts = [`${name}=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString("base64"))}`];
-  if (relayState !== undefined) parts.push(`RelayState=${encodeURIComponent(relayState)}`);
-  parts.push(`SigAlg=${encodeURIComponent(RSA_SHA256)}`);
-  const signature = createSign("sha256").update(parts.join("&")).sign(idp.key.privateKeyPem, "base64");
-  return `${url}?${parts.join("&")}&Signature=${encodeURIComponent(signature)}`;
-}
-
 async function signInThroughSpInitiated(browser: Browser, email: string) {
   const started = await beginSamlSignIn(browser, gh, email);
   const xml = signAssertion(
@@ -202,7 +189,9 @@ describe("single logout", () => {
     const relayState = location.searchParams.get("RelayState") ?? "";
 
     const response = `<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${newId()}" Version="2.0" IssueInstant="${new Date(gh.ctx.now()).toISOString()}" Destination="${spInitiated.sloUrl}" InResponseTo="${requestId}"><saml:Issuer>${idp.entityId}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>`;
-    const back = await browser.get(idpRedirect(spInitiated.sloUrl, "SAMLResponse", response, relayState));
+    const back = await browser.get(
+      idpRedirect(idp, spInitiated.sloUrl, "SAMLResponse", response, relayState),
+    );
     assert.equal(back.status, 303);
     const landed = await browser.follow(back);
     assert.equal(landed.status, 200);
@@ -220,7 +209,7 @@ describe("single logout", () => {
     assert.equal(await signedInEmail(browser, gh), "jack@acme.test");
     const request = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${newId()}" Version="2.0" IssueInstant="${new Date(gh.ctx.now()).toISOString()}" Destination="${spInitiated.sloUrl}"><saml:Issuer>${idp.entityId}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">jack@acme.test</saml:NameID></samlp:LogoutRequest>`;
     const idpBrowser = new Browser();
-    const answer = await idpBrowser.get(idpRedirect(spInitiated.sloUrl, "SAMLRequest", request, "rs"));
+    const answer = await idpBrowser.get(idpRedirect(idp, spInitiated.sloUrl, "SAMLRequest", request, "rs"));
     assert.equal(answer.status, 303);
     const location = new URL(answer.location ?? "");
     assert.equal(`${location.origin}${location.pathname}`, idp.sloUrl);

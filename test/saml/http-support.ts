@@ -5,8 +5,8 @@
  * with submitted from Gatehouse's origin (cookies sent).
  */
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
-import { inflateRawSync } from "node:zlib";
+import { createSign, randomUUID } from "node:crypto";
+import { deflateRawSync, inflateRawSync } from "node:zlib";
 import { serviceProviderUrls } from "../../src/sso/saml/service-provider.js";
 import { type SamlSettingsInput, validateSamlSettings } from "../../src/sso/saml/settings.js";
 import { newSamlSettings } from "../../src/sso/saml/stored-settings.js";
@@ -14,6 +14,7 @@ import { listAuditEvents } from "../../src/store/audit.js";
 import { insertConnection } from "../../src/store/connections.js";
 import { type Answer, Browser } from "../support/browserless.js";
 import type { TestGatehouse } from "../support/gatehouse.js";
+import type { TestIdp } from "./hostile-idp.js";
 
 export interface SamlConnectionFixture {
   id: string;
@@ -105,6 +106,26 @@ export async function postToAcs(
   }
   return browser.post(new URL(unescapeHtml(action), acsUrl).toString(), carried);
 }
+
+/**
+ * The IdP's side of the HTTP-Redirect binding (SAML bindings 3.4.4.1): deflate, base64, and
+ * sign the query's octets with RSA-SHA256.
+ */
+export function idpRedirect(
+  idp: TestIdp,
+  url: string,
+  name: "SAMLRequest" | "SAMLResponse",
+  xml: string,
+  relayState?: string,
+): string {
+  const parts = [`${name}=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString("base64"))}`];
+  if (relayState !== undefined) parts.push(`RelayState=${encodeURIComponent(relayState)}`);
+  parts.push(`SigAlg=${encodeURIComponent(RSA_SHA256)}`);
+  const signature = createSign("sha256").update(parts.join("&")).sign(idp.key.privateKeyPem, "base64");
+  return `${url}?${parts.join("&")}&Signature=${encodeURIComponent(signature)}`;
+}
+
+export const RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
 
 /** Who the browser is signed in as, from /api/v1/me; undefined without a session. */
 export async function signedInEmail(browser: Browser, gh: TestGatehouse): Promise<string | undefined> {

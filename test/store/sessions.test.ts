@@ -6,9 +6,11 @@ import {
   deleteExpiredSessions,
   findActiveSession,
   insertSession,
+  listSessionsForConnectionUser,
   revokeNonSsoSessionsForDomains,
   revokeSession,
   revokeSessionsForConnection,
+  revokeSessionsForConnectionUser,
   revokeSessionsForOrganization,
   revokeSessionsForUser,
   touchSession,
@@ -304,6 +306,50 @@ withEachDatabase("store: sessions", (dialect) => {
     );
     assert.equal(await findActiveSession(db, sessions.bobOkta.idHash, t0 + hour), undefined);
     assert.equal(await revokeSessionsForConnection(db, okta, t0 + 2 * hour), 0, "counted once");
+  });
+
+  test("listSessionsForConnectionUser lists one person's live sessions from one connection, with their sealed IdP session", async () => {
+    const { db } = database().store;
+    const { okta, ada, bob, sessions } = await seedSessionsEverywhere(db);
+    await db
+      .updateTable("sessions")
+      .set({ idp_session_sealed: "sealed-handle" })
+      .where("id_hash", "=", sessions.adaOkta.idHash)
+      .execute();
+    assert.deepEqual(await listSessionsForConnectionUser(db, okta, ada.id, t0 + hour), [
+      { idHash: sessions.adaOkta.idHash, idpSessionSealed: "sealed-handle" },
+    ]);
+    assert.deepEqual(
+      (await listSessionsForConnectionUser(db, okta, bob.id, t0 + hour)).map((s) => s.idHash),
+      [sessions.bobOkta.idHash],
+      "not the revoked one",
+    );
+  });
+
+  test("revokeSessionsForConnectionUser with idHashes ends only those of the person's sessions from the connection", async () => {
+    const { db } = database().store;
+    const { okta, ada, acme, sessions } = await seedSessionsEverywhere(db);
+    const adaOktaAgain = newSession(ada, { organizationId: acme.id, method: "sso", connectionId: okta });
+    await insertSession(db, adaOktaAgain);
+    const all = { ...sessions, adaOktaAgain };
+    // bob's session is named too, but is not ada's: it stays.
+    const idHashes = [sessions.adaOkta.idHash, sessions.bobOkta.idHash];
+    assert.equal(await revokeSessionsForConnectionUser(db, okta, ada.id, t0 + hour, { idHashes }), 1);
+    const state = await revokedAt(db, all);
+    assert.equal(state.adaOkta, t0 + hour);
+    assert.equal(state.adaOktaAgain, null);
+    assert.equal(state.bobOkta, null);
+    assert.equal(
+      await revokeSessionsForConnectionUser(db, okta, ada.id, t0 + hour, { idHashes: [] }),
+      0,
+      "an empty list ends nothing, not everything",
+    );
+    assert.equal(await revokedAt(db, all).then((s) => s.adaOktaAgain), null);
+    assert.equal(
+      await revokeSessionsForConnectionUser(db, okta, ada.id, t0 + hour),
+      1,
+      "without a list, the rest",
+    );
   });
 
   test("touchSession: the database decides the idle timeout, so a use another instance recorded counts", async () => {

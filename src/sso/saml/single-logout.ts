@@ -1,10 +1,11 @@
 import type { FastifyRequest } from "fastify";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
+import { openIdpSession } from "../../session/revoke.js";
 import { insertAuditEvent } from "../../store/audit.js";
 import type { SamlConnection } from "../../store/connections.js";
 import { findIdentity } from "../../store/identities.js";
-import { revokeSessionsForConnectionUser } from "../../store/sessions.js";
+import { listSessionsForConnectionUser, revokeSessionsForConnectionUser } from "../../store/sessions.js";
 import { limitSignInCallbacks } from "../rate-limit.js";
 import { isSamlCheckError } from "./checks.js";
 import { buildLogoutResponse, readLogoutMessage } from "./logout.js";
@@ -15,9 +16,10 @@ import { samlSettingsOf, serviceProviderOf } from "./stored-settings.js";
  * - the IdP's LogoutResponse to the LogoutRequest Gatehouse sent at sign-out: the local session
  *   already ended then, so the browser goes home with the RelayState, which is the logout
  *   `state` the home page checks against this browser's cookie (src/login/logout.ts);
- * - a LogoutRequest, when the person signed out at the IdP or another application: every
- *   session this connection opened for the NameID's account ends, the applications signed in
- *   through them are told, and the browser goes back to the IdP with a signed LogoutResponse.
+ * - a LogoutRequest, when the person signed out at the IdP or another application: the
+ *   sessions it names by SessionIndex end, or, when it names none, every session this
+ *   connection opened for the NameID's account; the applications signed in through them are
+ *   told, and the browser goes back to the IdP with a signed LogoutResponse.
  * A message that fails a check is refused and audited, and ends nothing.
  */
 export async function receiveSingleLogout(
@@ -60,14 +62,19 @@ export async function receiveSingleLogout(
   }
   const identity = await findIdentity(ctx.store.db, `connection:${connection.id}`, message.nameId);
   const sessionsEnded = identity
-    ? await revokeSessionsForConnectionUser(ctx.store.db, connection.id, identity.userId, ctx.now())
+    ? await endNamedSessions(ctx, connection, identity.userId, message.sessionIndexes)
     : 0;
   await audit(ctx, request, connection, {
     outcome: "success",
     userId: identity?.userId ?? null,
     subject: message.nameId,
-    detail: { sessionsEnded },
+    detail: {
+      sessionsEnded,
+      ...(message.sessionIndexes.length > 0 ? { sessionIndexes: message.sessionIndexes.length } : {}),
+    },
   });
+  // Success even when no session matched (SAML Core 3.7.3.2): the person is signed out here,
+  // which is what the IdP asked; a session already ended is not an error to report.
   const url = await buildLogoutResponse({
     settings,
     sp,
@@ -76,6 +83,39 @@ export async function receiveSingleLogout(
     relayState: message.relayState,
   });
   return url ?? "/";
+}
+
+/**
+ * SAML Core 3.7.1: a LogoutRequest with SessionIndex elements ends only the sessions begun by
+ * assertions with one of those indexes (the person may be signed in through the same IdP
+ * session elsewhere, or through another one that stays); without any, every session this
+ * connection opened for the NameID's account. Each session's index is sealed with it, so the
+ * candidates are opened and matched here; one that does not open matches no index.
+ */
+async function endNamedSessions(
+  ctx: AppContext,
+  connection: SamlConnection,
+  userId: string,
+  sessionIndexes: readonly string[],
+): Promise<number> {
+  const now = ctx.now();
+  if (sessionIndexes.length === 0) {
+    return revokeSessionsForConnectionUser(ctx.store.db, connection.id, userId, now);
+  }
+  const named = new Set(sessionIndexes);
+  const candidates = await listSessionsForConnectionUser(ctx.store.db, connection.id, userId, now);
+  const idHashes = candidates
+    .filter(({ idHash, idpSessionSealed }) => {
+      if (idpSessionSealed === null) return false;
+      const idpSession = openIdpSession(ctx, idHash, null, idpSessionSealed);
+      return (
+        idpSession?.protocol === "saml" &&
+        idpSession.sessionIndex !== null &&
+        named.has(idpSession.sessionIndex)
+      );
+    })
+    .map(({ idHash }) => idHash);
+  return revokeSessionsForConnectionUser(ctx.store.db, connection.id, userId, now, { idHashes });
 }
 
 async function audit(
