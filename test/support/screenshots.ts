@@ -12,6 +12,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { createOrganizationWithAdmin } from "../../src/accounts/organizations.js";
+import { stateBadge, stateLabel } from "../../src/admin/enterprise-authentication/state.js";
 import { createConnection } from "../../src/connections/create.js";
 import type { ActiveSession } from "../../src/store/sessions.js";
 import { html } from "../../src/web/html.js";
@@ -74,7 +75,7 @@ function galleryPage(): string {
 <h2 class="section-title">Integrations</h2>
 <ul class="tile-grid">
   <li class="tile"><h3>Open ID Connect <span class="badge badge-success">Enabled</span></h3><p>Okta, Microsoft Entra ID, Google Workspace, Auth0, Keycloak and any other OpenID Provider.</p><p class="actions"><a class="btn btn-secondary" href="#">Manage</a></p></li>
-  <li class="tile"><h3>SAML 2.0 <span class="badge badge-neutral">Coming soon</span></h3><p>For identity providers that only speak SAML.</p></li>
+  <li class="tile"><h3>SAML 2.0 <span class="${stateBadge["not-connected"]}">${stateLabel["not-connected"]}</span></h3><p>AD FS, Shibboleth, and Okta, Microsoft Entra ID or Google Workspace SAML apps: for identity providers that speak SAML.</p><p class="actions"><a class="btn btn-primary" href="#">Connect</a></p></li>
   <li class="tile"><h3>Directory sync <span class="badge badge-warning">Needs attention</span></h3><p>Provision and deprovision users automatically with SCIM.</p><p class="actions"><a class="btn btn-primary" href="#">Connect</a></p></li>
 </ul>
 <section class="card">
