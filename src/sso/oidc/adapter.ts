@@ -13,6 +13,7 @@ import { verifyResponse } from "./callback.js";
 import { clientConfiguration, forgetConfiguration } from "./client.js";
 import { endSessionUrl } from "./logout.js";
 import { connectionTarget, linkedinTarget, type RelyingPartyTarget } from "./provider.js";
+import { validateOidcSettings } from "./settings.js";
 
 /** OpenID Connect's checks, in the order `verifyResponse` runs them (callback.ts). */
 export const OIDC_CHECKS: readonly CheckDescription[] = [
@@ -78,6 +79,7 @@ interface OpenIdAdapterOptions {
   method: "sso" | "linkedin";
   relyingParty: (target: SignInTarget) => RelyingPartyTarget;
   endSession?: SignInAdapter["endSession"];
+  validateSettings?: SignInAdapter["validateSettings"];
 }
 
 /** The authorization code flow with PKCE, for whichever OpenID Provider `relyingParty` names. */
@@ -141,6 +143,7 @@ function openIdAdapter(ctx: AppContext, options: OpenIdAdapterOptions): SignInAd
     },
 
     ...(options.endSession ? { endSession: options.endSession } : {}),
+    ...(options.validateSettings ? { validateSettings: options.validateSettings } : {}),
   };
 }
 
@@ -189,6 +192,11 @@ export function oidcAdapter(ctx: AppContext): SignInAdapter {
     async endSession(target, session, { state, postLogoutUrl }) {
       if (target.connection?.protocol !== "oidc" || session.protocol !== "oidc") return undefined;
       return endSessionUrl(ctx, target.connection, session.idToken, state, postLogoutUrl);
+    },
+    // The settings' own checks; whether the issuer publishes a usable discovery document is
+    // the connection's next step (src/connections/create.ts), as fetching SAML metadata is.
+    async validateSettings(input) {
+      return validateOidcSettings(input);
     },
   });
 }
