@@ -72,7 +72,7 @@ function isTrue(value: unknown): boolean {
  *  3. Google: `hd`, the Workspace domain of the account, must be one of the connection's
  *     verified domains; consumer Google accounts have none.
  * An unverified address may sign in an account already linked to this subject or create one,
- * never link an existing account by email (src/sso/provision.ts).
+ * never link an existing account by email (src/sign-in/provision.ts).
  */
 export function checkProviderClaims(policy: ProviderClaimPolicy, claims: ProviderClaims): ProviderClaimCheck {
   if (policy.issuerTemplate !== undefined || policy.allowedTenants.length > 0) {

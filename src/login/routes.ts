@@ -5,7 +5,7 @@ import { errorSpec } from "../error-registry.js";
 import type { AppContext } from "../server/context.js";
 import { createSession } from "../session/create.js";
 import { sendToConnection } from "../sign-in/begin.js";
-import { limitConnectionLookups } from "../sso/rate-limit.js";
+import { limitConnectionLookups } from "../sign-in/rate-limit.js";
 import { findEnabledConnectionForDomain } from "../store/connections.js";
 import { textField } from "../web/form.js";
 import { knownAccounts, rememberAccount } from "./known-browser.js";

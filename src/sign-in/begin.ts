@@ -2,12 +2,12 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { hashToken, randomToken } from "../crypto/tokens.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
-import { limitSignInStarts } from "../sso/rate-limit.js";
 import type { Connection } from "../store/connections.js";
 import { countOpenTransactionsForBrowser, insertLoginTransaction } from "../store/login-transactions.js";
 import type { BrowserStep, SignInAdapter, SignInTarget } from "./adapter.js";
 import { browserBinding } from "./browser-binding.js";
 import { sendBrowserStep } from "./browser-step.js";
+import { limitSignInStarts } from "./rate-limit.js";
 
 /** A sign-in must come back within this time (the 10 minutes). */
 export const TRANSACTION_TTL_MS = 10 * 60 * 1000;

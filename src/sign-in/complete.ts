@@ -8,7 +8,6 @@ import { checkSocialEnforcement } from "../login/enforcement.js";
 import type { AppContext } from "../server/context.js";
 import { noteOnRequestLine } from "../server/request-log.js";
 import { issueSession, setSessionCookie } from "../session/create.js";
-import { provisionSocialUser, provisionSsoUser, type VerifiedIdentity } from "../sso/provision.js";
 import { insertAuditEvent, insertAuditEvents } from "../store/audit.js";
 import { isDatabaseUnavailable, isUniqueViolation } from "../store/availability.js";
 import type { Connection } from "../store/connections.js";
@@ -16,6 +15,7 @@ import type { Assertion, SignInAdapter, SignInResponse, SignInTarget } from "./a
 import { Attempt } from "./checks.js";
 import { consumeSignIn, type OpenedSignIn } from "./consume.js";
 import { checkEmailDomain } from "./policy.js";
+import { provisionSocialUser, provisionSsoUser, type VerifiedIdentity } from "./provision.js";
 import { finishTestSignIn } from "./test-sign-in.js";
 
 /** `returnTo` after a test sign-in is its result page, whatever the checks found. */

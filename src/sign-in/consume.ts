@@ -3,11 +3,11 @@ import { hashToken, safeEqual } from "../crypto/tokens.js";
 import { safeReturnTo } from "../domain/return-to.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
-import { limitSignInCallbacks } from "../sso/rate-limit.js";
 import { type Connection, findConnectionById } from "../store/connections.js";
 import { consumeLoginTransaction, type LoginTransaction } from "../store/login-transactions.js";
 import type { SignInAdapter, SignInResponse, SignInTransaction } from "./adapter.js";
 import { readBrowserHash } from "./browser-binding.js";
+import { limitSignInCallbacks } from "./rate-limit.js";
 
 /** What is known of the attempt before the adapter runs, for the audit entry of a refusal. */
 export interface OpenedSignIn {

@@ -8,7 +8,6 @@ import {
 } from "../domain/provider-roles.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
-import { provisionSsoUser, type VerifiedIdentity } from "../sso/provision.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { findConnectionTestById, finishConnectionTest } from "../store/connection-tests.js";
 import type { Connection } from "../store/connections.js";
@@ -20,6 +19,7 @@ import { Attempt, type CheckEntry, POLICY_CHECKS, TRANSACTION_CHECK } from "./ch
 import type { SignInResult } from "./complete.js";
 import type { OpenedSignIn } from "./consume.js";
 import { checkEmailDomain } from "./policy.js";
+import { provisionSsoUser, type VerifiedIdentity } from "./provision.js";
 
 const accountText = {
   new: "a new user would be created",

@@ -11,7 +11,7 @@ export type FoundConnection =
   | { kind: "none" };
 
 /**
- * The lookup behind `/sso/start`, after the rate limit (src/sso/rate-limit.ts). A connection
+ * The lookup behind `/sso/start`, after the rate limit (src/sign-in/rate-limit.ts). A connection
  * routes only when it is enabled and at least one of its domains is verified by its
  * organization: one with none signs no one in (the callback would refuse every email it
  * asserts), so the browser is not sent to its IdP at all.

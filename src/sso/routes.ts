@@ -5,12 +5,12 @@ import { errorSpec } from "../error-registry.js";
 import type { AppContext } from "../server/context.js";
 import { sendToConnection } from "../sign-in/begin.js";
 import { completeSignIn } from "../sign-in/complete.js";
+import { limitConnectionLookups } from "../sign-in/rate-limit.js";
 import { renderSignInResult } from "../sign-in/result-page.js";
 import { textField } from "../web/form.js";
 import { findConnectionForRoute } from "./find-connection.js";
 import { registerConnectionJwksRoute } from "./jwks.js";
 import { connectionChoicePage, ssoScreenPage } from "./pages.js";
-import { limitConnectionLookups } from "./rate-limit.js";
 
 const HTML = "text/html; charset=utf-8";
 
