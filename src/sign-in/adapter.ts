@@ -205,9 +205,9 @@ export interface SignInAdapter {
   acceptsUnsolicited?(target: SignInTarget): boolean;
 
   /**
-   * For an unsolicited answer `acceptsUnsolicited` let in: where the IdP asks the person to land
-   * (SAML's RelayState), as the answer carries it. The pipeline lands there only when it is a
-   * same-origin path (src/domain/return-to.ts), else on "/"; absent, always on "/".
+   * For an unsolicited answer `acceptsUnsolicited` let in: where the IdP asks the person to land,
+   * as the answer carries it (the IdP's choice, untrusted). The pipeline lands there only when
+   * it is a same-origin path (src/domain/return-to.ts), else on "/"; absent, always on "/".
    */
   unsolicitedReturnTo?(response: SignInResponse): string | undefined;
 
