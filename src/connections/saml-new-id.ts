@@ -23,6 +23,15 @@ export function allocateSamlConnectionId(ctx: AppContext, organizationId: string
   return { id, proof: proofOf(ctx.cookieSecret, organizationId, id) };
 }
 
+/** The proof for an id this organization was already given (the form shown again after a test). */
+export function reissueSamlConnectionId(
+  ctx: AppContext,
+  organizationId: string,
+  id: string,
+): NewSamlConnectionId {
+  return { id, proof: proofOf(ctx.cookieSecret, organizationId, id) };
+}
+
 /** The id the form carries, when it is one this organization was given; else a 400. */
 export function claimSamlConnectionId(
   ctx: AppContext,

@@ -1,4 +1,3 @@
-import { urlFor } from "../config.js";
 import { newId } from "../crypto/tokens.js";
 import { DEFAULT_GROUPS_CLAIM, DEFAULT_ROLE, type RolePolicy } from "../domain/provider-roles.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
@@ -26,36 +25,22 @@ import {
   issuerTemplate,
   refuseConflicts,
 } from "./create.js";
+import { isSamlUnsavedSettings, type SamlUnsavedSettings, unsavedSamlConnection } from "./saml-test.js";
+import {
+  type StartedTest,
+  startedTest,
+  TEST_TTL_MS,
+  type TestActor,
+  testPaths,
+  testSecretContext,
+} from "./test-row.js";
 import {
   type ConnectionInput,
   type TokenEndpointAuthMethodChoice,
   validateConnectionInput,
 } from "./validate.js";
 
-/** A test must come back within this time; the unsaved values and their sealed secret live no longer. */
-export const TEST_TTL_MS = 10 * 60 * 1000;
-
-export const testPaths = {
-  result: (id: string) => `/admin/enterprise-authentication/oidc/tests/${id}`,
-  start: (id: string) => `/admin/enterprise-authentication/oidc/tests/${id}/start`,
-};
-
-/** What `POST /api/v1/connections/test` and `/connections/{id}/test` answer. */
-export interface StartedTest {
-  id: string;
-  /** Open it in a browser signed in as an admin of the organization. */
-  url: string;
-  resultUrl: string;
-  expiresAt: string;
-}
-
-export interface TestActor {
-  organizationId: string;
-  actorUserId: string | null;
-  /** The admin session the test belongs to; null for an API key (the first admin to open it). */
-  actorSessionHash?: string | undefined;
-  ip?: string | undefined;
-}
+export { type StartedTest, TEST_TTL_MS, type TestActor, testPaths, testSecretContext };
 
 /** The Setup form's values a test runs with, kept server-side; the secret is sealed apart. */
 export interface UnsavedSettings {
@@ -74,9 +59,6 @@ export interface UnsavedSettings {
   /** Absent in tests started before roles existed. */
   roles?: RolePolicy;
 }
-
-/** The sealed secret's context: bound to its test (src/crypto/secret-box.ts). */
-export const testSecretContext = (id: string) => `connection-test:${id}`;
 
 /**
  * A test of values not saved yet: the same field checks, conflicts, discovery and credentials
@@ -152,7 +134,7 @@ export async function testUnsavedConnection(
     finished_at: null,
   };
   await insertConnectionTest(ctx.store.db, row);
-  return started(ctx, row);
+  return startedTest(ctx, row);
 }
 
 /** A test of a saved connection, enabled or not: it signs in with the stored settings. */
@@ -181,16 +163,7 @@ export async function testSavedConnection(
     finished_at: null,
   };
   await insertConnectionTest(ctx.store.db, row);
-  return started(ctx, row);
-}
-
-function started(ctx: AppContext, row: ConnectionTestRow): StartedTest {
-  return {
-    id: row.id,
-    url: urlFor(ctx.config, testPaths.start(row.id)),
-    resultUrl: urlFor(ctx.config, testPaths.result(row.id)),
-    expiresAt: new Date(row.expires_at).toISOString(),
-  };
+  return startedTest(ctx, row);
 }
 
 /**
@@ -212,10 +185,19 @@ export async function openConnectionTest(
   return row;
 }
 
-/** The unsaved settings, while the test has not expired. */
-export function unsavedSettings(row: ConnectionTestRow, now: number): UnsavedSettings | undefined {
+/** The unsaved values, of either protocol, while the test has not expired. */
+function unsavedValues(
+  row: ConnectionTestRow,
+  now: number,
+): UnsavedSettings | SamlUnsavedSettings | undefined {
   if (!row.settings || !row.client_secret_sealed || row.expires_at <= now) return undefined;
-  return JSON.parse(row.settings) as UnsavedSettings;
+  return JSON.parse(row.settings) as UnsavedSettings | SamlUnsavedSettings;
+}
+
+/** The unsaved OpenID Connect settings (what "Create the connection" takes), while the test has not expired. */
+export function unsavedSettings(row: ConnectionTestRow, now: number): UnsavedSettings | undefined {
+  const values = unsavedValues(row, now);
+  return isSamlUnsavedSettings(values) ? undefined : values;
 }
 
 /** The unsaved client secret, while the test has not expired. */
@@ -244,7 +226,7 @@ export async function testConnection(
     }
     return { connection, connectionName: connection.name, saved: true };
   }
-  const settings = unsavedSettings(row, ctx.now());
+  const settings = unsavedValues(row, ctx.now());
   const secret = unsavedSecret(ctx, row);
   if (!settings || secret === undefined) {
     throw new GatehouseError("SSO_STATE_EXPIRED", "This test sign-in expired.", {
@@ -263,6 +245,19 @@ export async function testConnection(
     });
   }
   const now = ctx.now();
+  if (isSamlUnsavedSettings(settings)) {
+    const connection = unsavedSamlConnection(ctx, settings, secret, {
+      organizationId: row.organization_id,
+      name: settings.name,
+      status: "disabled",
+      domains: settings.domains,
+      domainStatuses,
+      createdByUserId: row.actor_user_id,
+      createdAt: now,
+      updatedAt: now,
+    });
+    return { connection, connectionName: settings.name, saved: false };
+  }
   const unsaved: OidcConnection = {
     id: row.id,
     organizationId: row.organization_id,

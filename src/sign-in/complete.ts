@@ -72,7 +72,7 @@ export async function completeSignIn(
     const response = signInResponseOf(ctx, request);
     const opened = await consumeSignIn(ctx, request, adapter, response, found, options.connectionId);
     if (opened.transaction.purpose === "test") {
-      return await finishTestSignIn(ctx, request, adapter, response, opened, found);
+      return await finishTestSignIn(ctx, request, adapter, response, opened, found, options.connectionId);
     }
     const target = signInTarget(adapter, opened);
     const assertion = await adapter.complete(target, response, opened.transaction, attempt);

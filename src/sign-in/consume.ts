@@ -70,10 +70,14 @@ export async function consumeSignIn(
   const consumed = await consumeLoginTransaction(ctx.store.db, hashToken(handle), ctx.now());
   // A fresh handle was counted against the address's limit when its flow began; anything else
   // (guessed, replayed, another protocol's) is counted here, and refused once over the limit.
+  // A test of unsaved values has no connection row yet: the endpoint its answer came to is
+  // matched against the connection the test would make, when the test is opened (test-sign-in.ts).
   const ours =
     consumed !== undefined &&
     consumed.tx.protocol === adapter.protocol &&
-    (routeConnectionId === undefined || consumed.tx.connection_id === routeConnectionId);
+    (routeConnectionId === undefined ||
+      consumed.tx.connection_id === routeConnectionId ||
+      (consumed.tx.connection_id === null && consumed.tx.purpose === "test"));
   if (!ours || consumed.alreadyConsumed) await limitSignInCallbacks(ctx, request.ip);
   if (!ours) {
     throw refused(

@@ -124,6 +124,8 @@ export async function finishTestSignIn(
   response: SignInResponse,
   opened: OpenedSignIn,
   found: { connection?: Connection | undefined },
+  /** The connection whose own endpoint received the answer (a per-connection ACS URL). */
+  routeConnectionId?: string,
 ): Promise<SignInResult> {
   const testId = opened.transaction.connectionTestId;
   const row = testId ? await findConnectionTestById(ctx.store.db, testId) : undefined;
@@ -154,6 +156,14 @@ export async function finishTestSignIn(
     result.connectionName = tested.connectionName;
     if (row.connection_id && connection.status !== "enabled") result.connectionDisabled = true;
     found.connection = row.connection_id ? connection : undefined;
+    // The answer came to the endpoint of the connection under test, and no other's: a test's
+    // handle answered at another connection's ACS URL is not this test's.
+    if (routeConnectionId !== undefined && connection.id !== routeConnectionId) {
+      throw new GatehouseError("SSO_STATE_UNKNOWN", "This test sign-in is not known.", {
+        detail: "the answer came to another connection's endpoint",
+        check: { check: "state", expected: "the endpoint of the connection under test", received: "another" },
+      });
+    }
     attempt.pass("state", "a test started in this browser, not yet used, in time", "as expected");
     const assertion = await adapter.complete(
       { connection, saved: tested.saved },

@@ -61,8 +61,10 @@ ${m.refusal ? errorSummary(m.refusal, allSamlFields) : ""}
     </details>
     <p class="actions">
       <button type="submit" class="btn btn-primary" data-testid="save-connection">Save changes</button>
+      <button type="submit" class="btn btn-secondary" formaction="${connectionPaths.edit(c.id, "saml")}/test" data-testid="test-sign-in">Test sign-in</button>
       <a class="btn btn-secondary" href="${connectionPaths.page(c.id, "saml")}">Cancel</a>
     </p>
+    <p class="field-help">Test sign-in goes through your identity provider and back with these values, before you save them, and shows what a sign-in would produce; the saved connection keeps working unchanged meanwhile.</p>
   </form>
 </section>`,
   });

@@ -1,14 +1,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { certificateFacts } from "../../connections/saml-certificates.js";
 import { createSamlConnection } from "../../connections/saml-create.js";
-import { allocateSamlConnectionId, claimSamlConnectionId } from "../../connections/saml-new-id.js";
+import {
+  allocateSamlConnectionId,
+  claimSamlConnectionId,
+  reissueSamlConnectionId,
+} from "../../connections/saml-new-id.js";
+import {
+  isSamlUnsavedSettings,
+  type SamlUnsavedSettings,
+  testUnsavedSamlConnection,
+} from "../../connections/saml-test.js";
 import { samlInputOf, updateSamlConnection } from "../../connections/saml-update.js";
-import { testPaths, testSavedConnection } from "../../connections/test.js";
+import { openConnectionTest, testPaths, testSavedConnection } from "../../connections/test.js";
 import { type SamlConnectionView, toConnectionView } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
 import { formatRoleRules } from "../../domain/provider-roles.js";
 import { listDomainViews } from "../../domains/view.js";
-import { GatehouseError } from "../../errors.js";
+import { GatehouseError, isGatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { serviceProviderUrls } from "../../sso/saml/service-provider.js";
 import { listAuditEvents } from "../../store/audit.js";
@@ -45,6 +54,14 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
     refusal?: ReturnType<typeof toSamlFormRefusal>,
   ): Promise<FastifyReply> => {
     const session = adminSession(request);
+    // "Back to the form" from a test of these values: the same values and the same id.
+    const tested = form.newId ? undefined : await testedValues(request, false);
+    if (tested) {
+      form = {
+        values: tested.values,
+        newId: reissueSamlConnectionId(ctx, session.organizationId, tested.connectionId),
+      };
+    }
     const newId = form.newId ?? allocateSamlConnectionId(ctx, session.organizationId);
     const sp = serviceProviderUrls(baseUrl, newId.id);
     const csrfToken = reply.generateCsrf();
@@ -68,11 +85,49 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
     );
   };
 
+  const actorOf = (request: FastifyRequest) => {
+    const session = adminSession(request);
+    return {
+      organizationId: session.organizationId,
+      actorUserId: session.userId,
+      actorSessionHash: session.idHash,
+      ip: request.ip,
+    };
+  };
+
+  /** The values of the admin's own SAML test named by `?test=`, for the form it came from. */
+  async function testedValues(
+    request: FastifyRequest,
+    editing: boolean,
+  ): Promise<{ values: SamlFormValues; connectionId: string } | undefined> {
+    const testId = (request.query as { test?: unknown } | undefined)?.test;
+    if (!isUuid(testId)) return undefined;
+    const session = adminSession(request);
+    let settings: unknown;
+    try {
+      const row = await openConnectionTest(ctx, session.organizationId, testId, session.idHash);
+      settings = row.settings ? JSON.parse(row.settings) : undefined;
+    } catch (error) {
+      if (isGatehouseError(error)) return undefined;
+      throw error;
+    }
+    if (!isSamlUnsavedSettings(settings) || settings.editing !== editing) return undefined;
+    return { values: testedFormValues(settings), connectionId: settings.connectionId };
+  }
+
   const samlConnections = async (organizationId: string) =>
     (await listConnections(ctx.store.db, organizationId)).filter(
       (c): c is SamlConnection => c.protocol === "saml",
     );
   const viewOf = (c: SamlConnection) => toConnectionView(ctx.config, c) as SamlConnectionView;
+
+  async function editFormValues(
+    request: FastifyRequest,
+    connection: SamlConnection,
+  ): Promise<SamlFormValues> {
+    const tested = await testedValues(request, true);
+    return tested?.connectionId === connection.id ? tested.values : editValues(connection);
+  }
 
   async function connectionOf(request: FastifyRequest): Promise<SamlConnection> {
     const id = (request.params as { id?: unknown }).id;
@@ -175,7 +230,7 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
         session,
         csrfToken: reply.generateCsrf(),
         connection: { id: connection.id, name: connection.name },
-        values: editValues(connection),
+        values: await editFormValues(request, connection),
         organizationDomains: await listDomainViews(ctx, session.organizationId),
       }),
     );
@@ -208,6 +263,73 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
         const refusal = toSamlFormRefusal(error);
         if (!refusal) throw error;
         request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML connection edit refused");
+        return sendHtml(
+          reply,
+          samlEditPage({
+            session,
+            csrfToken: reply.generateCsrf(),
+            connection: { id: connection.id, name: connection.name },
+            values: form.values,
+            refusal,
+            organizationDomains: await listDomainViews(ctx, session.organizationId),
+          }),
+          refusal.status,
+        );
+      }
+    },
+  );
+
+  // Test sign-in of the Setup form's values, before Create: checked as Create checks them, then
+  // through the IdP and back to the ACS URL of the id the page allocated. Nothing is created.
+  app.post(`${adminPaths.saml}/test`, { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
+    const session = adminSession(request);
+    const body = request.body;
+    const newId = {
+      id: claimSamlConnectionId(
+        ctx,
+        session.organizationId,
+        textField(body, "connectionId", 64),
+        textField(body, "connectionIdProof", 100),
+      ),
+      proof: textField(body, "connectionIdProof", 100),
+    };
+    const form = readSamlForm(body);
+    try {
+      const started = await testUnsavedSamlConnection(
+        ctx,
+        actorOf(request),
+        { kind: "new", connectionId: newId.id },
+        form.input,
+      );
+      return reply.redirect(testPaths.start(started.id), 303);
+    } catch (error) {
+      const refusal = toSamlFormRefusal(error);
+      if (!refusal) throw error;
+      request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML test sign-in refused");
+      return showSetup(request, reply, { values: form.values, newId }, refusal);
+    }
+  });
+
+  // Test sign-in of an edit's values, before Save: the saved connection is untouched meanwhile.
+  app.post(
+    `${connectionPaths.edit(":id", "saml")}/test`,
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const session = adminSession(request);
+      const connection = await connectionOf(request);
+      const form = readSamlForm(request.body, { allowKeep: true });
+      try {
+        const started = await testUnsavedSamlConnection(
+          ctx,
+          actorOf(request),
+          { kind: "edit", connectionId: connection.id },
+          form.input,
+        );
+        return reply.redirect(testPaths.start(started.id), 303);
+      } catch (error) {
+        const refusal = toSamlFormRefusal(error);
+        if (!refusal) throw error;
+        request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML test sign-in refused");
         return sendHtml(
           reply,
           samlEditPage({
@@ -265,5 +387,30 @@ function editValues(c: SamlConnection): SamlFormValues {
     groupsAttribute: c.saml.groupsAttribute ?? "",
     roleRules: formatRoleRules(c.roles.rules),
     defaultRole: c.roles.defaultRole,
+  };
+}
+
+/**
+ * A test's values as the form shows them again: the IdP's side as settings by hand (or its
+ * metadata URL, downloaded again on the next submit), since pasted metadata is not kept.
+ */
+function testedFormValues(s: SamlUnsavedSettings): SamlFormValues {
+  const byUrl = s.saml.metadataUrl !== null;
+  return {
+    ...emptySamlForm,
+    name: s.name,
+    metadataSource: byUrl ? "url" : "manual",
+    metadataUrl: s.saml.metadataUrl ?? "",
+    entityId: byUrl ? "" : s.saml.entityId,
+    ssoUrl: byUrl ? "" : s.saml.ssoUrl,
+    sloUrl: byUrl ? "" : (s.saml.sloUrl ?? ""),
+    certificates: byUrl ? "" : s.saml.signingCertificates.join("\n"),
+    domains: s.domains.join(", "),
+    allowIdpInitiated: s.saml.allowIdpInitiated ? "1" : "",
+    emailAttribute: s.saml.emailAttribute ?? "",
+    nameAttribute: s.saml.nameAttribute ?? "",
+    groupsAttribute: s.saml.groupsAttribute ?? "",
+    roleRules: formatRoleRules(s.roles.rules),
+    defaultRole: s.roles.defaultRole,
   };
 }

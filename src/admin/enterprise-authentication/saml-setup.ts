@@ -254,11 +254,13 @@ ${m.refusal ? errorSummary(m.refusal, allSamlFields) : ""}
     </details>
     <div class="notice" role="note">
       <p><strong>Once the connection is enabled, everyone with an email address at its verified domains, including you, must sign in through SSO.</strong></p>
-      <p>Their current password and LinkedIn sessions end when you click Create. Your own session is kept so you can see the confirmation. Pending domains start working once verified. Test sign-in is on the connection's page.</p>
+      <p>Their current password and LinkedIn sessions end when you click Create. Your own session is kept so you can see the confirmation. Pending domains start working once verified.</p>
     </div>
     <p class="actions">
       <button type="submit" class="btn btn-primary" data-testid="create-connection">Create</button>
+      <button type="submit" class="btn btn-secondary" formaction="${adminPaths.saml}/test" data-testid="test-sign-in">Test sign-in</button>
     </p>
+    <p class="field-help">Test sign-in goes through your identity provider and back to the ACS URL above with these values and shows what a sign-in would produce, without saving the connection or signing anyone in. Your IdP must already have the ACS URL and SP Entity ID, and must not encrypt assertions yet: Gatehouse's certificate exists once the connection is created.</p>
   </form>
 </section>`,
   });

@@ -21,6 +21,8 @@ export interface TestResultPageModel {
   expired: boolean;
   /** The unsaved values can still be created as a connection (success, not expired). */
   canCreate: boolean;
+  /** For unsaved values: the form they came from, shown again with them; the OIDC Setup form by default. */
+  formPath?: string | undefined;
 }
 
 const accountText = {
@@ -139,7 +141,7 @@ export function testResultPage(m: TestResultPageModel): string {
   const r = m.result;
   const back = m.connectionId
     ? html`<a class="btn btn-secondary" href="${connectionPaths.page(m.connectionId, m.protocol)}">Back to the connection</a>`
-    : html`<a class="btn btn-secondary" href="${adminPaths.oidc}?test=${m.testId}">Back to the form</a>`;
+    : html`<a class="btn btn-secondary" href="${m.formPath ?? `${adminPaths.oidc}?test=${m.testId}`}" data-testid="back-to-form">Back to the form</a>`;
   let body: SafeHtml;
   if (!r) {
     body = m.expired
@@ -168,12 +170,12 @@ ${(r.rawClaims ?? []).map(claimSet)}
     breadcrumbs: [
       crumbs.administration,
       crumbs.enterpriseAuthentication,
-      crumbs.oidc,
+      m.protocol === "saml" ? crumbs.saml : crumbs.oidc,
       { label: "Test sign-in" },
     ],
     body: html`<section class="page-head">
   <h1>Test sign-in${r ? html`: ${r.connectionName}` : ""}</h1>
-  <p class="lead">${m.connectionId ? "The saved connection's settings, through your identity provider and back." : "The values from the Setup form, not saved yet, through your identity provider and back."}</p>
+  <p class="lead">${m.connectionId ? "The saved connection's settings, through your identity provider and back." : "The values from the form, not saved yet, through your identity provider and back."}</p>
 </section>
 ${body}
 <p class="actions">${

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { createConnection } from "../../connections/create.js";
+import { isSamlUnsavedSettings } from "../../connections/saml-test.js";
 import {
   openConnectionTest,
   testConnection,
@@ -26,7 +27,7 @@ import { adminSession, requireAdmin } from "../guard.js";
 import { type ConnectionFormValues, readConnectionForm, toFormRefusal } from "./connection-form.js";
 import { createdLocation } from "./notices.js";
 import { setupPage } from "./oidc-setup.js";
-import { connectionHome } from "./paths.js";
+import { connectionHome, connectionPaths } from "./paths.js";
 import { testResultPage } from "./test-result.js";
 
 function idParam(params: unknown): string {
@@ -128,6 +129,8 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
       session.idHash,
     );
     const result = row.result ? (JSON.parse(row.result) as TestResult) : null;
+    const values: unknown = row.settings ? JSON.parse(row.settings) : undefined;
+    const saml = isSamlUnsavedSettings(values) ? values : undefined;
     return sendHtml(
       reply,
       testResultPage({
@@ -138,6 +141,11 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
         connectionId: row.connection_id,
         protocol: row.connection_id
           ? (await findConnection(ctx.store.db, session.organizationId, row.connection_id))?.protocol
+          : saml
+            ? "saml"
+            : undefined,
+        formPath: saml
+          ? `${saml.editing ? connectionPaths.edit(saml.connectionId, "saml") : connectionPaths.newOf("saml")}?test=${row.id}`
           : undefined,
         result,
         expired: row.expires_at <= ctx.now(),
@@ -235,8 +243,9 @@ export async function formValuesFromTest(
     if (isGatehouseError(error)) return undefined;
     throw error;
   }
-  const settings = row.settings ? (JSON.parse(row.settings) as UnsavedSettings) : undefined;
-  return settings && formValues(settings);
+  const settings: unknown = row.settings ? JSON.parse(row.settings) : undefined;
+  if (!settings || isSamlUnsavedSettings(settings)) return undefined;
+  return formValues(settings as UnsavedSettings);
 }
 
 function formValues(settings: UnsavedSettings): ConnectionFormValues {

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from "fastify";
 import { shouldRecordRefusal } from "../../audit/refusals.js";
 import { newTraceId } from "../../crypto/tokens.js";
+import { isUuid } from "../../domain/ids.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import { completeSignIn } from "../../sign-in/complete.js";
@@ -58,7 +59,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: AppContext): void 
   };
 
   app.post("/sso/saml/:connection/acs", acsOptions, async (request, reply) => {
-    const connection = await samlConnectionOf(ctx, request);
+    const connectionId = acsConnectionId(request);
     const fields: Record<string, string> = {};
     const body =
       request.body && typeof request.body === "object" ? (request.body as Record<string, unknown>) : {};
@@ -69,13 +70,14 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: AppContext): void 
     return reply
       .header("cache-control", "no-store")
       .type("text/html; charset=utf-8")
-      .send(autoPostPage(`/sso/saml/${encodeURIComponent(connection.id)}/acs/continue`, fields));
+      .send(autoPostPage(`/sso/saml/${encodeURIComponent(connectionId)}/acs/continue`, fields));
   });
 
   app.post("/sso/saml/:connection/acs/continue", acsOptions, async (request, reply) => {
-    const connection = await samlConnectionOf(ctx, request);
     const adapter = ctx.signIn.get(ctx, "saml");
-    const result = await completeSignIn(ctx, request, reply, adapter, { connectionId: connection.id });
+    const result = await completeSignIn(ctx, request, reply, adapter, {
+      connectionId: acsConnectionId(request),
+    });
     return renderSignInResult(ctx, reply, result, "password");
   });
 
@@ -84,6 +86,19 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: AppContext): void 
     const next = await receiveSingleLogout(ctx, request, connection);
     return reply.header("cache-control", "no-store").redirect(next, 303);
   });
+}
+
+/**
+ * The ACS URL's id. It need not name a saved connection: the Setup page shows the ACS URL of
+ * an id allocated before Create, and a test of the form's values comes back to it. The
+ * pipeline decides from the sign-in transaction whether the answer belongs to this endpoint
+ * (a saved connection's sign-in, or a test of the connection with this id); any other is
+ * refused and audited there, so a well-formed id is all the route asks for.
+ */
+function acsConnectionId(request: FastifyRequest): string {
+  const id = (request.params as { connection?: unknown }).connection;
+  if (!isUuid(id)) throw new GatehouseError("CONNECTION_NOT_FOUND", "No such SAML connection.");
+  return id;
 }
 
 async function samlConnectionOf(ctx: AppContext, request: FastifyRequest): Promise<SamlConnection> {
