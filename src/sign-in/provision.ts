@@ -64,7 +64,7 @@ export async function provisionSsoUser(
       });
     }
     await touchIdentity(trx, known.id, identity.email, now);
-    await followNames(trx, known.userId, identity);
+    await followNames(trx, known.userId, identity, known.userNames);
     const audit =
       known.userEmail === identity.email
         ? []
@@ -72,7 +72,8 @@ export async function provisionSsoUser(
     if (known.organizationIds.length === 0) {
       await insertMembership(trx, { organizationId, userId: known.userId, role: newUserRole(identity) }, now);
     } else {
-      audit.push(...(await followRole(trx, known.userId, identity, organizationId)));
+      const role = known.memberships.find((m) => m.organizationId === organizationId)?.role;
+      audit.push(...(await followRole(trx, known.userId, identity, organizationId, role)));
     }
     return { userId: known.userId, organizationId, created: false, audit };
   }
@@ -129,8 +130,10 @@ export async function provisionSsoUser(
     }
     if (!membership)
       await insertMembership(trx, { organizationId, userId: existing.id, role: newUserRole(identity) }, now);
-    await followNames(trx, existing.id, identity);
-    const roleAudit = membership ? await followRole(trx, existing.id, identity, organizationId) : [];
+    await followNames(trx, existing.id, identity, existing);
+    const roleAudit = membership
+      ? await followRole(trx, existing.id, identity, organizationId, membership.role)
+      : [];
     await insertIdentity(
       trx,
       {
@@ -193,12 +196,25 @@ function newUserRole(identity: VerifiedIdentity): Role {
   return identity.roles?.roleForNewUser ?? "member";
 }
 
-/** The names follow the provider, when it sends them. */
-async function followNames(trx: Kysely<Database>, userId: string, identity: VerifiedIdentity): Promise<void> {
+/**
+ * The names follow the provider, when it sends them; written only when one differs from what
+ * the user row holds (`current`, read earlier in the same transaction), so a returning sign-in
+ * with unchanged names writes nothing here.
+ */
+async function followNames(
+  trx: Kysely<Database>,
+  userId: string,
+  identity: VerifiedIdentity,
+  current: { name: string | null; givenName?: string | null; familyName?: string | null },
+): Promise<void> {
   const names = {
-    ...(identity.name ? { name: identity.name } : {}),
-    ...(identity.givenName ? { given_name: identity.givenName } : {}),
-    ...(identity.familyName ? { family_name: identity.familyName } : {}),
+    ...(identity.name && identity.name !== current.name ? { name: identity.name } : {}),
+    ...(identity.givenName && identity.givenName !== current.givenName
+      ? { given_name: identity.givenName }
+      : {}),
+    ...(identity.familyName && identity.familyName !== current.familyName
+      ? { family_name: identity.familyName }
+      : {}),
   };
   if (Object.keys(names).length > 0)
     await trx.updateTable("users").set(names).where("id", "=", userId).execute();
@@ -213,11 +229,11 @@ async function followRole(
   userId: string,
   identity: VerifiedIdentity,
   organizationId: string,
+  /** The user's role in this organization, read earlier in the same transaction. */
+  role: Role | undefined,
 ): Promise<AuditInput[]> {
-  if (!identity.roles) return [];
-  const membership = await findMembershipOfUser(trx, userId);
-  if (!membership || membership.organizationId !== organizationId) return [];
-  const next = roleChange(membership.role, identity.roles);
+  if (!identity.roles || role === undefined) return [];
+  const next = roleChange(role, identity.roles);
   if (!next) return [];
   await trx
     .updateTable("memberships")
@@ -235,7 +251,7 @@ async function followRole(
       subject: identity.subject,
       outcome: "success",
       detail: {
-        from: membership.role,
+        from: role,
         to: next,
         source: "identity_provider",
         rule: identity.roles.matched

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { Database } from "./schema.js";
+import type { Database, Role } from "./schema.js";
 
 export async function findIdentity(db: Kysely<Database>, providerKey: string, subject: string) {
   return db
@@ -48,14 +48,24 @@ export async function touchIdentity(
 }
 
 /**
- * A returning user's identity with its user's email and the organizations the user belongs
- * to, in one query: the hot path of every repeat SSO sign-in.
+ * A returning user's identity with its user's email and names and the organizations the user
+ * belongs to (with the role in each), in one query: the hot path of every repeat SSO sign-in.
  */
 export async function findIdentityWithMemberships(
   db: Kysely<Database>,
   providerKey: string,
   subject: string,
-): Promise<{ id: string; userId: string; userEmail: string; organizationIds: string[] } | undefined> {
+): Promise<
+  | {
+      id: string;
+      userId: string;
+      userEmail: string;
+      userNames: { name: string | null; givenName: string | null; familyName: string | null };
+      organizationIds: string[];
+      memberships: { organizationId: string; role: Role }[];
+    }
+  | undefined
+> {
   const rows = await db
     .selectFrom("identities")
     .innerJoin("users", "users.id", "identities.user_id")
@@ -64,18 +74,27 @@ export async function findIdentityWithMemberships(
       "identities.id as id",
       "identities.user_id as userId",
       "users.email as userEmail",
+      "users.name as name",
+      "users.given_name as givenName",
+      "users.family_name as familyName",
       "memberships.organization_id as organizationId",
+      "memberships.role as role",
     ])
     .where("identities.provider_key", "=", providerKey)
     .where("identities.subject", "=", subject)
     .execute();
   const [first] = rows;
   if (!first) return undefined;
+  const memberships = rows.flatMap((r) =>
+    r.organizationId && r.role ? [{ organizationId: r.organizationId, role: r.role }] : [],
+  );
   return {
     id: first.id,
     userId: first.userId,
     userEmail: first.userEmail,
-    organizationIds: rows.flatMap((r) => (r.organizationId ? [r.organizationId] : [])),
+    userNames: { name: first.name, givenName: first.givenName, familyName: first.familyName },
+    organizationIds: memberships.map((m) => m.organizationId),
+    memberships,
   };
 }
 

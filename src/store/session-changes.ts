@@ -84,11 +84,22 @@ const SQLITE_TRIGGERS = [
 ];
 
 /**
+ * How long a read of SQLite's `data_version` answers for. Reading it is a statement of its own,
+ * as costly as the rest of a cached session check; under load, checks within this window share
+ * one read. A write by another process (the CLI signing people out) is therefore seen at most
+ * this late, far inside the 100 ms that instances sharing PostgreSQL are held to.
+ */
+export const SQLITE_DATA_VERSION_TTL_MS = 10;
+
+/**
  * SQLite: one process owns the database, so its own writes are announced synchronously by
  * triggers as they happen (inside the writing transaction: a rollback only costs a cache
  * miss). Writes by another process show as a new `data_version`, which empties the cache.
  */
-export function sqliteSessionChanges(sqlite: SqliteDatabase.Database): SessionChangeFeed {
+export function sqliteSessionChanges(
+  sqlite: SqliteDatabase.Database,
+  clock: () => number = performance.now.bind(performance),
+): SessionChangeFeed {
   const listeners = new Listeners();
   sqlite.function(SQLITE_FUNCTION, { deterministic: false }, (kind: unknown, id: unknown) => {
     if (kind === "s" && typeof id === "string") listeners.emit({ kind: "sessions", idHashes: [id] });
@@ -99,8 +110,12 @@ export function sqliteSessionChanges(sqlite: SqliteDatabase.Database): SessionCh
   for (const statement of SQLITE_TRIGGERS) sqlite.exec(statement);
   const dataVersion = sqlite.prepare("pragma data_version").pluck();
   let seen = dataVersion.get();
+  let readAt = clock();
   return {
     live() {
+      const now = clock();
+      if (now - readAt < SQLITE_DATA_VERSION_TTL_MS) return true;
+      readAt = now;
       const version = dataVersion.get();
       if (version !== seen) {
         seen = version;

@@ -253,14 +253,20 @@ withEachDatabase("store: identities", (dialect) => {
       id: "i-1",
       userId: user.id,
       userEmail: "ada@acme.test",
+      userNames: { name: null, givenName: null, familyName: null },
       organizationIds: [],
+      memberships: [],
     });
     const acme = await insertOrganization(db, { slug: "acme", name: "Acme" }, t0);
     const other = await insertOrganization(db, { slug: "other", name: "Other" }, t0);
     await insertMembership(db, { organizationId: acme.id, userId: user.id, role: "member" }, t0);
-    await insertMembership(db, { organizationId: other.id, userId: user.id, role: "member" }, t0);
+    await insertMembership(db, { organizationId: other.id, userId: user.id, role: "admin" }, t0);
     const found = await findIdentityWithMemberships(db, "connection:c", "s");
     assert.deepEqual(found?.organizationIds.sort(), [acme.id, other.id].sort());
+    assert.deepEqual(
+      found?.memberships.map((m) => `${m.organizationId}:${m.role}`).sort(),
+      [`${acme.id}:member`, `${other.id}:admin`].sort(),
+    );
     assert.equal(await findIdentityWithMemberships(db, "connection:c", "other-sub"), undefined);
   });
 
