@@ -10,6 +10,13 @@ import {
   signOutConnectionSessions,
 } from "../connections/delete.js";
 import { createSamlConnection } from "../connections/saml-create.js";
+import {
+  allocateSamlConnectionId,
+  claimSamlConnectionId,
+  type NewSamlConnectionId,
+  reissueSamlConnectionId,
+} from "../connections/saml-new-id.js";
+import { testUnsavedSamlConnection } from "../connections/saml-test.js";
 import { updateSamlConnection } from "../connections/saml-update.js";
 import { testSavedConnection, testUnsavedConnection } from "../connections/test.js";
 import { type ConnectionPatch, updateConnection } from "../connections/update.js";
@@ -17,6 +24,7 @@ import { CONNECTION_FIELDS } from "../connections/validate.js";
 import { toConnectionView } from "../connections/view.js";
 import { GatehouseError, validationError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
+import { serviceProviderUrls } from "../sso/saml/service-provider.js";
 import { findConnection, listConnections } from "../store/connections.js";
 import { apiAuthentication, apiCaller, callerOrganizationId, callerUserId } from "./auth.js";
 import {
@@ -239,6 +247,16 @@ const CreateSamlConnectionRequest = Type.Object(
     name: Type.String({ maxLength: 100, description: "Unique across the deployment" }),
     domains: CreateOidcConnectionRequest.properties.domains,
     ...samlRequestProperties,
+    connectionId: Type.Optional(
+      Type.String({
+        format: "uuid",
+        description:
+          "The id a test of these values answered (`saml.connectionId` of POST /connections/test), with `connectionIdProof`: the connection takes it, so the ACS URL and SP Entity ID registered at the IdP for the test stay right. Without it, a new id.",
+      }),
+    ),
+    connectionIdProof: Type.Optional(
+      Type.String({ maxLength: 100, description: "The proof answered with `connectionId`" }),
+    ),
     roleRules: roleRequestProperties.roleRules,
     defaultRole: roleRequestProperties.defaultRole,
   },
@@ -398,8 +416,10 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
       const body = request.body;
       const caller = apiCaller(request);
       if (body.type === "saml") {
+        const organizationId = callerOrganizationId(request);
         const { connection } = await createSamlConnection(ctx, {
-          organizationId: callerOrganizationId(request),
+          organizationId,
+          connectionId: samlConnectionIdOf(organizationId, body)?.id,
           input: {
             idp: {},
             ...samlInputOfRequest(body),
@@ -450,12 +470,39 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
     },
   );
 
+  /** The id a SAML body names with its proof, when it names one; a 400 when the proof is not this organization's. */
+  const samlConnectionIdOf = (
+    organizationId: string,
+    body: { connectionId?: string | undefined; connectionIdProof?: string | undefined },
+  ): NewSamlConnectionId | undefined => {
+    if (body.connectionId === undefined && body.connectionIdProof === undefined) return undefined;
+    const id = claimSamlConnectionId(ctx, organizationId, body.connectionId, body.connectionIdProof);
+    return reissueSamlConnectionId(ctx, organizationId, id);
+  };
+
   const ConnectionTest = Type.Object(
     {
       id: Type.String({ format: "uuid" }),
       url: Type.String({ format: "uri", description: "Open it to go through the provider" }),
       resultUrl: Type.String({ format: "uri", description: "The result page, once back" }),
       expiresAt: Type.String({ format: "date-time" }),
+      saml: Type.Optional(
+        Type.Object(
+          {
+            connectionId: Type.String({
+              format: "uuid",
+              description: "The id the connection will have: send it (with the proof) to Create",
+            }),
+            connectionIdProof: Type.String(),
+            acsUrl: Type.String({
+              format: "uri",
+              description: "Register it at the IdP before opening `url`",
+            }),
+            spEntityId: Type.String({ format: "uri" }),
+          },
+          { description: "A SAML test: the service provider values the IdP must hold" },
+        ),
+      ),
     },
     { title: "ConnectionTest", description: "The test, and the URL to open" },
   );
@@ -469,14 +516,14 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
       schema: {
         operationId: "testUnsavedConnection",
         summary: "Test sign-in with connection values not saved yet",
-        description: `OpenID Connect only (a SAML connection is tested once created: its ACS URL must be registered at the IdP first). Checks the values as Create does (fields, name and domains free, discovery, the credentials at the token endpoint) and keeps them for 10 minutes with the client secret sealed; nothing is created. ${testDescription}`,
+        description: `Checks the values as Create does and keeps them for 10 minutes, server-side; nothing is created. OpenID Connect: fields, name and domains free, discovery, the credentials at the token endpoint; the client secret is sealed. SAML (type "saml"): fields, name and domains free, the IdP's metadata; the answer's \`saml\` holds the ACS URL and SP Entity ID of the id the connection will have, to register at the IdP before opening \`url\` (send \`connectionId\` and \`connectionIdProof\` again to test or create with the same id). The IdP must not encrypt assertions in a test before creation: Gatehouse's certificate exists once the connection is created. ${testDescription}`,
         tags,
         headers: CsrfHeaders,
-        body: CreateOidcConnectionRequest,
+        body: CreateConnectionRequest,
         response: {
           201: ConnectionTest,
           ...errors({
-            400: "VALIDATION_FAILED (a refused client secret is a field error on clientSecret), SSO_DISCOVERY_FAILED, SSO_ISSUER_MISMATCH or SSO_ISSUER_NOT_ALLOWED, with `fields`",
+            400: "VALIDATION_FAILED (a refused client secret is a field error on clientSecret), SSO_DISCOVERY_FAILED, SSO_ISSUER_MISMATCH or SSO_ISSUER_NOT_ALLOWED, with `fields`; REQUEST_INVALID: a SAML connectionId without its proof",
             409: "CONFLICT: the name or a domain is already in use, with `fields`",
           }),
         },
@@ -484,6 +531,33 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
     },
     async (request, reply) => {
       const body = request.body;
+      if (body.type === "saml") {
+        const organizationId = callerOrganizationId(request);
+        const newId =
+          samlConnectionIdOf(organizationId, body) ?? allocateSamlConnectionId(ctx, organizationId);
+        const started = await testUnsavedSamlConnection(
+          ctx,
+          actorOf(request),
+          { kind: "new", connectionId: newId.id },
+          {
+            ...samlInputOfRequest(body),
+            name: body.name,
+            domains: body.domains,
+            roleRules: body.roleRules,
+            defaultRole: body.defaultRole,
+          },
+        );
+        const sp = serviceProviderUrls(ctx.config.baseUrl.toString(), newId.id);
+        return reply.status(201).send({
+          ...started,
+          saml: {
+            connectionId: newId.id,
+            connectionIdProof: newId.proof,
+            acsUrl: sp.acsUrl,
+            spEntityId: sp.entityId,
+          },
+        });
+      }
       if (body.clientSecret === undefined && body.tokenEndpointAuthMethod !== "private_key_jwt") {
         throw validationError({ clientSecret: "Required." });
       }

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { inflateRawSync } from "node:zlib";
+import { createApiKey } from "../../src/api/keys.js";
 import { listAuditEvents } from "../../src/store/audit.js";
 import { findConnectionById } from "../../src/store/connections.js";
 import { Browser, csrfToken, passwordSignIn } from "../support/browserless.js";
@@ -287,5 +288,58 @@ describe("test sign-in of unsaved SAML values", () => {
     assert.match(page.body, new RegExp(`${SAML_PATH}/${saved.id}/edit\\?test=${started.testId}`));
     const stored = await findConnectionById(gh.ctx.store.db, saved.id);
     assert.equal(stored?.protocol === "saml" && stored.saml.entityId, previous.entityId, "not saved");
+    // acme.test is free again for the next test's Create.
+    await gh.ctx.store.db.deleteFrom("connections").where("id", "=", saved.id).execute();
+  });
+
+  test("through the API: POST /connections/test with type saml answers the ACS URL to register; Create with the same id keeps it", async () => {
+    const apiKey = (await createApiKey(gh.ctx, "acme", "ci")).key;
+    const post = (path: string, body: unknown) =>
+      fetch(`${gh.url}/api/v1${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const values = {
+      type: "saml",
+      name: "Acme ADFS (API)",
+      domains: ["acme.test"],
+      metadataXml: idp.metadataXml(),
+    };
+    const before = await rowCounts();
+    const response = await post("/connections/test", values);
+    const json = (await response.json()) as {
+      url: string;
+      saml: { connectionId: string; connectionIdProof: string; acsUrl: string; spEntityId: string };
+    };
+    assert.equal(response.status, 201, JSON.stringify(json));
+    assert.equal(json.saml.acsUrl, acsOf(json.saml.connectionId).acsUrl);
+    assert.equal(json.saml.spEntityId, acsOf(json.saml.connectionId).spEntityId);
+    const started = await followToIdp(json.url);
+    const page = await answerAt(
+      json.saml.acsUrl,
+      signedResponse(json.saml.connectionId, started),
+      started.relayState,
+    );
+    assert.match(page.body, /data-outcome="success"/);
+    assert.deepEqual(await rowCounts(), before);
+
+    const forged = await post("/connections", {
+      ...values,
+      connectionId: randomUUID(),
+      connectionIdProof: json.saml.connectionIdProof,
+    });
+    assert.equal(forged.status, 400);
+    assert.equal(((await forged.json()) as { code?: string }).code, "REQUEST_INVALID");
+
+    const created = await post("/connections", {
+      ...values,
+      connectionId: json.saml.connectionId,
+      connectionIdProof: json.saml.connectionIdProof,
+    });
+    const view = (await created.json()) as { id?: string; acsUrl?: string };
+    assert.equal(created.status, 201, JSON.stringify(view));
+    assert.equal(view.id, json.saml.connectionId);
+    assert.equal(view.acsUrl, json.saml.acsUrl, "the ACS URL the IdP holds for the test");
   });
 });
