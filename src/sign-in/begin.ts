@@ -34,7 +34,7 @@ export async function beginSignIn(
   target: SignInTarget,
   options: BeginOptions,
 ): Promise<BrowserStep> {
-  await limitSignInStarts(ctx, request.ip, TRANSACTION_TTL_MS);
+  await limitSignInStarts(ctx, request, TRANSACTION_TTL_MS);
   const now = ctx.now();
   const { browserHash, fresh } = browserBinding(ctx, request, reply);
   // A browser that has just been given its id has no sign-in open yet.

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from "fastify";
 import { clientNetwork } from "../domain/client-network.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
@@ -5,33 +6,47 @@ import { hitRateLimit, hitRateLimits } from "../store/rate-limits.js";
 
 const MINUTE_MS = 60_000;
 
-/**
+/*
  * Per-address limits on sign-in flows (SSO and LinkedIn; an IPv6 /64 counts as one address),
  * counted in the database so every instance shares them: a script cannot fill the
  * login-transaction table or make Gatehouse hammer a customer's identity provider.
- *
- * A start counts against two limits in one statement: flows per minute, and sign-ins started
- * within a transaction's lifetime (a script that drops cookies gets a fresh browser binding
- * each time and so escapes the per-browser cap on open sign-ins; this counts every start from
- * the address instead).
+ */
+
+const countedStarts = new WeakSet<FastifyRequest>();
+
+/**
+ * A start counts against two limits: flows per minute, and sign-ins started within a
+ * transaction's lifetime (a script that drops cookies gets a fresh browser binding each time
+ * and so escapes the per-browser cap on open sign-ins; this counts every start from the address
+ * instead). With `lookup`, the request is also counted as a connection lookup (see
+ * `limitConnectionLookups`) before it looks its connection up; all in one statement, and a
+ * request is counted once, so the sign-in `/sso/start` then begins is not counted again.
  */
 export async function limitSignInStarts(
   ctx: AppContext,
-  ip: string,
+  request: FastifyRequest,
   transactionTtlMs: number,
+  options: { lookup?: boolean } = {},
 ): Promise<void> {
+  if (countedStarts.has(request)) return;
+  countedStarts.add(request);
+  const ip = request.ip;
   const network = clientNetwork(ip);
   const now = ctx.now();
   const flowsKey = `sso:start:net:${network}`;
   const openKey = `sso:open:net:${network}`;
+  const lookupKey = lookupKeyOf(network);
   const counts = await hitRateLimits(
     ctx.store.db,
     [
       { key: flowsKey, windowMs: MINUTE_MS },
       { key: openKey, windowMs: transactionTtlMs },
+      ...(options.lookup ? [{ key: lookupKey, windowMs: MINUTE_MS }] : []),
     ],
     now,
   );
+  const lookups = counts.get(lookupKey);
+  if (lookups) refuseOverLimit(ctx, ip, network, "lookup", lookups);
   const flows = counts.get(flowsKey);
   if (flows) refuseOverLimit(ctx, ip, network, "start", flows);
   const open = counts.get(openKey)?.count ?? 0;
@@ -43,13 +58,18 @@ export async function limitSignInStarts(
   }
 }
 
+function lookupKeyOf(network: string): string {
+  return `sso:lookup:net:${network}`;
+}
+
 /**
- * Every `/sso/start` counts before its email domain or connection name is looked up, so that
- * which domains and names exist cannot be enumerated faster than sign-ins can be started.
+ * Lookups of a connection by email domain or name (the email-first sign-in page, `/sso/start`)
+ * count before the lookup, so that which domains and names exist cannot be enumerated faster
+ * than sign-ins can be started; both entry points share one count.
  */
 export async function limitConnectionLookups(ctx: AppContext, ip: string): Promise<void> {
   const network = clientNetwork(ip);
-  const hit = await hitRateLimit(ctx.store.db, `sso:lookup:net:${network}`, MINUTE_MS, ctx.now());
+  const hit = await hitRateLimit(ctx.store.db, lookupKeyOf(network), MINUTE_MS, ctx.now());
   refuseOverLimit(ctx, ip, network, "lookup", hit);
 }
 

@@ -3,9 +3,9 @@ import { safeReturnTo } from "../domain/return-to.js";
 import { routeSsoEntry } from "../domain/sso-routing.js";
 import { errorSpec } from "../error-registry.js";
 import type { AppContext } from "../server/context.js";
-import { sendToConnection } from "../sign-in/begin.js";
+import { sendToConnection, TRANSACTION_TTL_MS } from "../sign-in/begin.js";
 import { completeSignIn } from "../sign-in/complete.js";
-import { limitConnectionLookups } from "../sign-in/rate-limit.js";
+import { limitSignInStarts } from "../sign-in/rate-limit.js";
 import { renderSignInResult } from "../sign-in/result-page.js";
 import { textField } from "../web/form.js";
 import { findConnectionForRoute } from "./find-connection.js";
@@ -33,7 +33,9 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
     };
     const entered = (entry.email || entry.connection || entry.organization).trim();
     // Before any lookup: an unknown name and one that exists answer alike, at the same rate.
-    await limitConnectionLookups(ctx, request.ip);
+    // Counted with the start's own limits in one statement; the sign-in begun below is not
+    // counted again.
+    await limitSignInStarts(ctx, request, TRANSACTION_TTL_MS, { lookup: true });
     const route = routeSsoEntry(entry);
     const found = await findConnectionForRoute(ctx, route);
     if (found.kind === "choice") {

@@ -4,7 +4,7 @@ import { deleteConnection } from "../../src/connections/delete.js";
 import type { DevIdp } from "../../src/dev-idp/server.js";
 import { listAuditEvents } from "../../src/store/audit.js";
 import { Browser, csrfToken, errorCode, passwordSignIn } from "../support/browserless.js";
-import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
+import { metricsHeaders, startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import { ADMIN, connectAcme, seedAcme, signInAtIdp, ssoSignIn, startIdp } from "../support/sso.js";
 
 let gh: TestGatehouse;
@@ -70,6 +70,30 @@ describe("SSO sign-in through a real OpenID Provider", () => {
       .where("user_id", "=", rows[0]!.id)
       .execute();
     assert.equal(identities.length, 1);
+  });
+
+  test("a returning sign-in from /sso/start counts its limits in one statement and reads its user once", async () => {
+    const statements = async () => {
+      const text = (await new Browser().get(`${gh.url}/metrics`, metricsHeaders)).body;
+      return new Map(
+        [...text.matchAll(/^gatehouse_db_statements_total\{statement="([^"]+)"\} (\d+)/gm)].map((m) => [
+          m[1] as string,
+          Number(m[2]),
+        ]),
+      );
+    };
+    const browser = new Browser();
+    await ssoSignIn(browser, gh, idp, "alice@acme.test", "alice-password");
+    const before = await statements();
+    const start = await browser.get(`${gh.url}/sso/start?email=alice%40acme.test`);
+    const back = await signInAtIdp(browser, start, idp, "alice@acme.test", "alice-password", gh.url);
+    assert.equal((await browser.get(back.location as string)).status, 303);
+    const after = await statements();
+    const delta = (kind: string) => (after.get(kind) ?? 0) - (before.get(kind) ?? 0);
+    assert.equal(delta("insert into rate_limits"), 1, "lookup, flows and open sign-ins in one upsert");
+    assert.equal(delta("select identities"), 1);
+    assert.equal(delta("update users"), 0, "the names did not change");
+    assert.equal(delta("select memberships"), 0, "the role came with the identity");
   });
 
   test("an email outside the connection's domains is refused", async () => {
