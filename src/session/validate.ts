@@ -2,8 +2,9 @@ import type { FastifyRequest } from "fastify";
 import type { Config } from "../config.js";
 import { hashToken } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
-import { type ActiveSession, findActiveSession, touchSession } from "../store/sessions.js";
+import { type ActiveSession, findActiveSession } from "../store/sessions.js";
 import { sessionCookieName } from "./cookie.js";
+import { touchSessionBatched } from "./touches.js";
 
 export type { ActiveSession };
 
@@ -57,7 +58,7 @@ export function checkSession(ctx: SessionCheckContext, idHash: string): Promise<
  */
 async function touch(ctx: SessionCheckContext, session: ActiveSession, now: number) {
   const cutoff = now - ctx.config.sessionIdleTimeoutSeconds * 1000;
-  if (!(await touchSession(ctx.store.db, session.idHash, now, cutoff))) {
+  if (!(await touchSessionBatched(ctx.store.db, session.idHash, now, cutoff))) {
     ctx.sessionCache.forget(session.idHash);
     return undefined;
   }

@@ -144,15 +144,26 @@ export async function touchSession(
   now: number,
   idleCutoff: number,
 ): Promise<boolean> {
-  const result = await db
+  return (await touchSessions(db, [idHash], now, idleCutoff)).has(idHash);
+}
+
+/** `touchSession` for several sessions in one statement; yields the ones still live. */
+export async function touchSessions(
+  db: Kysely<Database>,
+  idHashes: readonly string[],
+  now: number,
+  idleCutoff: number,
+): Promise<Set<string>> {
+  const rows = await db
     .updateTable("sessions")
     .set({ last_seen_at: now })
-    .where("id_hash", "=", idHash)
+    .where("id_hash", "in", idHashes)
     .where("revoked_at", "is", null)
     .where("expires_at", ">", now)
     .where((eb) => eb(eb.fn.coalesce("last_seen_at", "created_at"), ">=", idleCutoff))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+    .returning("id_hash")
+    .execute();
+  return new Set(rows.map((r) => r.id_hash));
 }
 
 /**
