@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { randomToken } from "../src/crypto/tokens.js";
+import { ERRORS } from "../src/error-registry.js";
 import { startChild, stopAll } from "./lib/children.js";
 import { keepAlivePool } from "./lib/client.js";
 import {
@@ -115,11 +116,9 @@ async function pause(ms: number): Promise<void> {
   signal.throwIfAborted();
 }
 
-/** The codes Gatehouse defines, read from src/errors.ts so the list never drifts. */
+/** The codes Gatehouse defines: the error registry's, so the list never drifts. */
 function knownCodes(): Set<string> {
-  const source = readFileSync(path.join(ROOT, "src/errors.ts"), "utf8");
-  const union = /export type ErrorCode =([^;]+);/.exec(source)?.[1] ?? "";
-  return new Set([...union.matchAll(/"([A-Z_]+)"/g)].map((match) => match[1]!));
+  return new Set(Object.keys(ERRORS));
 }
 
 async function setTokenFault(
