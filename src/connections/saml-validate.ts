@@ -1,7 +1,7 @@
 import type { ProviderRole, RoleRule } from "../domain/provider-roles.js";
 import { isGatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
-import { type SamlSettings, validateSamlSettings } from "../sso/saml/index.js";
+import type { SamlSettings } from "../sso/saml/index.js";
 import { signingMethodsProblem } from "../sso/saml/metadata-algorithms.js";
 import { fieldErrors } from "./create.js";
 import { fetchIdpMetadataXml } from "./saml-metadata-url.js";
@@ -147,23 +147,23 @@ async function readSettings(
   // The field the admin filled is the one to show a metadata problem beside.
   const metadataField = source === "url" ? "metadataUrl" : "metadataXml";
   try {
-    const settings = validateSamlSettings(
-      {
-        ...(metadataXml === undefined
-          ? {
-              entityId: input.idp.entityId,
-              ssoUrl: input.idp.ssoUrl,
-              sloUrl: input.idp.sloUrl,
-              certificates: input.idp.certificates,
-            }
-          : { metadataXml }),
-        allowIdpInitiated: input.allowIdpInitiated,
-        emailAttribute: input.emailAttribute,
-        nameAttribute: input.nameAttribute,
-        groupsAttribute: input.groupsAttribute,
-      },
-      { allowInsecureUrls: ctx.config.allowPrivateIssuers },
-    );
+    // The protocol's own settings check, through its sign-in adapter (validateSettings).
+    const adapter = ctx.signIn.get(ctx, "saml");
+    if (!adapter.validateSettings) throw new Error("the SAML adapter validates no settings");
+    const settings = (await adapter.validateSettings({
+      ...(metadataXml === undefined
+        ? {
+            entityId: input.idp.entityId,
+            ssoUrl: input.idp.ssoUrl,
+            sloUrl: input.idp.sloUrl,
+            certificates: input.idp.certificates,
+          }
+        : { metadataXml }),
+      allowIdpInitiated: input.allowIdpInitiated,
+      emailAttribute: input.emailAttribute,
+      nameAttribute: input.nameAttribute,
+      groupsAttribute: input.groupsAttribute,
+    })) as SamlSettings;
     const algorithms = metadataXml === undefined ? undefined : signingMethodsProblem(metadataXml);
     if (algorithms) errors[metadataField] = algorithms;
     return settings;
