@@ -95,6 +95,29 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
     };
   };
 
+  /** The edit form again, with the admin's values and what was refused (or as saved, without). */
+  const showEdit = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    connection: { id: string; name: string },
+    values: SamlFormValues,
+    refusal?: NonNullable<ReturnType<typeof toSamlFormRefusal>>,
+  ): Promise<FastifyReply> => {
+    const session = adminSession(request);
+    return sendHtml(
+      reply,
+      samlEditPage({
+        session,
+        csrfToken: reply.generateCsrf(),
+        connection: { id: connection.id, name: connection.name },
+        values,
+        ...(refusal ? { refusal } : {}),
+        organizationDomains: await listDomainViews(ctx, session.organizationId),
+      }),
+      refusal?.status ?? 200,
+    );
+  };
+
   /** The values of the admin's own SAML test named by `?test=`, for the form it came from. */
   async function testedValues(
     request: FastifyRequest,
@@ -222,18 +245,8 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
   });
 
   app.get(connectionPaths.edit(":id", "saml"), { preHandler: admin }, async (request, reply) => {
-    const session = adminSession(request);
     const connection = await connectionOf(request);
-    return sendHtml(
-      reply,
-      samlEditPage({
-        session,
-        csrfToken: reply.generateCsrf(),
-        connection: { id: connection.id, name: connection.name },
-        values: await editFormValues(request, connection),
-        organizationDomains: await listDomainViews(ctx, session.organizationId),
-      }),
-    );
+    return showEdit(request, reply, connection, await editFormValues(request, connection));
   });
 
   app.post(
@@ -263,18 +276,7 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
         const refusal = toSamlFormRefusal(error);
         if (!refusal) throw error;
         request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML connection edit refused");
-        return sendHtml(
-          reply,
-          samlEditPage({
-            session,
-            csrfToken: reply.generateCsrf(),
-            connection: { id: connection.id, name: connection.name },
-            values: form.values,
-            refusal,
-            organizationDomains: await listDomainViews(ctx, session.organizationId),
-          }),
-          refusal.status,
-        );
+        return showEdit(request, reply, connection, form.values, refusal);
       }
     },
   );
@@ -315,7 +317,6 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
     `${connectionPaths.edit(":id", "saml")}/test`,
     { preHandler: [admin, app.csrfProtection] },
     async (request, reply) => {
-      const session = adminSession(request);
       const connection = await connectionOf(request);
       const form = readSamlForm(request.body, { allowKeep: true });
       try {
@@ -330,18 +331,7 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
         const refusal = toSamlFormRefusal(error);
         if (!refusal) throw error;
         request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML test sign-in refused");
-        return sendHtml(
-          reply,
-          samlEditPage({
-            session,
-            csrfToken: reply.generateCsrf(),
-            connection: { id: connection.id, name: connection.name },
-            values: form.values,
-            refusal,
-            organizationDomains: await listDomainViews(ctx, session.organizationId),
-          }),
-          refusal.status,
-        );
+        return showEdit(request, reply, connection, form.values, refusal);
       }
     },
   );
