@@ -3,8 +3,7 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { Dialect } from "../src/store/database.js";
-import { startChild, stopAll } from "./lib/children.js";
-import { keepAlivePool } from "./lib/client.js";
+import { stopAll } from "./lib/children.js";
 import { runDatabase } from "./lib/database-run.js";
 import { postgresServerUrl } from "./lib/databases.js";
 import { buildGatehouse, RESULTS, ROOT } from "./lib/gatehouse.js";
@@ -16,7 +15,7 @@ import {
   formatReport,
   type References,
 } from "./lib/report.js";
-import { progress, runConstant, type Settings, type Shared } from "./lib/scenario.js";
+import { progress, runConstant, type Settings, type Shared, startFastOp } from "./lib/scenario.js";
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -119,13 +118,7 @@ async function main(): Promise<number> {
   const profileDir = values.profile
     ? path.join(RESULTS, "profiles", startedAt.replace(/[:.]/g, "-"))
     : undefined;
-  const op = await startChild("fast-op", {
-    args: ["--import", "tsx", path.join(ROOT, "bench/fast-op.ts")],
-    waitForJsonLine: true,
-    logFile: path.join(RESULTS, "fast-op.log"),
-  });
-  const issuer = String(op.ready.issuer);
-  const opPool = keepAlivePool(issuer);
+  const { op, opPool, issuer } = await startFastOp();
   try {
     const shared: Shared = {
       settings,

@@ -94,6 +94,8 @@ export interface Seeded {
   ctx: AppContext;
   organizationId: string;
   connectionId: string;
+  /** The organization's owner, who signs in with a password. */
+  adminUserId: string;
 }
 
 /** The environment shared by the set-up context and the Gatehouse process: same key, same database. */
@@ -146,21 +148,23 @@ export async function seed(
     },
     actorUserId: adminUserId,
   });
-  return { ctx, organizationId: organization.id, connectionId: connection.id };
+  return { ctx, organizationId: organization.id, connectionId: connection.id, adminUserId };
 }
 
 /**
  * Live SSO sessions inserted straight into the store, in transactions of `batch` rows, several
- * at once on PostgreSQL. Returns the cookie values; only their hashes are stored.
+ * at once on PostgreSQL, created (and last used) at `createdAt`. Returns the cookie values; only
+ * their hashes are stored.
  */
 export async function insertSessions(
   seeded: Seeded,
   userIds: readonly string[],
   count: number,
   parallel: number,
+  createdAt = Date.now(),
 ): Promise<string[]> {
   const tokens = Array.from({ length: count }, () => randomToken());
-  const now = Date.now();
+  const now = createdAt;
   const batch = 1000;
   const batches: number[] = [];
   for (let offset = 0; offset < count; offset += batch) batches.push(offset);

@@ -45,8 +45,7 @@ export function bounds(shared: Shared, maxMs: number, maxCount: number): Bounds 
 export type PidGroups = () => Promise<Record<string, number[]>>;
 
 /** Runs a load phase between two CPU snapshots of every process involved. */
-export async function measured(
-  shared: Shared,
+export async function measureCpu(
   groups: PidGroups,
   run: () => ReturnType<typeof closedLoop>,
 ): Promise<PhaseReport> {
@@ -58,8 +57,29 @@ export async function measured(
     after[name] = [...new Set([...pids, ...(after[name] ?? [])])];
   const report = phaseReport(load, cpuDelta(first, snapshotCpu(after)));
   if (load.errors > 0) progress(`  ${load.errors} errors, e.g. ${load.errorSamples.join(" | ")}`);
+  return report;
+}
+
+/** `measureCpu`, then stops the run if it was interrupted meanwhile. */
+export async function measured(
+  shared: Shared,
+  groups: PidGroups,
+  run: () => ReturnType<typeof closedLoop>,
+): Promise<PhaseReport> {
+  const report = await measureCpu(groups, run);
   checkStopping(shared.signal);
   return report;
+}
+
+/** The fast OpenID Provider (bench/fast-op.ts) in its own process, and a pool to drive its authorize. */
+export async function startFastOp(): Promise<{ op: StartedChild; opPool: Pool; issuer: string }> {
+  const op = await startChild("fast-op", {
+    args: ["--import", "tsx", path.join(ROOT, "bench/fast-op.ts")],
+    waitForJsonLine: true,
+    logFile: path.join(RESULTS, "fast-op.log"),
+  });
+  const issuer = String(op.ready.issuer);
+  return { op, opPool: keepAlivePool(issuer), issuer };
 }
 
 export async function registerClient(
