@@ -17,6 +17,7 @@ import {
 import { closedLoop, type Operation, openLoop } from "./load.js";
 import { processRssBytes } from "./proc.js";
 import type { DatabaseResult } from "./report.js";
+import { runtimeDelta, runtimeReading } from "./runtime.js";
 import {
   bounds,
   checkStopping,
@@ -122,6 +123,7 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
         progress(
           `${dialect}: callback latency at ${halfRate.toFixed(0)} sign-ins/s (${settings.halfRateMs / 1000} s)`,
         );
+        const runtimeHalf = await runtimeReading(pool);
         const halfReport = await measured(shared, groups, () =>
           openLoop(
             halfRate,
@@ -130,6 +132,7 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
             returning,
           ),
         );
+        const halfRuntime = runtimeDelta(runtimeHalf, await runtimeReading(pool));
         if (halfReport.skipped > 0)
           notes.push(`half rate: ${halfReport.skipped} sign-ins skipped (in flight > ${MAX_IN_FLIGHT})`);
 
@@ -167,9 +170,11 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
         progress(`${dialect}: session checks (${settings.sessionMs / 1000} s)`);
         from = since();
         const statements3 = await statementCounts(pool);
+        const runtime0 = await runtimeReading(pool);
         const maxReport = await measured(shared, groups, () =>
           closedLoop(c, bounds(shared, settings.sessionMs, settings.maxCount), check),
         );
+        const maxRuntime = runtimeDelta(runtime0, await runtimeReading(pool));
         const statements4 = await statementCounts(pool);
         windows["session checks at full load"] = [from, since()];
         progress(`  ${maxReport.rate.toFixed(0)} checks/s`);
@@ -183,6 +188,8 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
         progress(
           `${dialect}: session checks paced at ${pacedRate.toFixed(0)}/s (${settings.pacedMs / 1000} s)`,
         );
+        const statements5 = await statementCounts(pool);
+        const runtime1 = await runtimeReading(pool);
         const pacedReport = await measured(shared, groups, () =>
           openLoop(
             pacedRate,
@@ -191,6 +198,8 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
             check,
           ),
         );
+        const pacedRuntime = runtimeDelta(runtime1, await runtimeReading(pool));
+        const statements6 = await statementCounts(pool);
         if (pacedReport.skipped > 0)
           notes.push(`paced checks: ${pacedReport.skipped} skipped (in flight > ${MAX_IN_FLIGHT})`);
         const rssAfter = processRssBytes(gh.pid) ?? Number.NaN;
@@ -206,6 +215,7 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
           sessionInsertSeconds: insertSeconds,
           sessionMax: maxReport,
           sessionPaced: pacedReport,
+          runtime: { halfRate: halfRuntime, sessionMax: maxRuntime, sessionPaced: pacedRuntime },
           rssBeforeBytes: rssBefore,
           rssAfterBytes: rssAfter,
           rssPeakBytes: rssPeak,
@@ -215,6 +225,7 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
             returning: statementsPerOp(statements0, statements1, returningReport.completed),
             newUsers: statementsPerOp(statements1, statements2, newReport.completed),
             check: statementsPerOp(statements3, statements4, maxReport.completed),
+            pacedCheck: statementsPerOp(statements5, statements6, pacedReport.completed),
           },
           ...(profileDir ? { profileWindows: windows } : {}),
           notes,

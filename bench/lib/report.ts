@@ -2,6 +2,7 @@ import type { Dialect } from "../../src/store/database.js";
 import type { LoadResult, Percentiles } from "./load.js";
 import { percentiles } from "./load.js";
 import type { CpuDelta } from "./proc.js";
+import type { RuntimeDelta } from "./runtime.js";
 import { totalOf } from "./statements.js";
 
 /** One measured phase, as printed and as written to latest.json. */
@@ -67,7 +68,10 @@ export interface DatabaseResult {
     returning: Record<string, number>;
     newUsers: Record<string, number>;
     check: Record<string, number>;
+    pacedCheck: Record<string, number>;
   };
+  /** Garbage collection and event-loop delay during the phases whose tails are judged. */
+  runtime: { halfRate: RuntimeDelta; sessionMax: RuntimeDelta; sessionPaced: RuntimeDelta };
   /** With --profile: the phases' windows in the profile, ms since Gatehouse was started. */
   profileWindows?: Record<string, [number, number]>;
   notes: string[];
@@ -249,6 +253,8 @@ export function formatReport(results: BenchResults): string {
       "  half rate: target / achieved sign-ins/s",
       (d) => `${(d.halfRate.targetRate ?? 0).toFixed(0)} / ${d.halfRate.rate.toFixed(0)}`,
     ),
+    row("  event loop blocked p99 / max, half rate (ms)", (d) => loopDelay(d.runtime.halfRate)),
+    row("  GC pauses >= 10 ms / all, half rate", (d) => gcPauses(d.runtime.halfRate)),
     row(
       "live sessions (inserted in s)",
       (d) => `${d.sessionCount.toLocaleString("en-US")} (${d.sessionInsertSeconds.toFixed(1)} s)`,
@@ -266,6 +272,12 @@ export function formatReport(results: BenchResults): string {
       (d) => `${(d.sessionPaced.targetRate ?? 0).toFixed(0)} / ${d.sessionPaced.rate.toFixed(0)}`,
     ),
     row("  p50 / p99 paced (ms)", (d) => lat(d.sessionPaced)),
+    row("  event loop blocked p99 / max, full load / paced (ms)", (d) =>
+      [d.runtime.sessionMax, d.runtime.sessionPaced].map(loopDelay).join(" · "),
+    ),
+    row("  SQL statements per paced check", (d) => fmt(totalOf(d.statementsPerOp.pacedCheck), 3)),
+    row("  GC pauses >= 10 ms / all, paced", (d) => gcPauses(d.runtime.sessionPaced)),
+    row("  GC time, paced: major / minor (ms)", (d) => gcTime(d.runtime.sessionPaced)),
     row(
       "Gatehouse RSS before / after sessions (MiB)",
       (d) => `${(d.rssBeforeBytes / MiB).toFixed(1)} / ${(d.rssAfterBytes / MiB).toFixed(1)}`,
@@ -318,6 +330,7 @@ export function formatReport(results: BenchResults): string {
       ["returning sign-in", d.statementsPerOp.returning],
       ["new-user sign-in", d.statementsPerOp.newUsers],
       ["session check", d.statementsPerOp.check],
+      ["session check, paced", d.statementsPerOp.pacedCheck],
     ] as const) {
       const kinds = Object.entries(perOp).map(([kind, n]) => `${kind} ${n}`);
       out.push(`  ${label}: ${kinds.join(", ") || "none"}`);
@@ -326,6 +339,19 @@ export function formatReport(results: BenchResults): string {
   const notes = [...results.notes, ...dbs.flatMap((d) => d.notes.map((n) => `${NAMES[d.dialect]}: ${n}`))];
   if (notes.length > 0) out.push("", "Notes:", ...notes.map((n) => `- ${n}`));
   return out.join("\n");
+}
+
+function loopDelay(r: RuntimeDelta): string {
+  return `${fmt(r.loopDelayP99Ms, 1)} / ${fmt(r.loopDelayMaxMs, 1)}`;
+}
+
+function gcPauses(r: RuntimeDelta): string {
+  const all = Object.values(r.gc);
+  return `${all.reduce((n, g) => n + g.over10ms, 0)} / ${all.reduce((n, g) => n + g.count, 0)}`;
+}
+
+function gcTime(r: RuntimeDelta): string {
+  return `${fmt(r.gc.major?.ms ?? 0, 0)} / ${fmt(r.gc.minor?.ms ?? 0, 0)}`;
 }
 
 function usCell(ms: number | undefined): string {

@@ -1,0 +1,72 @@
+import type { Pool } from "undici";
+import { BENCH_METRICS_TOKEN } from "./gatehouse.js";
+
+/** Gatehouse's garbage collections so far, by kind, from its /metrics (prom-client's defaults). */
+export interface RuntimeReading {
+  gc: Map<string, { count: number; seconds: number; over10ms: number }>;
+  /**
+   * How long the event loop was blocked (delay beyond prom-client's 10 ms sampling interval)
+   * since the previous reading of /metrics, which resets it; in ms.
+   */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
+/** What a phase cost the runtime: pauses that make tails, and how late the event loop ran. */
+export interface RuntimeDelta {
+  /** Collections by kind during the phase: count, total ms, and how many paused 10 ms or more. */
+  gc: Record<string, { count: number; ms: number; over10ms: number }>;
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
+/** prom-client samples the event loop with a timer this often; a delay of exactly this is none. */
+const LOOP_SAMPLING_MS = 10;
+
+const GC_LINE = /^gatehouse_nodejs_gc_duration_seconds_(count|sum|bucket)\{([^}]*)\} ([\d.e+-]+)$/gm;
+
+/**
+ * One reading of /metrics. Reading it resets prom-client's event-loop delay histogram, so a
+ * reading right before a phase and one right after it give that phase's delays.
+ */
+export async function runtimeReading(pool: Pool): Promise<RuntimeReading> {
+  const response = await pool.request({
+    method: "GET",
+    path: "/metrics",
+    headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` },
+  });
+  const text = await response.body.text();
+  const gc = new Map<string, { count: number; seconds: number; over10ms: number }>();
+  const under10ms = new Map<string, number>();
+  for (const [, part, labels = "", value] of text.matchAll(GC_LINE)) {
+    const kind = /kind="([^"]+)"/.exec(labels)?.[1];
+    if (!kind) continue;
+    const entry = gc.get(kind) ?? { count: 0, seconds: 0, over10ms: 0 };
+    if (part === "count") entry.count = Number(value);
+    else if (part === "sum") entry.seconds = Number(value);
+    else if (/le="0\.01"/.test(labels)) under10ms.set(kind, Number(value));
+    gc.set(kind, entry);
+  }
+  for (const [kind, entry] of gc) entry.over10ms = entry.count - (under10ms.get(kind) ?? entry.count);
+  const gauge = (name: string) => {
+    const match = new RegExp(`^gatehouse_nodejs_eventloop_lag_${name}_seconds ([\\d.e+-]+)$`, "m").exec(text);
+    return match ? Math.max(0, Number(match[1]) * 1000 - LOOP_SAMPLING_MS) : Number.NaN;
+  };
+  return { gc, loopDelayP99Ms: gauge("p99"), loopDelayMaxMs: gauge("max") };
+}
+
+export function runtimeDelta(before: RuntimeReading, after: RuntimeReading): RuntimeDelta {
+  const gc: RuntimeDelta["gc"] = {};
+  for (const [kind, entry] of after.gc) {
+    const earlier = before.gc.get(kind) ?? { count: 0, seconds: 0, over10ms: 0 };
+    const count = entry.count - earlier.count;
+    if (count > 0) {
+      gc[kind] = {
+        count,
+        ms: (entry.seconds - earlier.seconds) * 1000,
+        over10ms: entry.over10ms - earlier.over10ms,
+      };
+    }
+  }
+  return { gc, loopDelayP99Ms: after.loopDelayP99Ms, loopDelayMaxMs: after.loopDelayMaxMs };
+}
