@@ -26,6 +26,7 @@ import {
   updateSamlSettings,
 } from "./connection-saml.js";
 import { ensureOrganizationDomains } from "./domains.js";
+import { prepared } from "./prepared.js";
 import type { ConnectionProtocol, ConnectionStatus, Database, DomainState } from "./schema.js";
 
 export type { NewOidcSettings, OidcSettings } from "./connection-oidc.js";
@@ -251,9 +252,8 @@ export async function findConnection(
   return row ? (await withDomains(db, [row]))[0] : undefined;
 }
 
-/** One connection with its domains in a single round trip: every sign-in callback reads it. */
-export async function findConnectionById(db: Kysely<Database>, id: string): Promise<Connection | undefined> {
-  const rows = await selectConnections(db)
+const connectionById = prepared(["id"], (db, { id }: { id: string }) =>
+  selectConnections(db)
     .leftJoin("connection_domains", "connection_domains.connection_id", "connections.id")
     .leftJoin("organization_domains as od", (join) =>
       join
@@ -262,8 +262,15 @@ export async function findConnectionById(db: Kysely<Database>, id: string): Prom
     )
     .select(["connection_domains.domain as domain", "od.state as state", "od.failing_since as failing_since"])
     .where("connections.id", "=", id)
-    .orderBy("connection_domains.domain")
-    .execute();
+    .orderBy("connection_domains.domain"),
+);
+
+/**
+ * One connection with its domains in a single round trip: every sign-in callback reads it (its
+ * SQL built once, see `prepared`).
+ */
+export async function findConnectionById(db: Kysely<Database>, id: string): Promise<Connection | undefined> {
+  const { rows } = await connectionById(db, { id });
   const [first] = rows;
   if (!first) return undefined;
   const { domain: _, state: _s, failing_since: _f, ...row } = first;
@@ -288,20 +295,10 @@ export async function findConnectionByName(
   return row ? (await withDomains(db, [row]))[0] : undefined;
 }
 
-/**
- * The routing and enforcement lookup: the enabled connection listing `domain` whose organization
- * has verified it (or is within the grace period of a failing re-verification) at `now`.
- * A connection that lists the domain while its organization has not proven it is never found:
- * pending domains neither route nor enforce.
- */
-export async function findEnabledConnectionForDomain(
-  db: Kysely<Database>,
-  domain: string,
-  now: number,
-): Promise<(Connection & { organizationName: string }) | undefined> {
-  // The matched domain finds the connection; the second join brings all of its domains, in
-  // the same round trip (every email-first sign-in and password attempt asks this).
-  const rows = await selectConnections(db)
+// The matched domain finds the connection; the second join brings all of its domains, in the
+// same round trip (every email-first sign-in and password attempt asks this).
+const enabledConnectionForDomain = prepared(["domain"], (db, { domain }: { domain: string }) =>
+  selectConnections(db)
     .innerJoin("connection_domains as matched", "matched.connection_id", "connections.id")
     .innerJoin("organization_domains as owned", (join) =>
       join
@@ -323,11 +320,24 @@ export async function findEnabledConnectionForDomain(
       "od.state as state",
       "od.failing_since as failing_since",
     ])
-    .where("matched.domain", "=", domain.toLowerCase())
+    .where("matched.domain", "=", domain)
     .where("owned.state", "!=", "pending")
     .where("connections.status", "=", "enabled")
-    .orderBy("all_domains.domain")
-    .execute();
+    .orderBy("all_domains.domain"),
+);
+
+/**
+ * The routing and enforcement lookup: the enabled connection listing `domain` whose organization
+ * has verified it (or is within the grace period of a failing re-verification) at `now`.
+ * A connection that lists the domain while its organization has not proven it is never found:
+ * pending domains neither route nor enforce.
+ */
+export async function findEnabledConnectionForDomain(
+  db: Kysely<Database>,
+  domain: string,
+  now: number,
+): Promise<(Connection & { organizationName: string }) | undefined> {
+  const { rows } = await enabledConnectionForDomain(db, { domain: domain.toLowerCase() });
   const [first] = rows;
   if (!first) return undefined;
   if (!isDomainActive({ state: first.owned_state, failingSince: first.owned_failing_since }, now))

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { prepared } from "./prepared.js";
 import type { Database, Role } from "./schema.js";
 
 export async function findIdentity(db: Kysely<Database>, providerKey: string, subject: string) {
@@ -38,18 +39,47 @@ export async function insertIdentity(
     .execute();
 }
 
+const identityTouch = prepared(
+  ["id", "email", "now"],
+  (db, { id, email, now }: { id: string; email: string | null; now: number }) =>
+    db.updateTable("identities").set({ last_sign_in_at: now, email }).where("id", "=", id),
+);
+
+/** Every returning sign-in records its time and the address the provider asserted. */
 export async function touchIdentity(
   db: Kysely<Database>,
   id: string,
   email: string | null,
   now: number,
 ): Promise<void> {
-  await db.updateTable("identities").set({ last_sign_in_at: now, email }).where("id", "=", id).execute();
+  await identityTouch(db, { id, email, now });
 }
+
+const identityWithMemberships = prepared(
+  ["providerKey", "subject"],
+  (db, { providerKey, subject }: { providerKey: string; subject: string }) =>
+    db
+      .selectFrom("identities")
+      .innerJoin("users", "users.id", "identities.user_id")
+      .leftJoin("memberships", "memberships.user_id", "identities.user_id")
+      .select([
+        "identities.id as id",
+        "identities.user_id as userId",
+        "users.email as userEmail",
+        "users.name as name",
+        "users.given_name as givenName",
+        "users.family_name as familyName",
+        "memberships.organization_id as organizationId",
+        "memberships.role as role",
+      ])
+      .where("identities.provider_key", "=", providerKey)
+      .where("identities.subject", "=", subject),
+);
 
 /**
  * A returning user's identity with its user's email and names and the organizations the user
- * belongs to (with the role in each), in one query: the hot path of every repeat SSO sign-in.
+ * belongs to (with the role in each), in one query: the hot path of every repeat SSO sign-in
+ * (its SQL built once, see `prepared`).
  */
 export async function findIdentityWithMemberships(
   db: Kysely<Database>,
@@ -66,23 +96,7 @@ export async function findIdentityWithMemberships(
     }
   | undefined
 > {
-  const rows = await db
-    .selectFrom("identities")
-    .innerJoin("users", "users.id", "identities.user_id")
-    .leftJoin("memberships", "memberships.user_id", "identities.user_id")
-    .select([
-      "identities.id as id",
-      "identities.user_id as userId",
-      "users.email as userEmail",
-      "users.name as name",
-      "users.given_name as givenName",
-      "users.family_name as familyName",
-      "memberships.organization_id as organizationId",
-      "memberships.role as role",
-    ])
-    .where("identities.provider_key", "=", providerKey)
-    .where("identities.subject", "=", subject)
-    .execute();
+  const { rows } = await identityWithMemberships(db, { providerKey, subject });
   const [first] = rows;
   if (!first) return undefined;
   const memberships = rows.flatMap((r) =>

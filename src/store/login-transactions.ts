@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { prepared } from "./prepared.js";
 import type { Database, LoginTransactionsTable } from "./schema.js";
 
 export type LoginTransaction = LoginTransactionsTable;
@@ -14,6 +15,15 @@ export async function insertLoginTransaction(db: Kysely<Database>, tx: NewLoginT
     .execute();
 }
 
+const claimTransaction = prepared(["id", "now"], (db, { id, now }: { id: string; now: number }) =>
+  db
+    .updateTable("login_transactions")
+    .set({ consumed_at: now })
+    .where("id", "=", id)
+    .where("consumed_at", "is", null)
+    .returningAll(),
+);
+
 /**
  * Marks the transaction consumed and returns it as it was before, atomically: of two
  * callbacks racing with the same state, exactly one sees `consumed_at: null`.
@@ -23,13 +33,7 @@ export async function consumeLoginTransaction(
   id: string,
   now: number,
 ): Promise<{ tx: LoginTransaction; alreadyConsumed: boolean } | undefined> {
-  const claimed = await db
-    .updateTable("login_transactions")
-    .set({ consumed_at: now })
-    .where("id", "=", id)
-    .where("consumed_at", "is", null)
-    .returningAll()
-    .executeTakeFirst();
+  const [claimed] = (await claimTransaction(db, { id, now })).rows;
   if (claimed) return { tx: { ...claimed, consumed_at: null }, alreadyConsumed: false };
   const existing = await db
     .selectFrom("login_transactions")

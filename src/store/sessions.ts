@@ -1,7 +1,8 @@
-import { type CompiledQuery, type Kysely, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { newId } from "../crypto/tokens.js";
 import { enqueueBackchannelLogouts } from "./application-sign-ins.js";
 import { inBatches } from "./batches.js";
+import { prepared } from "./prepared.js";
 import type { Database, Role, SignInMethod } from "./schema.js";
 
 export interface NewSession {
@@ -29,10 +30,23 @@ export function sessionIdpContext(idHash: string): string {
   return `session-idp:${idHash}`;
 }
 
-export async function insertSession(db: Kysely<Database>, s: NewSession): Promise<void> {
-  await db
-    .insertInto("sessions")
-    .values({
+type SessionRow = Required<NewSession>;
+
+const sessionInsert = prepared<SessionRow, unknown>(
+  [
+    "idHash",
+    "userId",
+    "organizationId",
+    "method",
+    "connectionId",
+    "idTokenSealed",
+    "idpSid",
+    "idpSessionSealed",
+    "createdAt",
+    "expiresAt",
+  ],
+  (db, s) =>
+    db.insertInto("sessions").values({
       id_hash: s.idHash,
       user_id: s.userId,
       organization_id: s.organizationId,
@@ -40,13 +54,17 @@ export async function insertSession(db: Kysely<Database>, s: NewSession): Promis
       connection_id: s.connectionId,
       id_token_sealed: s.idTokenSealed,
       idp_sid: s.idpSid,
-      idp_session_sealed: s.idpSessionSealed ?? null,
+      idp_session_sealed: s.idpSessionSealed,
       created_at: s.createdAt,
       expires_at: s.expiresAt,
       revoked_at: null,
       last_seen_at: s.createdAt,
-    })
-    .execute();
+    }),
+);
+
+/** Every sign-in ends here (its SQL built once, see `prepared`). */
+export async function insertSession(db: Kysely<Database>, s: NewSession): Promise<void> {
+  await sessionInsert(db, { ...s, idpSessionSealed: s.idpSessionSealed ?? null });
 }
 
 export interface ActiveSession {
@@ -70,65 +88,53 @@ export interface ActiveSession {
   lastSeenAt: number;
 }
 
-function activeSessionQuery(db: Kysely<Database>, idHash: string, now: number) {
-  return db
-    .selectFrom("sessions")
-    .innerJoin("users", "users.id", "sessions.user_id")
-    .leftJoin("organizations", "organizations.id", "sessions.organization_id")
-    .leftJoin("memberships", (join) =>
-      join
-        .onRef("memberships.user_id", "=", "sessions.user_id")
-        .onRef("memberships.organization_id", "=", "sessions.organization_id"),
-    )
-    .leftJoin("connections", "connections.id", "sessions.connection_id")
-    .select([
-      "sessions.id_hash as idHash",
-      "sessions.user_id as userId",
-      "users.email as email",
-      "users.name as name",
-      "users.given_name as givenName",
-      "users.family_name as familyName",
-      "sessions.organization_id as organizationId",
-      "organizations.slug as organizationSlug",
-      "organizations.name as organizationName",
-      "memberships.role as role",
-      "sessions.method as method",
-      "sessions.connection_id as connectionId",
-      "connections.name as connectionName",
-      "sessions.created_at as createdAt",
-      "sessions.expires_at as expiresAt",
-      // Sessions from before migration 0006 were given their creation time.
-      sql<number>`coalesce(sessions.last_seen_at, sessions.created_at)`.as("lastSeenAt"),
-    ])
-    .where("sessions.id_hash", "=", idHash)
-    .where("sessions.revoked_at", "is", null)
-    .where("sessions.expires_at", ">", now);
-}
-
-// Stand-ins compiled into the session check's SQL once; each check binds its own values.
-const HASH_PLACEHOLDER = "\u0000session-hash";
-const NOW_PLACEHOLDER = -1;
-const compiledChecks = new WeakMap<Kysely<Database>, CompiledQuery<ActiveSession>>();
-
 /**
  * The session check: one indexed query that yields everything a request needs. It runs on
- * every authenticated request, so its SQL is compiled once per database handle instead of
- * being rebuilt by the query builder each time.
+ * every authenticated request, so its SQL is built once (see `prepared`).
  */
+const activeSessionQuery = prepared<{ idHash: string; now: number }, ActiveSession>(
+  ["idHash", "now"],
+  (db, { idHash, now }) =>
+    db
+      .selectFrom("sessions")
+      .innerJoin("users", "users.id", "sessions.user_id")
+      .leftJoin("organizations", "organizations.id", "sessions.organization_id")
+      .leftJoin("memberships", (join) =>
+        join
+          .onRef("memberships.user_id", "=", "sessions.user_id")
+          .onRef("memberships.organization_id", "=", "sessions.organization_id"),
+      )
+      .leftJoin("connections", "connections.id", "sessions.connection_id")
+      .select([
+        "sessions.id_hash as idHash",
+        "sessions.user_id as userId",
+        "users.email as email",
+        "users.name as name",
+        "users.given_name as givenName",
+        "users.family_name as familyName",
+        "sessions.organization_id as organizationId",
+        "organizations.slug as organizationSlug",
+        "organizations.name as organizationName",
+        "memberships.role as role",
+        "sessions.method as method",
+        "sessions.connection_id as connectionId",
+        "connections.name as connectionName",
+        "sessions.created_at as createdAt",
+        "sessions.expires_at as expiresAt",
+        // Sessions from before migration 0006 were given their creation time.
+        sql<number>`coalesce(sessions.last_seen_at, sessions.created_at)`.as("lastSeenAt"),
+      ])
+      .where("sessions.id_hash", "=", idHash)
+      .where("sessions.revoked_at", "is", null)
+      .where("sessions.expires_at", ">", now),
+);
+
 export async function findActiveSession(
   db: Kysely<Database>,
   idHash: string,
   now: number,
 ): Promise<ActiveSession | undefined> {
-  let compiled = compiledChecks.get(db);
-  if (!compiled) {
-    compiled = activeSessionQuery(db, HASH_PLACEHOLDER, NOW_PLACEHOLDER).compile();
-    compiledChecks.set(db, compiled);
-  }
-  const parameters = compiled.parameters.map((p) =>
-    p === HASH_PLACEHOLDER ? idHash : p === NOW_PLACEHOLDER ? now : p,
-  );
-  const { rows } = await db.executeQuery<ActiveSession>({ ...compiled, parameters });
+  const { rows } = await activeSessionQuery(db, { idHash, now });
   return rows[0];
 }
 
