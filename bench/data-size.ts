@@ -423,8 +423,9 @@ async function deepCursor(ctx: { store: { db: Db } }, organizationId: string): P
 class Rollback extends Error {}
 
 /**
- * EXPLAIN of the statements the store really sends, captured from Kysely as they run: each
- * store call runs in a transaction rolled back afterwards, and each EXPLAIN ANALYZE too, so
+ * EXPLAIN of the statements the store really sends, captured from Kysely as they run (a handle
+ * with a plugin builds even prepared queries with their real arguments: src/store/prepared.ts).
+ * Each store call runs in a transaction rolled back afterwards, and each EXPLAIN ANALYZE too, so
  * that the sign-in's writes (rate limits, the login transaction's consumption) change nothing.
  */
 async function explainHotQueries(
@@ -503,19 +504,11 @@ async function explainHotQueries(
   const out: string[] = [];
   try {
     for (const [label, query] of captured) {
-      // The session check is compiled once with stand-ins for its values (see findActiveSession).
-      const parameters = query.parameters.map((p) =>
-        typeof p === "string" && p.startsWith("\u0000")
-          ? hashToken(loadedSessionToken(1))
-          : p === -1
-            ? now
-            : p,
-      );
       await client.query("begin");
       try {
         const { rows } = await client.query<{ "QUERY PLAN": string }>(
           `explain (analyze, costs off, timing off, summary on) ${query.sql}`,
-          parameters,
+          [...query.parameters],
         );
         out.push(`${label}: ${query.sql.replace(/\s+/g, " ").slice(0, 140)}…`);
         for (const row of rows) out.push(`    ${row["QUERY PLAN"]}`);
