@@ -8,11 +8,26 @@ export type LoginTransaction = LoginTransactionsTable;
 export type NewLoginTransaction = Omit<LoginTransaction, "purpose" | "connection_test_id"> &
   Partial<Pick<LoginTransaction, "purpose" | "connection_test_id">>;
 
+const transactionInsert = prepared<{ [K in keyof LoginTransaction]: LoginTransaction[K] }, unknown>(
+  [
+    "id",
+    "protocol",
+    "connection_id",
+    "browser_hash",
+    "return_to",
+    "payload",
+    "created_at",
+    "expires_at",
+    "consumed_at",
+    "purpose",
+    "connection_test_id",
+  ],
+  (db, tx) => db.insertInto("login_transactions").values(tx),
+);
+
+/** Every sign-in begins here (its SQL built once, see `prepared`). */
 export async function insertLoginTransaction(db: Kysely<Database>, tx: NewLoginTransaction): Promise<void> {
-  await db
-    .insertInto("login_transactions")
-    .values({ purpose: "sign_in", connection_test_id: null, ...tx })
-    .execute();
+  await transactionInsert(db, { purpose: "sign_in", connection_test_id: null, ...tx });
 }
 
 const claimTransaction = prepared(["id", "now"], (db, { id, now }: { id: string; now: number }) =>

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { prepared } from "./prepared.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -42,26 +43,53 @@ export async function hitRateLimits(
   now: number,
 ): Promise<Map<string, { count: number; resetAt: number }>> {
   const windows = new Map(hits.map((h) => [h.key, h.windowMs]));
-  const rows = await db
-    .insertInto("rate_limits")
-    .values(hits.map((h) => ({ key: h.key, window_start: now - (now % h.windowMs), count: 1 })))
-    .onConflict((oc) =>
-      oc.column("key").doUpdateSet((eb) => ({
-        count: eb
-          .case()
-          .when("rate_limits.window_start", "=", eb.ref("excluded.window_start"))
-          .then(eb("rate_limits.count", "+", 1))
-          .else(1)
-          .end(),
-        window_start: eb.ref("excluded.window_start"),
-      })),
-    )
-    .returning(["key", "count", "window_start"])
-    .execute();
+  let upsert = upsertsBySize.get(hits.length);
+  if (!upsert) {
+    upsert = rateLimitUpsert(hits.length);
+    upsertsBySize.set(hits.length, upsert);
+  }
+  const args: Record<string, string | number> = {};
+  hits.forEach((h, i) => {
+    args[`key${i}`] = h.key;
+    args[`start${i}`] = now - (now % h.windowMs);
+  });
+  const { rows } = await upsert(db, args);
   return new Map(
     rows.map((r) => [r.key, { count: r.count, resetAt: r.window_start + (windows.get(r.key) ?? 0) }]),
   );
 }
+
+/** The upsert of `size` counters in one statement, its SQL built once (see `prepared`). */
+function rateLimitUpsert(size: number) {
+  const rows = Array.from({ length: size }, (_, i) => i);
+  return prepared(
+    rows.flatMap((i) => [`key${i}`, `start${i}`]),
+    (db, args: Record<string, string | number>) =>
+      db
+        .insertInto("rate_limits")
+        .values(
+          rows.map((i) => ({
+            key: args[`key${i}`] as string,
+            window_start: args[`start${i}`] as number,
+            count: 1,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.column("key").doUpdateSet((eb) => ({
+            count: eb
+              .case()
+              .when("rate_limits.window_start", "=", eb.ref("excluded.window_start"))
+              .then(eb("rate_limits.count", "+", 1))
+              .else(1)
+              .end(),
+            window_start: eb.ref("excluded.window_start"),
+          })),
+        )
+        .returning(["key", "count", "window_start"]),
+  );
+}
+
+const upsertsBySize = new Map<number, ReturnType<typeof rateLimitUpsert>>();
 
 export async function peekRateLimit(
   db: Kysely<Database>,
