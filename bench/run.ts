@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import path from "node:path";
@@ -133,7 +134,9 @@ async function main(): Promise<number> {
     progress(`constant Fastify route (${settings.constantMs / 1000} s)`);
     const constant = await runConstant(shared);
     progress(`  ${constant.rate.toFixed(0)} requests/s`);
-    const references: References = { constant };
+    const cacheSessions = values.quick ? 10_000 : 100_000;
+    progress(`session cache memory (${cacheSessions.toLocaleString("en-US")} sessions)`);
+    const references: References = { constant, sessionCache: measureSessionCache(cacheSessions) };
 
     const databases: DatabaseResult[] = [];
     for (const dialect of dialects) databases.push(await runDatabase(shared, dialect));
@@ -160,6 +163,23 @@ async function main(): Promise<number> {
     await opPool.close();
     await op.stop();
   }
+}
+
+/** bench/session-cache-memory.ts in a child with --expose-gc: its one JSON line. */
+function measureSessionCache(sessions: number): { sessions: number; heapBytes: number } {
+  const output = execFileSync(
+    process.execPath,
+    [
+      "--expose-gc",
+      "--import",
+      "tsx",
+      path.join(ROOT, "bench/session-cache-memory.ts"),
+      `--sessions=${sessions}`,
+    ],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  const { heapBytes } = JSON.parse(output) as { heapBytes: number };
+  return { sessions, heapBytes };
 }
 
 main().then(

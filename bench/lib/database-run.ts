@@ -17,7 +17,7 @@ import {
 import { closedLoop, type Operation, openLoop } from "./load.js";
 import { processRssBytes } from "./proc.js";
 import type { DatabaseResult } from "./report.js";
-import { runtimeDelta, runtimeReading } from "./runtime.js";
+import { clientLoopDelay, runtimeDelta, runtimeReading } from "./runtime.js";
 import {
   bounds,
   checkStopping,
@@ -190,14 +190,17 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
         );
         const statements5 = await statementCounts(pool);
         const runtime1 = await runtimeReading(pool);
-        const pacedReport = await measured(shared, groups, () =>
-          openLoop(
-            pacedRate,
-            MAX_IN_FLIGHT,
-            bounds(shared, settings.pacedMs, Math.ceil((pacedRate * settings.pacedMs) / 1000)),
-            check,
+        const paced = await clientLoopDelay(() =>
+          measured(shared, groups, () =>
+            openLoop(
+              pacedRate,
+              MAX_IN_FLIGHT,
+              bounds(shared, settings.pacedMs, Math.ceil((pacedRate * settings.pacedMs) / 1000)),
+              check,
+            ),
           ),
         );
+        const pacedReport = paced.result;
         const pacedRuntime = runtimeDelta(runtime1, await runtimeReading(pool));
         const statements6 = await statementCounts(pool);
         if (pacedReport.skipped > 0)
@@ -215,7 +218,12 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
           sessionInsertSeconds: insertSeconds,
           sessionMax: maxReport,
           sessionPaced: pacedReport,
-          runtime: { halfRate: halfRuntime, sessionMax: maxRuntime, sessionPaced: pacedRuntime },
+          runtime: {
+            halfRate: halfRuntime,
+            sessionMax: maxRuntime,
+            sessionPaced: pacedRuntime,
+            clientPaced: { loopDelayP99Ms: paced.loopDelayP99Ms, loopDelayMaxMs: paced.loopDelayMaxMs },
+          },
           rssBeforeBytes: rssBefore,
           rssAfterBytes: rssAfter,
           rssPeakBytes: rssPeak,

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Pool } from "undici";
 import { BENCH_METRICS_TOKEN } from "./gatehouse.js";
 
@@ -69,4 +70,25 @@ export function runtimeDelta(before: RuntimeReading, after: RuntimeReading): Run
     }
   }
   return { gc, loopDelayP99Ms: after.loopDelayP99Ms, loopDelayMaxMs: after.loopDelayMaxMs };
+}
+
+/**
+ * The bench's own event loop while `run` runs: a client that is late sends late and measures
+ * late, which shows up as Gatehouse's latency. Same units as Gatehouse's (ms blocked).
+ */
+export async function clientLoopDelay<T>(
+  run: () => Promise<T>,
+): Promise<{ result: T; loopDelayP99Ms: number; loopDelayMaxMs: number }> {
+  const histogram = monitorEventLoopDelay({ resolution: LOOP_SAMPLING_MS });
+  histogram.enable();
+  try {
+    const result = await run();
+    return {
+      result,
+      loopDelayP99Ms: Math.max(0, histogram.percentile(99) / 1e6 - LOOP_SAMPLING_MS),
+      loopDelayMaxMs: Math.max(0, histogram.max / 1e6 - LOOP_SAMPLING_MS),
+    };
+  } finally {
+    histogram.disable();
+  }
 }
