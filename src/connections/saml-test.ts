@@ -6,12 +6,12 @@ import { generateSpKeyPair } from "../sso/saml/sp-keys.js";
 import { settingsColumns, spKeyContext } from "../sso/saml/stored-settings.js";
 import { insertAuditEvent } from "../store/audit.js";
 import type { SamlConnectionSettings } from "../store/connection-saml.js";
-import { type ConnectionTestRow, insertConnectionTest } from "../store/connection-tests.js";
+import { insertConnectionTest } from "../store/connection-tests.js";
 import { findConnection, findConnectionById, type SamlConnection } from "../store/connections.js";
 import { refuseConflicts } from "./create.js";
 import { samlInputOf } from "./saml-update.js";
 import { type SamlConnectionInput, validateSamlConnectionInput } from "./saml-validate.js";
-import { type StartedTest, startedTest, TEST_TTL_MS, type TestActor, testSecretContext } from "./test-row.js";
+import { type StartedTest, startedTest, type TestActor, unsavedTestRow } from "./test-row.js";
 
 /**
  * The SAML values a test of unsaved settings runs with, kept server-side in its
@@ -116,22 +116,7 @@ export async function testUnsavedSamlConnection(
       defaultRole: value.defaultRole,
     },
   };
-  const now = ctx.now();
-  const row: ConnectionTestRow = {
-    id,
-    organization_id: actor.organizationId,
-    // Null even for an edit: the test runs with these values, not the saved ones.
-    connection_id: null,
-    actor_user_id: actor.actorUserId,
-    session_hash: actor.actorSessionHash ?? null,
-    settings: JSON.stringify(settings),
-    client_secret_sealed: ctx.box.seal(privateKeyPem, testSecretContext(id)),
-    result: null,
-    outcome: null,
-    created_at: now,
-    expires_at: now + TEST_TTL_MS,
-    finished_at: null,
-  };
+  const row = unsavedTestRow(ctx, actor, id, settings, privateKeyPem);
   await insertConnectionTest(ctx.store.db, row);
   return startedTest(ctx, row);
 }

@@ -43,3 +43,31 @@ export function startedTest(ctx: AppContext, row: ConnectionTestRow): StartedTes
     expiresAt: new Date(row.expires_at).toISOString(),
   };
 }
+
+/**
+ * The row of a test of unsaved values: not tied to a connection (the test runs with these
+ * values, not a saved connection's, even for an edit), its secret sealed to the test.
+ */
+export function unsavedTestRow(
+  ctx: AppContext,
+  actor: TestActor,
+  id: string,
+  settings: unknown,
+  secret: string,
+): ConnectionTestRow {
+  const now = ctx.now();
+  return {
+    id,
+    organization_id: actor.organizationId,
+    connection_id: null,
+    actor_user_id: actor.actorUserId,
+    session_hash: actor.actorSessionHash ?? null,
+    settings: JSON.stringify(settings),
+    client_secret_sealed: ctx.box.seal(secret, testSecretContext(id)),
+    result: null,
+    outcome: null,
+    created_at: now,
+    expires_at: now + TEST_TTL_MS,
+    finished_at: null,
+  };
+}

@@ -33,6 +33,7 @@ import {
   type TestActor,
   testPaths,
   testSecretContext,
+  unsavedTestRow,
 } from "./test-row.js";
 import {
   type ConnectionInput,
@@ -118,21 +119,7 @@ export async function testUnsavedConnection(
     roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
   };
   const id = newId();
-  const now = ctx.now();
-  const row: ConnectionTestRow = {
-    id,
-    organization_id: actor.organizationId,
-    connection_id: null,
-    actor_user_id: actor.actorUserId,
-    session_hash: actor.actorSessionHash ?? null,
-    settings: JSON.stringify(settings),
-    client_secret_sealed: ctx.box.seal(value.clientSecret, testSecretContext(id)),
-    result: null,
-    outcome: null,
-    created_at: now,
-    expires_at: now + TEST_TTL_MS,
-    finished_at: null,
-  };
+  const row = unsavedTestRow(ctx, actor, id, settings, value.clientSecret);
   await insertConnectionTest(ctx.store.db, row);
   return startedTest(ctx, row);
 }

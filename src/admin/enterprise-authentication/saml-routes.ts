@@ -47,6 +47,18 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
   const admin = requireAdmin(ctx);
   const baseUrl = ctx.config.baseUrl.toString();
 
+  // The id the Setup page allocated (and its proof), so that Create and a test before it use the
+  // ACS URL the admin already gave the IdP.
+  const claimedId = (organizationId: string, body: unknown) => ({
+    id: claimSamlConnectionId(
+      ctx,
+      organizationId,
+      textField(body, "connectionId", 64),
+      textField(body, "connectionIdProof", 100),
+    ),
+    proof: textField(body, "connectionIdProof", 100),
+  });
+
   const showSetup = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -183,15 +195,7 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
   app.post(adminPaths.saml, { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
     const session = adminSession(request);
     const body = request.body;
-    const newId = {
-      id: claimSamlConnectionId(
-        ctx,
-        session.organizationId,
-        textField(body, "connectionId", 64),
-        textField(body, "connectionIdProof", 100),
-      ),
-      proof: textField(body, "connectionIdProof", 100),
-    };
+    const newId = claimedId(session.organizationId, body);
     const form = readSamlForm(body);
     try {
       const { connection, revokedSessions } = await createSamlConnection(ctx, {
@@ -286,15 +290,7 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
   app.post(`${adminPaths.saml}/test`, { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
     const session = adminSession(request);
     const body = request.body;
-    const newId = {
-      id: claimSamlConnectionId(
-        ctx,
-        session.organizationId,
-        textField(body, "connectionId", 64),
-        textField(body, "connectionIdProof", 100),
-      ),
-      proof: textField(body, "connectionIdProof", 100),
-    };
+    const newId = claimedId(session.organizationId, body);
     const form = readSamlForm(body);
     try {
       const started = await testUnsavedSamlConnection(
