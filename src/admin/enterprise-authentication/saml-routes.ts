@@ -59,6 +59,25 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
     proof: textField(body, "connectionIdProof", 100),
   });
 
+  // A test sign-in of a form's values: to the IdP, or back to the form with what was refused.
+  const testUnsaved = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    target: Parameters<typeof testUnsavedSamlConnection>[2],
+    input: Parameters<typeof testUnsavedSamlConnection>[3],
+    showRefusal: (refusal: NonNullable<ReturnType<typeof toSamlFormRefusal>>) => Promise<unknown>,
+  ) => {
+    try {
+      const started = await testUnsavedSamlConnection(ctx, actorOf(request), target, input);
+      return reply.redirect(testPaths.start(started.id), 303);
+    } catch (error) {
+      const refusal = toSamlFormRefusal(error);
+      if (!refusal) throw error;
+      request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML test sign-in refused");
+      return showRefusal(refusal);
+    }
+  };
+
   const showSetup = async (
     request: FastifyRequest,
     reply: FastifyReply,
@@ -292,20 +311,9 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
     const body = request.body;
     const newId = claimedId(session.organizationId, body);
     const form = readSamlForm(body);
-    try {
-      const started = await testUnsavedSamlConnection(
-        ctx,
-        actorOf(request),
-        { kind: "new", connectionId: newId.id },
-        form.input,
-      );
-      return reply.redirect(testPaths.start(started.id), 303);
-    } catch (error) {
-      const refusal = toSamlFormRefusal(error);
-      if (!refusal) throw error;
-      request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML test sign-in refused");
-      return showSetup(request, reply, { values: form.values, newId }, refusal);
-    }
+    return testUnsaved(request, reply, { kind: "new", connectionId: newId.id }, form.input, (refusal) =>
+      showSetup(request, reply, { values: form.values, newId }, refusal),
+    );
   });
 
   // Test sign-in of an edit's values, before Save: the saved connection is untouched meanwhile.
@@ -315,20 +323,13 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
     async (request, reply) => {
       const connection = await connectionOf(request);
       const form = readSamlForm(request.body, { allowKeep: true });
-      try {
-        const started = await testUnsavedSamlConnection(
-          ctx,
-          actorOf(request),
-          { kind: "edit", connectionId: connection.id },
-          form.input,
-        );
-        return reply.redirect(testPaths.start(started.id), 303);
-      } catch (error) {
-        const refusal = toSamlFormRefusal(error);
-        if (!refusal) throw error;
-        request.log.info({ code: refusal.code, detail: refusal.detail }, "SAML test sign-in refused");
-        return showEdit(request, reply, connection, form.values, refusal);
-      }
+      return testUnsaved(
+        request,
+        reply,
+        { kind: "edit", connectionId: connection.id },
+        form.input,
+        (refusal) => showEdit(request, reply, connection, form.values, refusal),
+      );
     },
   );
 
