@@ -482,7 +482,7 @@ async function explainHotQueries(
   await record("sign-in callback: the returning user's identity", (d) =>
     findIdentityWithMemberships(d, user.providerKey, user.subject),
   );
-  await record("GET /api/v1/users", (d) => listOrganizationUsers(d, organizationId));
+  await record("GET /api/v1/users", (d) => listOrganizationUsers(d, organizationId, { limit: 51 }));
   await record("GET /api/v1/events", (d) => listAuditEvents(d, { organizationId, limit: 50 }));
   // Filtered: a type or outcome the organization's history rarely holds, the worst case.
   await record("GET /api/v1/events?type=connection.updated", (d) =>

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
+import path from "node:path";
 import { createInterface } from "node:readline";
 
 /**
@@ -46,6 +47,8 @@ export async function startChild(name: string, options: SpawnOptions): Promise<S
       resolve(code);
     });
   });
+  // A fresh clone has no bench/results/ yet; every bench script may be the first one run.
+  if (options.logFile) mkdirSync(path.dirname(options.logFile), { recursive: true });
   const log = options.logFile ? createWriteStream(options.logFile) : undefined;
   const tail: string[] = [];
   child.stderr?.on("data", (chunk: Buffer) => {

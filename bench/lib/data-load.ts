@@ -160,8 +160,8 @@ export async function loadData(
   );
   await step(
     "memberships",
-    `insert into memberships (organization_id, user_id, role, created_at)
-     select ${user.organization}, ${uuidSql("user", "g")}, 'member', ${now}
+    `insert into memberships (organization_id, user_id, role, created_at, user_email)
+     select ${user.organization}, ${uuidSql("user", "g")}, 'member', ${now}, ${user.email}
      from generate_series(1, ${sizes.users}) g`,
   );
   await step(

@@ -30,6 +30,7 @@ import * as sessionHardening from "./migrations/0019-session-hardening.js";
 import * as protocolConnections from "./migrations/0020-protocol-connections.js";
 import * as signInTransactions from "./migrations/0022-sign-in-transactions.js";
 import * as samlConnections from "./migrations/0023-saml-connections.js";
+import * as membershipEmails from "./migrations/0024-membership-emails.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -66,6 +67,7 @@ const migrations: Record<string, Migration> = {
   "0020-protocol-connections": protocolConnections,
   "0022-sign-in-transactions": signInTransactions,
   "0023-saml-connections": samlConnections,
+  "0024-membership-emails": membershipEmails,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

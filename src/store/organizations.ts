@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { newId } from "../crypto/tokens.js";
 import type { Database, Role } from "./schema.js";
 
@@ -58,6 +58,9 @@ export async function insertMembership(
       user_id: input.userId,
       role: input.role,
       created_at: now,
+      // The database keeps this copy in sync (migration 0024); giving it here spares SQLite
+      // the trigger's correcting update.
+      user_email: sql<string>`(select email from users where id = ${input.userId})`,
     })
     .execute();
 }

@@ -2,6 +2,7 @@
  * The database as Kysely sees it: one interface per table. Times are epoch milliseconds
  * (bigint columns) so both dialects compare them the same way.
  */
+import type { Generated } from "kysely";
 import type { ProviderTables } from "./provider-schema.js";
 
 export type Role = "owner" | "admin" | "member";
@@ -32,6 +33,8 @@ export interface MembershipsTable {
   user_id: string;
   role: Role;
   created_at: number;
+  /** The user's email, copied and kept in sync by the database (migration 0024) for the user list's order. */
+  user_email: Generated<string>;
 }
 
 export interface PasswordCredentialsTable {

@@ -91,7 +91,11 @@ export interface OrganizationUser {
   lastSignInAt: number | null;
 }
 
-/** By email; `page` reads `limit` users after the (email, id) key `after`. */
+/**
+ * By email; `page` reads `limit` users after the (email, id) key `after`. The order and the
+ * cursor are the membership's copy of the email, so a page is one range of
+ * `memberships_org_email_idx` whatever the organization's size.
+ */
 export async function listOrganizationUsers(
   db: Kysely<Database>,
   organizationId: string,
@@ -112,12 +116,12 @@ export async function listOrganizationUsers(
       "password_credentials.user_id as hasPassword",
     ])
     .where("memberships.organization_id", "=", organizationId)
-    .orderBy("users.email")
-    .orderBy("users.id");
+    .orderBy("memberships.user_email")
+    .orderBy("memberships.user_id");
   const after = page?.after;
   if (after)
     query = query.where((eb) =>
-      eb(eb.refTuple("users.email", "users.id"), ">", eb.tuple(after[0], after[1])),
+      eb(eb.refTuple("memberships.user_email", "memberships.user_id"), ">", eb.tuple(after[0], after[1])),
     );
   if (page) query = query.limit(page.limit);
   const rows = await query.execute();
