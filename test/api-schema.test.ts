@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import Fastify from "fastify";
+import { Type } from "typebox";
 import { createOrganizationWithAdmin } from "../src/accounts/organizations.js";
 import { ConnectionView } from "../src/api/connections.js";
 import { createApiKey, createOperatorApiKey } from "../src/api/keys.js";
 import { decodeCursor, encodeCursor, readPage } from "../src/api/pagination.js";
 import { API_PREFIX, registerApiRoutes } from "../src/api/routes.js";
+import { IsoTime, Nullable, Organization, StringEnum, Uuid } from "../src/api/schemas.js";
 import { startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
 
 let gh: TestGatehouse;
@@ -278,4 +280,46 @@ test("an answer carries only what its schema lists", async () => {
   await app.close();
   assert.equal("clientSecretSealed" in answer, false);
   assert.deepEqual(answer, view);
+});
+
+describe("Nullable", () => {
+  const Shape = Type.Object({
+    name: Nullable(Type.String()),
+    role: Nullable(StringEnum(["admin", "member"])),
+    at: Nullable(IsoTime),
+    owner: Nullable(Type.Object({ id: Uuid })),
+    organization: Nullable(Organization),
+  });
+
+  test("a plain type becomes a type list with null, an enum lists null, a named component stays a reference", () => {
+    assert.deepEqual(Shape.properties.name, { type: ["string", "null"] });
+    assert.deepEqual(Shape.properties.role, { type: ["string", "null"], enum: ["admin", "member", null] });
+    assert.deepEqual(Shape.properties.at, { type: ["string", "null"], format: "date-time" });
+    assert.deepEqual((Shape.properties.owner as unknown as { type: unknown }).type, ["object", "null"]);
+    assert.ok("anyOf" in Shape.properties.organization);
+  });
+
+  test("serializes values and nulls, and still leaves out what the schema does not list", async () => {
+    const app = Fastify();
+    const answers = [
+      {
+        name: "Ada",
+        role: "admin",
+        at: "2026-01-02T03:04:05.000Z",
+        owner: { id: "0b7c5a52-0f5e-4f0e-9a59-3b4a3c0e2a11", secret: "x" },
+        organization: { id: "0b7c5a52-0f5e-4f0e-9a59-3b4a3c0e2a12", slug: "acme", name: "Acme" },
+      },
+      { name: null, role: null, at: null, owner: null, organization: null },
+    ];
+    app.get("/:i", { schema: { response: { 200: Shape } } }, async (request) => {
+      return answers[Number((request.params as { i: string }).i)];
+    });
+    try {
+      const full = await app.inject({ url: "/0" });
+      assert.deepEqual(full.json(), { ...answers[0], owner: { id: answers[0]?.owner?.id } });
+      assert.deepEqual((await app.inject({ url: "/1" })).json(), answers[1]);
+    } finally {
+      await app.close();
+    }
+  });
 });

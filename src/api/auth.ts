@@ -35,11 +35,18 @@ const TOUCH_INTERVAL_MS = 60_000;
 const KEY_SHAPE = new RegExp(`^${API_KEY_PREFIX}[A-Za-z0-9_-]{20,200}$`);
 const OPERATOR_KEY_SHAPE = new RegExp(`^${OPERATOR_KEY_PREFIX}[A-Za-z0-9_-]{20,200}$`);
 
-const callers = new WeakMap<FastifyRequest, ApiCaller>();
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Who the API route's authentication admitted; declared by `buildApp`. */
+    apiCaller: ApiCaller | null;
+  }
+}
 
 /** The caller the route's authentication hook admitted. */
 export function apiCaller(request: FastifyRequest): ApiCaller {
-  const caller = callers.get(request);
+  const caller = request.apiCaller;
   if (!caller) throw new GatehouseError("INTERNAL", "API route registered without authentication");
   return caller;
 }
@@ -80,11 +87,10 @@ export function apiAuthentication(
   (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void,
 ] {
   const authenticate = async (request: FastifyRequest, reply: FastifyReply) => {
-    callers.set(request, await authenticateRequest(ctx, request, reply, access));
+    request.apiCaller = await authenticateRequest(ctx, request, reply, access);
   };
   const checkCsrf = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const caller = callers.get(request);
-    if (caller?.kind === "session" && !["GET", "HEAD", "OPTIONS"].includes(request.method)) {
+    if (request.apiCaller?.kind === "session" && !SAFE_METHODS.has(request.method)) {
       app.csrfProtection(request, reply, done);
       return;
     }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { newId } from "../crypto/tokens.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
@@ -28,12 +28,14 @@ const ABANDONED_AFTER_MS = 5 * 60 * 1000;
  * again to a retry with the same method, path and body (`idempotent-replayed: true`). The same
  * key with another request answers 422; while the first still runs, 409. A failed first request
  * releases the key, so a retry runs again.
+ *
+ * The hooks are added to the routes marked `idempotent` only (they must be registered after
+ * this call), so no other request pays for them.
  */
 export function registerIdempotency(api: FastifyInstance, ctx: AppContext): void {
   const claimed = new WeakMap<FastifyRequest, string>();
 
-  api.addHook("preHandler", async (request, reply) => {
-    if (!request.routeOptions.config.idempotent) return;
+  const claim = async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers["idempotency-key"];
     if (typeof key !== "string") return;
     const id = newId();
@@ -69,9 +71,9 @@ export function registerIdempotency(api: FastifyInstance, ctx: AppContext): void
     reply.code(existing.statusCode).type("application/json").header("idempotent-replayed", "true");
     if (stored.location) reply.header("location", stored.location);
     return reply.send(stored.body);
-  });
+  };
 
-  api.addHook("onSend", async (request, reply, payload) => {
+  const keep = async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const id = claimed.get(request);
     if (id === undefined) return payload;
     claimed.delete(request);
@@ -96,7 +98,18 @@ export function registerIdempotency(api: FastifyInstance, ctx: AppContext): void
       request.log.warn({ err: error }, "keeping the answer for an Idempotency-Key failed");
     }
     return payload;
+  };
+
+  api.addHook("onRoute", (route) => {
+    if (!route.config?.idempotent) return;
+    route.preHandler = [...hookList(route.preHandler), claim];
+    route.onSend = [...hookList(route.onSend), keep];
   });
+}
+
+function hookList<T>(hooks: T | T[] | undefined): T[] {
+  if (hooks === undefined) return [];
+  return Array.isArray(hooks) ? hooks : [hooks];
 }
 
 function callerScope(caller: ApiCaller): string {

@@ -7,6 +7,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   LogController,
   type RouteOptions,
 } from "fastify";
@@ -26,6 +27,7 @@ import { refuseUnstorableInput } from "../web/input-guard.js";
 import type { AppContext } from "./context.js";
 import { sendError, toGatehouseError } from "./error-response.js";
 import { registerHealthRoutes } from "./health.js";
+import { lazyRequestLogger } from "./log.js";
 import { registerRequestLog } from "./request-log.js";
 import { securityHeaders } from "./security-headers.js";
 
@@ -47,6 +49,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     requestIdHeader: false,
     // One line per request, written by registerRequestLog, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyRequestLogger,
     routerOptions: { maxParamLength: 200 },
     // Errors the router raises before any hook runs (a path parameter over 200 characters, a
     // malformed URL) get the same answer as every other error, with the same headers.
@@ -56,19 +59,25 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     },
   });
 
+  // Per-request state, declared up front so that every request object has one shape.
+  app.decorateRequest("sessionCheck", null);
+  app.decorateRequest("apiCaller", null);
   if (options.onRoute) {
     const onRoute = options.onRoute;
     app.addHook("onRoute", (route) => onRoute(route));
   }
-  registerRequestLog(app, ctx.log);
-  app.addHook("onResponse", async (request, reply) => {
-    const route = request.routeOptions.url ?? "unmatched";
-    ctx.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    ctx.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-  });
-
+  registerRequestLog(app, ctx.log, ctx.metrics);
+  // Each CSRF token names the session it was issued to (src/session/csrf.ts): the plugin's
+  // generateCsrf, given the binding. One function for every reply, not a closure per request.
+  let generateCsrf: FastifyReply["generateCsrf"] | undefined;
+  function generateBoundCsrf(this: FastifyReply, options?: Parameters<FastifyReply["generateCsrf"]>[0]) {
+    if (!generateCsrf) throw new Error("generateCsrf called before @fastify/csrf-protection was registered");
+    return generateCsrf.call(this, { ...options, userInfo: csrfBinding(ctx.config, this.request) });
+  }
   app.addHook("onRequest", (_request, reply, done) => {
     reply.headers(headers);
+    generateCsrf ??= reply.generateCsrf;
+    reply.generateCsrf = generateBoundCsrf;
     done();
   });
   // The first secret signs; every one verifies, so cookies from before a key rotation stay valid.
@@ -87,15 +96,12 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
       previous: ctx.previousCookieSecrets,
     }),
   });
-  app.addHook("onRequest", (request, reply, done) => {
-    const generate = reply.generateCsrf;
-    reply.generateCsrf = (options) =>
-      generate.call(reply, { ...options, userInfo: csrfBinding(ctx.config, request) });
-    done();
-  });
   // Every input boundary at once: query, path and body are parsed by now, and nothing has
   // looked anything up or written anything yet.
-  app.addHook("preValidation", async (request) => refuseUnstorableInput(request));
+  app.addHook("preValidation", (request, _reply, done) => {
+    refuseUnstorableInput(request);
+    done();
+  });
   await app.register(fastifyStatic, { root: publicDir, prefix: "/assets/", index: false, maxAge: "1h" });
 
   app.setNotFoundHandler(async (request, reply) =>

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from "fastify";
 import pino, { type Logger } from "pino";
 
 /**
@@ -75,4 +76,71 @@ function databaseErrorCode(error: unknown): string | undefined {
 export function pathOnly(url: string): string {
   const q = url.indexOf("?");
   return q === -1 ? url : url.slice(0, q);
+}
+
+type LevelName = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+type ChildOptions = pino.ChildLoggerOptions;
+
+/**
+ * Fastify gives every request a child logger bound to its id. Most requests write only the line
+ * of `registerRequestLog`, which names the id itself, so the child is made when a handler first
+ * logs through `request.log` rather than on every request.
+ */
+export function lazyRequestLogger(parent: FastifyBaseLogger, bindings: pino.Bindings, options: ChildOptions) {
+  return new LazyChildLogger(parent, bindings, options);
+}
+
+class LazyChildLogger implements FastifyBaseLogger {
+  readonly #parent: FastifyBaseLogger;
+  readonly #bindings: pino.Bindings;
+  readonly #options: ChildOptions;
+  #child: FastifyBaseLogger | undefined;
+
+  constructor(parent: FastifyBaseLogger, bindings: pino.Bindings, options: ChildOptions) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#options = options;
+  }
+
+  #logger(): FastifyBaseLogger {
+    this.#child ??= this.#parent.child(this.#bindings, this.#options);
+    return this.#child;
+  }
+
+  get level(): pino.LevelWithSilentOrString {
+    return this.#child?.level ?? this.#options.level ?? this.#parent.level;
+  }
+
+  set level(level: pino.LevelWithSilentOrString) {
+    this.#logger().level = level;
+  }
+
+  fatal(...args: unknown[]): void {
+    this.#write("fatal", args);
+  }
+  error(...args: unknown[]): void {
+    this.#write("error", args);
+  }
+  warn(...args: unknown[]): void {
+    this.#write("warn", args);
+  }
+  info(...args: unknown[]): void {
+    this.#write("info", args);
+  }
+  debug(...args: unknown[]): void {
+    this.#write("debug", args);
+  }
+  trace(...args: unknown[]): void {
+    this.#write("trace", args);
+  }
+  silent(): void {}
+
+  child(bindings: pino.Bindings, options?: ChildOptions): FastifyBaseLogger {
+    return this.#logger().child(bindings, options);
+  }
+
+  #write(level: LevelName, args: unknown[]): void {
+    const logger = this.#logger();
+    (logger[level] as (...a: unknown[]) => void).apply(logger, args);
+  }
 }

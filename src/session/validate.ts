@@ -8,18 +8,23 @@ import { touchSessionBatched } from "./touches.js";
 
 export type { ActiveSession };
 
-const cache = new WeakMap<FastifyRequest, Promise<ActiveSession | undefined>>();
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The request's session check, made once (see `currentSession`); declared by `buildApp`. */
+    sessionCheck: Promise<ActiveSession | undefined> | null;
+  }
+}
 
 /**
  * The request's session, checked once per request: from the session cache when nothing about
  * it changed since it was last read, else with a single query.
  */
 export function currentSession(ctx: AppContext, request: FastifyRequest): Promise<ActiveSession | undefined> {
-  let pending = cache.get(request);
+  let pending = request.sessionCheck;
   if (!pending) {
     const token = request.cookies[sessionCookieName(ctx.config)];
     pending = token && token.length <= 100 ? checkSession(ctx, hashToken(token)) : Promise.resolve(undefined);
-    cache.set(request, pending);
+    request.sessionCheck = pending;
   }
   return pending;
 }
