@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 
 /** 256 bits of randomness, base64url: session ids, state, nonce, API keys. */
@@ -5,9 +6,15 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString("base64url");
 }
 
+// Every session check hashes its cookie: Node's one-shot hash (20.12 and later) costs less than
+// half of a Hash object. Looked up rather than imported, so that Node 20.11 still starts.
+const oneShotHash = (crypto as { hash?: typeof crypto.hash }).hash;
+
 /** Session ids, API keys and login-transaction handles are stored only as this hash. */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token).digest("base64url");
+  return oneShotHash
+    ? oneShotHash("sha256", token, "base64url")
+    : createHash("sha256").update(token).digest("base64url");
 }
 
 export function newId(): string {

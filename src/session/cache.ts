@@ -11,9 +11,20 @@ import type { ActiveSession } from "../store/sessions.js";
  * announced: every change advances `#epoch`, and a read stores its result only if the epoch
  * it started under is still current.
  */
+/** A cached session, with the tick of its last move to the back of the eviction order. */
+type CachedSession = ActiveSession & { recency: number };
+
 export class SessionCache {
-  readonly #entries = new Map<string, ActiveSession>();
+  readonly #entries = new Map<string, CachedSession>();
   readonly #capacity: number;
+  /**
+   * A hit moves its entry to the back of the eviction order only when this many entries were
+   * put or moved since it last was: deleting and re-inserting into a Map of up to 100,000
+   * entries on every check leaves deleted slots that make the Map rebuild its table every so
+   * often, and an entry among the newer half is far from being evicted anyway.
+   */
+  readonly #refreshAfter: number;
+  #tick = 0;
   readonly #openFeed: () => SessionChangeFeed | undefined;
   #feed: SessionChangeFeed | undefined;
   #epoch = 0;
@@ -24,6 +35,7 @@ export class SessionCache {
    */
   constructor(capacity: number, openFeed: () => SessionChangeFeed | undefined) {
     this.#capacity = capacity;
+    this.#refreshAfter = Math.max(1, Math.floor(capacity / 2));
     this.#openFeed = capacity > 0 ? openFeed : () => undefined;
   }
 
@@ -47,10 +59,16 @@ export class SessionCache {
     if (!this.trusted()) return undefined;
     const entry = this.#entries.get(idHash);
     if (!entry) return undefined;
-    this.#entries.delete(idHash);
     // Expiry is the cache's own check: purging expired rows announces nothing.
-    if (entry.expiresAt <= now) return undefined;
-    this.#entries.set(idHash, entry);
+    if (entry.expiresAt <= now) {
+      this.#entries.delete(idHash);
+      return undefined;
+    }
+    if (this.#tick - entry.recency >= this.#refreshAfter) {
+      this.#entries.delete(idHash);
+      this.#entries.set(idHash, entry);
+      entry.recency = ++this.#tick;
+    }
     return entry;
   }
 
@@ -85,6 +103,7 @@ export class SessionCache {
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
       lastSeenAt: session.lastSeenAt,
+      recency: ++this.#tick,
     });
   }
 

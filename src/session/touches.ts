@@ -12,11 +12,12 @@ interface Waiting {
 }
 
 /**
- * Sessions' last uses, written like a group commit: while one statement is in flight, the uses
- * that arrive wait and go together in the next one. At low load each use is written at once; a
- * busy instance writes one statement (and on PostgreSQL one commit) for many sessions, instead
- * of one each. The batch records its latest time and applies its latest idle cut-off, so a
- * session at the very edge of the idle timeout may end a few milliseconds early, never late.
+ * Sessions' last uses, written like a group commit: the uses that arrive in the same turn of
+ * the event loop go together, and while one statement is in flight, the uses that arrive wait
+ * and go together in the next one. At low load each use is written within a turn; a busy
+ * instance writes one statement (and one commit) for many sessions, instead of one each. The
+ * batch records its latest time and applies its latest idle cut-off, so a session at the very
+ * edge of the idle timeout may end a few milliseconds early, never late.
  */
 class SessionTouches {
   readonly #db: Kysely<Database>;
@@ -37,12 +38,17 @@ class SessionTouches {
       } else {
         this.#waiting.set(idHash, { now, idleCutoff, waiters: [{ resolve, reject }] });
       }
-      if (!this.#inFlight) void this.#flush();
+      if (!this.#inFlight) {
+        // The first use waits for the rest of this turn of the event loop: on SQLite, whose
+        // writes run synchronously, nothing is ever in flight to wait behind, and the checks
+        // that arrived together would otherwise write (and commit) one statement each.
+        this.#inFlight = true;
+        setImmediate(() => void this.#flush());
+      }
     });
   }
 
   async #flush(): Promise<void> {
-    this.#inFlight = true;
     try {
       while (this.#waiting.size > 0) {
         const batch = [...this.#waiting].slice(0, MAX_BATCH);

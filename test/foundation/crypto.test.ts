@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
 import { ConfigError } from "../../src/config.js";
 import { hashPassword, passwordWeakness, verifyPassword } from "../../src/crypto/password.js";
 import { SecretBox } from "../../src/crypto/secret-box.js";
 import { parseSecretKey, type SecretKey } from "../../src/crypto/secret-key.js";
+import { hashToken } from "../../src/crypto/tokens.js";
 
 function newKey(): SecretKey {
   return parseSecretKey(randomBytes(32).toString("base64"));
@@ -144,5 +145,15 @@ describe("password hashing", () => {
     assert.equal(await verifyPassword(hash, "correct horse battery"), true);
     assert.equal(await verifyPassword(hash, "correct horse batterY"), false);
     assert.equal(await verifyPassword("not a hash", "anything"), false);
+  });
+});
+
+describe("hashToken", () => {
+  test("is SHA-256 in base64url, the hash every stored session id, key and handle was written with", () => {
+    // Fixed vectors: rows written by earlier versions must still be found.
+    assert.equal(hashToken("abc"), "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");
+    assert.equal(hashToken(""), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+    const token = randomBytes(32).toString("base64url");
+    assert.equal(hashToken(token), createHash("sha256").update(token).digest("base64url"));
   });
 });
