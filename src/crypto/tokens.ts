@@ -1,9 +1,8 @@
 import * as crypto from "node:crypto";
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 
 /** 256 bits of randomness, base64url: session ids, state, nonce, API keys. */
 export function randomToken(bytes = 32): string {
-  return randomBytes(bytes).toString("base64url");
+  return crypto.randomBytes(bytes).toString("base64url");
 }
 
 // Every session check hashes its cookie: Node's one-shot hash (20.12 and later) costs less than
@@ -14,20 +13,20 @@ const oneShotHash = (crypto as { hash?: typeof crypto.hash }).hash;
 export function hashToken(token: string): string {
   return oneShotHash
     ? oneShotHash("sha256", token, "base64url")
-    : createHash("sha256").update(token).digest("base64url");
+    : crypto.createHash("sha256").update(token).digest("base64url");
 }
 
 export function newId(): string {
-  return randomUUID();
+  return crypto.randomUUID();
 }
 
 /** A short code a person can read out to their administrator. */
 export function newTraceId(): string {
-  return randomBytes(5).toString("hex").toUpperCase();
+  return crypto.randomBytes(5).toString("hex").toUpperCase();
 }
 
 export function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
   const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+  return left.length === right.length && crypto.timingSafeEqual(left, right);
 }

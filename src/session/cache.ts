@@ -1,6 +1,9 @@
 import type { SessionChange, SessionChangeFeed } from "../store/session-changes.js";
 import type { ActiveSession } from "../store/sessions.js";
 
+/** A cached session, with the tick of its last move to the back of the eviction order. */
+type CachedSession = ActiveSession & { recency: number };
+
 /**
  * Validated sessions kept in memory, so that a check reads the database only when something
  * changed. Owned by the application context. Trusted only while the database's change feed is
@@ -11,9 +14,6 @@ import type { ActiveSession } from "../store/sessions.js";
  * announced: every change advances `#epoch`, and a read stores its result only if the epoch
  * it started under is still current.
  */
-/** A cached session, with the tick of its last move to the back of the eviction order. */
-type CachedSession = ActiveSession & { recency: number };
-
 export class SessionCache {
   readonly #entries = new Map<string, CachedSession>();
   readonly #capacity: number;
