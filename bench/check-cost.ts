@@ -14,7 +14,7 @@ import {
   seed,
   startGatehouse,
 } from "./lib/gatehouse.js";
-import { closedLoop, type Operation } from "./lib/load.js";
+import { closedLoop, type Operation, openLoop, percentiles } from "./lib/load.js";
 import { processCpuTimes } from "./lib/proc.js";
 import { freePort, progress, registerClient, startFastOp } from "./lib/scenario.js";
 import { constantRequest, sessionCheck } from "./lib/sign-in.js";
@@ -30,11 +30,25 @@ closed-loop at 32 in flight.
   --sessions <n>      live sessions (default 100,000, as in npm run bench)
   --rounds <n>        alternating rounds (default 5)
   --seconds <s>       length of each phase (default 4)
-  --log-level <lvl>   Gatehouse's LOG_LEVEL (default info, what a user runs)`;
+  --log-level <lvl>   Gatehouse's LOG_LEVEL (default info, what a user runs)
+  --paced <rate>      also, in each round, both paced at <rate>/s (open loop) for the same
+                      length: latency p50 / p99 / max of each, the tail the server adds`;
 
 interface Round {
   constant: { user: number; system: number };
   check: { user: number; system: number };
+}
+
+async function pacedLatency(rate: number, ms: number, op: Operation): Promise<string> {
+  const result = await openLoop(
+    rate,
+    256,
+    { maxMs: ms, maxCount: Math.ceil((rate * ms) / 1000), signal: stopping.signal },
+    op,
+  );
+  if (result.errors > 0) throw new Error(`${result.errors} operations failed: ${result.errorSamples[0]}`);
+  const p = percentiles(result.latencies);
+  return `p50 ${p.p50.toFixed(2)} / p99 ${p.p99.toFixed(2)} / max ${p.max.toFixed(1)} ms at ${result.rate.toFixed(0)}/s${result.skipped > 0 ? ` (${result.skipped} skipped)` : ""}`;
 }
 
 async function cpuPerOperation(pid: number, ms: number, op: Operation) {
@@ -59,6 +73,7 @@ async function main(): Promise<number> {
       rounds: { type: "string", default: "5" },
       seconds: { type: "string", default: "4" },
       "log-level": { type: "string", default: "info" },
+      paced: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -69,6 +84,9 @@ async function main(): Promise<number> {
   const sessions = Number(values.sessions);
   const rounds = Number(values.rounds);
   const ms = Number(values.seconds) * 1000;
+  const pacedRate = values.paced === undefined ? undefined : Number(values.paced);
+  if (pacedRate !== undefined && !(pacedRate >= 1))
+    throw new Error("--paced must be a rate of at least 1 per second");
   if (!(sessions >= 1 && rounds >= 1 && ms >= 500)) {
     throw new Error("--sessions and --rounds must be at least 1, --seconds at least 0.5");
   }
@@ -120,6 +138,10 @@ async function main(): Promise<number> {
         };
         results.push(round);
         progress(`round ${i + 1}: ${describe(round)}`);
+        if (pacedRate !== undefined) {
+          progress(`  paced constant: ${await pacedLatency(pacedRate, ms, constantOp)}`);
+          progress(`  paced check:    ${await pacedLatency(pacedRate, ms, check)}`);
+        }
       }
       const ratios = results.map(ratio).sort((a, b) => a - b);
       const median = ratios[Math.floor(ratios.length / 2)] ?? Number.NaN;

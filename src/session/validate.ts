@@ -45,31 +45,42 @@ export function checkSession(ctx: SessionCheckContext, idHash: string): Promise<
   const now = ctx.now();
   const cached = ctx.sessionCache.get(idHash, now);
   if (cached)
-    return now - cached.lastSeenAt < LAST_SEEN_INTERVAL_MS
-      ? Promise.resolve(cached)
-      : touch(ctx, cached, now);
+    return Promise.resolve(now - cached.lastSeenAt < LAST_SEEN_INTERVAL_MS ? cached : used(ctx, cached, now));
   const ticket = ctx.sessionCache.ticket();
   return findActiveSession(ctx.store.db, idHash, now).then((session) => {
     if (!session) return undefined;
     ctx.sessionCache.put(session, ticket);
-    return now - session.lastSeenAt < LAST_SEEN_INTERVAL_MS ? session : touch(ctx, session, now);
+    return now - session.lastSeenAt < LAST_SEEN_INTERVAL_MS ? session : used(ctx, session, now);
   });
 }
 
 /**
- * The idle timeout: a session last used before the cut-off is over. The database decides (another
- * instance may have seen a later use than this one's cache knows), in the same statement that
- * records this use.
+ * A use of a session whose last use is due to be written. The idle timeout: a session last used
+ * before the cut-off is over. When the last use this instance knows of is after the cut-off,
+ * the session is live (the database's is never earlier: this instance only ever learns it from
+ * there or writes it there), so the check answers at once and the write goes on without it.
+ * Otherwise the database decides (another instance may have seen a later use), in the same
+ * statement that records this one.
  */
-async function touch(ctx: SessionCheckContext, session: ActiveSession, now: number) {
+function used(
+  ctx: SessionCheckContext,
+  session: ActiveSession,
+  now: number,
+): ActiveSession | Promise<ActiveSession | undefined> {
   const cutoff = now - ctx.config.sessionIdleTimeoutSeconds * 1000;
-  if (!(await touchSessionBatched(ctx.store.db, session.idHash, now, cutoff))) {
-    ctx.sessionCache.forget(session.idHash);
-    return undefined;
-  }
-  // The cached entry is this object, or a copy that the next check refreshes the same way.
-  session.lastSeenAt = now;
-  ctx.sessionCache.seen(session.idHash, now);
+  const recorded = touchSessionBatched(ctx.store.db, session.idHash, now, cutoff).then((live) => {
+    if (!live) {
+      ctx.sessionCache.forget(session.idHash);
+      return undefined;
+    }
+    // The cached entry is this object, or a copy that the next check refreshes the same way.
+    session.lastSeenAt = now;
+    ctx.sessionCache.seen(session.idHash, now);
+    return session;
+  });
+  if (session.lastSeenAt < cutoff) return recorded;
+  // Not written (the database is unavailable): the next check of the session tries again.
+  recorded.catch(() => undefined);
   return session;
 }
 

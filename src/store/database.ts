@@ -33,7 +33,7 @@ import * as samlConnections from "./migrations/0023-saml-connections.js";
 import * as membershipEmails from "./migrations/0024-membership-emails.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
-import { checkpointInWorker } from "./sqlite-checkpoints.js";
+import { type CheckpointOptions, checkpointInWorker } from "./sqlite-checkpoints.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -83,8 +83,11 @@ export interface OpenOptions {
   onIdleError?: (error: Error) => void;
   /** Told when PostgreSQL's session-change notifications are interrupted. */
   onChangeFeedError?: (error: Error) => void;
-  /** SQLite: WAL checkpoints on a worker thread rather than inside a request's commit (servers). */
-  checkpointInBackground?: boolean;
+  /**
+   * SQLite: WAL checkpoints on a worker thread rather than inside a request's commit (servers);
+   * the object form sets its pace (tests).
+   */
+  checkpointInBackground?: boolean | Pick<CheckpointOptions, "intervalMs" | "restartFrames">;
   /** Told of every statement sent to the database (its SQL, without values): for counting. */
   onStatement?: (sql: string) => void;
   /** First wait before the notification connection reconnects (doubling up to 0.5 s). */
@@ -107,7 +110,10 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
     let changes: SessionChangeFeed | undefined;
     const checkpoints =
       options.checkpointInBackground && file !== ":memory:" && file !== ""
-        ? checkpointInWorker(sqlite, file)
+        ? checkpointInWorker(sqlite, file, {
+            ...(typeof options.checkpointInBackground === "object" ? options.checkpointInBackground : {}),
+            holdStatements: (during) => db.connection().execute(() => during()),
+          })
         : undefined;
     return {
       db,

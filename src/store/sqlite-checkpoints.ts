@@ -2,45 +2,134 @@ import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import type SqliteDatabase from "better-sqlite3";
 
-// The worker's whole program: its own connection to the file, a passive checkpoint each tick.
-// Passive: it copies what no reader still needs and never waits for or blocks a writer.
+// The worker's whole program: its own connection to the file and a passive checkpoint each
+// tick, which copies what no reader still needs and never waits for or blocks a writer. When
+// frames written while it ran kept it from reaching the end of a WAL that has grown long, it
+// asks the main thread for a quiet moment ("quiet"), checkpoints again during it, and answers.
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
+const fs = require("node:fs");
 const db = new Database(workerData.file);
+const databaseFile = fs.openSync(workerData.file, "r");
 db.pragma("busy_timeout = 1000");
 const checkpoint = db.prepare("pragma wal_checkpoint(PASSIVE)");
+const run = () => {
+  try { return checkpoint.get(); } catch (error) { parentPort.postMessage({ error: String(error) }); return undefined; }
+};
 const timer = setInterval(() => {
-  try { checkpoint.get(); } catch (error) { parentPort.postMessage({ error: String(error) }); }
+  const result = run();
+  if (result && result.log >= workerData.restartFrames) {
+    // What this checkpoint copied is synced now, off the main thread: the one in the quiet
+    // moment then syncs only the few pages it copies itself.
+    try { fs.fsyncSync(databaseFile); } catch {}
+    parentPort.postMessage({ wantsQuiet: true });
+  }
 }, workerData.intervalMs);
-parentPort.on("message", () => { clearInterval(timer); db.close(); process.exit(0); });
+parentPort.on("message", (message) => {
+  if (typeof message === "object" && message.quiet) {
+    const result = run();
+    parentPort.postMessage({ quietDone: message.quiet, complete: !!result && result.checkpointed === result.log });
+    return;
+  }
+  clearInterval(timer);
+  db.close();
+  fs.closeSync(databaseFile);
+  process.exit(0);
+});
 `;
+
+/** SQLite's own automatic checkpoint threshold, restored when the worker is gone. */
+const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
+/** A quiet moment never lasts longer than this, whatever the worker does. */
+const MAX_QUIET_MS = 1000;
 
 export interface Checkpoints {
   stop(): Promise<void>;
 }
 
+export interface CheckpointOptions {
+  /** How often the worker checkpoints. */
+  intervalMs?: number;
+  /** A WAL at least this long (in frames, of a page each) is brought to its end. */
+  restartFrames?: number;
+  /**
+   * Runs `during` while no statement of this process is running, and none starts until it
+   * settles (for Kysely: inside `db.connection().execute`, which holds the only connection).
+   */
+  holdStatements: (during: () => Promise<void>) => Promise<void>;
+}
+
 /**
  * SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages: copying
- * the WAL back into the database and syncing it, on the event loop, in the middle of a
- * request. A worker thread with its own connection checkpoints instead, every `intervalMs`,
- * and the connection that serves requests only does it itself as a backstop, when the WAL
- * has grown ten times past the usual point (the worker stopped, or cannot keep up).
+ * the WAL back into the database and syncing both files, on the event loop, in the middle of a
+ * request. A worker thread with its own connection checkpoints instead.
+ *
+ * The WAL starts over from its beginning only after a checkpoint has copied all of it. Under a
+ * steady stream of commits the worker's checkpoint never gets there (each commit lands while it
+ * runs), so the WAL would grow until a backstop checkpoint ran inside a commit after all
+ * (measured: 40 to 100 ms with the event loop blocked, every second or two while sessions'
+ * last uses were being written). So when the WAL has grown long and the worker could not
+ * finish it, this process holds its statements back — asynchronously: requests that need no
+ * statement go on — while the worker checkpoints once more, which then copies the few frames
+ * left and lets the next commit start the WAL over. The connection that serves requests only
+ * checkpoints itself when the worker is gone.
  */
 export function checkpointInWorker(
   sqlite: SqliteDatabase.Database,
   file: string,
-  intervalMs = 1000,
+  options: CheckpointOptions,
 ): Checkpoints {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
-  const worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs } });
+  const worker = new Worker(WORKER, {
+    eval: true,
+    workerData: {
+      file,
+      driver,
+      intervalMs: options.intervalMs ?? 1000,
+      restartFrames: options.restartFrames ?? 4000,
+    },
+  });
   worker.unref();
-  sqlite.pragma("wal_autocheckpoint = 10000");
-  worker.on("error", () => undefined);
+  // A backstop only: the worker keeps the WAL far shorter than this.
+  sqlite.pragma("wal_autocheckpoint = 20000");
+  let gone = false;
+  let quietCount = 0;
+  let quiet: { id: number; end: () => void } | undefined;
+  const workerGone = () => {
+    if (gone) return;
+    gone = true;
+    quiet?.end();
+    if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+  };
+  worker.on("error", workerGone);
+  worker.on("exit", workerGone);
+  worker.on("message", (message: { wantsQuiet?: boolean; quietDone?: number }) => {
+    if (message.quietDone !== undefined && quiet?.id === message.quietDone) quiet.end();
+    if (!message.wantsQuiet || quiet || gone) return;
+    const id = ++quietCount;
+    let end: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => {
+      end = resolve;
+    });
+    quiet = { id, end };
+    options
+      .holdStatements(() => {
+        if (gone) return Promise.resolve();
+        worker.postMessage({ quiet: id });
+        const timer = setTimeout(end, MAX_QUIET_MS);
+        return ended.finally(() => clearTimeout(timer));
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        if (quiet?.id === id) quiet = undefined;
+      });
+  });
   return {
     async stop() {
       // The worker closes its connection itself; terminate() is the backstop.
       const exited = new Promise((resolve) => worker.once("exit", resolve));
+      quiet?.end();
       worker.ref();
       worker.postMessage("stop");
       let timer: NodeJS.Timeout | undefined;

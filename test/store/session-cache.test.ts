@@ -215,6 +215,94 @@ withEachDatabase("session cache across instances", (dialect) => {
     assert.equal(instance.sessionCache.get(second, t0 + minute), undefined);
   });
 
+  /**
+   * Holds back every write to the sessions until released: on SQLite the store's only
+   * connection is held; on PostgreSQL another connection locks the table.
+   */
+  async function writesHeld(store: Store): Promise<() => Promise<void>> {
+    let release: (value?: unknown) => void = () => undefined;
+    const released = new Promise((resolve) => {
+      release = resolve;
+    });
+    let held: (value?: unknown) => void = () => undefined;
+    const holding = new Promise((resolve) => {
+      held = resolve;
+    });
+    let done: Promise<unknown>;
+    if (dialect.name === "sqlite") {
+      done = store.db.connection().execute(async () => {
+        held();
+        await released;
+      });
+    } else {
+      const other = openStore(database().url);
+      others.push(other);
+      done = other.db.transaction().execute(async (trx) => {
+        await sql`lock table sessions in exclusive mode`.execute(trx);
+        held();
+        await released;
+      });
+    }
+    await holding;
+    return async () => {
+      release();
+      await done;
+    };
+  }
+
+  const WAITED = Symbol("waited");
+  const withoutWaiting = <T>(answer: Promise<T>) => Promise.race([answer, sleep(1500).then(() => WAITED)]);
+
+  test("a due last use within the idle timeout is written without the check waiting for it", async () => {
+    const store = database().store;
+    const instance = instanceOn(store);
+    const acme = await seedOrganization(store.db, "acme");
+    const ada = await seedMember(store.db, acme, "ada@acme.test");
+    const session = newSession(ada, { organizationId: acme.id });
+    await insertSession(store.db, session);
+    await untilTrusted(instance);
+    assert.ok(await instance.check(session.idHash));
+    // Last used at t0, a 2-hour idle timeout: two minutes later the use is due, and well inside.
+    instance.now = () => t0 + 2 * minute;
+    const release = await writesHeld(store);
+    try {
+      const answer = await withoutWaiting(instance.check(session.idHash));
+      assert.notEqual(answer, WAITED, "answered while the write could not be made");
+      assert.equal((answer as Awaited<ReturnType<Instance["check"]>>)?.userId, ada.id);
+    } finally {
+      await release();
+    }
+    await eventually(async () => {
+      const row = await store.db
+        .selectFrom("sessions")
+        .select("last_seen_at")
+        .where("id_hash", "=", session.idHash)
+        .executeTakeFirstOrThrow();
+      return Number(row.last_seen_at) === t0 + 2 * minute;
+    }, 3000);
+  });
+
+  test("a session past its idle timeout as far as the instance knows waits for the database's answer", async () => {
+    const store = database().store;
+    const instance = instanceOn(store);
+    const acme = await seedOrganization(store.db, "acme");
+    const ada = await seedMember(store.db, acme, "ada@acme.test");
+    const session = newSession(ada, { organizationId: acme.id });
+    await insertSession(store.db, session);
+    await untilTrusted(instance);
+    assert.ok(await instance.check(session.idHash));
+    instance.now = () => t0 + 3 * hour;
+    const release = await writesHeld(store);
+    const answer = instance.check(session.idHash);
+    try {
+      assert.equal(await withoutWaiting(answer), WAITED, "not answered before the database decided");
+    } finally {
+      await release();
+    }
+    assert.equal(await answer, undefined, "idle for three hours against a two-hour timeout");
+    assert.equal(instance.sessionCache.get(session.idHash, t0 + 3 * hour), undefined, "and forgotten");
+  });
+
   if (dialect.name === "postgres") {
     test("without its notification connection the cache is not trusted, and it starts over after reconnecting", async () => {
       const [a, b] = two(database());
