@@ -5,7 +5,7 @@ import { ConfigError } from "../../src/config.js";
 import { hashPassword, passwordWeakness, verifyPassword } from "../../src/crypto/password.js";
 import { SecretBox } from "../../src/crypto/secret-box.js";
 import { parseSecretKey, type SecretKey } from "../../src/crypto/secret-key.js";
-import { hashToken } from "../../src/crypto/tokens.js";
+import { hashToken, newTraceId, randomToken } from "../../src/crypto/tokens.js";
 
 function newKey(): SecretKey {
   return parseSecretKey(randomBytes(32).toString("base64"));
@@ -155,5 +155,38 @@ describe("hashToken", () => {
     assert.equal(hashToken(""), "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
     const token = randomBytes(32).toString("base64url");
     assert.equal(hashToken(token), createHash("sha256").update(token).digest("base64url"));
+  });
+});
+
+describe("randomToken", () => {
+  test("every token is new, of its full length, across many refills of the pool", () => {
+    const seen = new Set<string>();
+    // 20,000 tokens of 32 bytes: about 160 refills of a 4 KiB pool, with odd sizes between them
+    // so that tokens straddle where one fill ends.
+    for (let i = 0; i < 20_000; i++) {
+      const token = randomToken();
+      assert.match(token, /^[A-Za-z0-9_-]{43}$/);
+      assert.ok(!seen.has(token), "a token was handed out twice");
+      seen.add(token);
+      if (i % 7 === 0) assert.match(randomToken(13), /^[A-Za-z0-9_-]{18}$/);
+      if (i % 11 === 0) assert.match(newTraceId(), /^[0-9A-F]{10}$/);
+    }
+  });
+
+  test("the bytes are uniform: each bit of a token is set about half the time", () => {
+    const counts = new Array<number>(256).fill(0);
+    const tokens = 20_000;
+    for (let i = 0; i < tokens; i++) {
+      const bytes = Buffer.from(randomToken(), "base64url");
+      for (let bit = 0; bit < 256; bit++) counts[bit]! += (bytes[bit >> 3]! >> (bit & 7)) & 1;
+    }
+    // Binomial(20,000, 1/2): a standard deviation of about 71; 6 of them either side.
+    for (const count of counts) assert.ok(Math.abs(count - tokens / 2) < 425, `a bit was set ${count} times`);
+  });
+
+  test("sizes beyond the pool's share come straight from the generator", () => {
+    const token = randomToken(1024);
+    assert.equal(Buffer.from(token, "base64url").length, 1024);
+    assert.notEqual(token, randomToken(1024));
   });
 });
