@@ -265,6 +265,10 @@ export function formatReport(results: BenchResults): string {
     ),
     row("  event loop blocked p99 / max, half rate (ms)", (d) => loopDelay(d.runtime.halfRate)),
     row("  GC pauses >= 10 ms / all, half rate", (d) => gcPauses(d.runtime.halfRate)),
+    row("  IdP's answers within p50 / p99 (Gatehouse's buckets), half rate (ms)", (d) => {
+      const { p50Ms, p99Ms } = d.runtime.halfRate.idp;
+      return p50Ms === undefined || p99Ms === undefined ? "-" : `<= ${p50Ms} / <= ${p99Ms}`;
+    }),
     row(
       "live sessions (inserted in s)",
       (d) => `${d.sessionCount.toLocaleString("en-US")} (${d.sessionInsertSeconds.toFixed(1)} s)`,

@@ -11,6 +11,8 @@ export interface RuntimeReading {
    */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /** Requests to the identity provider answered so far, cumulative per bucket bound (seconds). */
+  idpAnswered: Map<number, number>;
 }
 
 /** What a phase cost the runtime: pauses that make tails, and how late the event loop ran. */
@@ -19,10 +21,18 @@ export interface RuntimeDelta {
   gc: Record<string, { count: number; ms: number; over10ms: number }>;
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
+  /**
+   * The identity provider's answers during the phase as Gatehouse timed them: how many, and the
+   * bucket bounds (ms) within which half and 99 % of them came (undefined when none).
+   */
+  idp: { requests: number; p50Ms: number | undefined; p99Ms: number | undefined };
 }
 
 /** prom-client samples the event loop with a timer this often; a delay of exactly this is none. */
 const LOOP_SAMPLING_MS = 10;
+
+const IDP_BUCKET =
+  /^gatehouse_idp_request_duration_seconds_bucket\{le="([^"]+)",outcome="answered"\} (\d+)$/gm;
 
 const GC_LINE = /^gatehouse_nodejs_gc_duration_seconds_(count|sum|bucket)\{([^}]*)\} ([\d.e+-]+)$/gm;
 
@@ -53,7 +63,11 @@ export async function runtimeReading(pool: Pool): Promise<RuntimeReading> {
     const match = new RegExp(`^gatehouse_nodejs_eventloop_lag_${name}_seconds ([\\d.e+-]+)$`, "m").exec(text);
     return match ? Math.max(0, Number(match[1]) * 1000 - LOOP_SAMPLING_MS) : Number.NaN;
   };
-  return { gc, loopDelayP99Ms: gauge("p99"), loopDelayMaxMs: gauge("max") };
+  const idpAnswered = new Map<number, number>();
+  for (const [, le = "", count] of text.matchAll(IDP_BUCKET)) {
+    idpAnswered.set(le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le), Number(count));
+  }
+  return { gc, loopDelayP99Ms: gauge("p99"), loopDelayMaxMs: gauge("max"), idpAnswered };
 }
 
 export function runtimeDelta(before: RuntimeReading, after: RuntimeReading): RuntimeDelta {
@@ -69,7 +83,25 @@ export function runtimeDelta(before: RuntimeReading, after: RuntimeReading): Run
       };
     }
   }
-  return { gc, loopDelayP99Ms: after.loopDelayP99Ms, loopDelayMaxMs: after.loopDelayMaxMs };
+  return {
+    gc,
+    loopDelayP99Ms: after.loopDelayP99Ms,
+    loopDelayMaxMs: after.loopDelayMaxMs,
+    idp: bucketQuantiles(before.idpAnswered, after.idpAnswered),
+  };
+}
+
+/** From two readings of a cumulative histogram: the phase's count and its p50 / p99 buckets. */
+function bucketQuantiles(before: Map<number, number>, after: Map<number, number>): RuntimeDelta["idp"] {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const inPhase = bounds.map((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0));
+  const requests = inPhase[inPhase.length - 1] ?? 0;
+  const bound = (q: number) => {
+    if (requests === 0) return undefined;
+    const index = inPhase.findIndex((count) => count >= q * requests);
+    return (bounds[index] ?? Number.POSITIVE_INFINITY) * 1000;
+  };
+  return { requests, p50Ms: bound(0.5), p99Ms: bound(0.99) };
 }
 
 /**

@@ -5,6 +5,7 @@ export interface Metrics {
   httpRequests: Counter<"method" | "route" | "status">;
   httpDuration: Histogram<"method" | "route">;
   signIns: Counter<"method" | "outcome">;
+  idpRequests: Histogram<"outcome">;
   /** Counts a statement sent to the database under its kind ("select sessions", "commit"). */
   countStatement(sql: string): void;
 }
@@ -49,6 +50,13 @@ export function createMetrics(): Metrics {
       help: "HTTP request latency by method and route pattern",
       labelNames: ["method", "route"],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    idpRequests: new Histogram({
+      name: "gatehouse_idp_request_duration_seconds",
+      help: "Requests to identity providers (discovery, keys, token, userinfo) until their answer was read, by outcome: answered (any HTTP status) or failed (no answer in time, refused or unreachable)",
+      labelNames: ["outcome"],
+      buckets: [0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
     signIns: new Counter({

@@ -96,6 +96,17 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     assert.equal(delta("select memberships"), 0, "the role came with the identity");
   });
 
+  test("every request to the identity provider is timed for /metrics", async () => {
+    const answered = async () => {
+      const text = (await new Browser().get(`${gh.url}/metrics`, metricsHeaders)).body;
+      const count = /^gatehouse_idp_request_duration_seconds_count\{outcome="answered"\} (\d+)$/m.exec(text);
+      return Number(count?.[1] ?? 0);
+    };
+    const before = await answered();
+    await ssoSignIn(new Browser(), gh, idp, "alice@acme.test", "alice-password");
+    assert.ok((await answered()) >= before + 1, "at least the token request of the sign-in");
+  });
+
   test("an email outside the connection's domains is refused", async () => {
     const browser = new Browser();
     const start = await browser.get(`${gh.url}/sso/start?organization=acme&connection=acme%20okta`);

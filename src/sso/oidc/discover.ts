@@ -16,11 +16,24 @@ const fetchers = new WeakMap<AppContext, IdpFetch>();
 export function idpFetch(ctx: AppContext): IdpFetch {
   let fetcher = fetchers.get(ctx);
   if (!fetcher) {
-    fetcher = createIdpFetch({
+    const fetch = createIdpFetch({
       allowPrivate: ctx.config.allowPrivateIssuers,
       totalTimeoutMs: ctx.config.idpTimeoutMs,
       connectTimeoutMs: Math.min(5000, ctx.config.idpTimeoutMs),
     });
+    // How long the provider took is the first question when a sign-in is slow.
+    const { idpRequests } = ctx.metrics;
+    fetcher = async (url, init) => {
+      const began = performance.now();
+      try {
+        const response = await fetch(url, init);
+        idpRequests.observe({ outcome: "answered" }, (performance.now() - began) / 1000);
+        return response;
+      } catch (error) {
+        idpRequests.observe({ outcome: "failed" }, (performance.now() - began) / 1000);
+        throw error;
+      }
+    };
     fetchers.set(ctx, fetcher);
   }
   return fetcher;
