@@ -39,6 +39,8 @@ parentPort.on("message", (message) => {
 });
 `;
 
+/** A WAL this long (in frames of a page each) is brought to its end in a quiet moment. */
+export const RESTART_FRAMES = 4000;
 /** SQLite's own automatic checkpoint threshold, restored when the worker is gone. */
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 /** A quiet moment never lasts longer than this, whatever the worker does. */
@@ -87,7 +89,7 @@ export function checkpointInWorker(
       file,
       driver,
       intervalMs: options.intervalMs ?? 1000,
-      restartFrames: options.restartFrames ?? 4000,
+      restartFrames: options.restartFrames ?? RESTART_FRAMES,
     },
   });
   worker.unref();
