@@ -4,8 +4,9 @@ import type SqliteDatabase from "better-sqlite3";
 
 // The worker's whole program: its own connection to the file and a passive checkpoint each
 // tick, which copies what no reader still needs and never waits for or blocks a writer. When
-// frames written while it ran kept it from reaching the end of a WAL that has grown long, it
-// asks the main thread for a quiet moment ("quiet"), checkpoints again during it, and answers.
+// the WAL it has just checkpointed is long (commits that landed while it ran keep the WAL from
+// starting over), it asks the main thread for a quiet moment, checkpoints again during it, and
+// answers.
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
@@ -28,8 +29,8 @@ const timer = setInterval(() => {
 }, workerData.intervalMs);
 parentPort.on("message", (message) => {
   if (typeof message === "object" && message.quiet) {
-    const result = run();
-    parentPort.postMessage({ quietDone: message.quiet, complete: !!result && result.checkpointed === result.log });
+    run();
+    parentPort.postMessage({ quietDone: message.quiet });
     return;
   }
   clearInterval(timer);
@@ -71,8 +72,8 @@ export interface CheckpointOptions {
  * steady stream of commits the worker's checkpoint never gets there (each commit lands while it
  * runs), so the WAL would grow until a backstop checkpoint ran inside a commit after all
  * (measured: 40 to 100 ms with the event loop blocked, every second or two while sessions'
- * last uses were being written). So when the WAL has grown long and the worker could not
- * finish it, this process holds its statements back — asynchronously: requests that need no
+ * last uses were being written). So when the WAL has grown long, the worker syncs what it
+ * copied and this process holds its statements back — asynchronously: requests that need no
  * statement go on — while the worker checkpoints once more, which then copies the few frames
  * left and lets the next commit start the WAL over. The connection that serves requests only
  * checkpoints itself when the worker is gone.

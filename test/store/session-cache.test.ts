@@ -253,7 +253,8 @@ withEachDatabase("session cache across instances", (dialect) => {
   const WAITED = Symbol("waited");
   const withoutWaiting = <T>(answer: Promise<T>) => Promise.race([answer, sleep(1500).then(() => WAITED)]);
 
-  test("a due last use within the idle timeout is written without the check waiting for it", async () => {
+  /** One instance with one session in its cache, last used at t0. */
+  async function oneCachedSession() {
     const store = database().store;
     const instance = instanceOn(store);
     const acme = await seedOrganization(store.db, "acme");
@@ -262,6 +263,11 @@ withEachDatabase("session cache across instances", (dialect) => {
     await insertSession(store.db, session);
     await untilTrusted(instance);
     assert.ok(await instance.check(session.idHash));
+    return { store, instance, ada, session };
+  }
+
+  test("a due last use within the idle timeout is written without the check waiting for it", async () => {
+    const { store, instance, ada, session } = await oneCachedSession();
     // Last used at t0, a 2-hour idle timeout: two minutes later the use is due, and well inside.
     instance.now = () => t0 + 2 * minute;
     const release = await writesHeld(store);
@@ -283,14 +289,7 @@ withEachDatabase("session cache across instances", (dialect) => {
   });
 
   test("a session past its idle timeout as far as the instance knows waits for the database's answer", async () => {
-    const store = database().store;
-    const instance = instanceOn(store);
-    const acme = await seedOrganization(store.db, "acme");
-    const ada = await seedMember(store.db, acme, "ada@acme.test");
-    const session = newSession(ada, { organizationId: acme.id });
-    await insertSession(store.db, session);
-    await untilTrusted(instance);
-    assert.ok(await instance.check(session.idHash));
+    const { store, instance, session } = await oneCachedSession();
     instance.now = () => t0 + 3 * hour;
     const release = await writesHeld(store);
     const answer = instance.check(session.idHash);
