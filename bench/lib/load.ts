@@ -122,13 +122,15 @@ export interface Percentiles {
   p50: number;
   p90: number;
   p99: number;
+  p999: number;
   max: number;
 }
 
 export function percentiles(values: readonly number[]): Percentiles {
-  if (values.length === 0) return { p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, max: Number.NaN };
+  if (values.length === 0)
+    return { p50: Number.NaN, p90: Number.NaN, p99: Number.NaN, p999: Number.NaN, max: Number.NaN };
   const sorted = Float64Array.from(values).sort();
   const at = (q: number) =>
     sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[sorted.length - 1]! };
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: sorted[sorted.length - 1]! };
 }
