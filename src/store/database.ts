@@ -31,6 +31,7 @@ import * as protocolConnections from "./migrations/0020-protocol-connections.js"
 import * as signInTransactions from "./migrations/0022-sign-in-transactions.js";
 import * as samlConnections from "./migrations/0023-saml-connections.js";
 import * as membershipEmails from "./migrations/0024-membership-emails.js";
+import * as unloggedSignInState from "./migrations/0025-unlogged-sign-in-state.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { type CheckpointOptions, checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -68,6 +69,7 @@ const migrations: Record<string, Migration> = {
   "0022-sign-in-transactions": signInTransactions,
   "0023-saml-connections": samlConnections,
   "0024-membership-emails": membershipEmails,
+  "0025-unlogged-sign-in-state": unloggedSignInState,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -38,6 +38,42 @@ withEachDatabase("store: migrations", (dialect) => {
 
   if (!severalInstances) return;
 
+  test("only the counts and the sign-ins in progress skip the write-ahead log; down logs them again", async () => {
+    const database = await dialect.create();
+    const persistence = async () => {
+      const { rows } = await sql<{ name: string; persistence: string }>`
+        select relname as name, relpersistence as persistence from pg_class
+        where relnamespace = current_schema()::regnamespace and relkind = 'r'
+        order by relname
+      `.execute(database.store.db);
+      return rows;
+    };
+    try {
+      const tables = await persistence();
+      assert.ok(tables.length > 20, `${tables.length} tables`);
+      const unlogged = tables.filter((t) => t.persistence === "u").map((t) => t.name);
+      assert.deepEqual(unlogged, ["login_transactions", "rate_limits"]);
+      for (const kept of ["sessions", "users", "audit_events", "saml_assertion_ids", "idempotency_keys"]) {
+        assert.equal(tables.find((t) => t.name === kept)?.persistence, "p", kept);
+      }
+
+      const migration = await import("../../src/store/migrations/0025-unlogged-sign-in-state.js");
+      await migration.down(database.store.db);
+      assert.deepEqual(
+        (await persistence()).filter((t) => t.persistence !== "p"),
+        [],
+        "every table logged after down",
+      );
+      await migration.up(database.store.db);
+      assert.deepEqual(
+        (await persistence()).filter((t) => t.persistence === "u").map((t) => t.name),
+        ["login_transactions", "rate_limits"],
+      );
+    } finally {
+      await database.drop();
+    }
+  });
+
   test("two instances migrating one database at once both succeed", async () => {
     const database = await dialect.create({ migrate: false });
     const stores = [openStore(database.url), openStore(database.url)];
