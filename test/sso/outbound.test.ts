@@ -3,9 +3,12 @@
  * how long it keeps what providers send.
  */
 import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { createConnection } from "../../src/connections/create.js";
-import { cacheLifetimeMs, isPublicAddress } from "../../src/sso/oidc/outbound.js";
+import { GatehouseError } from "../../src/errors.js";
+import { cacheLifetimeMs, createIdpFetch, isPublicAddress } from "../../src/sso/oidc/outbound.js";
 import { Browser, errorCode } from "../support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import { connectAcme, seedAcme, startIdp } from "../support/sso.js";
@@ -67,6 +70,51 @@ describe("cacheLifetimeMs", () => {
     test(`Cache-Control ${JSON.stringify(header)} keeps it ${expected / 1000} s`, () =>
       assert.equal(cacheLifetimeMs(header, bounds), expected));
   }
+});
+
+describe("the total deadline of a request to an identity provider", () => {
+  let server: Server;
+  let base: string;
+  before(async () => {
+    server = createServer((request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      if (request.url === "/fast") {
+        response.end('{"ok":true}');
+        return;
+      }
+      // Headers at once, then a byte every 100 ms: no gap reaches a per-chunk timeout, only
+      // the total deadline ends it.
+      response.write("[");
+      const trickle = setInterval(() => response.write("0,"), 100);
+      response.on("close", () => clearInterval(trickle));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  test("covers the body: an answer that never finishes is refused when the deadline passes", async () => {
+    const fetch = createIdpFetch({ allowPrivate: true, totalTimeoutMs: 600 });
+    const started = performance.now();
+    await assert.rejects(fetch(`${base}/trickle`, {}), (error: unknown) => {
+      assert.ok(error instanceof GatehouseError);
+      assert.equal(error.code, "SSO_OUTBOUND_FAILED");
+      assert.match(error.message, /did not answer within/);
+      return true;
+    });
+    // Not timed for speed: only that the deadline, not the server, ended it.
+    assert.ok(performance.now() - started >= 550);
+  });
+
+  test("a complete answer is returned whole, and the next call has its own deadline", async () => {
+    const fetch = createIdpFetch({ allowPrivate: true, totalTimeoutMs: 600 });
+    const first = await fetch(`${base}/fast`, {});
+    assert.deepEqual(await first.json(), { ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const second = await fetch(`${base}/fast`, {});
+    assert.equal(second.status, 200);
+    assert.deepEqual(await second.json(), { ok: true });
+  });
 });
 
 describe("issuers Gatehouse refuses to contact without GATEHOUSE_ALLOW_PRIVATE_ISSUERS", () => {

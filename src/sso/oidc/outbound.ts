@@ -126,9 +126,6 @@ export function createIdpFetch(options: OutboundOptions): IdpFetch {
     if (!options.allowPrivate && isIP(host) && !isPublicAddress(host)) {
       throw refused(target.origin, "the address is private or loopback");
     }
-    // Gatehouse's own deadline governs; the caller's signal (openid-client's, jose's) is a
-    // looser backstop and would only cost an AbortSignal.any per call.
-    const signal = AbortSignal.timeout(totalTimeout);
     const headers: Record<string, string> = { ...init.headers };
     let body: string | Uint8Array | undefined;
     if (init.body instanceof URLSearchParams) {
@@ -139,10 +136,31 @@ export function createIdpFetch(options: OutboundOptions): IdpFetch {
     } else if (init.body instanceof ArrayBuffer) {
       body = new Uint8Array(init.body);
     }
+    // Gatehouse's own deadline governs; the caller's signal (openid-client's, jose's) is a
+    // looser backstop and would only cost an AbortSignal.any per call. A timer cleared once the
+    // answer is read, not AbortSignal.timeout: that one stays armed for the whole deadline after
+    // every call and then builds a DOMException, with its stack, for a request long finished.
+    const deadline = new AbortController();
+    const timer = setTimeout(abortOnDeadline, totalTimeout, deadline);
+    try {
+      return await fetchWithin(url, target, headers, body, init.method, deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  async function fetchWithin(
+    url: string,
+    target: URL,
+    headers: Record<string, string>,
+    body: string | Uint8Array | undefined,
+    method: string | undefined,
+    signal: AbortSignal,
+  ): Promise<Response> {
     let response: Dispatcher.ResponseData;
     try {
       response = await request(url, {
-        method: (init.method ?? "GET") as Dispatcher.HttpMethod,
+        method: (method ?? "GET") as Dispatcher.HttpMethod,
         headers,
         ...(body === undefined ? {} : { body }),
         signal,
@@ -189,7 +207,11 @@ export function createIdpFetch(options: OutboundOptions): IdpFetch {
       status,
       headers: answerHeaders,
     });
-  };
+  }
+}
+
+function abortOnDeadline(deadline: AbortController): void {
+  deadline.abort(new DOMException("The identity provider did not answer in time", "TimeoutError"));
 }
 
 /** Drops an answer's body; a later abort by the deadline must not surface as an unhandled error. */
