@@ -56,6 +56,16 @@ export async function createContext(config: Config, options: ContextOptions = {}
     poolSize: config.databasePoolSize,
     onIdleError: (error) =>
       log.warn({ err: error }, "lost an idle database connection; the next query opens another"),
+    onCheckpointError: ({ message, stopped, repeats }) =>
+      stopped
+        ? log.error(
+            { error: message },
+            "SQLite's checkpoint worker stopped; commits checkpoint the WAL themselves from now on",
+          )
+        : log.warn(
+            { error: message, ...(repeats > 0 ? { repeats } : {}) },
+            "SQLite's background WAL checkpoint failed; past 20,000 pages of WAL a commit checkpoints it instead",
+          ),
     onChangeFeedError: (error) =>
       log.warn(
         { err: error },

@@ -90,6 +90,8 @@ export interface OpenOptions {
    * the object form sets its pace (tests).
    */
   checkpointInBackground?: boolean | Pick<CheckpointOptions, "intervalMs" | "restartFrames">;
+  /** SQLite: told when a background checkpoint fails or its worker is gone. */
+  onCheckpointError?: CheckpointOptions["onError"];
   /** Told of every statement sent to the database (its SQL, without values): for counting. */
   onStatement?: (sql: string) => void;
   /** First wait before the notification connection reconnects (doubling up to 0.5 s). */
@@ -115,6 +117,7 @@ export function openStore(databaseUrl: string, options: OpenOptions = {}): Store
         ? checkpointInWorker(sqlite, file, {
             ...(typeof options.checkpointInBackground === "object" ? options.checkpointInBackground : {}),
             holdStatements: (during) => db.connection().execute(() => during()),
+            ...(options.onCheckpointError ? { onError: options.onCheckpointError } : {}),
           })
         : undefined;
     return {

@@ -46,6 +46,8 @@ export const RESTART_FRAMES = 4000;
 const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
 /** A quiet moment never lasts longer than this, whatever the worker does. */
 const MAX_QUIET_MS = 1000;
+/** A checkpoint that keeps failing the same way (a full disk) is reported this often. */
+const REPEAT_REPORT_MS = 60_000;
 
 export interface Checkpoints {
   stop(): Promise<void>;
@@ -61,6 +63,18 @@ export interface CheckpointOptions {
    * settles (for Kysely: inside `db.connection().execute`, which holds the only connection).
    */
   holdStatements: (during: () => Promise<void>) => Promise<void>;
+  /**
+   * Told when a checkpoint fails (`repeats`: how many times the same failure was not reported
+   * since the last report, at most one a minute) or the worker is gone (`stopped`: the serving
+   * connection checkpoints itself from then on).
+   */
+  onError?: (failure: CheckpointFailure) => void;
+}
+
+export interface CheckpointFailure {
+  message: string;
+  stopped: boolean;
+  repeats: number;
 }
 
 /**
@@ -97,17 +111,26 @@ export function checkpointInWorker(
   // A backstop only: the worker keeps the WAL far shorter than this.
   sqlite.pragma("wal_autocheckpoint = 20000");
   let gone = false;
+  let stopping = false;
   let quietCount = 0;
   let quiet: { id: number; end: () => void } | undefined;
-  const workerGone = () => {
+  const report = repeatedFailures(Date.now, (message, repeats) =>
+    options.onError?.({ message, stopped: false, repeats }),
+  );
+  const workerGone = (error?: unknown) => {
     if (gone) return;
     gone = true;
     quiet?.end();
     if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+    if (!stopping) {
+      const message = error instanceof Error ? error.message : "the checkpoint worker exited";
+      options.onError?.({ message, stopped: true, repeats: 0 });
+    }
   };
   worker.on("error", workerGone);
-  worker.on("exit", workerGone);
-  worker.on("message", (message: { wantsQuiet?: boolean; quietDone?: number }) => {
+  worker.on("exit", () => workerGone());
+  worker.on("message", (message: { wantsQuiet?: boolean; quietDone?: number; error?: string }) => {
+    if (message.error !== undefined) report(message.error);
     if (message.quietDone !== undefined && quiet?.id === message.quietDone) quiet.end();
     if (!message.wantsQuiet || quiet || gone) return;
     const id = ++quietCount;
@@ -132,6 +155,7 @@ export function checkpointInWorker(
     async stop() {
       // The worker closes its connection itself; terminate() is the backstop.
       const exited = new Promise((resolve) => worker.once("exit", resolve));
+      stopping = true;
       quiet?.end();
       worker.ref();
       worker.postMessage("stop");
@@ -140,5 +164,26 @@ export function checkpointInWorker(
       clearTimeout(timer);
       await worker.terminate();
     },
+  };
+}
+
+/**
+ * A failure is told at once; the same failure again is counted and told at most once per
+ * REPEAT_REPORT_MS, with how many times it was not told since. A different one is told at once.
+ */
+export function repeatedFailures(
+  now: () => number,
+  tell: (message: string, repeats: number) => void,
+): (message: string) => void {
+  let last: { message: string; at: number; repeats: number } | undefined;
+  return (message) => {
+    const at = now();
+    if (last?.message === message && at - last.at < REPEAT_REPORT_MS) {
+      last.repeats += 1;
+      return;
+    }
+    const repeats = last?.message === message ? last.repeats : 0;
+    last = { message, at, repeats: 0 };
+    tell(message, repeats);
   };
 }

@@ -7,7 +7,11 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import SqliteDatabase from "better-sqlite3";
 import { sql } from "kysely";
 import { openStore } from "../../src/store/database.js";
-import { checkpointInWorker } from "../../src/store/sqlite-checkpoints.js";
+import {
+  type CheckpointFailure,
+  checkpointInWorker,
+  repeatedFailures,
+} from "../../src/store/sqlite-checkpoints.js";
 
 const PAGE = 4096;
 
@@ -64,6 +68,54 @@ test(
       const checkpoints = checkpointInWorker(sqlite, file, { holdStatements: (during) => during() });
       assert.equal(sqlite.pragma("wal_autocheckpoint", { simple: true }), 20_000, "a backstop only");
       await checkpoints.stop();
+      assert.equal(sqlite.pragma("wal_autocheckpoint", { simple: true }), 1000, "SQLite's own again");
+    } finally {
+      sqlite.close();
+    }
+  }),
+);
+
+test("a failing checkpoint is told at once, then once a minute with the count of the times between", () => {
+  let clock = 0;
+  const told: Array<[string, number]> = [];
+  const report = repeatedFailures(
+    () => clock,
+    (message, repeats) => told.push([message, repeats]),
+  );
+  report("disk I/O error");
+  for (let second = 1; second < 60; second++) {
+    clock = second * 1000;
+    report("disk I/O error");
+  }
+  assert.deepEqual(told, [["disk I/O error", 0]], "the same failure within the minute is only counted");
+  clock = 60_000;
+  report("disk I/O error");
+  assert.deepEqual(told.at(-1), ["disk I/O error", 59]);
+  clock = 60_500;
+  report("database or disk is full");
+  assert.deepEqual(told.at(-1), ["database or disk is full", 0], "a different failure is told at once");
+  assert.equal(told.length, 3);
+});
+
+test(
+  "a worker that cannot start is reported as stopped, and the serving connection checkpoints itself",
+  inTemporaryFolder(async (dir) => {
+    const file = path.join(dir, "gatehouse.db");
+    const sqlite = new SqliteDatabase(file);
+    try {
+      sqlite.pragma("journal_mode = WAL");
+      const stopped = new Promise<CheckpointFailure>((resolve) => {
+        const checkpoints = checkpointInWorker(sqlite, path.join(dir, "missing", "gatehouse.db"), {
+          holdStatements: (during) => during(),
+          onError: (failure) => {
+            resolve(failure);
+            void checkpoints.stop();
+          },
+        });
+      });
+      const failure = await stopped;
+      assert.equal(failure.stopped, true);
+      assert.match(failure.message, /directory does not exist|unable to open/i);
       assert.equal(sqlite.pragma("wal_autocheckpoint", { simple: true }), 1000, "SQLite's own again");
     } finally {
       sqlite.close();
