@@ -103,10 +103,12 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
         progress(`${dialect}: sign-ins, returning users (${settings.signInMs / 1000} s)`);
         let from = since();
         const statements0 = await statementCounts(pool);
+        const flushes0 = await database.walFlushes();
         const returningReport = await measured(shared, groups, () =>
           closedLoop(c, bounds(shared, settings.signInMs, settings.maxCount), returning),
         );
         const statements1 = await statementCounts(pool);
+        const flushes1 = await database.walFlushes();
         progress(`  ${returningReport.rate.toFixed(0)} sign-ins/s`);
 
         progress(`${dialect}: sign-ins, new users (${settings.signInMs / 1000} s)`);
@@ -116,6 +118,7 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
           closedLoop(c, bounds(shared, settings.signInMs, settings.maxCount), newUsers),
         );
         const statements2 = await statementCounts(pool);
+        const flushes2 = await database.walFlushes();
         windows["sign-in phases (returning + new users)"] = [from, since()];
         progress(`  ${newReport.rate.toFixed(0)} sign-ins/s`);
 
@@ -235,6 +238,14 @@ export async function runDatabase(shared: Shared, dialect: Dialect): Promise<Dat
             check: statementsPerOp(statements3, statements4, maxReport.completed),
             pacedCheck: statementsPerOp(statements5, statements6, pacedReport.completed),
           },
+          ...(flushes0 !== undefined && flushes1 !== undefined && flushes2 !== undefined
+            ? {
+                walFlushesPerSignIn: {
+                  returning: (flushes1 - flushes0) / returningReport.completed,
+                  newUsers: (flushes2 - flushes1) / newReport.completed,
+                },
+              }
+            : {}),
           ...(profileDir ? { profileWindows: windows } : {}),
           notes,
         };

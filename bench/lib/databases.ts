@@ -18,6 +18,11 @@ export interface BenchDatabase {
   setupUrl: string;
   /** PostgreSQL backends serving Gatehouse, for their CPU; empty on SQLite. */
   gatehouseBackendPids(): Promise<number[]>;
+  /**
+   * PostgreSQL: the server's count of WAL flushes so far (`pg_stat_wal.wal_sync`, every
+   * database and process: the benchmark is the only writer while it runs); undefined on SQLite.
+   */
+  walFlushes(): Promise<number | undefined>;
   drop(): Promise<void>;
 }
 
@@ -33,6 +38,7 @@ export function createSqlite(): BenchDatabase {
     gatehouseUrl: url,
     setupUrl: url,
     gatehouseBackendPids: async () => [],
+    walFlushes: async () => undefined,
     async drop() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -49,17 +55,19 @@ export async function createPostgres(serverUrl: string): Promise<BenchDatabase> 
     gatehouseUrl: schemaUrl(serverUrl, schema, applicationName),
     setupUrl: schemaUrl(serverUrl, schema, `${schema}_setup`),
     async gatehouseBackendPids() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ pid: number }>(
-          "select pid from pg_stat_activity where application_name = $1",
-          [applicationName],
-        );
-        return rows.map((r) => r.pid);
-      } finally {
-        await client.end();
-      }
+      const { rows } = await query<{ pid: number }>(
+        serverUrl,
+        "select pid from pg_stat_activity where application_name = $1",
+        [applicationName],
+      );
+      return rows.map((r) => r.pid);
+    },
+    async walFlushes() {
+      const { rows } = await query<{ flushes: string }>(
+        serverUrl,
+        "select wal_sync as flushes from pg_stat_wal",
+      );
+      return rows[0] ? Number(rows[0].flushes) : undefined;
     },
     async drop() {
       if (dropped) return;
@@ -67,4 +75,18 @@ export async function createPostgres(serverUrl: string): Promise<BenchDatabase> 
       await dropSchema(serverUrl, schema);
     },
   };
+}
+
+async function query<Row extends pg.QueryResultRow>(
+  serverUrl: string,
+  text: string,
+  values: unknown[] = [],
+): Promise<pg.QueryResult<Row>> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    return await client.query<Row>(text, values);
+  } finally {
+    await client.end();
+  }
 }

@@ -70,6 +70,8 @@ export interface DatabaseResult {
     check: Record<string, number>;
     pacedCheck: Record<string, number>;
   };
+  /** PostgreSQL: WAL flushes of the whole server per sign-in (each waits for the disk). */
+  walFlushesPerSignIn?: { returning: number; newUsers: number };
   /** Garbage collection and event-loop delay during the phases whose tails are judged. */
   runtime: {
     halfRate: RuntimeDelta;
@@ -256,6 +258,15 @@ export function formatReport(results: BenchResults): string {
       (d) =>
         `${fmt(totalOf(d.statementsPerOp.returning), 1)} / ${fmt(totalOf(d.statementsPerOp.newUsers), 1)}`,
     ),
+    ...(hasPg
+      ? [
+          row("  PostgreSQL WAL flushes per sign-in, returning / new", (d) =>
+            d.walFlushesPerSignIn
+              ? `${fmt(d.walFlushesPerSignIn.returning)} / ${fmt(d.walFlushesPerSignIn.newUsers)}`
+              : "-",
+          ),
+        ]
+      : []),
     row("callback p50 / p99 at full load, returning (ms)", (d) => lat(d.returning)),
     row("callback p50 / p99 at full load, new (ms)", (d) => lat(d.newUsers)),
     row("callback p50 / p99 at half the max rate, returning (ms)", (d) => lat(d.halfRate)),
