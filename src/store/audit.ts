@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { newId } from "../crypto/tokens.js";
 import { inBatches } from "./batches.js";
+import { prepared } from "./prepared.js";
 import type { AuditEventsTable, Database } from "./schema.js";
 
 export type AuditEventType =
@@ -77,7 +78,7 @@ export function auditRow(input: AuditInput, now: number): AuditEventsTable {
 }
 
 export async function insertAuditEvent(db: Kysely<Database>, input: AuditInput, now: number): Promise<void> {
-  await db.insertInto("audit_events").values(auditRow(input, now)).execute();
+  await insertAuditEvents(db, [input], now);
 }
 
 /** Several events in one statement: the steps of one action, recorded together. */
@@ -87,10 +88,70 @@ export async function insertAuditEvents(
   now: number,
 ): Promise<void> {
   if (inputs.length === 0) return;
-  await db
-    .insertInto("audit_events")
-    .values(inputs.map((input) => auditRow(input, now)))
-    .execute();
+  const rows = inputs.map((input) => auditRow(input, now));
+  const insert = preparedInsert(rows.length);
+  if (!insert) {
+    await db.insertInto("audit_events").values(rows).execute();
+    return;
+  }
+  const args: Record<string, unknown> = {};
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as AuditEventsTable;
+    for (const column of COLUMNS) args[argName(column, r)] = row[column];
+  }
+  await insert(db, args);
+}
+
+const COLUMNS = [
+  "id",
+  "organization_id",
+  "type",
+  "outcome",
+  "actor_user_id",
+  "user_id",
+  "connection_id",
+  "email",
+  "subject",
+  "reason_code",
+  "detail",
+  "trace_id",
+  "ip",
+  "created_at",
+] as const satisfies readonly (keyof AuditEventsTable)[];
+
+/** A sign-in records one to three events (the sign-in, a provisioning, an email change). */
+const MAX_PREPARED_ROWS = 4;
+const insertsByRows = new Map<
+  number,
+  (db: Kysely<Database>, args: Record<string, unknown>) => Promise<unknown>
+>();
+
+function argName(column: string, row: number): string {
+  return `${column}${row}`;
+}
+
+/** The insert of `rows` events, built by Kysely once (src/store/prepared.ts); none for longer lists. */
+function preparedInsert(rows: number) {
+  if (rows > MAX_PREPARED_ROWS) return undefined;
+  let insert = insertsByRows.get(rows);
+  if (!insert) {
+    const names = Array.from({ length: rows }, (_, r) => COLUMNS.map((column) => argName(column, r))).flat();
+    insert = prepared(names, (db, args: Record<string, unknown>) =>
+      db
+        .insertInto("audit_events")
+        .values(
+          Array.from(
+            { length: rows },
+            (_, r) =>
+              Object.fromEntries(
+                COLUMNS.map((column) => [column, args[argName(column, r)]]),
+              ) as unknown as AuditEventsTable,
+          ),
+        ),
+    );
+    insertsByRows.set(rows, insert);
+  }
+  return insert;
 }
 
 export interface AuditEvent {

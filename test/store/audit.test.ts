@@ -6,6 +6,7 @@ import {
   type AuditInput,
   auditRow,
   insertAuditEvent,
+  insertAuditEvents,
   listAuditEvents,
 } from "../../src/store/audit.js";
 import type { Database } from "../../src/store/schema.js";
@@ -98,6 +99,42 @@ withEachDatabase("store: audit events", (dialect) => {
       ip: "203.0.113.7",
       createdAt: new Date(t0).toISOString(),
     });
+  });
+
+  test("several events in one statement keep each its own values, for every count, prepared or not", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    // The statements of one to four rows are built once and reused with new values; five and
+    // more are built per call. Each count runs twice, so a reused statement must bind afresh.
+    let inserted = 0;
+    for (const count of [1, 2, 3, 4, 5, 3, 1, 5]) {
+      const inputs: AuditInput[] = Array.from({ length: count }, (_, i) => {
+        const n = inserted + i;
+        return {
+          type: n % 2 === 0 ? "sign_in.sso" : "user.provisioned",
+          organizationId: acme.id,
+          outcome: n % 3 === 0 ? "failure" : "success",
+          userId: `user-${n}`,
+          email: n % 2 === 0 ? `person-${n}@acme.test` : null,
+          detail: n % 4 === 0 ? { n } : null,
+          ip: `203.0.113.${n}`,
+        };
+      });
+      await insertAuditEvents(db, inputs, t0 + inserted);
+      inserted += count;
+    }
+    const events = await listAuditEvents(db, { organizationId: acme.id, limit: 100 });
+    assert.equal(events.length, inserted);
+    assert.equal(new Set(events.map((e) => e.id)).size, inserted, "every event its own id");
+    for (const event of events) {
+      const n = Number(event.userId?.slice("user-".length));
+      assert.equal(event.type, n % 2 === 0 ? "sign_in.sso" : "user.provisioned", `event ${n}`);
+      assert.equal(event.outcome, n % 3 === 0 ? "failure" : "success", `event ${n}`);
+      assert.equal(event.email, n % 2 === 0 ? `person-${n}@acme.test` : null, `event ${n}`);
+      assert.deepEqual(event.detail, n % 4 === 0 ? { n } : null, `event ${n}`);
+      assert.equal(event.ip, `203.0.113.${n}`, `event ${n}`);
+      assert.ok(Date.parse(event.createdAt) - t0 <= n, `event ${n}`);
+    }
   });
 
   test("an event without detail lists detail null", async () => {
