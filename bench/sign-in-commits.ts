@@ -147,7 +147,11 @@ function summary(results: Round[]): string {
       .filter((r) => r.kind === kind)
       .map(pick)
       .sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+    const middle = sorted.length / 2;
+    // An even count has two middle values: their mean.
+    return Number.isInteger(middle)
+      ? ((sorted[middle - 1] ?? Number.NaN) + (sorted[middle] ?? Number.NaN)) / 2
+      : (sorted[Math.floor(middle)] ?? Number.NaN);
   };
   const rows: Array<[string, (r: Round) => number, number]> = [
     ["sign-ins/s (16 concurrent)", (r) => r.rate, 0],
