@@ -89,6 +89,23 @@ describe("authorization code", () => {
     assert.equal(op.calls.token, 1, "the code was redeemed once");
   });
 
+  test("every sign-in sends its own state, nonce and S256 challenge: 32 random bytes each", async () => {
+    await h.provider({});
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const { authorizeUrl } = await authorize(h, new Browser());
+      const query = new URL(authorizeUrl).searchParams;
+      assert.equal(query.get("code_challenge_method"), "S256");
+      for (const name of ["state", "nonce", "code_challenge"]) {
+        const value = query.get(name) ?? "";
+        // base64url of 32 bytes (the challenge: of a SHA-256), no padding.
+        assert.match(value, /^[A-Za-z0-9_-]{43}$/, `${name}: ${value}`);
+        assert.ok(!seen.has(value), `${name} repeated`);
+        seen.add(value);
+      }
+    }
+  });
+
   test("a victim's code injected into the attacker's own flow is refused: PKCE", async () => {
     await h.provider();
     const victim = await authorize(h, new Browser());
