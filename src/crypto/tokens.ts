@@ -8,15 +8,30 @@ const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafeSlow(POOL_BYTES);
 let poolUsed = POOL_BYTES;
 
-function randomString(bytes: number, encoding: "base64url" | "hex"): string {
-  if (bytes > POOL_BYTES / 8) return crypto.randomBytes(bytes).toString(encoding);
+/** Reserves `bytes` fresh bytes of the pool (refilled when short) and returns where they start. */
+function take(bytes: number): number {
   if (poolUsed + bytes > POOL_BYTES) {
     crypto.randomFillSync(pool);
     poolUsed = 0;
   }
   const start = poolUsed;
   poolUsed += bytes;
+  return start;
+}
+
+function randomString(bytes: number, encoding: "base64url" | "hex"): string {
+  if (bytes > POOL_BYTES / 8) return crypto.randomBytes(bytes).toString(encoding);
+  const start = take(bytes);
   const value = pool.toString(encoding, start, poolUsed);
+  pool.fill(0, start, poolUsed);
+  return value;
+}
+
+/** Random bytes from the same pool, in a Buffer of their own: nonces such as AES-GCM IVs. */
+export function randomBytesFromPool(bytes: number): Buffer {
+  if (bytes > POOL_BYTES / 8) return crypto.randomBytes(bytes);
+  const start = take(bytes);
+  const value = Buffer.from(pool.subarray(start, poolUsed));
   pool.fill(0, start, poolUsed);
   return value;
 }

@@ -5,7 +5,7 @@ import { ConfigError } from "../../src/config.js";
 import { hashPassword, passwordWeakness, verifyPassword } from "../../src/crypto/password.js";
 import { SecretBox } from "../../src/crypto/secret-box.js";
 import { parseSecretKey, type SecretKey } from "../../src/crypto/secret-key.js";
-import { hashToken, newTraceId, randomToken } from "../../src/crypto/tokens.js";
+import { hashToken, newTraceId, randomBytesFromPool, randomToken } from "../../src/crypto/tokens.js";
 
 function newKey(): SecretKey {
   return parseSecretKey(randomBytes(32).toString("base64"));
@@ -43,6 +43,18 @@ describe("SecretBox", () => {
 
   test("sealing the same value twice gives different ciphertexts (fresh IV)", () => {
     assert.notEqual(box.seal(secret, "c"), box.seal(secret, "c"));
+  });
+
+  test("every IV is new and 96 bits long, across many refills of the random pool", () => {
+    const ivs = new Set<string>();
+    // 5,000 values of 12 bytes and tokens between them: the IVs straddle where pool fills end.
+    for (let i = 0; i < 5_000; i++) {
+      const iv = box.seal(secret, "c").split(".")[2] ?? "";
+      assert.equal(Buffer.from(iv, "base64url").length, 12);
+      assert.ok(!ivs.has(iv), "an IV was used twice");
+      ivs.add(iv);
+      if (i % 3 === 0) randomToken(29);
+    }
   });
 
   test("a tampered ciphertext, IV or tag does not open", () => {
@@ -188,5 +200,16 @@ describe("randomToken", () => {
     const token = randomToken(1024);
     assert.equal(Buffer.from(token, "base64url").length, 1024);
     assert.notEqual(token, randomToken(1024));
+    const bytes = randomBytesFromPool(1024);
+    assert.equal(bytes.length, 1024);
+    assert.notDeepEqual(bytes, randomBytesFromPool(1024));
+  });
+
+  test("bytes from the pool are a copy: what the pool hands out next cannot change them", () => {
+    const first = randomBytesFromPool(16);
+    const kept = Buffer.from(first);
+    for (let i = 0; i < 1_000; i++) randomBytesFromPool(16);
+    assert.deepEqual(first, kept);
+    assert.notDeepEqual(first, Buffer.alloc(16), "not the wiped zeros");
   });
 });
