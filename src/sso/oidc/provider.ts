@@ -32,6 +32,23 @@ export interface RelyingPartyTarget {
   connection?: OidcConnection;
 }
 
+// Every start and every callback names its redirect URI: parsed once per base URL, not per call.
+const callbackUrls = new WeakMap<URL, Map<string, string>>();
+
+function callbackUrlOf(baseUrl: URL, path: string): string {
+  let byPath = callbackUrls.get(baseUrl);
+  if (!byPath) {
+    byPath = new Map();
+    callbackUrls.set(baseUrl, byPath);
+  }
+  let url = byPath.get(path);
+  if (url === undefined) {
+    url = new URL(path, baseUrl).toString();
+    byPath.set(path, url);
+  }
+  return url;
+}
+
 /**
  * A connection as the relying party's target. `saved` false: the unsaved settings of a test,
  * whose client configuration is cached under the test's own key and forgotten after it.
@@ -51,7 +68,7 @@ export function connectionTarget(
     clientSecret: () => ctx.box.open(oidc.clientSecretSealed, `connection:${connection.id}`),
     tokenEndpointAuthMethod: oidc.tokenEndpointAuthMethod,
     scopes: oidc.scopes,
-    redirectUri: new URL("sso/oidc/callback", ctx.config.baseUrl).toString(),
+    redirectUri: callbackUrlOf(ctx.config.baseUrl, "sso/oidc/callback"),
     version: saved ? `${connection.id}:${connection.updatedAt}` : `connection-test:${connection.id}`,
     emailClaim: oidc.emailClaim,
     clockSkewSeconds: oidc.clockSkewSeconds,
@@ -77,7 +94,7 @@ export function linkedinTarget(ctx: AppContext): RelyingPartyTarget | undefined 
     clientSecret: () => clientSecret,
     tokenEndpointAuthMethod: null,
     scopes: "openid email profile",
-    redirectUri: new URL("login/linkedin/callback", ctx.config.baseUrl).toString(),
+    redirectUri: callbackUrlOf(ctx.config.baseUrl, "login/linkedin/callback"),
     version: `linkedin:${issuer}:${clientId}`,
     emailClaim: "email",
     clockSkewSeconds: 60,
