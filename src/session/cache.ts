@@ -66,7 +66,10 @@ export class SessionCache {
     }
     if (this.#tick - entry.recency >= this.#refreshAfter) {
       this.#entries.delete(idHash);
-      this.#entries.set(idHash, entry);
+      // Keyed again by the entry's own copy of the hash, not this request's: the table is long
+      // lived, and a key from the request would keep a young string alive from it, for the
+      // next garbage collection to copy and then promote.
+      this.#entries.set(entry.idHash, entry);
       entry.recency = ++this.#tick;
     }
     return entry;
