@@ -1,4 +1,5 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomInt, randomUUID } from "node:crypto";
+import { constants, type PerformanceEntry, PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { SessionCache } from "../src/session/cache.js";
 import type { ActiveSession } from "../src/store/sessions.js";
@@ -10,16 +11,22 @@ import type { ActiveSession } from "../src/store/sessions.js";
  * does not. Entries are built the way a database read builds them: fresh strings per row, the
  * organization's and connection's names repeated across rows. Prints one JSON line.
  *
- *   node --expose-gc --import tsx bench/session-cache-memory.ts --sessions 100000
+ * With `--lookups N`, then N checks of random cached sessions, each by a key string of its own
+ * (as every request hashes its cookie anew), with the garbage collections they cause: a cache
+ * that keeps what a request brought makes each minor collection copy and promote it.
+ *
+ *   node --expose-gc --import tsx bench/session-cache-memory.ts --sessions 100000 [--lookups 1000000]
  */
 const { values } = parseArgs({
   options: {
     sessions: { type: "string", default: "100000" },
     organizations: { type: "string", default: "50" },
+    lookups: { type: "string", default: "0" },
   },
 });
 const sessions = Number(values.sessions);
 const organizations = Number(values.organizations);
+const lookups = Number(values.lookups);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with node --expose-gc");
 
@@ -35,6 +42,7 @@ function heapUsed(): number {
 
 const before = heapUsed();
 const cache = new SessionCache(sessions, () => alwaysLive);
+const keys: string[] = [];
 const now = Date.now();
 for (let i = 0; i < sessions; i++) {
   const org = i % organizations;
@@ -57,8 +65,42 @@ for (let i = 0; i < sessions; i++) {
     lastSeenAt: now,
   };
   cache.put(session, cache.ticket());
+  keys.push(session.idHash);
 }
 const after = heapUsed();
+const lookupReport = lookups > 0 ? await lookUp(lookups) : {};
 process.stdout.write(
-  `${JSON.stringify({ sessions, entries: cache.size, heapBytes: after - before, bytesPerSession: (after - before) / sessions })}\n`,
+  `${JSON.stringify({ sessions, entries: cache.size, heapBytes: after - before, bytesPerSession: (after - before) / sessions, ...lookupReport })}\n`,
 );
+
+/** `count` cache hits with fresh key strings, and the collections that ran meanwhile. */
+async function lookUp(count: number) {
+  const collections: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => collections.push(...list.getEntries()));
+  observer.observe({ entryTypes: ["gc"] });
+  const began = performance.now();
+  let hits = 0;
+  for (let i = 0; i < count; i++) {
+    if (cache.get(fresh(keys[randomInt(keys.length)] as string), now)) hits++;
+  }
+  const seconds = (performance.now() - began) / 1000;
+  // Entries are delivered asynchronously.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  observer.disconnect();
+  const kind = (e: PerformanceEntry) =>
+    ((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind;
+  const minor = collections
+    .filter((e) => kind(e) === constants.NODE_PERFORMANCE_GC_MINOR)
+    .map((e) => e.duration);
+  minor.sort((a, b) => a - b);
+  return {
+    lookups: count,
+    hits,
+    lookupSeconds: seconds,
+    minorCollections: minor.length,
+    minorMsTotal: minor.reduce((a, b) => a + b, 0),
+    minorMsP50: minor[Math.floor(minor.length / 2)] ?? 0,
+    minorMsMax: minor.at(-1) ?? 0,
+    majorCollections: collections.filter((e) => kind(e) === constants.NODE_PERFORMANCE_GC_MAJOR).length,
+  };
+}
