@@ -1,4 +1,5 @@
 import type { JWK } from "jose";
+import { urlFor } from "../../config.js";
 import type { AppContext } from "../../server/context.js";
 import type { OidcConnection } from "../../store/connections.js";
 import type { TokenEndpointAuthMethod } from "../../store/schema.js";
@@ -43,7 +44,7 @@ function callbackUrlOf(baseUrl: URL, path: string): string {
   }
   let url = byPath.get(path);
   if (url === undefined) {
-    url = new URL(path, baseUrl).toString();
+    url = urlFor({ baseUrl }, path);
     byPath.set(path, url);
   }
   return url;
