@@ -86,7 +86,7 @@ async function main(): Promise<number> {
     };
     try {
       progress("signing in 200 users once, then warming up");
-      await expectComplete(await closedLoop(16, bounds(120_000, 200), signIn));
+      expectComplete(await closedLoop(16, bounds(120_000, 200), signIn));
       await closedLoop(16, bounds(ms, 1_000_000), signIn);
       const results: Round[] = [];
       for (let i = 0; i < rounds * 2 && !stopping.signal.aborted; i++) {
@@ -100,7 +100,7 @@ async function main(): Promise<number> {
         const full = await measureCpu(groups, () => closedLoop(16, bounds(ms, 1_000_000), signIn));
         const flushes1 = (await database.walFlushes()) ?? Number.NaN;
         const paced = await openLoop(pacedRate, 256, bounds(ms, Math.ceil((pacedRate * ms) / 1000)), signIn);
-        await expectComplete(paced);
+        expectComplete(paced);
         const p = percentiles(paced.latencies);
         const round: Round = {
           kind,
@@ -133,7 +133,7 @@ function bounds(maxMs: number, maxCount: number) {
   return { maxMs, maxCount, signal: stopping.signal };
 }
 
-async function expectComplete(result: LoadResult): Promise<void> {
+function expectComplete(result: LoadResult): void {
   if (result.errors > 0) throw new Error(`${result.errors} sign-ins failed: ${result.errorSamples[0]}`);
 }
 
