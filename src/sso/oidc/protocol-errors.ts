@@ -28,7 +28,7 @@ export function toSignInError(error: unknown): GatehouseError {
       "SSO_TOKEN_REQUEST_FAILED",
       "The identity provider refused the client's credentials.",
       {
-        detail: `HTTP ${error.status} with a WWW-Authenticate challenge (check the client ID, secret and authentication method)`,
+        detail: `HTTP ${error.status} with a WWW-Authenticate challenge ${error.cause.map(describeChallenge).join("; ")} (check the client ID, secret and authentication method)`,
         cause: error,
       },
     );
@@ -141,6 +141,17 @@ function innerMessage(error: unknown): string {
 function show(value: unknown): string {
   if (value === undefined) return "(absent)";
   return clip(JSON.stringify(value), 200);
+}
+
+/**
+ * RFC 6749 §5.2: a provider refusing HTTP Basic credentials answers 401 with a challenge for the
+ * scheme the client used. openid-client raises on the challenge without reading the body, so the
+ * challenge's own `error` (Authlib's `invalid_client`) is the only reason the admin can be shown.
+ */
+function describeChallenge(challenge: client.WWWAuthenticateChallenge): string {
+  const { error, error_description: description } = challenge.parameters;
+  const said = error ? ` error=${clip(error, 100)}${description ? `: ${clip(description)}` : ""}` : "";
+  return `${clip(challenge.scheme, 40)}${said}`;
 }
 
 function clip(text: string, max = 200): string {
