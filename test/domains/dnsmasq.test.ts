@@ -8,20 +8,16 @@
 import assert from "node:assert/strict";
 import { Resolver } from "node:dns/promises";
 import { after, before, describe, test } from "node:test";
-import { createOrganizationWithAdmin } from "../../src/accounts/organizations.js";
-import { createApiKey } from "../../src/api/keys.js";
 import { CHALLENGE_PREFIX } from "../../src/domain/organization-domains.js";
 import { type DnsCheck, lookupChallenge } from "../../src/domains/dns.js";
-import { Browser, csrfToken, passwordSignIn } from "../support/browserless.js";
 import { type Dnsmasq, type DnsmasqOptions, dnsmasqAvailable, startDnsmasq } from "../support/dnsmasq.js";
-import { freePort, startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
+import { freePort } from "../support/gatehouse.js";
+import { startVerifyingGatehouse, type VerifyingGatehouse } from "../support/verifying-gatehouse.js";
 
 // CI installs dnsmasq-base, so there a missing binary fails instead of skipping.
 const skip =
   !dnsmasqAvailable && !process.env.CI ? "dnsmasq-base is not installed (/usr/sbin/dnsmasq)" : false;
 
-const PASSWORD = "correct horse battery";
-const DOMAINS_PAGE = "/admin/enterprise-authentication/domains";
 /** As the admin typed them; Gatehouse stores them lower-cased. */
 const DOMAINS = [
   "match.test",
@@ -36,27 +32,8 @@ const DOMAINS = [
   "elsewhere.example",
 ] as const;
 
-interface Added {
-  id: string;
-  domain: string;
-  record: { name: string; value: string };
-}
-
-let gh: TestGatehouse;
+let gh: VerifyingGatehouse;
 let dnsmasq: Dnsmasq;
-let apiKey: string;
-let admin: Browser;
-const added = new Map<string, Added>();
-
-function domainOf(domain: string): Added {
-  const found = added.get(domain.toLowerCase());
-  assert.ok(found, `${domain} was added`);
-  return found;
-}
-
-function tokenOf(domain: string): string {
-  return domainOf(domain).record.value.slice(CHALLENGE_PREFIX.length);
-}
 
 /**
  * What each domain's owner published. Only `.test` is dnsmasq's own (`--local`): it answers
@@ -64,8 +41,9 @@ function tokenOf(domain: string): string {
  * no upstream to ask.
  */
 function zone(): DnsmasqOptions {
-  const value = (domain: string) => domainOf(domain).record.value;
-  const name = (domain: string) => domainOf(domain).record.name;
+  const value = (domain: string) => gh.domain(domain).record.value;
+  const name = (domain: string) => gh.domain(domain).record.name;
+  const token = (domain: string) => gh.token(domain);
   return {
     localDomains: ["test"],
     txt: [
@@ -78,7 +56,7 @@ function zone(): DnsmasqOptions {
       { name: name("several.test"), strings: ["other-vendor-verification=abc"] },
       {
         name: name("split.test"),
-        strings: [CHALLENGE_PREFIX, tokenOf("split.test").slice(0, 10), tokenOf("split.test").slice(10)],
+        strings: [CHALLENGE_PREFIX, token("split.test").slice(0, 10), token("split.test").slice(10)],
       },
       // Over 1,232 bytes (the EDNS UDP size dnsmasq and c-ares agree on): only TCP carries it.
       ...Array.from({ length: 8 }, (_, i) => ({
@@ -95,41 +73,10 @@ function zone(): DnsmasqOptions {
   };
 }
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${gh.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
 before(async () => {
   if (skip) return;
-  // Gatehouse is configured with dnsmasq's port before dnsmasq starts: the records it serves
-  // hold the tokens Gatehouse hands out when the domains are added.
   const port = await freePort();
-  gh = await startGatehouse({
-    env: { GATEHOUSE_DNS_SERVERS: `127.0.0.1:${port}`, GATEHOUSE_DNS_TIMEOUT_MS: "500" },
-  });
-  await createOrganizationWithAdmin(gh.ctx, {
-    slug: "acme",
-    name: "Acme",
-    adminEmail: "admin@acme.test",
-    adminPassword: PASSWORD,
-  });
-  apiKey = (await createApiKey(gh.ctx, "acme", "interop")).key;
-  admin = new Browser();
-  assert.equal((await passwordSignIn(admin, gh.url, "admin@acme.test", PASSWORD)).status, 303);
-  for (const domain of DOMAINS) {
-    const answer = await api("POST", "/domains", { domain });
-    assert.equal(answer.status, 201, JSON.stringify(answer.body));
-    const body = answer.body as unknown as Added;
-    added.set(body.domain, body);
-  }
+  gh = await startVerifyingGatehouse(`127.0.0.1:${port}`, DOMAINS);
   dnsmasq = await startDnsmasq({ ...zone(), port });
 });
 
@@ -139,23 +86,12 @@ after(async () => {
 });
 
 function lookup(domain: string): Promise<DnsCheck> {
-  return lookupChallenge({ dnsServers: [dnsmasq.address], dnsTimeoutMs: 500 }, domain, tokenOf(domain));
-}
-
-interface Verified {
-  result: { outcome: string; found?: string[]; code?: string };
-  domain: { state: string; active: boolean; lastCheckOutcome: string | null };
-}
-
-async function verify(domain: string): Promise<Verified> {
-  const answer = await api("POST", `/domains/${domainOf(domain).id}/verify`);
-  assert.equal(answer.status, 200, JSON.stringify(answer.body));
-  return answer.body as unknown as Verified;
+  return lookupChallenge({ dnsServers: [dnsmasq.address], dnsTimeoutMs: 500 }, domain, gh.token(domain));
 }
 
 async function assertVerified(domain: string) {
   assert.deepEqual(await lookup(domain), { outcome: "verified" });
-  const answer = await verify(domain);
+  const answer = await gh.verify(domain);
   assert.deepEqual(answer.result, { outcome: "verified" });
   assert.equal(answer.domain.state, "verified");
   assert.equal(answer.domain.active, true);
@@ -178,27 +114,24 @@ describe("dnsmasq (Debian) as the DNS server", { skip }, () => {
   });
 
   test("a record with another token is a mismatch, shown to the admin in words", async () => {
-    const published = domainOf("match.test").record.value;
+    const published = gh.domain("match.test").record.value;
     assert.deepEqual(await lookup("wrong.test"), { outcome: "mismatch", found: [published] });
-    const answer = await verify("wrong.test");
+    const answer = await gh.verify("wrong.test");
     assert.deepEqual(answer.result, { outcome: "mismatch", found: [published] });
     assert.equal(answer.domain.state, "pending");
     assert.equal(answer.domain.active, false);
 
-    const page = await admin.get(`${gh.url}${DOMAINS_PAGE}`);
-    const shown = await admin.post(`${gh.url}${DOMAINS_PAGE}/${domainOf("wrong.test").id}/verify`, {
-      _csrf: csrfToken(page.body),
-    });
+    const shown = await gh.verifyOnPage("wrong.test");
     assert.equal(shown.status, 200);
     assert.match(shown.body, /data-testid="verify-outcome" data-outcome="mismatch"/);
     assert.match(shown.body, /but it does not match/);
     assert.ok(shown.body.includes(`<li><code>${published}</code></li>`), "the record found is shown");
-    assert.ok(shown.body.includes(`It expects exactly <code>${domainOf("wrong.test").record.value}</code>`));
+    assert.ok(shown.body.includes(`It expects exactly <code>${gh.domain("wrong.test").record.value}</code>`));
   });
 
   test("no record at the name (NXDOMAIN) is no_record, and the domain stays pending", async () => {
     assert.deepEqual(await lookup("absent.test"), { outcome: "no_record", code: "ENOTFOUND" });
-    const answer = await verify("absent.test");
+    const answer = await gh.verify("absent.test");
     assert.deepEqual(answer.result, { outcome: "no_record", code: "ENOTFOUND" });
     assert.equal(answer.domain.state, "pending");
     assert.equal(answer.domain.lastCheckOutcome, "no_record");
@@ -206,14 +139,14 @@ describe("dnsmasq (Debian) as the DNS server", { skip }, () => {
 
   test("a name without TXT records (NODATA) is no_record", async () => {
     assert.deepEqual(await lookup("nodata.test"), { outcome: "no_record", code: "ENODATA" });
-    const answer = await verify("nodata.test");
+    const answer = await gh.verify("nodata.test");
     assert.deepEqual(answer.result, { outcome: "no_record", code: "ENODATA" });
     assert.equal(answer.domain.state, "pending");
   });
 
   test("a server that refuses the query is a DNS failure, not a verdict", async () => {
     assert.deepEqual(await lookup("elsewhere.example"), { outcome: "dns_error", code: "EREFUSED" });
-    const answer = await verify("elsewhere.example");
+    const answer = await gh.verify("elsewhere.example");
     assert.deepEqual(answer.result, { outcome: "dns_error", code: "EREFUSED" });
     assert.equal(answer.domain.state, "pending");
   });
@@ -226,7 +159,7 @@ describe("dnsmasq (Debian) as the DNS server", { skip }, () => {
     // The fixture is what it claims: dnsmasq serves one record of three strings.
     const resolver = new Resolver({ timeout: 500, tries: 1 });
     resolver.setServers([dnsmasq.address]);
-    const records = await resolver.resolveTxt(domainOf("split.test").record.name);
+    const records = await resolver.resolveTxt(gh.domain("split.test").record.name);
     assert.deepEqual(
       records.map((strings) => strings.length),
       [3],
@@ -235,7 +168,7 @@ describe("dnsmasq (Debian) as the DNS server", { skip }, () => {
   });
 
   test("an answer too large for UDP is fetched again over TCP", async () => {
-    const name = domainOf("large.test").record.name;
+    const name = gh.domain("large.test").record.name;
     const before = queriesFor(name).length;
     await assertVerified("large.test");
     const queries = queriesFor(name).slice(before);
@@ -247,13 +180,13 @@ describe("dnsmasq (Debian) as the DNS server", { skip }, () => {
   });
 
   test("names compare without case: Example.TEST verifies against a record published in capitals", async () => {
-    assert.equal(domainOf("Example.TEST").domain, "example.test");
+    assert.equal(gh.domain("Example.TEST").domain, "example.test");
     await assertVerified("Example.TEST");
     assert.deepEqual(
       await lookupChallenge(
         { dnsServers: [dnsmasq.address], dnsTimeoutMs: 500 },
         "EXAMPLE.test",
-        tokenOf("example.test"),
+        gh.token("example.test"),
       ),
       { outcome: "verified" },
     );

@@ -1,6 +1,6 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { Resolver } from "node:dns/promises";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { stopChild, waitAnswering } from "./dns-daemon.js";
 import { freePort } from "./gatehouse.js";
 
 const DNSMASQ = "/usr/sbin/dnsmasq";
@@ -65,59 +65,13 @@ export async function startDnsmasq(options: DnsmasqOptions): Promise<Dnsmasq> {
     pending = lines.pop() ?? "";
     log.push(...lines);
   });
-  let spawnError: Error | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", () => resolve());
-    child.once("error", (error) => {
-      spawnError = error;
-      resolve();
-    });
-  });
   const address = `127.0.0.1:${port}`;
-  try {
-    await waitAnswering(child, exited, address, log);
-  } catch (error) {
-    await stopChild(child, exited);
-    // A binary that is not there says so, rather than "did not answer".
-    throw spawnError ?? error;
-  }
-  return { address, log, pid: child.pid ?? 0, stop: () => stopChild(child, exited) };
+  await waitAnswering(child, address, log);
+  return { address, log, pid: child.pid ?? 0, stop: () => stopChild(child) };
 }
 
 /** dnsmasq splits a record's strings on commas and honours no quoting on its command line. */
 function withoutComma(value: string): string {
   if (value.includes(",")) throw new Error(`dnsmasq cannot serve a TXT string holding a comma: ${value}`);
   return value;
-}
-
-/** Not yet bound: no answer, or the port still closed. Any answer at all means it serves. */
-const NOT_LISTENING = new Set(["ETIMEOUT", "ECONNREFUSED"]);
-
-/** The process exists before its sockets do: ready is when a query is answered. */
-async function waitAnswering(child: ChildProcess, exited: Promise<void>, address: string, log: string[]) {
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  const resolver = new Resolver({ timeout: 200, tries: 1 });
-  resolver.setServers([address]);
-  const deadline = Date.now() + 5_000;
-  while (!gone && Date.now() < deadline) {
-    try {
-      await resolver.resolveTxt("dnsmasq-ready.invalid");
-      return;
-    } catch (error) {
-      if (!NOT_LISTENING.has((error as NodeJS.ErrnoException).code ?? "")) return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`dnsmasq did not answer on ${address} (pid ${child.pid}): ${log.join("\n").slice(-2000)}`);
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 2_000);
-  await exited;
-  clearTimeout(timer);
 }
