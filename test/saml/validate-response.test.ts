@@ -152,6 +152,18 @@ describe("the NameID read is the NameID signed", () => {
   });
 });
 
+describe("the NameID names the same person at every sign-in", () => {
+  // SimpleSAMLphp sends one when it is not told which attribute fills the NameID: the first
+  // sign-in worked and the second was refused as another person holding the address.
+  test("a transient NameID is refused: it cannot identify a returning person", async () => {
+    const xml = h.signedResponse({
+      nameId: "_6c3a4f8b9e0d1c2b3a4f5e6d7c8b9a0f1e2d3c4b",
+      nameIdFormat: "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+    });
+    await assertRefused(h.validate(xml), "subject");
+  });
+});
+
 describe("signatures", () => {
   test("an unsigned assertion is refused", async () => {
     await assertRefused(h.validate(composeResponse(h.fields())), "signature");

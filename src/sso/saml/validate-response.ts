@@ -11,7 +11,7 @@ import {
 } from "./response-document.js";
 import type { ServiceProvider } from "./service-provider.js";
 import type { SamlSettings } from "./settings.js";
-import { attribute, childElements, firstChild, NS, text } from "./xml.js";
+import { attribute, childElements, firstChild, NAMEID_FORMAT, NS, text } from "./xml.js";
 
 /** What a verified SAML assertion says, in the shape every protocol's sign-in ends with. */
 export interface SamlAssertion {
@@ -203,6 +203,16 @@ export async function validateSamlResponse(input: ValidateResponseInput): Promis
   if (!nameId || !nameIdValue) {
     throw new SamlCheckError("subject", "the assertion has no NameID", { expected: "saml:NameID" });
   }
+  const nameIdFormat = attribute(nameId, "Format");
+  // SAML core 8.3.8: a transient identifier is a one-time value. Returning people are found by
+  // (connection, NameID), so one would make a new subject at every sign-in, and the person's
+  // second sign-in would be refused as another person holding the address.
+  if (nameIdFormat === NAMEID_FORMAT.transient) {
+    throw new SamlCheckError("subject", "a transient NameID cannot identify a returning person", {
+      expected: "a NameID that is not transient (persistent, emailAddress, unspecified, ...)",
+      received: nameIdFormat,
+    });
+  }
 
   const assertionId = attribute(assertion, "ID");
   if (!assertionId) throw new SamlCheckError("replay", "the assertion has no ID", { expected: "ID" });
@@ -211,7 +221,6 @@ export async function validateSamlResponse(input: ValidateResponseInput): Promis
     throw new SamlCheckError("replay", "this assertion was already used", { received: assertionId });
   }
 
-  const nameIdFormat = attribute(nameId, "Format");
   const claims = readClaims({
     nameId: nameIdValue,
     nameIdFormat,

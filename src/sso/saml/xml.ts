@@ -16,6 +16,7 @@ export const NAMEID_FORMAT = {
   emailAddress: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
   persistent: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
   unspecified: "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+  transient: "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
 } as const;
 
 const ELEMENT_NODE = 1;
