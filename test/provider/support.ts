@@ -64,7 +64,7 @@ export async function authorizationRequest(
   return { url, state, nonce, codeVerifier };
 }
 
-const atApplication = (url: string) => url.startsWith(RP);
+const atApplication = (application: string) => (url: string) => url.startsWith(application);
 
 /**
  * Follows Gatehouse's redirects from the authorization request; signs in with a password when
@@ -76,9 +76,11 @@ export async function authorizeWithPassword(
   url: URL,
   email: string,
   password: string,
+  application = RP,
 ): Promise<URL> {
-  let page = await browser.follow(await browser.get(url.toString()), atApplication);
-  if (page.location && atApplication(page.location)) return new URL(page.location);
+  const isBack = atApplication(application);
+  let page = await browser.follow(await browser.get(url.toString()), isBack);
+  if (page.location && isBack(page.location)) return new URL(page.location);
   if (!page.body.includes('action="/login/password"')) {
     assert.equal(page.status, 200, `sign-in page expected, got ${page.status} ${page.location ?? ""}`);
     const returnTo = /name="return_to" value="([^"]+)"/.exec(page.body)?.[1];
@@ -97,13 +99,14 @@ export async function authorizeWithPassword(
     password,
     return_to: decode(returnTo),
   });
-  return backAtApplication(browser, page);
+  return backAtApplication(browser, page, application);
 }
 
-export async function backAtApplication(browser: Browser, answer: Answer): Promise<URL> {
-  const page = await browser.follow(answer, atApplication);
+export async function backAtApplication(browser: Browser, answer: Answer, application = RP): Promise<URL> {
+  const isBack = atApplication(application);
+  const page = await browser.follow(answer, isBack);
   assert.ok(
-    page.location && atApplication(page.location),
+    page.location && isBack(page.location),
     `expected a redirect to the application, got ${page.status} ${page.location ?? ""} ${page.body.slice(0, 300)}`,
   );
   return new URL(page.location);

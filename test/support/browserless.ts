@@ -2,6 +2,8 @@
  * A minimal browser for HTTP-level tests: a cookie jar (per host, like a browser: ports share
  * cookies), manual redirects, and form helpers.
  */
+import { request as plainRequest } from "undici";
+
 export interface Answer {
   status: number;
   url: string;
@@ -24,7 +26,13 @@ export class Browser {
 
   async request(
     url: string,
-    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    init: {
+      method?: string;
+      form?: Record<string, string>;
+      headers?: Record<string, string>;
+      /** Sent as a top-level navigation (GET), as a browser sends a typed URL or a followed link. */
+      navigation?: boolean;
+    } = {},
   ): Promise<Answer> {
     const target = new URL(url);
     const cookies = this.cookies(target.hostname);
@@ -35,12 +43,14 @@ export class Browser {
       body = new URLSearchParams(init.form).toString();
       headers["content-type"] = "application/x-www-form-urlencoded";
     }
-    const response = await fetch(target, {
-      method: init.method ?? (body ? "POST" : "GET"),
-      headers,
-      redirect: "manual",
-      ...(body === undefined ? {} : { body }),
-    });
+    const response = init.navigation
+      ? await navigate(target, headers)
+      : await fetch(target, {
+          method: init.method ?? (body ? "POST" : "GET"),
+          headers,
+          redirect: "manual",
+          ...(body === undefined ? {} : { body }),
+        });
     for (const line of response.headers.getSetCookie()) {
       const [pair, ...attributes] = line.split(";");
       const eq = pair?.indexOf("=") ?? -1;
@@ -67,6 +77,11 @@ export class Browser {
     return this.request(url, headers ? { headers } : {});
   }
 
+  /** A GET that the server sees as a browser's top-level navigation. */
+  navigate(url: string): Promise<Answer> {
+    return this.request(url, { navigation: true });
+  }
+
   post(url: string, form: Record<string, string>): Promise<Answer> {
     return this.request(url, { method: "POST", form });
   }
@@ -80,6 +95,32 @@ export class Browser {
     }
     return current;
   }
+}
+
+/**
+ * fetch() always sends `Sec-Fetch-Mode: cors`, which servers that tell navigations from API calls
+ * (mod_auth_openidc among them) answer with 401 instead of a redirect to sign in; undici's plain
+ * client sends the headers as given.
+ */
+async function navigate(
+  target: URL,
+  headers: Record<string, string>,
+): Promise<Pick<Response, "status" | "headers" | "text">> {
+  const answer = await plainRequest(target, {
+    method: "GET",
+    headers: {
+      accept: "text/html,application/xhtml+xml",
+      "sec-fetch-mode": "navigate",
+      "sec-fetch-dest": "document",
+      ...headers,
+    },
+  });
+  const responseHeaders = new Headers();
+  for (const [name, value] of Object.entries(answer.headers)) {
+    for (const one of [value].flat()) if (one !== undefined) responseHeaders.append(name, one);
+  }
+  const text = await answer.body.text();
+  return { status: answer.statusCode, headers: responseHeaders, text: async () => text };
 }
 
 export function csrfToken(html: string): string {
