@@ -98,6 +98,58 @@ describe("name", () => {
   }
 });
 
+describe("given and family names", () => {
+  const cases: Array<[string, Record<string, string[]>, string | undefined, string | undefined]> = [
+    ["Okta firstName + lastName", { firstName: ["Alice"], lastName: ["Example"] }, "Alice", "Example"],
+    [
+      "LDAP givenName + sn (Shibboleth, SimpleSAMLphp)",
+      { givenName: ["Alice"], sn: ["Example"] },
+      "Alice",
+      "Example",
+    ],
+    ["OIDs", { "urn:oid:2.5.4.42": ["Alice"], "urn:oid:2.5.4.4": ["Example"] }, "Alice", "Example"],
+    [
+      "ADFS / Entra ID claim URIs",
+      {
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname": ["Alice"],
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname": ["Example"],
+      },
+      "Alice",
+      "Example",
+    ],
+    [
+      "blank values are skipped, values trimmed",
+      { givenName: [" ", " Alice "], sn: [""] },
+      "Alice",
+      undefined,
+    ],
+    ["a display name alone gives neither", { displayName: ["Alice Example"] }, undefined, undefined],
+  ];
+  for (const [what, attrs, given, family] of cases) {
+    test(what, () => {
+      const read = claims({ attrs });
+      assert.equal(read.givenName, given);
+      assert.equal(read.familyName, family);
+    });
+  }
+
+  test("a display name wins for the name; the given and family names are still kept", () => {
+    const read = claims({
+      attrs: { displayName: ["Dr. Alice Example"], givenName: ["Alice"], sn: ["Example"] },
+    });
+    assert.deepEqual([read.name, read.givenName, read.familyName], ["Dr. Alice Example", "Alice", "Example"]);
+  });
+
+  test("names are kept to 200 characters, as an OpenID Connect provider's are", () => {
+    const long = "A".repeat(500);
+    const read = claims({ attrs: { givenName: [long], sn: [long] } });
+    assert.equal(read.givenName, "A".repeat(200));
+    assert.equal(read.familyName, "A".repeat(200));
+    assert.equal(read.name?.length, 200);
+    assert.equal(claims({ attrs: { displayName: [long] } }).name, "A".repeat(200));
+  });
+});
+
 describe("groups", () => {
   test("a multi-valued attribute gives every value, once", () => {
     assert.deepEqual(claims({ attrs: { groups: ["admins", "staff", "admins"] } }).groups, [

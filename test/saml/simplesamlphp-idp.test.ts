@@ -26,7 +26,13 @@ const skip = missing && !process.env.CI ? missing : false;
 const SP_OPTIONS = { "simplesaml.nameidattribute": "email" };
 
 interface Me {
-  user: { id: string; email: string; name: string | null };
+  user: {
+    id: string;
+    email: string;
+    name: string | null;
+    givenName: string | null;
+    familyName: string | null;
+  };
   role: string;
   signInMethod: string;
   connection: { id: string; name: string } | null;
@@ -101,8 +107,10 @@ describe("SimpleSAMLphp (Debian) as the identity provider, over HTTP", { skip },
     assert.match(samlResponseXml, /nameid-format:emailAddress">alice@acme\.test</);
     const me = await whoAmI(browser);
     assert.equal(me.user.email, "alice@acme.test");
-    // SAML carries no display name here: Gatehouse joins givenName and sn.
+    // SAML carries no display name here: Gatehouse joins givenName and sn, and keeps each.
     assert.equal(me.user.name, "Alice Example");
+    assert.equal(me.user.givenName, "Alice");
+    assert.equal(me.user.familyName, "Example");
     assert.equal(me.signInMethod, "sso");
     assert.equal(me.connection?.id, connection.id);
     // Her groups (staff, engineering) match no role rule.
@@ -115,6 +123,8 @@ describe("SimpleSAMLphp (Debian) as the identity provider, over HTTP", { skip },
     const me = await whoAmI(browser);
     assert.equal(me.user.email, "bob@acme.test");
     assert.equal(me.user.name, "Bob Builder");
+    assert.equal(me.user.givenName, "Bob");
+    assert.equal(me.user.familyName, "Builder");
     assert.equal(me.role, "admin");
   });
 

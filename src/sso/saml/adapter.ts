@@ -204,8 +204,8 @@ function toAssertion(connection: SamlConnection, verified: SamlAssertion): Asser
     email: verified.email,
     emailVerified: verified.emailVerified,
     name: verified.name ?? null,
-    givenName: null,
-    familyName: null,
+    givenName: verified.givenName ?? null,
+    familyName: verified.familyName ?? null,
     // The role rules read `groupsClaim`; SAML's groups come from the configured attribute or
     // the names IdPs send (assertion-claims.ts), whatever the rules call them.
     claims: { groups, [connection.roles.groupsClaim]: groups },

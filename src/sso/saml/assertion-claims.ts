@@ -6,6 +6,9 @@ import { NAMEID_FORMAT } from "./xml.js";
  * input always gives the same claims, tested with tables of what real IdPs send.
  */
 
+/** Names are kept to this many characters, as the OpenID Connect adapter keeps its name claims. */
+const MAX_NAME_LENGTH = 200;
+
 /** Attribute names that carry the email, in the order they are tried (after the configured one). */
 export const EMAIL_ATTRIBUTES = [
   "email",
@@ -68,14 +71,22 @@ export interface ClaimsInput {
 export interface AssertionClaims {
   email: string | undefined;
   name: string | undefined;
+  /** The first non-empty value of a given-name attribute (firstName, givenName, ...). */
+  givenName: string | undefined;
+  /** The first non-empty value of a family-name attribute (lastName, sn, surname, ...). */
+  familyName: string | undefined;
   groups: string[];
 }
 
 export function readClaims(input: ClaimsInput): AssertionClaims {
   const { attributes, configured } = input;
+  const givenName = firstValue(attributes, GIVEN_NAME_ATTRIBUTES);
+  const familyName = firstValue(attributes, FAMILY_NAME_ATTRIBUTES);
   return {
     email: readEmail(input),
-    name: readName(attributes, configured.name),
+    name: readName(attributes, configured.name, givenName, familyName),
+    givenName,
+    familyName,
     groups: readGroups(attributes, configured.groups),
   };
 }
@@ -104,23 +115,22 @@ function firstEmail(values: readonly string[] | undefined): string | undefined {
   return undefined;
 }
 
-function readName(attributes: AssertionAttributes, configured: string | undefined): string | undefined {
-  const names = configured ? [configured] : NAME_ATTRIBUTES;
-  for (const name of names) {
-    const value = attributes.get(name)?.find((v) => v.trim() !== "");
-    if (value) return value.trim();
-  }
-  if (configured) return undefined;
-  const given = firstValue(attributes, GIVEN_NAME_ATTRIBUTES);
-  const family = firstValue(attributes, FAMILY_NAME_ATTRIBUTES);
+function readName(
+  attributes: AssertionAttributes,
+  configured: string | undefined,
+  given: string | undefined,
+  family: string | undefined,
+): string | undefined {
+  const value = firstValue(attributes, configured ? [configured] : NAME_ATTRIBUTES);
+  if (value || configured) return value;
   const joined = [given, family].filter(Boolean).join(" ");
-  return joined || undefined;
+  return joined ? joined.slice(0, MAX_NAME_LENGTH) : undefined;
 }
 
 function firstValue(attributes: AssertionAttributes, names: readonly string[]): string | undefined {
   for (const name of names) {
     const value = attributes.get(name)?.find((v) => v.trim() !== "");
-    if (value) return value.trim();
+    if (value) return value.trim().slice(0, MAX_NAME_LENGTH);
   }
   return undefined;
 }

@@ -22,6 +22,8 @@ export interface SamlAssertion {
   /** The IdP asserts the address; the domain policy decides whether this connection may. */
   emailVerified: boolean;
   name: string | undefined;
+  givenName: string | undefined;
+  familyName: string | undefined;
   groups: string[];
   /** The IdP's session handle, for a LogoutRequest. */
   sessionIndex: string | undefined;
@@ -234,6 +236,8 @@ export async function validateSamlResponse(input: ValidateResponseInput): Promis
     email: claims.email,
     emailVerified: claims.email !== undefined,
     name: claims.name,
+    givenName: claims.givenName,
+    familyName: claims.familyName,
     groups: claims.groups,
     sessionIndex: attribute(authnStatement, "SessionIndex"),
     issuer,
