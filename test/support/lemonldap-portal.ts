@@ -30,7 +30,8 @@ export const PORTAL_PACKAGES = [
   "libio-string-perl",
 ] as const;
 
-export function portalAvailable(): boolean {
+/** Whether the portal can run here, with `extraModules` (Perl module names) loadable as well. */
+export function portalAvailable(extraModules: readonly string[] = []): boolean {
   if (!existsSync(PLACKUP) || !existsSync(PORTAL_PSGI)) return false;
   const modules = [
     "Lemonldap::NG::Portal::Main",
@@ -38,6 +39,7 @@ export function portalAvailable(): boolean {
     "Image::Magick",
     "String::Random",
     "IO::String",
+    ...extraModules,
   ];
   return spawnSync("perl", [...modules.map((m) => `-M${m}`), "-e1"], { stdio: "ignore" }).status === 0;
 }
@@ -51,10 +53,23 @@ export interface PortalConf {
 export interface RunningPortal {
   /** The portal's URL, with its trailing slash, as LemonLDAP::NG writes `portal`. */
   url: string;
-  /** What the portal wrote to stdout and stderr, for a failing assertion's message. */
+  /** The end of what the portal wrote to stdout and stderr, for a failing assertion's message. */
   output(): string;
+  /** Where the portal's output stands now, for `outputSince`. */
+  outputMark(): number;
+  /**
+   * Everything the portal wrote since `mark`, once it contains `until`: the portal writes to
+   * its pipes after it has answered.
+   */
+  outputSince(mark: number, until: RegExp): Promise<string>;
   /** Saves a configuration as the Manager does: a new cfgNum, picked up within about a second. */
   saveConf(conf: PortalConf): Promise<void>;
+  /**
+   * Resolves once the portal has loaded configuration `cfgNum`, asking it for pages meanwhile
+   * (it looks for a newer configuration when a request comes). Needs `logLevel: "info"`, at
+   * which the portal says so.
+   */
+  confLoaded(cfgNum: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -66,6 +81,7 @@ export async function runLemonldapPortal(
   configure: (url: string) => PortalConf | Promise<PortalConf>,
   ready: (url: string) => Promise<boolean> = async (url) =>
     (await fetch(url, { redirect: "manual" }).catch(() => undefined)) !== undefined,
+  options: { logLevel?: "warn" | "info" } = {},
 ): Promise<RunningPortal> {
   const dir = await mkdtemp(join(tmpdir(), "gatehouse-lemonldap-"));
   for (const sub of ["conf", "sessions/lock", "psessions/lock", "cache"]) {
@@ -104,7 +120,7 @@ export async function runLemonldapPortal(
     ini,
     [
       "[all]",
-      "logLevel = warn",
+      `logLevel = ${options.logLevel ?? "warn"}`,
       "checkTime = 1",
       "[configuration]",
       "type = File",
@@ -124,9 +140,10 @@ export async function runLemonldapPortal(
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  // Kept whole, a few hundred kilobytes at most: outputSince reads from the middle.
   let output = "";
   const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
+    output += chunk.toString();
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
@@ -136,17 +153,38 @@ export async function runLemonldapPortal(
     await stop(child, exited);
     await rm(dir, { recursive: true, force: true });
   };
+  const alive = () => {
+    if (child.exitCode !== null) throw new Error(`plackup exited ${child.exitCode}: ${output.slice(-2000)}`);
+  };
   try {
     await waitFor(async () => {
-      if (child.exitCode !== null)
-        throw new Error(`plackup exited ${child.exitCode}: ${output.slice(-2000)}`);
+      alive();
       return ready(url);
     }, "the portal to answer");
   } catch (error) {
     await close();
     throw error;
   }
-  return { url, output: () => output, saveConf, close };
+  return {
+    url,
+    output: () => output.slice(-20_000),
+    outputMark: () => output.length,
+    async outputSince(mark, until) {
+      await waitFor(async () => until.test(output.slice(mark)), `${until} in the portal's output`, 5_000);
+      return output.slice(mark);
+    },
+    saveConf,
+    async confLoaded(cfgNum) {
+      const loaded = `Loading configuration ${cfgNum} for process`;
+      await waitFor(async () => {
+        alive();
+        if (output.includes(loaded)) return true;
+        await fetch(url, { redirect: "manual" }).then((answer) => answer.arrayBuffer());
+        return output.includes(loaded);
+      }, `the portal to load configuration ${cfgNum}`);
+    },
+    close,
+  };
 }
 
 export async function waitFor(
