@@ -17,6 +17,8 @@ export interface SamlIdpInput {
   entityId?: string | undefined;
   ssoUrl?: string | undefined;
   sloUrl?: string | undefined;
+  /** Not a form or API field: the stored IdP's, when an edit checks it again by hand. */
+  sloResponseUrl?: string | undefined;
   certificates?: string[] | undefined;
 }
 
@@ -156,6 +158,7 @@ async function readSettings(
             entityId: input.idp.entityId,
             ssoUrl: input.idp.ssoUrl,
             sloUrl: input.idp.sloUrl,
+            sloResponseUrl: input.idp.sloResponseUrl,
             certificates: input.idp.certificates,
           }
         : { metadataXml }),

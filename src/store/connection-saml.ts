@@ -14,6 +14,8 @@ export interface SamlConnectionSettings {
   ssoUrl: string;
   /** Its SingleLogoutService (HTTP-Redirect), when the metadata lists one. */
   sloUrl: string | null;
+  /** Where logout responses go when the metadata says (`ResponseLocation`); else `sloUrl`. */
+  sloResponseUrl: string | null;
   /** PEM certificates; a signature by any one is accepted (several during a rollover). */
   signingCertificates: string[];
   wantAuthnRequestsSigned: boolean;
@@ -47,6 +49,7 @@ export const SAML_SELECTION = [
   "connection_saml.idp_entity_id as saml_idp_entity_id",
   "connection_saml.sso_url as saml_sso_url",
   "connection_saml.slo_url as saml_slo_url",
+  "connection_saml.slo_response_url as saml_slo_response_url",
   "connection_saml.signing_certificates as saml_signing_certificates",
   "connection_saml.want_authn_requests_signed as saml_want_authn_requests_signed",
   "connection_saml.allow_idp_initiated as saml_allow_idp_initiated",
@@ -63,6 +66,7 @@ export interface SamlColumns {
   saml_idp_entity_id: string | null;
   saml_sso_url: string | null;
   saml_slo_url: string | null;
+  saml_slo_response_url: string | null;
   saml_signing_certificates: string | null;
   saml_want_authn_requests_signed: number | null;
   saml_allow_idp_initiated: number | null;
@@ -80,6 +84,7 @@ export function readSamlSettings(row: SamlColumns): SamlConnectionSettings {
     entityId: row.saml_idp_entity_id ?? "",
     ssoUrl: row.saml_sso_url ?? "",
     sloUrl: row.saml_slo_url,
+    sloResponseUrl: row.saml_slo_response_url,
     signingCertificates: readCertificates(row.saml_signing_certificates),
     wantAuthnRequestsSigned: Number(row.saml_want_authn_requests_signed) === 1,
     allowIdpInitiated: Number(row.saml_allow_idp_initiated) === 1,
@@ -105,6 +110,7 @@ export async function insertSamlSettings(
       idp_entity_id: s.entityId,
       sso_url: s.ssoUrl,
       slo_url: s.sloUrl ?? null,
+      slo_response_url: s.sloResponseUrl ?? null,
       signing_certificates: JSON.stringify(s.signingCertificates),
       want_authn_requests_signed: s.wantAuthnRequestsSigned ? 1 : 0,
       allow_idp_initiated: s.allowIdpInitiated ? 1 : 0,
@@ -128,6 +134,7 @@ export async function updateSamlSettings(
     ...(c.entityId !== undefined ? { idp_entity_id: c.entityId } : {}),
     ...(c.ssoUrl !== undefined ? { sso_url: c.ssoUrl } : {}),
     ...(c.sloUrl !== undefined ? { slo_url: c.sloUrl } : {}),
+    ...(c.sloResponseUrl !== undefined ? { slo_response_url: c.sloResponseUrl } : {}),
     ...(c.signingCertificates !== undefined
       ? { signing_certificates: JSON.stringify(c.signingCertificates) }
       : {}),

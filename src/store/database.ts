@@ -32,6 +32,7 @@ import * as signInTransactions from "./migrations/0022-sign-in-transactions.js";
 import * as samlConnections from "./migrations/0023-saml-connections.js";
 import * as membershipEmails from "./migrations/0024-membership-emails.js";
 import * as unloggedSignInState from "./migrations/0025-unlogged-sign-in-state.js";
+import * as samlSloResponseUrl from "./migrations/0026-saml-slo-response-url.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { type CheckpointOptions, checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -70,6 +71,7 @@ const migrations: Record<string, Migration> = {
   "0023-saml-connections": samlConnections,
   "0024-membership-emails": membershipEmails,
   "0025-unlogged-sign-in-state": unloggedSignInState,
+  "0026-saml-slo-response-url": samlSloResponseUrl,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -179,6 +179,8 @@ export interface ConnectionSamlTable {
   idp_entity_id: string;
   sso_url: string;
   slo_url: string | null;
+  /** Its SingleLogoutService's ResponseLocation, when it names one. */
+  slo_response_url: string | null;
   /** JSON array of PEM certificates. */
   signing_certificates: string;
   /** 0 or 1 (both dialects). */

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createOrganizationWithAdmin } from "../../src/accounts/organizations.js";
 import { createSamlConnection } from "../../src/connections/saml-create.js";
+import { updateSamlConnection } from "../../src/connections/saml-update.js";
 import type { SamlConnectionView } from "../../src/connections/view.js";
 import { errorSpec } from "../../src/error-registry.js";
 import { generateSpKeyPair } from "../../src/sso/saml/sp-keys.js";
@@ -41,6 +42,7 @@ interface Me {
 let gh: TestGatehouse;
 let idp: LemonldapSamlIdp;
 let organizationId: string;
+let adminUserId: string;
 let connection: SamlConnectionView;
 
 before(async () => {
@@ -52,13 +54,14 @@ before(async () => {
       GATEHOUSE_SSO_STARTS_PER_IP_PER_10_MINUTES: "100000",
     },
   });
-  const { organization, adminUserId } = await createOrganizationWithAdmin(gh.ctx, {
+  const seeded = await createOrganizationWithAdmin(gh.ctx, {
     slug: "badwolf",
     name: "Bad Wolf",
     adminEmail: `admin@${ORG_DOMAIN}`,
     adminPassword: "correct horse battery staple",
   });
-  organizationId = organization.id;
+  organizationId = seeded.organization.id;
+  adminUserId = seeded.adminUserId;
   await verifyDomainsAsOperator(gh, organizationId, [ORG_DOMAIN]);
   idp = await startLemonldapSamlIdp();
   ({ connection } = await createSamlConnection(gh.ctx, {
@@ -238,6 +241,16 @@ describe("LemonLDAP::NG (Debian, Lasso) as the SAML identity provider, over HTTP
   });
 
   test("signing out at the portal ends the Gatehouse session through the portal's signed LogoutRequest", async () => {
+    // An edit that leaves the IdP alone keeps what only its metadata said (the ResponseLocation).
+    const { changed } = await updateSamlConnection(
+      gh.ctx,
+      { organizationId, actorUserId: adminUserId },
+      connection.id,
+      {
+        nameAttribute: "cn",
+      },
+    );
+    assert.deepEqual(changed, ["nameAttribute"]);
     const { browser } = await signIn("rtyler");
     const rtyler = await whoAmI(browser);
     const page = await browser.get(`${idp.url}?logout=1`);
@@ -261,16 +274,17 @@ describe("LemonLDAP::NG (Debian, Lasso) as the SAML identity provider, over HTTP
     assert.equal(event?.outcome, "success");
     assert.equal(event?.userId, rtyler.user.id);
     assert.equal(event?.detail?.sessionsEnded, 1);
-    // Gatehouse's signed LogoutResponse goes back to the portal in the same frame. The portal
-    // answers with its "ok" icon whatever its checks found, so its log is what tells.
-    const response = new URL(answer.location ?? "");
-    assert.ok(response.searchParams.get("SAMLResponse"), answer.location);
-    assert.equal(response.origin, new URL(idp.url).origin);
+    // Gatehouse's signed LogoutResponse goes back to the portal in the same frame, to the
+    // ResponseLocation of its metadata. The portal answers with its "ok" icon whatever its
+    // checks found, so its log is what tells.
+    const response = new URL(
+      startingWith(answer.location, `${idp.url}saml/singleLogoutReturn?SAMLResponse=`),
+    );
     const mark = idp.outputMark();
     const returned = await browser.get(response.toString());
     assert.equal(returned.status, 302, failure(returned));
     // Plack's access log line comes after whatever the portal logged while it answered.
-    const log = await idp.outputSince(mark, /"GET \/saml\/singleLogout(Return)?\?SAMLResponse=[^"]*" 302/);
+    const log = await idp.outputSince(mark, /"GET \/saml\/singleLogoutReturn\?SAMLResponse=[^"]*" 302/);
     assert.doesNotMatch(
       log,
       /\[error\]/,

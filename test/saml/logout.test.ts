@@ -94,6 +94,46 @@ describe("single logout messages Gatehouse sends", () => {
   });
 });
 
+describe("where a LogoutResponse goes", () => {
+  test("to the IdP's ResponseLocation when its metadata names one, which is also its Destination", async () => {
+    const responseUrl = `${h.idp.sloUrl}/return`;
+    const settings = { ...h.settings, idp: { ...h.settings.idp, sloResponseUrl: responseUrl } };
+    const url = new URL(
+      (await buildLogoutResponse({
+        settings,
+        sp: h.sp,
+        inResponseTo: "_idp-request",
+        success: true,
+        relayState: undefined,
+      })) ?? "",
+    );
+    assert.equal(`${url.origin}${url.pathname}`, responseUrl);
+    const xml = inflateRawSync(Buffer.from(url.searchParams.get("SAMLResponse") ?? "", "base64")).toString();
+    assert.match(xml, new RegExp(`Destination="${responseUrl}"`));
+    // A LogoutRequest still goes to the Location.
+    const request = await buildLogoutRequest({
+      settings,
+      sp: h.sp,
+      subject: { nameId: "alice@acme.test" },
+      relayState: "x",
+    });
+    assert.equal(new URL(request?.url ?? "").pathname, new URL(h.idp.sloUrl).pathname);
+  });
+
+  test("to the Location when the metadata names no ResponseLocation", async () => {
+    const url = new URL(
+      (await buildLogoutResponse({
+        settings: h.settings,
+        sp: h.sp,
+        inResponseTo: "_idp-request",
+        success: true,
+        relayState: undefined,
+      })) ?? "",
+    );
+    assert.equal(`${url.origin}${url.pathname}`, h.idp.sloUrl);
+  });
+});
+
 describe("single logout messages Gatehouse reads (HTTP-Redirect)", () => {
   test("a signed LogoutRequest from the IdP is read", () => {
     const message = read(redirectQuery(logoutRequestXml(), { relayState: "/after" }));

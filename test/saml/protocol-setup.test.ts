@@ -38,6 +38,20 @@ describe("IdP metadata", () => {
     );
   });
 
+  test("a SingleLogoutService's ResponseLocation is read as where logout responses go", () => {
+    const plain = parseIdpMetadata(h.idp.metadataXml());
+    assert.equal(plain.sloResponseUrl, undefined, "none named: responses go to the Location");
+    const xml = h.idp
+      .metadataXml()
+      .replace(
+        `Location="${h.idp.sloUrl}"`,
+        `Location="${h.idp.sloUrl}" ResponseLocation="${h.idp.sloUrl}/return"`,
+      );
+    const metadata = parseIdpMetadata(xml);
+    assert.equal(metadata.sloUrl, h.idp.sloUrl);
+    assert.equal(metadata.sloResponseUrl, `${h.idp.sloUrl}/return`);
+  });
+
   test("encryption-only keys are not signing certificates", () => {
     const xml = h.idp.metadataXml().replace('use="signing"', 'use="encryption"');
     assert.throws(

@@ -37,6 +37,7 @@ withEachDatabase("store: SAML connections and assertion IDs", (dialect) => {
     assert.deepEqual(await findSamlSettings(db, id), {
       ...settings,
       sloUrl: null,
+      sloResponseUrl: null,
       wantAuthnRequestsSigned: false,
       allowIdpInitiated: false,
       emailAttribute: null,
@@ -46,12 +47,14 @@ withEachDatabase("store: SAML connections and assertion IDs", (dialect) => {
     });
     await updateSamlSettings(db, id, {
       sloUrl: "https://idp.acme.test/slo",
+      sloResponseUrl: "https://idp.acme.test/slo/return",
       allowIdpInitiated: true,
       groupsAttribute: "memberOf",
       signingCertificates: ["only"],
     });
     const updated = await findSamlSettings(db, id);
     assert.equal(updated?.sloUrl, "https://idp.acme.test/slo");
+    assert.equal(updated?.sloResponseUrl, "https://idp.acme.test/slo/return");
     assert.equal(updated?.allowIdpInitiated, true);
     assert.equal(updated?.groupsAttribute, "memberOf");
     assert.deepEqual(updated?.signingCertificates, ["only"]);

@@ -11,6 +11,11 @@ export interface IdpMetadata {
   ssoBinding: "redirect" | "post";
   sloUrl?: string;
   sloBinding?: "redirect" | "post";
+  /**
+   * The SingleLogoutService's ResponseLocation: where a LogoutResponse to the IdP's
+   * LogoutRequest goes (SAML metadata 2.2.2); when absent, `sloUrl`.
+   */
+  sloResponseUrl?: string;
   /** PEM. Several during a rollover: a signature by any of them is accepted. */
   signingCertificates: string[];
   wantAuthnRequestsSigned: boolean;
@@ -86,20 +91,24 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
     ssoUrl: sso.url,
     ssoBinding: sso.binding,
     ...(slo ? { sloUrl: slo.url, sloBinding: slo.binding } : {}),
+    ...(slo?.responseUrl ? { sloResponseUrl: slo.responseUrl } : {}),
     signingCertificates,
     wantAuthnRequestsSigned: attribute(idp, "WantAuthnRequestsSigned") === "true",
   };
 }
 
 /** HTTP-Redirect is how Gatehouse sends requests; HTTP-POST is recorded when it is all there is. */
-function pickEndpoint(endpoints: Element[]): { url: string; binding: "redirect" | "post" } | undefined {
+function pickEndpoint(
+  endpoints: Element[],
+): { url: string; binding: "redirect" | "post"; responseUrl?: string } | undefined {
   for (const [binding, uri] of [
     ["redirect", BINDING.redirect],
     ["post", BINDING.post],
   ] as const) {
     const endpoint = endpoints.find((e) => attribute(e, "Binding") === uri && attribute(e, "Location"));
     const url = attribute(endpoint, "Location");
-    if (url) return { url, binding };
+    const responseUrl = attribute(endpoint, "ResponseLocation");
+    if (url) return { url, binding, ...(responseUrl ? { responseUrl } : {}) };
   }
   return undefined;
 }

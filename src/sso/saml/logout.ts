@@ -52,7 +52,9 @@ export async function buildLogoutResponse(input: {
   success: boolean;
   relayState: string | undefined;
 }): Promise<string | undefined> {
-  const sloUrl = input.settings.idp.sloUrl;
+  // SAML metadata 2.2.2: a ResponseLocation, when the IdP's metadata names one, is where its
+  // endpoint takes responses; its Location may take requests only.
+  const sloUrl = input.settings.idp.sloResponseUrl ?? input.settings.idp.sloUrl;
   if (!sloUrl) return undefined;
   const saml = outboundSaml(input.settings, input.sp, sloUrl, newMessageId());
   return saml.getLogoutResponseUrlAsync(

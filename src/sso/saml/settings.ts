@@ -12,6 +12,8 @@ export interface SamlSettingsInput {
   entityId?: unknown;
   ssoUrl?: unknown;
   sloUrl?: unknown;
+  /** Kept from earlier metadata when the stored IdP is checked again as if entered by hand. */
+  sloResponseUrl?: unknown;
   certificates?: unknown;
   allowIdpInitiated?: unknown;
   emailAttribute?: unknown;
@@ -50,6 +52,7 @@ export function validateSamlSettings(input: SamlSettingsInput, options: Settings
     const entityId = optionalString(input.entityId);
     const ssoUrl = optionalString(input.ssoUrl);
     const sloUrl = optionalString(input.sloUrl);
+    const sloResponseUrl = optionalString(input.sloResponseUrl);
     const certificates = certificateList(input.certificates);
     if (!entityId) fields.entityId = "Enter the IdP's entity ID (Issuer), or paste its metadata.";
     if (!ssoUrl) fields.ssoUrl = "Enter the IdP's single sign-on URL, or paste its metadata.";
@@ -69,6 +72,7 @@ export function validateSamlSettings(input: SamlSettingsInput, options: Settings
         ssoUrl,
         ssoBinding: "redirect",
         ...(sloUrl ? { sloUrl, sloBinding: "redirect" as const } : {}),
+        ...(sloUrl && sloResponseUrl ? { sloResponseUrl } : {}),
         signingCertificates: pems,
         wantAuthnRequestsSigned: false,
       };
@@ -85,6 +89,10 @@ export function validateSamlSettings(input: SamlSettingsInput, options: Settings
     }
     const sloProblem = idp.sloUrl ? urlProblem(idp.sloUrl, insecure) : undefined;
     if (sloProblem) fields[metadataXml ? "metadataXml" : "sloUrl"] = `The single logout URL ${sloProblem}.`;
+    const responseProblem = idp.sloResponseUrl ? urlProblem(idp.sloResponseUrl, insecure) : undefined;
+    if (responseProblem) {
+      fields[metadataXml ? "metadataXml" : "sloUrl"] = `The single logout response URL ${responseProblem}.`;
+    }
   }
 
   const attributes: SamlSettings["attributes"] = {};
