@@ -243,6 +243,36 @@ describe("test sign-in of unsaved values", () => {
     );
   });
 
+  test("a token endpoint that refuses: the authorization response passed, the token request failed with what it said", async () => {
+    const op = await startHostileProvider({ redirectUri: `${gh.url}/sso/oidc/callback` });
+    try {
+      op.set({ tokenAnswer: "invalid-grant" });
+      const started = await api("/connections/test", {
+        type: "oidc",
+        name: "Hostile",
+        issuer: op.issuer,
+        clientId: op.clientId,
+        clientSecret: op.clientSecret,
+        domains: ["acme.test"],
+      });
+      assert.equal(started.status, 201, JSON.stringify(started.json));
+      const start = await admin.get(String(started.json.url));
+      const back = await admin.get(start.location as string);
+      const callback = await admin.get(back.location as string);
+      const page = await admin.get(callback.location as string);
+      assert.equal(errorCode(page.body), "SSO_TOKEN_REQUEST_FAILED");
+      assert.equal(check(page.body, "provider_response").state, "passed");
+      assert.equal(check(page.body, "response_iss").state, "passed");
+      const token = check(page.body, "token_request");
+      assert.equal(token.state, "failed");
+      assert.equal(token.expected, "the client authenticated, an ID token issued");
+      assert.match(token.received, /^HTTP 400 error=invalid_grant/);
+      assert.equal(check(page.body, "signature").state, "skipped");
+    } finally {
+      await op.close();
+    }
+  });
+
   test("a hostile provider's wrong iss: the check fails with the expected and received issuer", async () => {
     const op = await startHostileProvider({ redirectUri: `${gh.url}/sso/oidc/callback` });
     try {

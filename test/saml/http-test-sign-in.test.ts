@@ -126,6 +126,13 @@ describe("test sign-in of a SAML connection", () => {
     assert.equal(page.status, 200);
     assert.match(page.body, /data-outcome="failure"/);
     assert.equal(checkState(page.body, "signature"), "failed");
+    // The checks run in order: those before the signature ran and passed, those after never ran.
+    for (const earlier of ["message-size", "xml-well-formed", "status", "signature-algorithm"]) {
+      assert.equal(checkState(page.body, earlier), "passed", earlier);
+    }
+    for (const later of ["issuer", "audience", "subject", "email"]) {
+      assert.equal(checkState(page.body, later), "skipped", later);
+    }
     assert.deepEqual(await rowCounts(), before);
   });
 });

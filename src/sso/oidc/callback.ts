@@ -78,7 +78,11 @@ export async function verifyResponse(
       idTokenExpected: true,
     });
   } catch (error) {
-    throw toSignInError(error);
+    const failure = toSignInError(error);
+    // openid-client checked the authorization response before it called the token endpoint.
+    if (checks && failure.code === "SSO_TOKEN_REQUEST_FAILED")
+      recordAuthorizationResponse(checks, target, currentUrl);
+    throw failure;
   }
   const claims = tokens.claims();
   const idToken = tokens.id_token;
@@ -241,9 +245,7 @@ function recordGrantChecks(
 ): void {
   const skew = target.clockSkewSeconds;
   const now = ctx.now();
-  checks.pass("provider_response", "an authorization code, no error", "a code");
-  const iss = currentUrl.searchParams.get("iss");
-  checks.pass("response_iss", target.idTokenIssuerTemplate ?? target.issuer, iss ?? "(not sent; optional)");
+  recordAuthorizationResponse(checks, target, currentUrl);
   checks.pass(
     "token_request",
     "the client authenticated, an ID token issued",
@@ -258,6 +260,16 @@ function recordGrantChecks(
     `between ${iso(now / 1000 - MAX_ID_TOKEN_AGE_SECONDS - skew)} and ${iso(now / 1000 + skew)}`,
     iso(claims.iat),
   );
+}
+
+function recordAuthorizationResponse(
+  checks: SignInAttempt,
+  target: RelyingPartyTarget,
+  currentUrl: URL,
+): void {
+  checks.pass("provider_response", "an authorization code, no error", "a code");
+  const iss = currentUrl.searchParams.get("iss");
+  checks.pass("response_iss", target.idTokenIssuerTemplate ?? target.issuer, iss ?? "(not sent; optional)");
 }
 
 function iso(seconds: unknown): string {

@@ -118,6 +118,7 @@ export function samlAdapter(ctx: AppContext): SignInAdapter {
         });
       } catch (error) {
         if (!isSamlCheckError(error)) throw error;
+        if (attempt.recording) recordPassesBefore(attempt, error.check);
         throw new GatehouseError("SSO_SAML_RESPONSE_INVALID", "The identity provider's answer was refused.", {
           detail: error.detail,
           check: { check: error.check, expected: error.expected, received: error.received },
@@ -230,6 +231,16 @@ function toAssertion(connection: SamlConnection, verified: SamlAssertion): Asser
       },
     ],
   };
+}
+
+/**
+ * A refused test sign-in: validateSamlResponse stops at the first check that fails, so every
+ * check listed before it ran and passed. Without this the admin would read "Not applicable"
+ * above the failure, as if the signature had never been checked.
+ */
+function recordPassesBefore(attempt: SignInAttempt, failed: string): void {
+  const at = SAML_CHECKS.findIndex((c) => c.check === failed);
+  for (const { check } of SAML_CHECKS.slice(0, Math.max(at, 0))) attempt.pass(check);
 }
 
 /** A test sign-in lists every check; validateSamlResponse ran them all, in SAML_CHECKS' order. */
