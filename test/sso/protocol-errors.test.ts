@@ -29,15 +29,67 @@ describe("a token endpoint's 401 challenge in the admin's audit detail", () => {
       await refusedAtTokenEndpoint('Basic error="invalid_client", error_description="Bad client"'),
     );
     assert.equal(error.code, "SSO_TOKEN_REQUEST_FAILED");
+    // What to do first, in the admin's words, then what the provider said.
     assert.match(
       error.detail ?? "",
-      /^HTTP 401 with a WWW-Authenticate challenge basic error=invalid_client: Bad client \(check the client ID/,
+      /^The provider refused Gatehouse's client ID or secret\. If the secret was regenerated/,
     );
+    assert.match(
+      error.detail ?? "",
+      /Token endpoint answered HTTP 401 with a WWW-Authenticate challenge: basic error=invalid_client: Bad client$/,
+    );
+    // The test sign-in's token request row shows it as expected against received.
+    assert.deepEqual(error.check, {
+      check: "token_request",
+      expected: "the client authenticated, an ID token issued",
+      received: "HTTP 401, basic error=invalid_client: Bad client",
+    });
   });
 
   test("a challenge without an error names its scheme", async () => {
     const error = toSignInError(await refusedAtTokenEndpoint('Basic realm="token"'));
     assert.equal(error.code, "SSO_TOKEN_REQUEST_FAILED");
-    assert.match(error.detail ?? "", /^HTTP 401 with a WWW-Authenticate challenge basic \(check/);
+    assert.match(error.detail ?? "", /WWW-Authenticate challenge: basic$/);
+    assert.equal(error.check?.received, "HTTP 401, basic");
+  });
+});
+
+describe("a token endpoint's error answer", () => {
+  async function answered(status: number, body: Record<string, string>): Promise<unknown> {
+    const config = new client.Configuration(
+      { issuer: "https://op.test", token_endpoint: "https://op.test/token" },
+      "gatehouse",
+      "client-secret",
+    );
+    config[client.customFetch] = async () => Response.json(body, { status });
+    return client
+      .authorizationCodeGrant(config, new URL("https://gatehouse.test/sso/oidc/callback?code=c&state=s"), {
+        expectedState: "s",
+        pkceCodeVerifier: "v".repeat(43),
+      })
+      .then(
+        () => assert.fail("the token request succeeded"),
+        (error: unknown) => error,
+      );
+  }
+
+  test("invalid_client without a challenge gets the same next step", async () => {
+    const error = toSignInError(await answered(400, { error: "invalid_client" }));
+    assert.equal(error.code, "SSO_TOKEN_REQUEST_FAILED");
+    assert.match(error.detail ?? "", /^The provider refused Gatehouse's client ID or secret\./);
+    assert.match(error.detail ?? "", /Token endpoint answered HTTP 400 error=invalid_client$/);
+    assert.deepEqual(error.check, {
+      check: "token_request",
+      expected: "the client authenticated, an ID token issued",
+      received: "HTTP 400 error=invalid_client",
+    });
+  });
+
+  test("another error is reported as the provider said, without the client advice", async () => {
+    const error = toSignInError(
+      await answered(400, { error: "invalid_grant", error_description: "code used" }),
+    );
+    assert.equal(error.detail, "Token endpoint answered HTTP 400 error=invalid_grant: code used");
+    assert.equal(error.check?.received, "HTTP 400 error=invalid_grant: code used");
   });
 });

@@ -18,17 +18,25 @@ export function toSignInError(error: unknown): GatehouseError {
     });
   }
   if (error instanceof client.ResponseBodyError) {
+    const said = `HTTP ${error.status} error=${clip(error.error)}${error.error_description ? `: ${clip(error.error_description)}` : ""}`;
     return new GatehouseError("SSO_TOKEN_REQUEST_FAILED", "The identity provider refused to issue tokens.", {
-      detail: `token endpoint answered HTTP ${error.status} error=${clip(error.error)}${error.error_description ? `: ${clip(error.error_description)}` : ""}`,
+      detail: `${error.error === "invalid_client" ? `${CLIENT_REFUSED} ` : ""}Token endpoint answered ${said}`,
+      check: { check: "token_request", expected: TOKENS_ISSUED, received: said },
       cause: error,
     });
   }
   if (error instanceof client.WWWAuthenticateChallengeError) {
+    const challenges = error.cause.map(describeChallenge).join("; ");
     return new GatehouseError(
       "SSO_TOKEN_REQUEST_FAILED",
       "The identity provider refused the client's credentials.",
       {
-        detail: `HTTP ${error.status} with a WWW-Authenticate challenge ${error.cause.map(describeChallenge).join("; ")} (check the client ID, secret and authentication method)`,
+        detail: `${CLIENT_REFUSED} Token endpoint answered HTTP ${error.status} with a WWW-Authenticate challenge: ${challenges}`,
+        check: {
+          check: "token_request",
+          expected: TOKENS_ISSUED,
+          received: `HTTP ${error.status}, ${challenges}`,
+        },
         cause: error,
       },
     );
@@ -96,6 +104,13 @@ export function toSignInError(error: unknown): GatehouseError {
     check,
   });
 }
+
+/** What the test sign-in's token request row expects (callback.ts records the same on a pass). */
+const TOKENS_ISSUED = "the client authenticated, an ID token issued";
+
+/** The admin's next step when the token endpoint refuses the client: said before the raw answer. */
+const CLIENT_REFUSED =
+  "The provider refused Gatehouse's client ID or secret. If the secret was regenerated or has expired at the provider, enter the new one in the connection's settings; check too that the client ID and the authentication method match the provider's.";
 
 /** The check of the callback's list (checks.ts) that a claim belongs to. */
 export function checkOfClaim(claim: string): string {

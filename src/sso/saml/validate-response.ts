@@ -210,10 +210,14 @@ export async function validateSamlResponse(input: ValidateResponseInput): Promis
   // (connection, NameID), so one would make a new subject at every sign-in, and the person's
   // second sign-in would be refused as another person holding the address.
   if (nameIdFormat === NAMEID_FORMAT.transient) {
-    throw new SamlCheckError("subject", "a transient NameID cannot identify a returning person", {
-      expected: "a NameID that is not transient (persistent, emailAddress, unspecified, ...)",
-      received: nameIdFormat,
-    });
+    throw new SamlCheckError(
+      "subject",
+      "a transient NameID is a one-time value and cannot identify a returning person: set the IdP to send a persistent or emailAddress NameID (SimpleSAMLphp: simplesaml.nameidattribute; Okta, Entra ID, AD FS: the application's Name ID format)",
+      {
+        expected: "a NameID that is not transient (persistent, emailAddress, unspecified, ...)",
+        received: nameIdFormat,
+      },
+    );
   }
 
   const assertionId = attribute(assertion, "ID");
