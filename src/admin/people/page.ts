@@ -31,16 +31,27 @@ function hidden(csrfToken: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${csrfToken}">`;
 }
 
+/**
+ * The given and family names under the display name, only when they say something it does not:
+ * "Alice · Example" under "Alice Example" is the same name twice.
+ */
+export function givenAndFamilyLine(names: {
+  name: string | null;
+  givenName?: string | null;
+  familyName?: string | null;
+}): string | undefined {
+  const parts = [names.givenName, names.familyName].filter((part): part is string => Boolean(part));
+  if (parts.length === 0 || names.name === parts.join(" ")) return undefined;
+  return parts.join(" · ");
+}
+
 function memberRow(m: OrganizationUser, session: AdminSession, csrfToken: string): SafeHtml {
   const self = m.id === session.userId;
   const changeable = !self && (m.role !== "owner" || session.role === "owner");
+  const namesLine = givenAndFamilyLine(m);
   return html`<tr data-user-id="${m.id}" data-email="${m.email}" data-role="${m.role}">
   <td>${m.email}${self ? html` <span class="badge badge-neutral">you</span>` : ""}</td>
-  <td>${m.name ?? ""}${
-    m.givenName || m.familyName
-      ? html`<br><span class="muted" data-field="given-family">${[m.givenName, m.familyName].filter(Boolean).join(" · ")}</span>`
-      : ""
-  }</td>
+  <td>${m.name ?? ""}${namesLine ? html`<br><span class="muted" data-field="given-family">${namesLine}</span>` : ""}</td>
   <td>${
     changeable
       ? html`<form method="post" action="${adminPaths.memberRole(m.id)}" class="inline">
