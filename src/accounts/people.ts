@@ -81,6 +81,7 @@ export async function changeMemberRole(
       now,
     );
   });
+  await ctx.sessionCache.caughtUp();
 }
 
 /**
@@ -124,5 +125,6 @@ export async function removeMember(
     );
     return { email: target.email, sessionsEnded };
   });
+  await ctx.sessionCache.caughtUp();
   return removed;
 }

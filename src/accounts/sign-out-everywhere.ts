@@ -18,7 +18,7 @@ export interface SignOutActor {
  */
 export async function signOutMember(ctx: AppContext, actor: SignOutActor, userId: string): Promise<number> {
   const now = ctx.now();
-  return ctx.store.db.transaction().execute(async (trx) => {
+  const ended = await ctx.store.db.transaction().execute(async (trx) => {
     const member = await trx
       .selectFrom("memberships")
       .innerJoin("users", "users.id", "memberships.user_id")
@@ -46,12 +46,14 @@ export async function signOutMember(ctx: AppContext, actor: SignOutActor, userId
     );
     return sessionsEnded;
   });
+  await ctx.sessionCache.caughtUp();
+  return ended;
 }
 
 /** "Sign out everyone": every session opened in the organization ends, except the asking admin's. */
 export async function signOutOrganization(ctx: AppContext, actor: SignOutActor): Promise<number> {
   const now = ctx.now();
-  return ctx.store.db.transaction().execute(async (trx) => {
+  const ended = await ctx.store.db.transaction().execute(async (trx) => {
     const sessionsEnded = await revokeSessionsForOrganization(trx, actor.organizationId, now, {
       exceptIdHash: actor.sessionHash,
     });
@@ -69,4 +71,6 @@ export async function signOutOrganization(ctx: AppContext, actor: SignOutActor):
     );
     return sessionsEnded;
   });
+  await ctx.sessionCache.caughtUp();
+  return ended;
 }

@@ -58,6 +58,7 @@ export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, 
       now,
     );
   });
+  await ctx.sessionCache.caughtUp();
 }
 
 export interface StatusChange {
@@ -87,7 +88,7 @@ export async function disableConnection(
   const connection = await connectionOf(ctx, actor, id);
   const endSessions = options.endSessions ?? true;
   const now = ctx.now();
-  return ctx.store.db.transaction().execute(async (trx) => {
+  const result = await ctx.store.db.transaction().execute(async (trx) => {
     if (!(await setConnectionStatus(trx, id, "disabled", now))) return { changed: false, sessionsEnded: 0 };
     // The admin who disables it keeps their own session, to see the result.
     const sessionsEnded = endSessions
@@ -108,6 +109,8 @@ export async function disableConnection(
     );
     return { changed: true, sessionsEnded };
   });
+  await ctx.sessionCache.caughtUp();
+  return result;
 }
 
 /**
@@ -122,7 +125,7 @@ export async function enableConnection(
 ): Promise<StatusChange> {
   const connection = await connectionOf(ctx, actor, id);
   const now = ctx.now();
-  return ctx.store.db.transaction().execute(async (trx) => {
+  const result = await ctx.store.db.transaction().execute(async (trx) => {
     if (!(await setConnectionStatus(trx, id, "enabled", now))) return { changed: false, sessionsEnded: 0 };
     const sessionsEnded = await revokeNonSsoSessionsForDomains(
       trx,
@@ -145,6 +148,8 @@ export async function enableConnection(
     );
     return { changed: true, sessionsEnded };
   });
+  await ctx.sessionCache.caughtUp();
+  return result;
 }
 
 /** "Sign out everyone who signed in through this connection": ends the sessions it issued. */
@@ -155,7 +160,7 @@ export async function signOutConnectionSessions(
 ): Promise<number> {
   const connection = await connectionOf(ctx, actor, id);
   const now = ctx.now();
-  return ctx.store.db.transaction().execute(async (trx) => {
+  const result = await ctx.store.db.transaction().execute(async (trx) => {
     const sessionsEnded = await revokeSessionsForConnection(trx, id, now, {
       exceptIdHash: actor.actorSessionHash,
     });
@@ -174,4 +179,6 @@ export async function signOutConnectionSessions(
     );
     return sessionsEnded;
   });
+  await ctx.sessionCache.caughtUp();
+  return result;
 }

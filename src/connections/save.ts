@@ -91,6 +91,7 @@ export async function saveConnectionEdit(
     }
     throw error;
   }
+  await ctx.sessionCache.caughtUp();
   return revokedSessions;
 }
 
@@ -145,5 +146,6 @@ export async function saveNewConnection(
     if (isUniqueViolation(error)) throw fieldErrors({ name: creation.takenMessage }, "CONFLICT");
     throw error;
   }
+  await ctx.sessionCache.caughtUp();
   return revokedSessions;
 }

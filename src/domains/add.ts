@@ -64,7 +64,7 @@ export async function addDomain(
   }
   const now = ctx.now();
   try {
-    return await ctx.store.db.transaction().execute(async (trx) => {
+    const added = await ctx.store.db.transaction().execute(async (trx) => {
       const verifiedBy = { by: "operator" as const, userId: actor.actorUserId };
       if (held && !(await markDomainVerified(trx, held.id, verifiedBy, now))) {
         throw new GatehouseError("CONFLICT", `${domain} changed meanwhile. Reload and try again.`);
@@ -108,6 +108,8 @@ export async function addDomain(
       if (options.operatorVerified) await enforceOnNewlyActiveDomain(trx, actor, domain, now);
       return added;
     });
+    if (options.operatorVerified) await ctx.sessionCache.caughtUp();
+    return added;
   } catch (error) {
     // Two organizations verifying one domain at once: the partial unique index decides.
     if (isUniqueViolation(error)) {

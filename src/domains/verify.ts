@@ -113,6 +113,7 @@ export async function applyCheck(
     });
     // Another instance changed the state between our read and write: its transition stands.
     if (!written) return check;
+    if (next.verifiedNow) await ctx.sessionCache.caughtUp();
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     await auditAttempt(ctx, domain, actor, { outcome: "verified_elsewhere" }, trigger, now);

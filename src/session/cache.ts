@@ -129,6 +129,17 @@ export class SessionCache {
     if (entry && entry.lastSeenAt < now) entry.lastSeenAt = now;
   }
 
+  /**
+   * Waits until the changes this instance has committed are in the cache: called after a
+   * change and before answering, so that the next request, from whoever, sees it. PostgreSQL
+   * announces a commit on another connection, which may be heard after the next request is.
+   */
+  async caughtUp(): Promise<void> {
+    // Never opened: nothing is cached. A command-line process ends here.
+    if (!this.#feed?.sync || !this.#feed.live()) return;
+    await this.#feed.sync();
+  }
+
   /** This instance ended a session: forget it now rather than when the announcement arrives. */
   forget(idHash: string): void {
     this.#epoch++;

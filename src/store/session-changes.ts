@@ -25,6 +25,11 @@ export interface SessionChangeFeed {
    * waiting to reconnect tries at once rather than when its backoff ends.
    */
   wake?(): void;
+  /**
+   * Resolves once every change committed before the call has reached the subscribers, so that
+   * an instance answers after its own change is in its cache.
+   */
+  sync?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -111,19 +116,23 @@ export function sqliteSessionChanges(
   const dataVersion = sqlite.prepare("pragma data_version").pluck();
   let seen = dataVersion.get();
   let readAt = clock();
+  const readDataVersion = (now: number) => {
+    readAt = now;
+    const version = dataVersion.get();
+    if (version !== seen) {
+      seen = version;
+      listeners.emit({ kind: "all" });
+    }
+  };
   return {
     live() {
       const now = clock();
-      if (now - readAt < SQLITE_DATA_VERSION_TTL_MS) return true;
-      readAt = now;
-      const version = dataVersion.get();
-      if (version !== seen) {
-        seen = version;
-        listeners.emit({ kind: "all" });
-      }
+      if (now - readAt >= SQLITE_DATA_VERSION_TTL_MS) readDataVersion(now);
       return true;
     },
     subscribe: (listener) => listeners.add(listener),
+    // This process's own writes are announced already; another process's are seen now.
+    sync: async () => readDataVersion(clock()),
     close: async () => undefined,
   };
 }
@@ -140,6 +149,9 @@ const HEARTBEAT_MS = 5000;
 // cache should be trusted again within moments of the database answering. An attempt against a
 // server that is down costs one refused connection.
 const MAX_RECONNECT_DELAY_MS = 500;
+// A sync marker slower than this means the notification connection is stuck; the heartbeat will
+// find it, and in the meantime the caller must not wait on it.
+const SYNC_TIMEOUT_MS = 1000;
 
 /**
  * PostgreSQL: a dedicated connection LISTENs to the schema's channel, on which migration
@@ -147,6 +159,10 @@ const MAX_RECONNECT_DELAY_MS = 500;
  * guarantees a change is heard, so the feed is not live; it reconnects with backoff and
  * announces `all` when it is back, since changes in between were missed. A heartbeat finds a
  * connection that died without a word (a network cut).
+ *
+ * `sync()` sends a marker on a channel only this connection listens to. PostgreSQL delivers
+ * notifications in commit order, so when the marker arrives, every change committed before it
+ * was sent has been announced.
  */
 export function postgresSessionChanges(
   databaseUrl: string,
@@ -160,6 +176,17 @@ export function postgresSessionChanges(
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let syncChannel = "";
+  let syncsSent = 0;
+  const syncsWaiting = new Map<number, () => void>();
+
+  const syncedUpTo = (marker: number) => {
+    for (const [sent, resolve] of syncsWaiting) {
+      if (sent > marker) break;
+      syncsWaiting.delete(sent);
+      resolve();
+    }
+  };
 
   const lost = (lostClient: pg.Client, error?: Error) => {
     if (lostClient !== client) return;
@@ -167,6 +194,8 @@ export function postgresSessionChanges(
     live = false;
     clearInterval(heartbeat);
     listeners.emit({ kind: "all" });
+    // Emptied and untrusted until the connection is back: nothing stale is served meanwhile.
+    syncedUpTo(Number.POSITIVE_INFINITY);
     if (error) options.onError?.(error);
     lostClient.end().catch(() => undefined);
     schedule();
@@ -187,19 +216,23 @@ export function postgresSessionChanges(
     candidate.on("error", (error) => lost(candidate, error));
     candidate.on("end", () => lost(candidate));
     candidate.on("notification", (message) => {
-      if (candidate === client && message.payload !== undefined)
-        listeners.emit(parseSessionChange(message.payload));
+      if (candidate !== client || message.payload === undefined) return;
+      if (message.channel === syncChannel) syncedUpTo(Number(message.payload));
+      else listeners.emit(parseSessionChange(message.payload));
     });
     try {
       await candidate.connect();
-      const { rows } = await candidate.query<{ channel: string }>(
-        "select gh_session_changes_channel(current_schema()) as channel",
+      const { rows } = await candidate.query<{ channel: string; pid: number }>(
+        "select gh_session_changes_channel(current_schema()) as channel, pg_backend_pid() as pid",
       );
       const channel = rows[0]?.channel;
       if (!channel) throw new Error("no schema to listen to");
       // Named after the channel, so an operator (or a test) can tell which listener is whose.
       await candidate.query(`set application_name = 'gatehouse listener ${channel}'`);
       await candidate.query(`listen "${channel}"`);
+      // A backend's process id is unique on the server while it lives: no one else hears this.
+      syncChannel = `gh_sync_${rows[0]?.pid}`;
+      await candidate.query(`listen "${syncChannel}"`);
     } catch (error) {
       candidate.removeAllListeners("end");
       candidate.on("error", () => undefined);
@@ -236,6 +269,28 @@ export function postgresSessionChanges(
   return {
     live: () => live,
     subscribe: (listener) => listeners.add(listener),
+    sync() {
+      const current = client;
+      // Not live: the cache reads the database anyway, and is emptied when the feed is back.
+      if (!live || !current) return Promise.resolve();
+      const marker = ++syncsSent;
+      return new Promise<void>((resolve) => {
+        const timeout = setTimeout(() => {
+          if (!syncsWaiting.delete(marker)) return;
+          // What this marker was to confirm is unknown: start over rather than trust.
+          listeners.emit({ kind: "all" });
+          resolve();
+        }, SYNC_TIMEOUT_MS);
+        timeout.unref();
+        syncsWaiting.set(marker, () => {
+          clearTimeout(timeout);
+          resolve();
+        });
+        current.query("select pg_notify($1, $2)", [syncChannel, String(marker)]).catch(() => {
+          // The connection failed: `lost` resolves the waiters.
+        });
+      });
+    },
     wake() {
       if (closed || !retry) return;
       clearTimeout(retry);
@@ -246,6 +301,7 @@ export function postgresSessionChanges(
     async close() {
       closed = true;
       live = false;
+      syncedUpTo(Number.POSITIVE_INFINITY);
       clearTimeout(retry);
       clearInterval(heartbeat);
       const current = client;

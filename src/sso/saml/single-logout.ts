@@ -64,6 +64,7 @@ export async function receiveSingleLogout(
   const sessionsEnded = identity
     ? await endNamedSessions(ctx, connection, identity.userId, message.sessionIndexes)
     : 0;
+  if (sessionsEnded > 0) await ctx.sessionCache.caughtUp();
   await audit(ctx, request, connection, {
     outcome: "success",
     userId: identity?.userId ?? null,
