@@ -105,6 +105,11 @@ export interface SignInAttempt {
   readonly recording: boolean;
   pass(check: string, expected?: unknown, received?: unknown): void;
   identify(facts: { subject?: string | undefined; email?: string | undefined }): void;
+  /**
+   * What the provider sent, once its signature is verified: a test sign-in shows it even when a
+   * later check refuses, so the admin sees which claims or attributes did come.
+   */
+  received(sets: readonly ClaimSet[]): void;
 }
 
 /** One check `complete` runs, in its order, as a test sign-in's result lists it. */

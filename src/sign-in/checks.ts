@@ -1,5 +1,5 @@
 import type { GatehouseError } from "../errors.js";
-import type { CheckDescription, SignInAttempt } from "./adapter.js";
+import type { CheckDescription, ClaimSet, SignInAttempt } from "./adapter.js";
 
 /** The pipeline's own checks, around the adapter's: the transaction first, the policy and the account last. */
 export const TRANSACTION_CHECK: CheckDescription = {
@@ -30,8 +30,13 @@ export class Attempt implements SignInAttempt {
   readonly entries: CheckEntry[] = [];
   subject: string | undefined;
   email: string | undefined;
+  rawClaims: ClaimSet[] | undefined;
 
   constructor(readonly recording: boolean) {}
+
+  received(sets: readonly ClaimSet[]): void {
+    if (this.recording) this.rawClaims = sets.map((set) => ({ ...set }));
+  }
 
   pass(check: string, expected?: unknown, received?: unknown): void {
     if (!this.recording) return;

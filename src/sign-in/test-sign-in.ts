@@ -210,6 +210,8 @@ export async function finishTestSignIn(
     if (failure.code === "INTERNAL") request.log.error({ err: error }, "test sign-in failed unexpectedly");
     attempt.fail(failure, checkList);
     result.failure = { code: failure.code, detail: failure.detail ?? failure.message };
+    // Verified before a later check refused: what the admin needs to see to fix the mapping.
+    if (attempt.rawClaims) result.rawClaims = attempt.rawClaims;
   }
   const now = ctx.now();
   await finishConnectionTest(

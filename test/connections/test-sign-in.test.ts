@@ -229,6 +229,9 @@ describe("test sign-in of unsaved values", () => {
       received: "evil.test",
     });
     assert.equal(check(page.body, "account").state, "skipped");
+    // The ID token was verified before the domain rule refused it: its claims are shown.
+    assert.match(page.body, /data-testid="id-token-claims"/);
+    assert.match(page.body, /data-claim="email"><td><code>email<\/code><\/td><td><code>mallory@evil\.test</);
     assert.deepEqual(await rowCounts(), before);
     const [event] = await listAuditEvents(gh.ctx.store.db, {
       organizationId,
@@ -298,7 +301,39 @@ describe("test sign-in of unsaved values", () => {
       assert.equal(iss.expected, JSON.stringify(op.issuer).replaceAll('"', "&quot;"));
       assert.equal(iss.received, "&quot;https://evil.test&quot;");
       assert.equal(check(page.body, "signature").state, "skipped");
+      // Claims of a token Gatehouse did not accept are not shown as the provider's.
+      assert.doesNotMatch(page.body, /data-testid="id-token-claims"/);
       assert.deepEqual(await rowCounts(), before);
+    } finally {
+      await op.close();
+    }
+  });
+
+  test("an address the provider says is unverified: refused, with the verified token's claims shown", async () => {
+    const op = await startHostileProvider({ redirectUri: `${gh.url}/sso/oidc/callback` });
+    try {
+      op.set({ claims: { email_verified: false } });
+      const started = await api("/connections/test", {
+        type: "oidc",
+        name: "Unverified",
+        issuer: op.issuer,
+        clientId: op.clientId,
+        clientSecret: op.clientSecret,
+        domains: ["acme.test"],
+      });
+      assert.equal(started.status, 201, JSON.stringify(started.json));
+      const start = await admin.get(String(started.json.url));
+      const back = await admin.get(start.location as string);
+      const callback = await admin.get(back.location as string);
+      const page = await admin.get(callback.location as string);
+      assert.equal(errorCode(page.body), "SSO_EMAIL_UNVERIFIED");
+      assert.equal(check(page.body, "signature").state, "passed");
+      assert.equal(check(page.body, "email_verified").state, "failed");
+      assert.match(page.body, /data-testid="id-token-claims"/);
+      assert.match(
+        page.body,
+        /data-claim="email_verified"><td><code>email_verified<\/code><\/td><td><code>false</,
+      );
     } finally {
       await op.close();
     }

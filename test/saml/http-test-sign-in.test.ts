@@ -82,6 +82,7 @@ async function respond(
   started: { requestId: string; relayState: string },
   key: TestIdp["key"],
   email: string,
+  subject: { nameIdFormat?: string; attributes?: Record<string, string[]> } = {},
 ) {
   const xml = signAssertion(
     composeResponse({
@@ -92,6 +93,7 @@ async function respond(
       now: new Date(gh.ctx.now()),
       nameId: email,
       attributes: { email: [email], displayName: ["Dana Example"] },
+      ...subject,
     }),
     { key },
   );
@@ -132,6 +134,25 @@ describe("test sign-in of a SAML connection", () => {
     }
     for (const later of ["issuer", "audience", "subject", "email"]) {
       assert.equal(checkState(page.body, later), "skipped", later);
+    }
+    // What an assertion Gatehouse did not accept says is not shown as the IdP's.
+    assert.doesNotMatch(page.body, /data-testid="saml-attributes/);
+    assert.deepEqual(await rowCounts(), before);
+  });
+
+  test("an assertion without an email: the failed check, and the attributes the IdP did send", async () => {
+    const before = await rowCounts();
+    const page = await respond(await startTest(), idp.key, "8c2f0e7a-4d1b-4c55-9a0e-2b7d1f3c9e61", {
+      nameIdFormat: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+      attributes: { uid: ["dana"], "urn:oid:2.5.4.42": ["Dana"] },
+    });
+    assert.equal(page.status, 200);
+    assert.match(page.body, /data-error-code="SSO_EMAIL_MISSING"/);
+    assert.equal(checkState(page.body, "email"), "failed");
+    assert.match(page.body, /data-testid="saml-attributes-claims"/);
+    assert.match(page.body, /data-testid="saml-attributes-sent-claims"/);
+    for (const sent of ["uid", "urn:oid:2.5.4.42", "8c2f0e7a-4d1b-4c55-9a0e-2b7d1f3c9e61"]) {
+      assert.ok(page.body.includes(sent), sent);
     }
     assert.deepEqual(await rowCounts(), before);
   });

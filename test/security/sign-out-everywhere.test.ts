@@ -147,6 +147,9 @@ test("gatehouse org sign-out, for the organization or one member", async () => {
   const all = await runGatehouseCli(env, "org", "sign-out", "--slug", "acme");
   assert.equal(all.code, 0, all.stderr);
   assert.match(all.stdout, /^1 session\(s\) ended\.$/m);
+  // The CLI is another process: its change reaches this instance's cache as another instance's
+  // would, within milliseconds rather than before the command exits.
+  await gh.ctx.sessionCache.caughtUp();
   assert.equal(await live(admin), false);
   const unknown = await runGatehouseCli(env, "org", "sign-out", "--slug", "nowhere");
   assert.notEqual(unknown.code, 0);

@@ -10,7 +10,7 @@ import type {
   SignInResponse,
   SignInTarget,
 } from "../../sign-in/adapter.js";
-import { verifyResponse } from "./callback.js";
+import { claimSets, verifyResponse } from "./callback.js";
 import { clientConfiguration, forgetConfiguration } from "./client.js";
 import { endSessionUrl } from "./logout.js";
 import { connectionTarget, linkedinTarget, type RelyingPartyTarget } from "./provider.js";
@@ -166,15 +166,7 @@ function toAssertion(rp: RelyingPartyTarget, v: Awaited<ReturnType<typeof verify
     // Roles are read from the ID token's claims over userinfo's.
     claims: { ...(v.userinfo ?? {}), ...v.claims },
     idpSession: { protocol: "oidc", idToken: v.idToken, sid: v.idpSid },
-    rawClaims: [
-      { key: "id-token", title: "ID token claims", claims: { ...v.claims } },
-      {
-        key: "userinfo",
-        title: "Userinfo claims",
-        claims: v.userinfo ? { ...v.userinfo } : null,
-        note: "Userinfo was not called: the ID token holds the email and the name, as a real sign-in finds them.",
-      },
-    ],
+    rawClaims: claimSets(v.claims, v.userinfo ?? undefined),
   };
 }
 

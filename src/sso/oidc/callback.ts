@@ -5,7 +5,7 @@ import { activeDomains } from "../../domain/organization-domains.js";
 import { checkProviderClaims } from "../../domain/provider-claims.js";
 import { GatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
-import type { SignInAttempt } from "../../sign-in/adapter.js";
+import type { ClaimSet, SignInAttempt } from "../../sign-in/adapter.js";
 import { shown } from "../../sign-in/checks.js";
 import { clientConfiguration } from "./client.js";
 import { discoverIssuer } from "./discover.js";
@@ -141,6 +141,8 @@ export async function verifyResponse(
   }
   checks?.pass("sub", "a string of 1 to 255 characters", claims.sub);
   attempt.identify({ subject: claims.sub });
+  // Userinfo, if it is called, comes later: until then only the ID token's are known.
+  checks?.received([idTokenClaimSet(claims)]);
 
   // Step 3.
   let emailVerified = true;
@@ -182,6 +184,7 @@ export async function verifyResponse(
 
   // Step 4.
   const profile = await fetchMissingClaims(config, tokens.access_token, claims, target.emailClaim);
+  if (profile.userinfo) checks?.received(claimSets(claims, profile.userinfo));
   if (profile.userinfo) checks?.pass("userinfo", `sub ${JSON.stringify(claims.sub)}`, profile.userinfo.sub);
   const rawEmail = profile.email;
   if (typeof rawEmail !== "string" || rawEmail.length === 0) {
@@ -289,4 +292,24 @@ function signatureFacts(idToken: string): string {
 
 function nameClaim(value: unknown): string | null {
   return typeof value === "string" && value.trim() ? value.trim().slice(0, 200) : null;
+}
+
+function idTokenClaimSet(claims: Readonly<Record<string, unknown>>): ClaimSet {
+  return { key: "id-token", title: "ID token claims", claims: { ...claims } };
+}
+
+/** The claims as a test sign-in shows them: the ID token's, and userinfo's when it was called. */
+export function claimSets(
+  idToken: Readonly<Record<string, unknown>>,
+  userinfo: Readonly<Record<string, unknown>> | undefined,
+): ClaimSet[] {
+  return [
+    idTokenClaimSet(idToken),
+    {
+      key: "userinfo",
+      title: "Userinfo claims",
+      claims: userinfo ? { ...userinfo } : null,
+      note: "Userinfo was not called: the ID token holds the email and the name, as a real sign-in finds them.",
+    },
+  ];
 }

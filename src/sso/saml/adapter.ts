@@ -3,6 +3,7 @@ import type { AppContext } from "../../server/context.js";
 import type {
   Assertion,
   CheckDescription,
+  ClaimSet,
   SignInAdapter,
   SignInAttempt,
   SignInTarget,
@@ -126,7 +127,10 @@ export function samlAdapter(ctx: AppContext): SignInAdapter {
         });
       }
       attempt.identify({ subject: verified.subject, email: verified.email });
-      if (attempt.recording) recordPasses(attempt, settings, sp, verified);
+      if (attempt.recording) {
+        attempt.received(claimSets(verified));
+        recordPasses(attempt, settings, sp, verified);
+      }
       return toAssertion(connection, verified);
     },
 
@@ -216,21 +220,32 @@ function toAssertion(connection: SamlConnection, verified: SamlAssertion): Asser
       nameIdFormat: verified.nameIdFormat ?? null,
       sessionIndex: verified.sessionIndex ?? null,
     },
-    rawClaims: [
-      {
-        key: "saml-attributes",
-        title: "SAML assertion",
-        claims: {
-          NameID: verified.subject,
-          NameIDFormat: verified.nameIdFormat ?? null,
-          email: verified.email,
-          name: verified.name ?? null,
-          groups,
-          SessionIndex: verified.sessionIndex ?? null,
-        },
-      },
-    ],
+    rawClaims: claimSets(verified),
   };
+}
+
+/** The verified assertion as a test sign-in shows it: what Gatehouse read, then what was sent. */
+function claimSets(verified: SamlAssertion): ClaimSet[] {
+  return [
+    {
+      key: "saml-attributes",
+      title: "SAML assertion",
+      claims: {
+        NameID: verified.subject,
+        NameIDFormat: verified.nameIdFormat ?? null,
+        email: verified.email ?? null,
+        name: verified.name ?? null,
+        groups: [...verified.groups],
+        SessionIndex: verified.sessionIndex ?? null,
+      },
+    },
+    {
+      key: "saml-attributes-sent",
+      title: "Attributes as the IdP sent them",
+      claims: Object.keys(verified.attributesSent).length > 0 ? { ...verified.attributesSent } : null,
+      note: "The assertion has no attributes: only its NameID.",
+    },
+  ];
 }
 
 /**

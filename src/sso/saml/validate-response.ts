@@ -25,6 +25,8 @@ export interface SamlAssertion {
   givenName: string | undefined;
   familyName: string | undefined;
   groups: string[];
+  /** Every attribute as sent, under its Name (and FriendlyName), for a test sign-in to show. */
+  attributesSent: Record<string, string[]>;
   /** The IdP's session handle, for a LogoutRequest. */
   sessionIndex: string | undefined;
   issuer: string;
@@ -227,10 +229,11 @@ export async function validateSamlResponse(input: ValidateResponseInput): Promis
     throw new SamlCheckError("replay", "this assertion was already used", { received: assertionId });
   }
 
+  const attributes = readAttributes(assertion);
   const claims = readClaims({
     nameId: nameIdValue,
     nameIdFormat,
-    attributes: readAttributes(assertion),
+    attributes: attributes.byName,
     configured: settings.attributes,
   });
   const authnStatement = firstChild(assertion, NS.assertion, "AuthnStatement");
@@ -243,6 +246,7 @@ export async function validateSamlResponse(input: ValidateResponseInput): Promis
     givenName: claims.givenName,
     familyName: claims.familyName,
     groups: claims.groups,
+    attributesSent: attributes.asSent,
     sessionIndex: attribute(authnStatement, "SessionIndex"),
     issuer,
     assertionId,
@@ -393,8 +397,12 @@ async function checkInResponseTo(
   return id;
 }
 
-function readAttributes(assertion: Element): AssertionAttributes {
-  const attributes = new Map<string, string[]>();
+function readAttributes(assertion: Element): {
+  byName: AssertionAttributes;
+  asSent: Record<string, string[]>;
+} {
+  const byName = new Map<string, string[]>();
+  const asSent: Record<string, string[]> = {};
   for (const statement of childElements(assertion, NS.assertion, "AttributeStatement")) {
     for (const element of childElements(statement, NS.assertion, "Attribute")) {
       const values = childElements(element, NS.assertion, "AttributeValue")
@@ -404,9 +412,12 @@ function readAttributes(assertion: Element): AssertionAttributes {
       const friendlyName = attribute(element, "FriendlyName");
       for (const key of new Set([name, friendlyName])) {
         if (!key) continue;
-        attributes.set(key, [...(attributes.get(key) ?? []), ...values]);
+        byName.set(key, [...(byName.get(key) ?? []), ...values]);
       }
+      const label =
+        name && friendlyName && friendlyName !== name ? `${name} (${friendlyName})` : (name ?? friendlyName);
+      if (label) asSent[label] = [...(asSent[label] ?? []), ...values];
     }
   }
-  return attributes;
+  return { byName, asSent };
 }
