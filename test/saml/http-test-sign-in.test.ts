@@ -149,6 +149,7 @@ describe("test sign-in of a SAML connection", () => {
     assert.equal(page.status, 200);
     assert.match(page.body, /data-error-code="SSO_EMAIL_MISSING"/);
     assert.equal(checkState(page.body, "email"), "failed");
+    assert.match(page.body, /set the connection&#39;s Email attribute|set the connection's Email attribute/);
     assert.match(page.body, /data-testid="saml-attributes-claims"/);
     assert.match(page.body, /data-testid="saml-attributes-sent-claims"/);
     for (const sent of ["uid", "urn:oid:2.5.4.42", "8c2f0e7a-4d1b-4c55-9a0e-2b7d1f3c9e61"]) {

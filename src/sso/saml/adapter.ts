@@ -188,10 +188,14 @@ function expectedRequest(transaction: SignInTransaction): string | undefined {
 function toAssertion(connection: SamlConnection, verified: SamlAssertion): Assertion {
   if (!verified.email) {
     throw new GatehouseError("SSO_EMAIL_MISSING", "The identity provider sent no email address.", {
-      detail: "no email in the NameID or the attributes",
+      detail: connection.saml.emailAttribute
+        ? `no email address in the "${connection.saml.emailAttribute}" attribute, the only one the connection's Email attribute setting reads: have the IdP send it, or change the setting to the attribute that holds the address`
+        : "no email in the NameID or the attributes: have the IdP send an emailAddress NameID or an email attribute, or set the connection's Email attribute (advanced settings) to the attribute that holds the address",
       check: {
         check: "email",
-        expected: "an emailAddress NameID or an email attribute",
+        expected: connection.saml.emailAttribute
+          ? `an address in the "${connection.saml.emailAttribute}" attribute`
+          : "an emailAddress NameID or an email attribute",
         received: verified.nameIdFormat ?? "(no NameID format)",
       },
     });
