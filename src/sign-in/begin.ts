@@ -63,6 +63,7 @@ export async function beginSignIn(
     purpose: options.test ? "test" : "sign_in",
     connection_test_id: options.test?.id ?? null,
     payload: JSON.stringify(begun.payload),
+    login_hint: options.loginHint ?? null,
   });
   return begun.step;
 }

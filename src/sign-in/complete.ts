@@ -13,7 +13,7 @@ import { isDatabaseUnavailable, isUniqueViolation } from "../store/availability.
 import type { Connection } from "../store/connections.js";
 import type { Assertion, SignInAdapter, SignInResponse, SignInTarget } from "./adapter.js";
 import { Attempt } from "./checks.js";
-import { consumeSignIn, type OpenedSignIn } from "./consume.js";
+import { consumeSignIn, type FoundSoFar, type OpenedSignIn } from "./consume.js";
 import { checkEmailDomain } from "./policy.js";
 import { provisionSocialUser, provisionSsoUser, type VerifiedIdentity } from "./provision.js";
 import { finishTestSignIn } from "./test-sign-in.js";
@@ -66,7 +66,7 @@ export async function completeSignIn(
   adapter: SignInAdapter,
   options: CompleteOptions = {},
 ): Promise<SignInResult> {
-  const found: { connection?: Connection | undefined } = {};
+  const found: FoundSoFar = {};
   const attempt = new Attempt(false);
   try {
     const response = signInResponseOf(ctx, request);
@@ -86,7 +86,7 @@ export async function completeSignIn(
     await signIn(ctx, request, reply, adapter, connection, assertion);
     return { ok: true, returnTo: opened.transaction.returnTo };
   } catch (error) {
-    return refuse(ctx, request, adapter, error, found.connection, attempt);
+    return refuse(ctx, request, adapter, error, found, attempt);
   }
 }
 
@@ -270,9 +270,10 @@ async function refuse(
   request: FastifyRequest,
   adapter: SignInAdapter,
   error: unknown,
-  connection: Connection | undefined,
+  found: FoundSoFar,
   attempt: Attempt,
 ): Promise<SignInResult> {
+  const { connection } = found;
   const failure = asSignInFailure(error);
   const auditType = auditTypeOf(adapter);
   const traceId = newTraceId();
@@ -296,7 +297,13 @@ async function refuse(
       email: attempt.email ?? null,
       subject: attempt.subject ?? null,
       reasonCode: failure.code,
-      detail: failedCheckDetail(failure),
+      detail: {
+        ...failedCheckDetail(failure),
+        // Before the provider said who signed in: who started it, as they typed it.
+        ...(attempt.email === undefined && found.loginHint !== undefined
+          ? { typedEmail: found.loginHint }
+          : {}),
+      },
       traceId,
       ip: request.ip,
     },

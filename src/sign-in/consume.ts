@@ -31,6 +31,14 @@ function refused(
   return new GatehouseError(code, message, { detail, check: { check: "state", expected, received } });
 }
 
+/** What the pipeline learned before a refusal, for its audit entry. */
+export interface FoundSoFar {
+  /** The transaction's connection as it is now. */
+  connection?: Connection | undefined;
+  /** The address the person typed to start, unverified: who a refusal is probably about. */
+  loginHint?: string | undefined;
+}
+
 /**
  * The pipeline's first step, the same for every protocol: the handle present, its transaction
  * known, of this protocol, not yet used, not expired, begun by this browser. Consumed before
@@ -42,7 +50,7 @@ export async function consumeSignIn(
   request: FastifyRequest,
   adapter: SignInAdapter,
   response: SignInResponse,
-  found: { connection?: Connection | undefined },
+  found: FoundSoFar,
   /** The connection whose own endpoint received the answer (a per-connection ACS URL). */
   routeConnectionId?: string,
 ): Promise<OpenedSignIn> {
@@ -89,6 +97,7 @@ export async function consumeSignIn(
     );
   }
   const tx = consumed.tx;
+  found.loginHint = tx.login_hint ?? undefined;
   const connection = tx.connection_id ? await findConnectionById(ctx.store.db, tx.connection_id) : undefined;
   found.connection = connection;
   if (consumed.alreadyConsumed) {
@@ -136,7 +145,7 @@ async function openUnsolicited(
   adapter: SignInAdapter,
   response: SignInResponse,
   connectionId: string,
-  found: { connection?: Connection | undefined },
+  found: FoundSoFar,
 ): Promise<OpenedSignIn | undefined> {
   if (!adapter.acceptsUnsolicited) return undefined;
   const connection = await findConnectionById(ctx.store.db, connectionId);

@@ -10,14 +10,13 @@ import { GatehouseError, isGatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { insertAuditEvent } from "../store/audit.js";
 import { findConnectionTestById, finishConnectionTest } from "../store/connection-tests.js";
-import type { Connection } from "../store/connections.js";
 import { findIdentity } from "../store/identities.js";
 import { findMembershipOfUser, findOrganizationById } from "../store/organizations.js";
 import type { Role } from "../store/schema.js";
 import type { ClaimSet, SignInAdapter, SignInResponse } from "./adapter.js";
 import { Attempt, type CheckEntry, POLICY_CHECKS, TRANSACTION_CHECK } from "./checks.js";
 import type { SignInResult } from "./complete.js";
-import type { OpenedSignIn } from "./consume.js";
+import type { FoundSoFar, OpenedSignIn } from "./consume.js";
 import { checkEmailDomain } from "./policy.js";
 import { provisionSsoUser, type VerifiedIdentity } from "./provision.js";
 
@@ -123,7 +122,7 @@ export async function finishTestSignIn(
   adapter: SignInAdapter,
   response: SignInResponse,
   opened: OpenedSignIn,
-  found: { connection?: Connection | undefined },
+  found: FoundSoFar,
   /** The connection whose own endpoint received the answer (a per-connection ACS URL). */
   routeConnectionId?: string,
 ): Promise<SignInResult> {

@@ -5,8 +5,8 @@ import type { Database, LoginTransactionsTable } from "./schema.js";
 export type LoginTransaction = LoginTransactionsTable;
 
 /** A sign-in unless `purpose` says it is a test. */
-export type NewLoginTransaction = Omit<LoginTransaction, "purpose" | "connection_test_id"> &
-  Partial<Pick<LoginTransaction, "purpose" | "connection_test_id">>;
+export type NewLoginTransaction = Omit<LoginTransaction, "purpose" | "connection_test_id" | "login_hint"> &
+  Partial<Pick<LoginTransaction, "purpose" | "connection_test_id" | "login_hint">>;
 
 const transactionInsert = prepared<{ [K in keyof LoginTransaction]: LoginTransaction[K] }, unknown>(
   [
@@ -21,13 +21,14 @@ const transactionInsert = prepared<{ [K in keyof LoginTransaction]: LoginTransac
     "consumed_at",
     "purpose",
     "connection_test_id",
+    "login_hint",
   ],
   (db, tx) => db.insertInto("login_transactions").values(tx),
 );
 
 /** Every sign-in begins here (its SQL built once, see `prepared`). */
 export async function insertLoginTransaction(db: Kysely<Database>, tx: NewLoginTransaction): Promise<void> {
-  await transactionInsert(db, { purpose: "sign_in", connection_test_id: null, ...tx });
+  await transactionInsert(db, { purpose: "sign_in", connection_test_id: null, login_hint: null, ...tx });
 }
 
 const claimTransaction = prepared(["id", "now"], (db, { id, now }: { id: string; now: number }) =>

@@ -248,6 +248,8 @@ export interface LoginTransactionsTable {
   /** A real sign-in, or an admin's test sign-in, which starts no session. */
   purpose: "sign_in" | "test";
   connection_test_id: string | null;
+  /** The address the person typed to start, if any: unverified, for the audit of a refusal. */
+  login_hint: string | null;
 }
 
 export interface ConnectionTestsTable {

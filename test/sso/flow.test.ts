@@ -159,6 +159,59 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     );
   });
 
+  test("a refusal before the provider says who: audited and listed with the address typed to start", async () => {
+    const browser = new Browser();
+    const login = await browser.get(`${gh.url}/login`);
+    const start = await browser.post(`${gh.url}/login`, {
+      _csrf: csrfToken(login.body),
+      email: "Bob@Acme.test",
+    });
+    const state = new URL(start.location as string).searchParams.get("state");
+    assert.ok(state, start.location);
+    // The person cancels at the provider: it answers with an error, and says nothing of who.
+    const callback = new URL(`${gh.url}/sso/oidc/callback`);
+    callback.search = new URLSearchParams({ error: "access_denied", state, iss: idp.issuer }).toString();
+    const answer = await browser.get(callback.toString());
+    assert.equal(errorCode(answer.body), "SSO_IDP_ERROR");
+    const event = await lastFailure();
+    assert.equal(event?.reasonCode, "SSO_IDP_ERROR");
+    assert.equal(event?.email, null, "nobody confirmed the address");
+    assert.equal(event?.subject, null);
+    assert.equal(event?.detail?.typedEmail, "bob@acme.test");
+
+    const admin = new Browser();
+    assert.equal((await ssoSignIn(admin, gh, idp, ADMIN.email, "admin-password")).status, 303);
+    const page = await admin.get(`${gh.url}/admin/enterprise-authentication/oidc`);
+    const row = new RegExp(
+      `<tr data-outcome="failure" data-trace-id="${event?.traceId}">[\\s\\S]*?</tr>`,
+    ).exec(page.body)?.[0];
+    assert.ok(row, "listed with its reference code");
+    assert.match(
+      row,
+      /data-testid="typed-email">bob@acme\.test<\/span> <span class="muted">\(typed at sign-in/,
+    );
+
+    // An address the provider did assert is the one shown, never the typed one.
+    const other = new Browser();
+    const otherLogin = await other.get(`${gh.url}/login`);
+    const otherStart = await other.post(`${gh.url}/login`, {
+      _csrf: csrfToken(otherLogin.body),
+      email: "alice@acme.test",
+    });
+    const back = await signInAtIdp(
+      other,
+      otherStart,
+      idp,
+      "unverified@acme.test",
+      "unverified-password",
+      gh.url,
+    );
+    assert.equal(errorCode((await other.get(back.location as string)).body), "SSO_EMAIL_UNVERIFIED");
+    const unverified = await lastFailure();
+    assert.equal(unverified?.email, "unverified@acme.test");
+    assert.equal(unverified?.detail?.typedEmail, undefined);
+  });
+
   test("email_verified: false is refused", async () => {
     const browser = new Browser();
     const answer = await ssoSignIn(browser, gh, idp, "unverified@acme.test", "unverified-password");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { migrateToLatest, migrateUpTo } from "../../src/store/database.js";
 import {
   consumeLoginTransaction,
   countOpenTransactionsForBrowser,
@@ -23,6 +24,7 @@ function transaction(id: string, overrides: Partial<LoginTransaction> = {}): Log
     consumed_at: null,
     purpose: "sign_in",
     connection_test_id: null,
+    login_hint: null,
     ...overrides,
   };
 }
@@ -100,5 +102,34 @@ withEachDatabase("store: login transactions", (dialect) => {
       ["open", "recently-consumed", "recently-expired"],
     );
     assert.equal(await purgeLoginTransactions(db, now), 0);
+  });
+
+  test("the address typed to start is read back with the transaction; none is null", async () => {
+    const { db } = database().store;
+    await insertLoginTransaction(db, transaction("typed", { login_hint: "ada@acme.test" }));
+    const { login_hint: _omitted, ...untyped } = transaction("untyped");
+    await insertLoginTransaction(db, untyped);
+    assert.equal((await consumeLoginTransaction(db, "typed", t0 + minute))?.tx.login_hint, "ada@acme.test");
+    assert.equal((await consumeLoginTransaction(db, "untyped", t0 + minute))?.tx.login_hint, null);
+  });
+
+  test("0027: a sign-in begun before the upgrade completes after it, with no typed address", async () => {
+    const fresh = await dialect.create({ migrate: false });
+    try {
+      await migrateUpTo(fresh.store, "0026-saml-slo-response-url");
+      const { login_hint: _omitted, ...before } = transaction("begun-before");
+      await fresh.store.db.insertInto("login_transactions").values(before).execute();
+      const { applied } = await migrateToLatest(fresh.store);
+      assert.ok(applied.includes("0027-login-hint"));
+      const consumed = await consumeLoginTransaction(fresh.store.db, "begun-before", t0 + minute);
+      assert.equal(consumed?.alreadyConsumed, false);
+      assert.equal(consumed?.tx.login_hint, null);
+      const migration = await import("../../src/store/migrations/0027-login-hint.js");
+      await migration.down(fresh.store.db);
+      const row = await fresh.store.db.selectFrom("login_transactions").selectAll().executeTakeFirstOrThrow();
+      assert.equal("login_hint" in row, false, "down drops the column");
+    } finally {
+      await fresh.drop();
+    }
   });
 });

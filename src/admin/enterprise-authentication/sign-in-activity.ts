@@ -38,7 +38,7 @@ function activityRow(e: AuditEvent): SafeHtml {
     : errorSpec((e.reasonCode ?? "INTERNAL") as ErrorCode).title;
   return html`<tr data-outcome="${e.outcome ?? ""}"${e.traceId ? html` data-trace-id="${e.traceId}"` : ""}>
   <td><time datetime="${e.createdAt}">${e.createdAt.slice(0, 19).replace("T", " ")}</time></td>
-  <td>${e.email ?? (e.subject ? html`<code>sub ${e.subject}</code>` : html`<span class="muted">unknown</span>`)}</td>
+  <td>${who(e, text("typedEmail"))}</td>
   <td>
     <span class="badge ${ok ? "badge-success" : "badge-warning"}">${ok ? "Success" : "Failed"}</span> ${reason}
     ${
@@ -59,4 +59,16 @@ function activityRow(e: AuditEvent): SafeHtml {
   </td>
   <td>${e.traceId ? html`<code class="trace-id">${e.traceId}</code>` : ""}</td>
 </tr>`;
+}
+
+/**
+ * The address the provider asserted; else its subject; else, for a refusal before the provider
+ * said who it was, the address typed to start, marked as such: nobody confirmed it.
+ */
+function who(e: AuditEvent, typedEmail: string | undefined): SafeHtml {
+  if (e.email) return html`${e.email}`;
+  if (e.subject) return html`<code>sub ${e.subject}</code>`;
+  if (typedEmail)
+    return html`<span data-testid="typed-email">${typedEmail}</span> <span class="muted">(typed at sign-in, not confirmed by the provider)</span>`;
+  return html`<span class="muted">unknown</span>`;
 }
