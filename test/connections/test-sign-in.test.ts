@@ -10,7 +10,7 @@ import { createApiKey } from "../../src/api/keys.js";
 import { disableConnection } from "../../src/connections/delete.js";
 import type { DevIdp } from "../../src/dev-idp/server.js";
 import { listAuditEvents } from "../../src/store/audit.js";
-import { startHostileProvider } from "../hostile/provider.js";
+import { type HostileProvider, type Scenario, startHostileProvider } from "../hostile/provider.js";
 import { type Answer, Browser, csrfToken, errorCode, passwordSignIn } from "../support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import {
@@ -73,6 +73,36 @@ async function runTest(browser: Browser, url: string, email: string, password: s
   assert.equal(callback.status, 303, `callback: ${callback.status} ${callback.body.slice(0, 300)}`);
   assert.ok(callback.location?.includes("/admin/enterprise-authentication/oidc/tests/"), callback.location);
   return browser.get(callback.location as string);
+}
+
+/**
+ * A test sign-in of unsaved values against a hostile provider that breaks one rule: the admin's
+ * browser through the provider and back to the result page, handed to `use`.
+ */
+async function hostileTestPage(
+  rule: Scenario,
+  use: (page: Answer, op: HostileProvider) => Promise<void>,
+): Promise<void> {
+  const op = await startHostileProvider({ redirectUri: `${gh.url}/sso/oidc/callback` });
+  try {
+    op.set(rule);
+    const started = await api("/connections/test", {
+      type: "oidc",
+      name: "Hostile",
+      issuer: op.issuer,
+      clientId: op.clientId,
+      clientSecret: op.clientSecret,
+      domains: ["acme.test"],
+    });
+    assert.equal(started.status, 201, JSON.stringify(started.json));
+    const start = await admin.get(String(started.json.url));
+    assert.ok(start.location?.startsWith(`${op.issuer}/authorize?`), start.location);
+    const back = await admin.get(start.location as string);
+    const callback = await admin.get(back.location as string);
+    await use(await admin.get(callback.location as string), op);
+  } finally {
+    await op.close();
+  }
 }
 
 function check(page: string, name: string): { state: string; expected: string; received: string } {
@@ -247,22 +277,7 @@ describe("test sign-in of unsaved values", () => {
   });
 
   test("a token endpoint that refuses: the authorization response passed, the token request failed with what it said", async () => {
-    const op = await startHostileProvider({ redirectUri: `${gh.url}/sso/oidc/callback` });
-    try {
-      op.set({ tokenAnswer: "invalid-grant" });
-      const started = await api("/connections/test", {
-        type: "oidc",
-        name: "Hostile",
-        issuer: op.issuer,
-        clientId: op.clientId,
-        clientSecret: op.clientSecret,
-        domains: ["acme.test"],
-      });
-      assert.equal(started.status, 201, JSON.stringify(started.json));
-      const start = await admin.get(String(started.json.url));
-      const back = await admin.get(start.location as string);
-      const callback = await admin.get(back.location as string);
-      const page = await admin.get(callback.location as string);
+    await hostileTestPage({ tokenAnswer: "invalid-grant" }, async (page) => {
       assert.equal(errorCode(page.body), "SSO_TOKEN_REQUEST_FAILED");
       assert.equal(check(page.body, "provider_response").state, "passed");
       assert.equal(check(page.body, "response_iss").state, "passed");
@@ -271,30 +286,12 @@ describe("test sign-in of unsaved values", () => {
       assert.equal(token.expected, "the client authenticated, an ID token issued");
       assert.match(token.received, /^HTTP 400 error=invalid_grant/);
       assert.equal(check(page.body, "signature").state, "skipped");
-    } finally {
-      await op.close();
-    }
+    });
   });
 
   test("a hostile provider's wrong iss: the check fails with the expected and received issuer", async () => {
-    const op = await startHostileProvider({ redirectUri: `${gh.url}/sso/oidc/callback` });
-    try {
-      op.set({ claims: { iss: "https://evil.test" } });
-      const started = await api("/connections/test", {
-        type: "oidc",
-        name: "Hostile",
-        issuer: op.issuer,
-        clientId: op.clientId,
-        clientSecret: op.clientSecret,
-        domains: ["acme.test"],
-      });
-      assert.equal(started.status, 201, JSON.stringify(started.json));
-      const before = await rowCounts();
-      const start = await admin.get(String(started.json.url));
-      assert.ok(start.location?.startsWith(`${op.issuer}/authorize?`), start.location);
-      const back = await admin.get(start.location as string);
-      const callback = await admin.get(back.location as string);
-      const page = await admin.get(callback.location as string);
+    const before = await rowCounts();
+    await hostileTestPage({ claims: { iss: "https://evil.test" } }, async (page, op) => {
       assert.equal(errorCode(page.body), "SSO_ID_TOKEN_INVALID");
       const iss = check(page.body, "iss");
       assert.equal(iss.state, "failed");
@@ -303,29 +300,12 @@ describe("test sign-in of unsaved values", () => {
       assert.equal(check(page.body, "signature").state, "skipped");
       // Claims of a token Gatehouse did not accept are not shown as the provider's.
       assert.doesNotMatch(page.body, /data-testid="id-token-claims"/);
-      assert.deepEqual(await rowCounts(), before);
-    } finally {
-      await op.close();
-    }
+    });
+    assert.deepEqual(await rowCounts(), before);
   });
 
   test("an address the provider says is unverified: refused, with the verified token's claims shown", async () => {
-    const op = await startHostileProvider({ redirectUri: `${gh.url}/sso/oidc/callback` });
-    try {
-      op.set({ claims: { email_verified: false } });
-      const started = await api("/connections/test", {
-        type: "oidc",
-        name: "Unverified",
-        issuer: op.issuer,
-        clientId: op.clientId,
-        clientSecret: op.clientSecret,
-        domains: ["acme.test"],
-      });
-      assert.equal(started.status, 201, JSON.stringify(started.json));
-      const start = await admin.get(String(started.json.url));
-      const back = await admin.get(start.location as string);
-      const callback = await admin.get(back.location as string);
-      const page = await admin.get(callback.location as string);
+    await hostileTestPage({ claims: { email_verified: false } }, async (page) => {
       assert.equal(errorCode(page.body), "SSO_EMAIL_UNVERIFIED");
       assert.equal(check(page.body, "signature").state, "passed");
       assert.equal(check(page.body, "email_verified").state, "failed");
@@ -334,9 +314,7 @@ describe("test sign-in of unsaved values", () => {
         page.body,
         /data-claim="email_verified"><td><code>email_verified<\/code><\/td><td><code>false</,
       );
-    } finally {
-      await op.close();
-    }
+    });
   });
 
   test("another admin session cannot open the test or its result", async () => {
