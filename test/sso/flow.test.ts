@@ -24,6 +24,24 @@ async function lastFailure() {
   return event;
 }
 
+/** Types the address on the sign-in page: the answer sends the browser to the provider. */
+async function startAtLoginPage(browser: Browser, email: string) {
+  const login = await browser.get(`${gh.url}/login`);
+  return browser.post(`${gh.url}/login`, { _csrf: csrfToken(login.body), email });
+}
+
+/** The row of the connection's sign-in activity with this reference code, as an admin sees it. */
+async function activityRow(traceId: string | null | undefined): Promise<string | undefined> {
+  const admin = new Browser();
+  // The admin is at acme.test too: once the connection is enabled, they sign in through SSO as well.
+  assert.equal((await ssoSignIn(admin, gh, idp, ADMIN.email, "admin-password")).status, 303);
+  const page = await admin.get(`${gh.url}/admin/enterprise-authentication/oidc`);
+  assert.equal(page.status, 200);
+  return new RegExp(`<tr data-outcome="failure" data-trace-id="${traceId}">[\\s\\S]*?</tr>`).exec(
+    page.body,
+  )?.[0];
+}
+
 before(async () => {
   gh = await startGatehouse();
   idp = await startIdp(gh, [
@@ -142,14 +160,7 @@ describe("SSO sign-in through a real OpenID Provider", () => {
       limit: 1,
     });
     assert.ok(refused?.traceId);
-    const admin = new Browser();
-    // The admin is at acme.test too: once the connection is enabled, they sign in through SSO as well.
-    assert.equal((await ssoSignIn(admin, gh, idp, ADMIN.email, "admin-password")).status, 303);
-    const page = await admin.get(`${gh.url}/admin/enterprise-authentication/oidc`);
-    assert.equal(page.status, 200);
-    const row = new RegExp(
-      `<tr data-outcome="failure" data-trace-id="${refused.traceId}">[\\s\\S]*?</tr>`,
-    ).exec(page.body)?.[0];
+    const row = await activityRow(refused.traceId);
     assert.ok(row, "the failed attempt is listed with its reference code");
     assert.match(row, /mallory@evil\.test/);
     assert.match(row, /SSO_EMAIL_DOMAIN_NOT_ALLOWED/);
@@ -161,11 +172,7 @@ describe("SSO sign-in through a real OpenID Provider", () => {
 
   test("a refusal before the provider says who: audited and listed with the address typed to start", async () => {
     const browser = new Browser();
-    const login = await browser.get(`${gh.url}/login`);
-    const start = await browser.post(`${gh.url}/login`, {
-      _csrf: csrfToken(login.body),
-      email: "Bob@Acme.test",
-    });
+    const start = await startAtLoginPage(browser, "Bob@Acme.test");
     const state = new URL(start.location as string).searchParams.get("state");
     assert.ok(state, start.location);
     // The person cancels at the provider: it answers with an error, and says nothing of who.
@@ -179,12 +186,7 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     assert.equal(event?.subject, null);
     assert.equal(event?.detail?.typedEmail, "bob@acme.test");
 
-    const admin = new Browser();
-    assert.equal((await ssoSignIn(admin, gh, idp, ADMIN.email, "admin-password")).status, 303);
-    const page = await admin.get(`${gh.url}/admin/enterprise-authentication/oidc`);
-    const row = new RegExp(
-      `<tr data-outcome="failure" data-trace-id="${event?.traceId}">[\\s\\S]*?</tr>`,
-    ).exec(page.body)?.[0];
+    const row = await activityRow(event?.traceId);
     assert.ok(row, "listed with its reference code");
     assert.match(
       row,
@@ -193,11 +195,7 @@ describe("SSO sign-in through a real OpenID Provider", () => {
 
     // An address the provider did assert is the one shown, never the typed one.
     const other = new Browser();
-    const otherLogin = await other.get(`${gh.url}/login`);
-    const otherStart = await other.post(`${gh.url}/login`, {
-      _csrf: csrfToken(otherLogin.body),
-      email: "alice@acme.test",
-    });
+    const otherStart = await startAtLoginPage(other, "alice@acme.test");
     const back = await signInAtIdp(
       other,
       otherStart,

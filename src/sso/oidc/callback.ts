@@ -184,8 +184,10 @@ export async function verifyResponse(
 
   // Step 4.
   const profile = await fetchMissingClaims(config, tokens.access_token, claims, target.emailClaim);
-  if (profile.userinfo) checks?.received(claimSets(claims, profile.userinfo));
-  if (profile.userinfo) checks?.pass("userinfo", `sub ${JSON.stringify(claims.sub)}`, profile.userinfo.sub);
+  if (profile.userinfo && checks) {
+    checks.received(claimSets(claims, profile.userinfo));
+    checks.pass("userinfo", `sub ${JSON.stringify(claims.sub)}`, profile.userinfo.sub);
+  }
   const rawEmail = profile.email;
   if (typeof rawEmail !== "string" || rawEmail.length === 0) {
     throw new GatehouseError("SSO_EMAIL_MISSING", "The identity provider sent no email address.", {
