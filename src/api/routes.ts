@@ -195,11 +195,7 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
       await scope.register(fastifySwagger, openApiOptions(ctx.config));
       const api = scope.withTypeProvider<TypeBoxTypeProvider>();
 
-      // Answers describe one organization's configuration and people: no cache may keep them.
-      api.addHook("onSend", (_request, reply, payload, done) => {
-        reply.header("cache-control", "no-store");
-        done(null, payload);
-      });
+      // cache-control: no-store comes with the API's security headers (src/server/app.ts).
       api.setNotFoundHandler(async () => {
         throw new GatehouseError("NOT_FOUND", "No such API endpoint.");
       });

@@ -29,7 +29,7 @@ import { sendError, toGatehouseError } from "./error-response.js";
 import { registerHealthRoutes } from "./health.js";
 import { lazyRequestLogger } from "./log.js";
 import { registerRequestLog } from "./request-log.js";
-import { securityHeaders } from "./security-headers.js";
+import { apiSecurityHeaders, securityHeaders } from "./security-headers.js";
 
 const publicDir = fileURLToPath(new URL("../../public/", import.meta.url));
 
@@ -42,6 +42,9 @@ export interface BuildOptions {
 
 export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
   const headers = securityHeaders(ctx.config);
+  const apiHeaders = apiSecurityHeaders(headers);
+  // The raw URL starts with its path, so the prefix is the path's.
+  const headersFor = (url: string) => (url.startsWith("/api/") ? apiHeaders : headers);
   const app = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
@@ -54,7 +57,7 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     // Errors the router raises before any hook runs (a path parameter over 200 characters, a
     // malformed URL) get the same answer as every other error, with the same headers.
     frameworkErrors: (error, request, reply) => {
-      reply.headers(headers);
+      reply.headers(headersFor(request.url));
       return sendError(ctx, request, reply, toGatehouseError(error));
     },
   });
@@ -74,8 +77,8 @@ export async function buildApp(ctx: AppContext, options: BuildOptions = {}): Pro
     if (!generateCsrf) throw new Error("generateCsrf called before @fastify/csrf-protection was registered");
     return generateCsrf.call(this, { ...options, userInfo: csrfBinding(ctx.config, this.request) });
   }
-  app.addHook("onRequest", (_request, reply, done) => {
-    reply.headers(headers);
+  app.addHook("onRequest", (request, reply, done) => {
+    reply.headers(headersFor(request.url));
     generateCsrf ??= reply.generateCsrf;
     reply.generateCsrf = generateBoundCsrf;
     done();

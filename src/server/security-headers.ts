@@ -45,3 +45,24 @@ export function securityHeaders(config: Pick<Config, "baseUrl">): Record<string,
   if (!done) throw new Error("helmet did not produce the security headers synchronously");
   return headers;
 }
+
+/**
+ * The headers of the JSON API's answers (`/api/`), derived from the pages' own. A JSON document
+ * is never rendered, so what matters is that nothing loads, frames or sniffs it as a page, that
+ * no other origin's page reads it, and that no cache keeps it; the pages' sources, COOP,
+ * Origin-Agent-Cluster and the switches for retired browsers do not apply. Every header is
+ * checked and written on every answer, and the session check is the hottest route.
+ */
+export function apiSecurityHeaders(pageHeaders: Readonly<Record<string, string>>): Record<string, string> {
+  const hsts = pageHeaders["strict-transport-security"];
+  return {
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "cross-origin-resource-policy": "same-origin",
+    "referrer-policy": "no-referrer",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    // Answers describe one organization's configuration and people: no cache may keep them.
+    "cache-control": "no-store",
+    ...(hsts === undefined ? {} : { "strict-transport-security": hsts }),
+  };
+}

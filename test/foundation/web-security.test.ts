@@ -87,6 +87,51 @@ describe("security headers on HTML pages", () => {
   });
 });
 
+describe("security headers on JSON API answers", () => {
+  function assertApiHeaders(answer: Answer, label: string) {
+    assert.match(answer.headers.get("content-type") ?? "", /^application\/json/, label);
+    const policy = directives(answer.headers.get("content-security-policy") ?? "");
+    // A JSON document loads nothing and is never framed: the strictest policy, not the pages'.
+    assert.deepEqual(policy.get("default-src"), ["'none'"], label);
+    assert.deepEqual(policy.get("frame-ancestors"), ["'none'"], label);
+    assert.equal(policy.size, 2, `${label}: ${[...policy.keys()].join(", ")}`);
+    assert.equal(answer.headers.get("x-content-type-options"), "nosniff", label);
+    assert.equal(answer.headers.get("x-frame-options"), "DENY", label);
+    assert.equal(answer.headers.get("cross-origin-resource-policy"), "same-origin", label);
+    assert.equal(answer.headers.get("referrer-policy"), "no-referrer", label);
+    assert.equal(answer.headers.get("cache-control"), "no-store", label);
+  }
+
+  test("answers, refusals, unknown endpoints and malformed URLs under /api/ all carry them", async () => {
+    const browser = new Browser();
+    const anonymous = await browser.get(`${gh.url}/api/v1/me`);
+    assert.equal(anonymous.status, 401);
+    assertApiHeaders(anonymous, "GET /api/v1/me signed out");
+    await passwordSignIn(browser, gh.url, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const me = await browser.get(`${gh.url}/api/v1/me`);
+    assert.equal(me.status, 200);
+    assertApiHeaders(me, "GET /api/v1/me");
+    const users = await browser.get(`${gh.url}/api/v1/users?limit=1`);
+    assert.equal(users.status, 200);
+    assertApiHeaders(users, "GET /api/v1/users");
+    const invalid = await browser.get(`${gh.url}/api/v1/me?include=everything`);
+    assert.equal(invalid.status, 400);
+    assertApiHeaders(invalid, "a query the schema refuses");
+    const unknown = await browser.get(`${gh.url}/api/v1/no-such-endpoint`);
+    assert.equal(unknown.status, 404);
+    assertApiHeaders(unknown, "an unknown endpoint");
+    // The router refuses a path parameter this long before any hook runs.
+    const long = await browser.get(`${gh.url}/api/v1/connections/${"x".repeat(300)}`);
+    assert.ok(long.status >= 400 && long.status < 500, `status ${long.status}`);
+    assertApiHeaders(long, "a path parameter too long for the router");
+  });
+
+  test("pages outside /api/ keep the pages' policy", async () => {
+    const page = await new Browser().get(`${gh.url}/login?next=/api/v1/me`);
+    assertSecurityHeaders(page, "GET /login with /api/ in its query");
+  });
+});
+
 describe("output escaping", () => {
   const hostile = '"><script>alert(1)</script>@x.test';
 
