@@ -35,6 +35,7 @@ import {
   testSecretContext,
   unsavedTestRow,
 } from "./test-row.js";
+import { type CheckedEdit, type ConnectionPatch, checkConnectionEdit } from "./update.js";
 import {
   type ConnectionInput,
   type TokenEndpointAuthMethodChoice,
@@ -59,6 +60,10 @@ export interface UnsavedSettings {
   idTokenIssuer: string | null;
   /** Absent in tests started before roles existed. */
   roles?: RolePolicy;
+  /** Absent in tests started before they were kept. */
+  allowedTenants?: string[];
+  /** The id of the connection whose edit these values are; absent for the Setup form's. */
+  editing?: string;
 }
 
 /**
@@ -117,9 +122,73 @@ export async function testUnsavedConnection(
     clockSkewSeconds: value.clockSkewSeconds,
     idTokenIssuer: issuerTemplate(metadata.issuer, value.issuer),
     roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
+    allowedTenants: value.allowedTenants,
   };
   const id = newId();
   const row = unsavedTestRow(ctx, actor, id, settings, value.clientSecret);
+  await insertConnectionTest(ctx.store.db, row);
+  return startedTest(ctx, row);
+}
+
+/**
+ * A test of an edit's values before Save, checked as Save checks them (discovery and the
+ * credentials check only when the issuer or the credentials change), then kept for TEST_TTL_MS
+ * like the Setup form's; a blank secret field means the stored secret, and a private_key_jwt
+ * connection signs with its own key, which the provider already holds. The saved connection
+ * keeps signing people in unchanged meanwhile. A refusal is the edit form's field error.
+ */
+export async function testEditedConnection(
+  ctx: AppContext,
+  actor: TestActor,
+  connectionId: string,
+  patch: ConnectionPatch,
+): Promise<StartedTest> {
+  let checked: CheckedEdit;
+  try {
+    checked = await checkConnectionEdit(ctx, actor.organizationId, connectionId, patch);
+    const method = checked.provider?.credentials.method ?? checked.existing.oidc.tokenEndpointAuthMethod;
+    if (method === "private_key_jwt" && !checked.existing.oidc.signingKid) {
+      throw fieldErrors({
+        tokenEndpointAuthMethod:
+          "Gatehouse's key for private_key_jwt is made when you save: save, register the JWKS URL shown on the connection's page at your identity provider, then test from there.",
+      });
+    }
+  } catch (error) {
+    if (isGatehouseError(error) && error.code !== "CONNECTION_NOT_FOUND") {
+      await insertAuditEvent(
+        ctx.store.db,
+        {
+          type: "connection.tested",
+          organizationId: actor.organizationId,
+          actorUserId: actor.actorUserId,
+          connectionId,
+          outcome: "failure",
+          reasonCode: error.code,
+          ip: actor.ip,
+          detail: { saved: false, editing: true, check: error.detail ?? error.message },
+        },
+        ctx.now(),
+      );
+    }
+    throw error;
+  }
+  const { existing, value, provider } = checked;
+  const settings: UnsavedSettings = {
+    name: value.name,
+    issuer: value.issuer,
+    clientId: value.clientId,
+    domains: value.domains,
+    tokenEndpointAuthMethodChoice: value.tokenEndpointAuthMethod,
+    tokenEndpointAuthMethod: provider?.credentials.method ?? existing.oidc.tokenEndpointAuthMethod,
+    extraScopes: value.extraScopes,
+    emailClaim: value.emailClaim,
+    clockSkewSeconds: value.clockSkewSeconds,
+    idTokenIssuer: provider ? provider.idTokenIssuer : existing.oidc.idTokenIssuer,
+    roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
+    allowedTenants: value.allowedTenants,
+    editing: existing.id,
+  };
+  const row = unsavedTestRow(ctx, actor, newId(), settings, value.clientSecret || checked.storedSecret());
   await insertConnectionTest(ctx.store.db, row);
   return startedTest(ctx, row);
 }
@@ -245,6 +314,26 @@ export async function testConnection(
     });
     return { connection, connectionName: settings.name, saved: false };
   }
+  // An edit's test signs with the connection's own key (the provider holds its public half),
+  // sealed again to the test so that nothing of it is shared with the saved connection.
+  let signingKey: Pick<OidcConnection["oidc"], "signingKeySealed" | "signingKid"> = {
+    signingKeySealed: null,
+    signingKid: null,
+  };
+  if (settings.editing) {
+    const edited = await findConnection(ctx.store.db, row.organization_id, settings.editing);
+    if (edited?.protocol !== "oidc") {
+      throw new GatehouseError("CONNECTION_NOT_FOUND", "The connection was deleted.", {
+        detail: "connection deleted during the test of its edit",
+        check: { check: "state", expected: "the connection being edited", received: "deleted" },
+      });
+    }
+    const { signingKeySealed, signingKid } = edited.oidc;
+    if (signingKeySealed && signingKid) {
+      const key = ctx.box.open(signingKeySealed, `connection-key:${edited.id}`);
+      signingKey = { signingKeySealed: ctx.box.seal(key, `connection-key:${row.id}`), signingKid };
+    }
+  }
   const unsaved: OidcConnection = {
     id: row.id,
     organizationId: row.organization_id,
@@ -259,10 +348,9 @@ export async function testConnection(
       scopes: [DEFAULT_SCOPES, ...settings.extraScopes].join(" "),
       emailClaim: settings.emailClaim,
       clockSkewSeconds: settings.clockSkewSeconds,
-      signingKeySealed: null,
-      signingKid: null,
+      ...signingKey,
       idTokenIssuer: settings.idTokenIssuer,
-      allowedTenants: [],
+      allowedTenants: settings.allowedTenants ?? [],
     },
     status: "disabled",
     domains: settings.domains,

@@ -106,20 +106,32 @@ function notFound(): GatehouseError {
 }
 
 /**
- * Edits a connection, with the checks Create makes, in the same order: the fields, the name
- * and domains against every organization, then — when the issuer or the credentials change —
- * discovery and the credentials check at the token endpoint, so a wrong new secret is refused
- * beside its field and nothing is saved. Then in one transaction: the settings, the domains,
- * the end of non-SSO sessions at domains that start enforcing, and `connection.updated` with
- * the names of the changed fields (never a secret).
+ * An edit checked as Save checks it, nothing written: what `updateConnection` saves and what a
+ * test sign-in of the edit's values runs with.
  */
-export async function updateConnection(
+export interface CheckedEdit {
+  existing: OidcConnection;
+  current: ConnectionInput;
+  value: ValidConnectionInput;
+  changed: ConnectionField[];
+  secretDiffers: boolean;
+  /** Present when the edit sent Gatehouse back to the provider (see PROVIDER_FIELDS). */
+  provider?: { credentials: CredentialsCheck; idTokenIssuer: string | null };
+  storedSecret: () => string;
+}
+
+/**
+ * The checks Create makes, in the same order: the fields, the name and domains against every
+ * organization, then — when the issuer or the credentials change — discovery and the
+ * credentials check at the token endpoint, so a wrong new secret is refused beside its field.
+ */
+export async function checkConnectionEdit(
   ctx: AppContext,
-  actor: ConnectionActor,
+  organizationId: string,
   id: string,
   patch: ConnectionPatch,
-): Promise<UpdatedConnection> {
-  const existing = await findConnection(ctx.store.db, actor.organizationId, id);
+): Promise<CheckedEdit> {
+  const existing = await findConnection(ctx.store.db, organizationId, id);
   if (existing?.protocol !== "oidc") throw notFound();
   const current = connectionInputOf(existing);
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
@@ -142,16 +154,11 @@ export async function updateConnection(
 
   const secretDiffers = value.clientSecret !== "" && value.clientSecret !== storedSecret();
   const changed = changedFields(current, value, secretDiffers);
-  if (changed.length === 0) {
-    return { connection: toConnectionView(ctx.config, existing), changed, revokedSessions: 0 };
-  }
+  const checked: CheckedEdit = { existing, current, value, changed, secretDiffers, storedSecret };
+  if (changed.length === 0) return checked;
   if (changed.includes("name") || changed.includes("domains")) {
-    await refuseConflicts(ctx, actor.organizationId, value, existing.id);
+    await refuseConflicts(ctx, organizationId, value, existing.id);
   }
-
-  const settings: ConnectionChanges = {};
-  const oidc: Partial<OidcSettings> = {};
-  let credentials: CredentialsCheck | undefined;
   if (changed.some((f) => PROVIDER_FIELDS.includes(f))) {
     const tenantsNeeded = tenantAllowListMissing(value.issuer, null, value.allowedTenants);
     if (tenantsNeeded) throw fieldErrors({ allowedTenants: tenantsNeeded });
@@ -166,21 +173,50 @@ export async function updateConnection(
       : existing.oidc.tokenEndpointAuthMethod === "private_key_jwt"
         ? "private_key_jwt"
         : "auto";
-    credentials = await checkConnectionCredentials(
+    const credentials = await checkConnectionCredentials(
       ctx,
       metadata,
       { ...value, tokenEndpointAuthMethod: choice },
       storedSecret,
     );
-    oidc.issuer = value.issuer;
-    oidc.clientId = value.clientId;
-    oidc.idTokenIssuer = template;
-    oidc.tokenEndpointAuthMethod = credentials.method;
-    Object.assign(oidc, await signingKeyFor(ctx, existing, credentials.method));
-    if (secretDiffers) oidc.clientSecretSealed = ctx.box.seal(value.clientSecret, `connection:${id}`);
+    checked.provider = { credentials, idTokenIssuer: template };
   } else if (changed.includes("allowedTenants")) {
     const needed = tenantAllowListMissing(value.issuer, existing.oidc.idTokenIssuer, value.allowedTenants);
     if (needed) throw fieldErrors({ allowedTenants: needed });
+  }
+  return checked;
+}
+
+/**
+ * Edits a connection: the checks of `checkConnectionEdit`, then in one transaction the
+ * settings, the domains, the end of non-SSO sessions at domains that start enforcing, and
+ * `connection.updated` with the names of the changed fields (never a secret).
+ */
+export async function updateConnection(
+  ctx: AppContext,
+  actor: ConnectionActor,
+  id: string,
+  patch: ConnectionPatch,
+): Promise<UpdatedConnection> {
+  const { existing, value, changed, secretDiffers, provider } = await checkConnectionEdit(
+    ctx,
+    actor.organizationId,
+    id,
+    patch,
+  );
+  if (changed.length === 0) {
+    return { connection: toConnectionView(ctx.config, existing), changed, revokedSessions: 0 };
+  }
+  const settings: ConnectionChanges = {};
+  const oidc: Partial<OidcSettings> = {};
+  const credentials = provider?.credentials;
+  if (provider) {
+    oidc.issuer = value.issuer;
+    oidc.clientId = value.clientId;
+    oidc.idTokenIssuer = provider.idTokenIssuer;
+    oidc.tokenEndpointAuthMethod = provider.credentials.method;
+    Object.assign(oidc, await signingKeyFor(ctx, existing, provider.credentials.method));
+    if (secretDiffers) oidc.clientSecretSealed = ctx.box.seal(value.clientSecret, `connection:${id}`);
   }
   if (changed.includes("name")) settings.name = value.name;
   if (changed.includes("extraScopes")) oidc.scopes = [DEFAULT_SCOPES, ...value.extraScopes].join(" ");

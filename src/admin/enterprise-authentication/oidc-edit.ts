@@ -75,7 +75,7 @@ export function editPage(m: EditPageModel): string {
     ],
     body: html`<section class="page-head">
   <h1>Edit ${m.connection.name}</h1>
-  <p class="lead">Change any setting. When the issuer, the client ID, the secret or the token endpoint authentication changes, Gatehouse checks them with your identity provider before saving; if the provider refuses, nothing is saved.</p>
+  <p class="lead">Change any setting. When the issuer, the client ID, the secret or the token endpoint authentication changes, Gatehouse checks them with your identity provider before saving; if the provider refuses, nothing is saved. Other settings, such as the email claim, take effect at everyone's next sign-in: <strong>Test sign-in</strong> tries them first.</p>
 </section>
 ${m.refusal ? errorSummary(m.refusal) : ""}
 <section class="card" data-testid="oidc-edit">
@@ -90,8 +90,10 @@ ${m.refusal ? errorSummary(m.refusal) : ""}
     </details>
     <p class="actions">
       <button type="submit" class="btn btn-primary" data-testid="save-connection">Save changes</button>
+      <button type="submit" class="btn btn-secondary" formaction="${connectionPaths.edit(m.connection.id)}/test" data-testid="test-sign-in">Test sign-in</button>
       <a class="btn btn-secondary" href="${connectionPaths.page(m.connection.id)}">Cancel</a>
     </p>
+    <p class="field-help">Test sign-in goes through your identity provider and back with these values, before you save them, and shows what a sign-in would produce; the saved connection keeps signing people in unchanged meanwhile. A blank client secret tests the stored one.</p>
   </form>
 </section>`,
   });

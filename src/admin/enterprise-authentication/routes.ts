@@ -6,6 +6,7 @@ import {
   enableConnection,
   signOutConnectionSessions,
 } from "../../connections/delete.js";
+import { testEditedConnection, testPaths } from "../../connections/test.js";
 import { connectionInputOf, updateConnection } from "../../connections/update.js";
 import { callbackUrl, homePageUrl, toOidcConnectionView } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
@@ -24,7 +25,13 @@ import { countSessionsForConnection } from "../../store/sessions.js";
 import { textField } from "../../web/form.js";
 import { adminPaths, sendHtml } from "../components.js";
 import { adminSession, requireAdmin } from "../guard.js";
-import { emptyConnectionForm, readConnectionForm, toFormRefusal } from "./connection-form.js";
+import {
+  type ConnectionFormValues,
+  emptyConnectionForm,
+  type FormRefusal,
+  readConnectionForm,
+  toFormRefusal,
+} from "./connection-form.js";
 import { deleteConfirmPage } from "./delete.js";
 import { introPage } from "./intro.js";
 import {
@@ -184,27 +191,72 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     return showConnection(request, reply, connection, connections.length);
   });
 
-  app.get(connectionPaths.edit(":id"), { preHandler: admin }, async (request, reply) => {
+  const showEdit = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    connection: OidcConnection,
+    form: { values: ConnectionFormValues; secretSubmitted?: boolean; refusal?: FormRefusal },
+  ): Promise<FastifyReply> => {
     const session = adminSession(request);
-    const connection = await oidcConnectionOf(request);
     return sendHtml(
       reply,
       editPage({
         session,
         csrfToken: reply.generateCsrf(),
         connection,
-        values: editFormValues(connectionInputOf(connection)),
+        values: form.values,
+        refusal: form.refusal,
+        secretSubmitted: form.secretSubmitted ?? false,
         organizationDomains: await listDomainViews(ctx, session.organizationId),
         usesKey: connection.oidc.tokenEndpointAuthMethod === "private_key_jwt",
       }),
+      form.refusal?.status ?? 200,
     );
+  };
+
+  app.get(connectionPaths.edit(":id"), { preHandler: admin }, async (request, reply) => {
+    const session = adminSession(request);
+    const connection = await oidcConnectionOf(request);
+    // "Back to the form" from a test of the edit's values: the form holds them again.
+    const tested = await formValuesFromTest(
+      ctx,
+      session.organizationId,
+      session.idHash,
+      (request.query as { test?: unknown }).test,
+      connection.id,
+    );
+    return showEdit(request, reply, connection, {
+      values: tested ?? editFormValues(connectionInputOf(connection)),
+    });
   });
+
+  // Test sign-in of an edit's values, before Save: the saved connection is untouched meanwhile.
+  app.post(
+    `${connectionPaths.edit(":id")}/test`,
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const connection = await oidcConnectionOf(request);
+      const form = readConnectionForm(request.body);
+      try {
+        const started = await testEditedConnection(ctx, actorOf(request), connection.id, form.input);
+        return reply.redirect(testPaths.start(started.id), 303);
+      } catch (error) {
+        const refusal = toFormRefusal(error);
+        if (!refusal) throw error;
+        request.log.info({ code: refusal.code, detail: refusal.detail }, "test sign-in of an edit refused");
+        return showEdit(request, reply, connection, {
+          values: form.values,
+          secretSubmitted: form.secretSubmitted,
+          refusal,
+        });
+      }
+    },
+  );
 
   app.post(
     connectionPaths.edit(":id"),
     { preHandler: [admin, app.csrfProtection] },
     async (request, reply) => {
-      const session = adminSession(request);
       const connection = await oidcConnectionOf(request);
       const form = readConnectionForm(request.body);
       try {
@@ -214,20 +266,11 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         const refusal = toFormRefusal(error);
         if (!refusal) throw error;
         request.log.info({ code: refusal.code, detail: refusal.detail }, "connection edit refused");
-        return sendHtml(
-          reply,
-          editPage({
-            session,
-            csrfToken: reply.generateCsrf(),
-            connection,
-            values: form.values,
-            refusal,
-            secretSubmitted: form.secretSubmitted,
-            organizationDomains: await listDomainViews(ctx, session.organizationId),
-            usesKey: connection.oidc.tokenEndpointAuthMethod === "private_key_jwt",
-          }),
-          refusal.status,
-        );
+        return showEdit(request, reply, connection, {
+          values: form.values,
+          secretSubmitted: form.secretSubmitted,
+          refusal,
+        });
       }
     },
   );

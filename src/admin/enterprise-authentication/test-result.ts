@@ -21,6 +21,8 @@ export interface TestResultPageModel {
   expired: boolean;
   /** The unsaved values can still be created as a connection (success, not expired). */
   canCreate: boolean;
+  /** The test of an edit passed and its values are still kept: "Save these changes" saves them. */
+  canSave?: boolean;
   /** For unsaved values: the form they came from, shown again with them; the OIDC Setup form by default. */
   formPath?: string | undefined;
 }
@@ -184,7 +186,12 @@ ${body}
   <input type="hidden" name="_csrf" value="${m.csrfToken}">
   <button type="submit" class="btn btn-primary" data-testid="create-from-test">Create the connection</button>
 </form> `
-        : ""
+        : m.canSave
+          ? html`<form method="post" action="${adminPaths.oidc}/tests/${m.testId}/save" class="inline">
+  <input type="hidden" name="_csrf" value="${m.csrfToken}">
+  <button type="submit" class="btn btn-primary" data-testid="save-from-test">Save these changes</button>
+</form> `
+          : ""
     }${
       m.connectionId
         ? html`<form method="post" action="${connectionPaths.test(m.connectionId, m.protocol)}" class="inline">

@@ -11,6 +11,7 @@ import {
   unsavedSecret,
   unsavedSettings,
 } from "../../connections/test.js";
+import { updateConnection } from "../../connections/update.js";
 import { callbackUrl, homePageUrl } from "../../connections/view.js";
 import { isUuid } from "../../domain/ids.js";
 import { formatRoleRules } from "../../domain/provider-roles.js";
@@ -25,7 +26,8 @@ import { findConnection } from "../../store/connections.js";
 import { adminPaths, sendHtml } from "../components.js";
 import { adminSession, requireAdmin } from "../guard.js";
 import { type ConnectionFormValues, readConnectionForm, toFormRefusal } from "./connection-form.js";
-import { createdLocation } from "./notices.js";
+import { createdLocation, updatedLocation } from "./notices.js";
+import { editPage } from "./oidc-edit.js";
 import { setupPage } from "./oidc-setup.js";
 import { connectionHome, connectionPaths } from "./paths.js";
 import { testResultPage } from "./test-result.js";
@@ -131,6 +133,7 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
     const result = row.result ? (JSON.parse(row.result) as TestResult) : null;
     const values: unknown = row.settings ? JSON.parse(row.settings) : undefined;
     const saml = isSamlUnsavedSettings(values) ? values : undefined;
+    const oidcEdit = saml ? undefined : (values as UnsavedSettings | undefined)?.editing;
     return sendHtml(
       reply,
       testResultPage({
@@ -146,13 +149,18 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
             : undefined,
         formPath: saml
           ? `${saml.editing ? connectionPaths.edit(saml.connectionId, "saml") : connectionPaths.newOf("saml")}?test=${row.id}`
-          : undefined,
+          : oidcEdit
+            ? `${connectionPaths.edit(oidcEdit)}?test=${row.id}`
+            : undefined,
         result,
         expired: row.expires_at <= ctx.now(),
         canCreate:
           result?.outcome === "success" &&
           !row.connection_id &&
+          oidcEdit === undefined &&
           unsavedSettings(row, ctx.now()) !== undefined,
+        canSave:
+          result?.outcome === "success" && oidcEdit !== undefined && unsavedSecret(ctx, row) !== undefined,
       }),
     );
   });
@@ -171,7 +179,7 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
       );
       const settings = unsavedSettings(row, ctx.now());
       const secret = unsavedSecret(ctx, row);
-      if (row.connection_id || !settings || secret === undefined) {
+      if (row.connection_id || !settings || settings.editing || secret === undefined) {
         return reply.redirect(`${adminPaths.oidc}?test=${row.id}`, 303);
       }
       const input = {
@@ -184,6 +192,7 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
         extraScopes: settings.extraScopes,
         emailClaim: settings.emailClaim,
         clockSkewSeconds: settings.clockSkewSeconds,
+        allowedTenants: settings.allowedTenants ?? [],
         ...(settings.roles
           ? {
               groupsClaim: settings.roles.groupsClaim,
@@ -226,14 +235,88 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
       );
     },
   );
+  // "Save these changes" from a test of an edit that passed: the values it ran with, checked
+  // again as Save does (the connection may have changed meanwhile).
+  app.post(
+    `${testPaths.result(":id")}/save`,
+    { preHandler: [admin, app.csrfProtection] },
+    async (request, reply) => {
+      const session = adminSession(request);
+      const row = await openConnectionTest(
+        ctx,
+        session.organizationId,
+        idParam(request.params),
+        session.idHash,
+      );
+      const settings = unsavedSettings(row, ctx.now());
+      const secret = unsavedSecret(ctx, row);
+      const editing = settings?.editing;
+      if (!settings || !editing || secret === undefined) {
+        return reply.redirect(testPaths.result(row.id), 303);
+      }
+      const connection = await findConnection(ctx.store.db, session.organizationId, editing);
+      if (connection?.protocol !== "oidc") {
+        throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
+      }
+      try {
+        const { changed } = await updateConnection(ctx, actorOf(request), editing, {
+          name: settings.name,
+          issuer: settings.issuer,
+          clientId: settings.clientId,
+          clientSecret: secret,
+          domains: settings.domains,
+          tokenEndpointAuthMethod: settings.tokenEndpointAuthMethodChoice,
+          extraScopes: settings.extraScopes,
+          emailClaim: settings.emailClaim,
+          clockSkewSeconds: settings.clockSkewSeconds,
+          allowedTenants: settings.allowedTenants ?? [],
+          ...(settings.roles
+            ? {
+                groupsClaim: settings.roles.groupsClaim,
+                roleRules: [...settings.roles.rules],
+                defaultRole: settings.roles.defaultRole,
+              }
+            : {}),
+        });
+        return reply.redirect(
+          updatedLocation(await connectionHome(ctx, session.organizationId, editing), changed.length > 0),
+          303,
+        );
+      } catch (error) {
+        // Something changed since the test (the name was taken, the secret revoked): the edit
+        // form shows why, with the tested values.
+        const refusal = toFormRefusal(error);
+        if (!refusal) throw error;
+        return sendHtml(
+          reply,
+          editPage({
+            session,
+            csrfToken: reply.generateCsrf(),
+            connection,
+            values: formValues(settings),
+            refusal,
+            secretSubmitted: true,
+            organizationDomains: await listDomainViews(ctx, session.organizationId),
+            usesKey: connection.oidc.tokenEndpointAuthMethod === "private_key_jwt",
+          }),
+          refusal.status,
+        );
+      }
+    },
+  );
 }
 
-/** The Setup form's values again after a test, the secret excepted: "Back to the form". */
+/**
+ * The form's values again after a test, the secret excepted: "Back to the form". `editing`: the
+ * connection whose edit form asks; a test of the Setup form's values (or another connection's
+ * edit) gives nothing to it, and the other way round.
+ */
 export async function formValuesFromTest(
   ctx: AppContext,
   organizationId: string,
   sessionHash: string,
   testId: unknown,
+  editing?: string,
 ): Promise<ConnectionFormValues | undefined> {
   if (!isUuid(testId)) return undefined;
   let row: ConnectionTestRow;
@@ -245,7 +328,9 @@ export async function formValuesFromTest(
   }
   const settings: unknown = row.settings ? JSON.parse(row.settings) : undefined;
   if (!settings || isSamlUnsavedSettings(settings)) return undefined;
-  return formValues(settings as UnsavedSettings);
+  const values = settings as UnsavedSettings;
+  if (values.editing !== editing) return undefined;
+  return formValues(values);
 }
 
 function formValues(settings: UnsavedSettings): ConnectionFormValues {
@@ -258,7 +343,7 @@ function formValues(settings: UnsavedSettings): ConnectionFormValues {
     extraScopes: settings.extraScopes.join(" "),
     emailClaim: settings.emailClaim === "email" ? "" : settings.emailClaim,
     clockSkewSeconds: settings.clockSkewSeconds === 60 ? "" : String(settings.clockSkewSeconds),
-    allowedTenants: "",
+    allowedTenants: (settings.allowedTenants ?? []).join(" "),
     groupsClaim: settings.roles?.groupsClaim === "groups" ? "" : (settings.roles?.groupsClaim ?? ""),
     roleRules: formatRoleRules(settings.roles?.rules ?? []),
     defaultRole: settings.roles?.defaultRole ?? "member",
