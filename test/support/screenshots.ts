@@ -314,6 +314,17 @@ async function secondPass(s: Session): Promise<void> {
     await page.waitForSelector("[data-testid=test-outcome]");
     await s.shot("admin-oidc-test-sign-in-failed");
   });
+  await s.step("test sign-in of an edit", async () => {
+    // A name change, tested before Save: the result offers to save it.
+    await page.goto(`${s.gh.url}/admin/enterprise-authentication/oidc`);
+    await page.locator("[data-testid=edit-connection]").first().click();
+    await page.waitForSelector("[data-testid=oidc-edit]");
+    await page.fill("input[name=name]", "Acme Okta (tested)");
+    await s.shot("admin-oidc-edit");
+    await page.locator("[data-testid=test-sign-in]").first().click();
+    await page.waitForSelector("[data-testid=test-outcome]");
+    await s.shot("admin-oidc-edit-test");
+  });
   await s.step("sso required", async () => {
     // An SSO domain's email step redirects to the IdP, so the password step is reached through
     // another account's form, re-addressed; the server must still refuse the password.
