@@ -30,7 +30,7 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: AppContext): void 
         variant: "auth",
         body: html`<section class="card auth-card">
   <h1>Welcome to Gatehouse</h1>
-  <p class="lead">You are signed out.</p>
+  <p class="lead">You are not signed in.</p>
   <p class="actions"><a class="btn btn-primary" href="/login">Sign in</a></p>
 </section>`,
       });

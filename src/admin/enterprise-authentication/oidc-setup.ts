@@ -44,14 +44,14 @@ export const fields: readonly FieldSpec[] = [
     name: "name",
     label: "Connection name",
     type: "text",
-    placeholder: "Acme Okta",
+    placeholder: "e.g. Acme Okta",
     help: html`A name you recognize, unique across Gatehouse. People can also type it on the SSO screen.`,
   },
   {
     name: "issuer",
     label: "Issuer URL",
     type: "url",
-    placeholder: "https://acme.okta.com",
+    placeholder: "e.g. https://acme.okta.com",
     help: html`For Okta, your Okta domain such as <code>https://acme.okta.com</code> (General Settings). Gatehouse reads <code>/.well-known/openid-configuration</code> under it.`,
   },
   {
@@ -70,7 +70,7 @@ export const fields: readonly FieldSpec[] = [
     name: "domains",
     label: "Identity provider domain",
     type: "text",
-    placeholder: "acme.com",
+    placeholder: "e.g. acme.com",
     help: html`Your company's email domain, the part after the @, such as <code>acme.com</code>. Separate several with commas or spaces. A domain your organization has not verified yet is added as pending: it starts working once you publish its DNS record and verify it.`,
   },
 ];
@@ -128,7 +128,7 @@ export const advancedFields: readonly FieldSpec[] = [
     name: "roleRules",
     label: "Roles from groups",
     type: "textarea",
-    placeholder: "Gatehouse Admins = admin",
+    placeholder: "e.g. Gatehouse Admins = admin",
     help: html`One rule a line, <code>group = admin</code> or <code>group = member</code>. With rules, the role follows your provider at every sign-in: admin when a group maps to admin, else member when one maps to member, else the role for new users. Never owner, and an owner's role is never changed. Without rules, roles are managed under People.`,
   },
   {
