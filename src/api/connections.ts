@@ -18,7 +18,7 @@ import {
 } from "../connections/saml-new-id.js";
 import { testUnsavedSamlConnection } from "../connections/saml-test.js";
 import { updateSamlConnection } from "../connections/saml-update.js";
-import { testSavedConnection, testUnsavedConnection } from "../connections/test.js";
+import { testEditedConnection, testSavedConnection, testUnsavedConnection } from "../connections/test.js";
 import { type ConnectionPatch, updateConnection } from "../connections/update.js";
 import { CONNECTION_FIELDS } from "../connections/validate.js";
 import { toConnectionView } from "../connections/view.js";
@@ -585,16 +585,49 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
       preValidation,
       schema: {
         operationId: "testConnection",
-        summary: "Test sign-in through a saved connection, enabled or disabled",
-        description: testDescription,
+        summary:
+          "Test sign-in through a saved connection, enabled or disabled, or with changes before they are saved",
+        description: `Without a body (or with \`{}\`): the saved settings. With the fields of PATCH /connections/{id}: the connection with those changes, checked as PATCH checks them (the provider is asked again only when the issuer, client ID, secret or token endpoint authentication change; an absent secret is the stored one) and kept for 10 minutes like a test of unsaved values; nothing is saved, and the saved connection goes on signing people in unchanged. Refusals are PATCH's. ${testDescription}`,
         tags,
         params: IdParams,
         headers: CsrfHeaders,
-        response: { 201: ConnectionTest, ...errors({ 404: notFoundDescription }) },
+        body: optionalBody(UpdateConnectionRequest),
+        response: {
+          201: ConnectionTest,
+          ...errors({
+            400: "VALIDATION_FAILED, SSO_DISCOVERY_FAILED, SSO_ISSUER_MISMATCH or SSO_ISSUER_NOT_ALLOWED, with `fields`",
+            404: notFoundDescription,
+            409: "CONFLICT: the name or a domain is already in use (with `fields`)",
+          }),
+        },
       },
     },
     async (request, reply) => {
-      const started = await testSavedConnection(ctx, actorOf(request), connectionId(request.params));
+      const id = connectionId(request.params);
+      const body = request.body ?? {};
+      if (Object.values(body).every((v) => v === undefined)) {
+        return reply.status(201).send(await testSavedConnection(ctx, actorOf(request), id));
+      }
+      const existing = await findConnection(ctx.store.db, callerOrganizationId(request), id);
+      if (!existing) throw notFound();
+      if (existing.protocol === "saml") {
+        refuseOtherProtocolFields(body, SAML_PATCH_FIELDS, "SAML");
+        const started = await testUnsavedSamlConnection(
+          ctx,
+          actorOf(request),
+          { kind: "edit", connectionId: id },
+          {
+            ...samlInputOfRequest(body),
+            name: body.name ?? existing.name,
+            domains: body.domains ?? existing.domains,
+            roleRules: body.roleRules,
+            defaultRole: body.defaultRole,
+          },
+        );
+        return reply.status(201).send(started);
+      }
+      refuseOtherProtocolFields(body, OIDC_PATCH_FIELDS, "OpenID Connect");
+      const started = await testEditedConnection(ctx, actorOf(request), id, body as ConnectionPatch);
       return reply.status(201).send(started);
     },
   );

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { createApiKey } from "../../src/api/keys.js";
 import { createConnection } from "../../src/connections/create.js";
 import { connectionInputOf } from "../../src/connections/update.js";
 import type { DevIdp } from "../../src/dev-idp/server.js";
@@ -152,6 +153,64 @@ describe("test sign-in of an edit's values", () => {
     });
     assert.equal(tested?.outcome, "failure");
     assert.equal(tested?.detail?.editing, true);
+  });
+});
+
+describe("the API's test of a connection with changes", () => {
+  async function testThroughApi(id: string, body?: unknown) {
+    const { key } = await createApiKey(gh.ctx, "acme", `test-${Math.random()}`);
+    const response = await fetch(`${gh.url}/api/v1/connections/${id}/test`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+  }
+
+  test("with PATCH's fields: those values are tested, nothing is saved", async () => {
+    const started = await testThroughApi(connectionId, { emailClaim: "upn" });
+    assert.equal(started.status, 201, JSON.stringify(started.json));
+    const row = await gh.ctx.store.db
+      .selectFrom("connection_tests")
+      .select(["connection_id", "settings"])
+      .where("id", "=", String(started.json.id))
+      .executeTakeFirstOrThrow();
+    assert.equal(row.connection_id, null, "a test of unsaved values");
+    assert.equal(JSON.parse(row.settings ?? "{}").editing, connectionId);
+    const result = await throughIdp(
+      { status: 303, location: String(started.json.url), body: "" } as Answer,
+      "bob@acme.test",
+      "bob-password",
+    );
+    assert.match(result.body, /data-outcome="failure"/);
+    assert.match(result.body, /SSO_EMAIL_MISSING/);
+    assert.equal((await stored()).oidc.emailClaim, "email", "nothing saved");
+  });
+
+  test("without a body, or with {}, the saved settings are tested", async () => {
+    for (const body of [undefined, {}]) {
+      const started = await testThroughApi(connectionId, body);
+      assert.equal(started.status, 201, JSON.stringify(started.json));
+      const row = await gh.ctx.store.db
+        .selectFrom("connection_tests")
+        .select(["connection_id", "settings"])
+        .where("id", "=", String(started.json.id))
+        .executeTakeFirstOrThrow();
+      assert.equal(row.connection_id, connectionId, JSON.stringify(body));
+      assert.equal(row.settings, null);
+    }
+  });
+
+  test("refusals are PATCH's: another protocol's field, a wrong secret", async () => {
+    const saml = await testThroughApi(connectionId, { idpEntityId: "https://idp.example/" });
+    assert.equal(saml.status, 400, JSON.stringify(saml.json));
+    const wrong = await testThroughApi(connectionId, { clientSecret: "wrong-secret" });
+    assert.equal(wrong.status, 400, JSON.stringify(wrong.json));
+    assert.equal(wrong.json.code, "VALIDATION_FAILED");
+    assert.ok((wrong.json.fields as Record<string, string>).clientSecret);
   });
 });
 

@@ -292,6 +292,34 @@ describe("test sign-in of unsaved SAML values", () => {
     await gh.ctx.store.db.deleteFrom("connections").where("id", "=", saved.id).execute();
   });
 
+  test("through the API: POST /connections/{id}/test with PATCH's fields tests an edit of a SAML connection, nothing saved", async () => {
+    const previous = await createTestIdp("https://previous-api.idp.test/saml");
+    const saved = await addSamlConnection(gh, organizationId, {
+      metadataXml: previous.metadataXml(),
+      name: "Acme Okta (API edit)",
+    });
+    const apiKey = (await createApiKey(gh.ctx, "acme", "edit-test")).key;
+    const response = await fetch(`${gh.url}/api/v1/connections/${saved.id}/test`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ metadataXml: idp.metadataXml() }),
+    });
+    const json = (await response.json()) as { url: string };
+    assert.equal(response.status, 201, JSON.stringify(json));
+    const started = await followToIdp(json.url);
+    const page = await answerAt(saved.acsUrl, signedResponse(saved.id, started), started.relayState);
+    assert.match(page.body, /data-outcome="success"/);
+    const stored = await findConnectionById(gh.ctx.store.db, saved.id);
+    assert.equal(stored?.protocol === "saml" && stored.saml.entityId, previous.entityId, "not saved");
+    const oidcField = await fetch(`${gh.url}/api/v1/connections/${saved.id}/test`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ emailClaim: "upn" }),
+    });
+    assert.equal(oidcField.status, 400, "an OpenID Connect field on a SAML connection");
+    await gh.ctx.store.db.deleteFrom("connections").where("id", "=", saved.id).execute();
+  });
+
   test("through the API: POST /connections/test with type saml answers the ACS URL to register; Create with the same id keeps it", async () => {
     const apiKey = (await createApiKey(gh.ctx, "acme", "ci")).key;
     const post = (path: string, body: unknown) =>
