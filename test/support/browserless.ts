@@ -133,6 +133,11 @@ export function errorCode(html: string): string | undefined {
   return /data-error-code="([A-Z_]+)"/.exec(html)?.[1];
 }
 
+/** What an error page tells the person: `retry`, or `administrator` when trying again cannot help. */
+export function errorRemedy(html: string): string | undefined {
+  return /data-error-code="[A-Z_]+" data-remedy="([a-z]+)"/.exec(html)?.[1];
+}
+
 /** Signs in through the two-step password form; returns the final answer. */
 export async function passwordSignIn(
   browser: Browser,
