@@ -138,6 +138,12 @@ export function errorRemedy(html: string): string | undefined {
   return /data-error-code="[A-Z_]+" data-remedy="([a-z]+)"/.exec(html)?.[1];
 }
 
+/** The heading of the names' column in a test sign-in's table of claims or attributes. */
+export function nameHeading(html: string, testId: string): string | undefined {
+  const section = html.split(`data-testid="${testId}"`)[1]?.split("</section>")[0];
+  return section ? /<th scope="col">([^<]+)<\/th>/.exec(section)?.[1] : undefined;
+}
+
 /** Signs in through the two-step password form; returns the final answer. */
 export async function passwordSignIn(
   browser: Browser,
