@@ -11,21 +11,61 @@
  */
 export type ErrorAudience = "person" | "admin" | "api";
 
+/**
+ * Whether a refused sign-in can pass if the person tries again (`retry`: the provider was
+ * down, the sign-in expired, they used the wrong account), or will be refused the same way
+ * until the organization's administrator fixes the connection (`administrator`: a client
+ * secret the provider no longer accepts, an ID token for another audience, an email claim the
+ * provider does not release).
+ */
+export type Remedy = "retry" | "administrator";
+
 export interface ErrorSpec {
   status: number;
   audience: ErrorAudience;
   title: string;
   action: string;
+  /**
+   * Single sign-on refusals only: their remedy, or `depends` when the code covers both kinds
+   * and the provider's answer or the failed check decides (src/error-remedy.ts). The page and
+   * the JSON body (`retryable`) say which.
+   */
+  remedy?: Remedy | "depends";
+  /**
+   * The action when the remedy is `administrator`, for a code whose `action` says something
+   * else (a `depends` code's retry, a Setup form's hint).
+   */
+  administratorAction?: string;
 }
 
-const ssoFailed = (action: string): ErrorSpec => ({
+const CODE_BELOW = "Try again; if it keeps happening, give the code below to your administrator.";
+const START_AGAIN = "Start signing in again from the sign-in page.";
+const NOT_ACCEPTED = `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`;
+/**
+ * What a person reads when trying again cannot help: no provider prose, no detail. The page's
+ * reference code, right below, says to give it to the administrator.
+ */
+const ADMINISTRATOR_FIXES =
+  "Trying again will not help until your administrator fixes your company's single sign-on connection.";
+/**
+ * Shown under an `administrator` refusal: when enforced SSO locks out the administrator too,
+ * the Gatehouse operator's `gatehouse connection disable` is the way back in.
+ */
+export const LOCKED_OUT_HINT =
+  "If you administer your organization and nobody can sign in, ask whoever runs Gatehouse to turn this connection off.";
+
+const ssoFailed = (
+  remedy: NonNullable<ErrorSpec["remedy"]>,
+  action: string,
+  administratorAction?: string,
+): ErrorSpec => ({
   status: 400,
   audience: "person",
   title: "Single sign-on failed",
   action,
+  remedy,
+  ...(administratorAction ? { administratorAction } : {}),
 });
-const CODE_BELOW = "Try again; if it keeps happening, give the code below to your administrator.";
-const START_AGAIN = "Start signing in again from the sign-in page.";
 
 export const ERRORS = {
   AUTH_INVALID_CREDENTIALS: {
@@ -39,6 +79,7 @@ export const ERRORS = {
     audience: "person",
     title: "Too many attempts",
     action: "For your security, sign-in is paused for a while. Wait a few minutes, then try again.",
+    remedy: "retry",
   },
   AUTH_SSO_REQUIRED: {
     status: 403,
@@ -107,6 +148,8 @@ export const ERRORS = {
     audience: "person",
     title: "This single sign-on is turned off",
     action: "Your administrator disabled the connection. Ask them, or sign in another way.",
+    // Started again, the sign-in no longer routes to a disabled connection.
+    remedy: "retry",
   },
   DOMAIN_NOT_FOUND: {
     status: 404,
@@ -133,26 +176,34 @@ export const ERRORS = {
     title: "No single sign-on for that address",
     action:
       "Check the email address, or use the sign-in link your administrator gave you. If your company should have SSO, ask your administrator.",
+    remedy: "retry",
   },
   SSO_DISCOVERY_FAILED: {
     status: 400,
     audience: "admin",
     title: "The identity provider's configuration could not be read",
     action: "Check the issuer URL; its /.well-known/openid-configuration must answer with valid JSON.",
+    remedy: "depends",
+    administratorAction: ADMINISTRATOR_FIXES,
   },
   SSO_ISSUER_MISMATCH: {
     status: 400,
     audience: "admin",
     title: "The identity provider names another issuer",
     action: "Enter the issuer exactly as the provider's discovery document states it.",
+    remedy: "administrator",
+    administratorAction: ADMINISTRATOR_FIXES,
   },
   SSO_ISSUER_NOT_ALLOWED: {
     status: 400,
     audience: "admin",
     title: "That issuer address is not allowed",
     action: "Use the provider's public https address; private and local addresses are refused.",
+    remedy: "administrator",
+    administratorAction: ADMINISTRATOR_FIXES,
   },
   SSO_OUTBOUND_FAILED: ssoFailed(
+    "retry",
     "Gatehouse could not reach your identity provider in time. Try again; if it keeps happening, give the code below to your administrator.",
   ),
   SSO_STATE_MISSING: {
@@ -160,6 +211,7 @@ export const ERRORS = {
     audience: "person",
     title: "Sign-in could not be completed",
     action: START_AGAIN,
+    remedy: "retry",
   },
   SSO_LOGOUT_STATE_MISSING: {
     status: 400,
@@ -180,51 +232,48 @@ export const ERRORS = {
     audience: "person",
     title: "Sign-in could not be completed",
     action: START_AGAIN,
+    remedy: "retry",
   },
   SSO_STATE_REPLAYED: {
     status: 400,
     audience: "person",
     title: "This sign-in link was already used",
     action: "Each sign-in can be completed only once. Start signing in again.",
+    remedy: "retry",
   },
   SSO_STATE_EXPIRED: {
     status: 400,
     audience: "person",
     title: "Sign-in took too long",
     action: "For your security it expired. Start signing in again.",
+    remedy: "retry",
   },
   SSO_BROWSER_MISMATCH: {
     status: 400,
     audience: "person",
     title: "Sign-in was started in another browser",
     action: "Finish signing in in the same browser you started in, or start again here.",
+    remedy: "retry",
   },
   SSO_IDP_ERROR: {
     status: 400,
     audience: "person",
     title: "Your identity provider did not sign you in",
     action: "Try again. If it keeps happening, give the code below to your administrator.",
+    remedy: "depends",
+    administratorAction: ADMINISTRATOR_FIXES,
   },
-  SSO_RESPONSE_ISS_MISMATCH: ssoFailed(
-    `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
-  ),
-  SSO_TOKEN_REQUEST_FAILED: ssoFailed(
-    `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
-  ),
-  SSO_ID_TOKEN_INVALID: ssoFailed(
-    `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
-  ),
-  SSO_SAML_RESPONSE_INVALID: ssoFailed(
-    `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
-  ),
-  SSO_USERINFO_INVALID: ssoFailed(
-    `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
-  ),
+  SSO_RESPONSE_ISS_MISMATCH: ssoFailed("administrator", ADMINISTRATOR_FIXES),
+  SSO_TOKEN_REQUEST_FAILED: ssoFailed("depends", NOT_ACCEPTED, ADMINISTRATOR_FIXES),
+  SSO_ID_TOKEN_INVALID: ssoFailed("depends", NOT_ACCEPTED, ADMINISTRATOR_FIXES),
+  SSO_SAML_RESPONSE_INVALID: ssoFailed("depends", NOT_ACCEPTED, ADMINISTRATOR_FIXES),
+  SSO_USERINFO_INVALID: ssoFailed("retry", NOT_ACCEPTED),
   SSO_EMAIL_MISSING: {
     status: 400,
     audience: "person",
     title: "Your identity provider did not send an email address",
-    action: "Give the code below to your administrator: the connection must release the email claim.",
+    action: ADMINISTRATOR_FIXES,
+    remedy: "administrator",
   },
   SSO_EMAIL_UNVERIFIED: {
     status: 400,
@@ -232,13 +281,15 @@ export const ERRORS = {
     title: "Your email address is not verified",
     action:
       "Your identity provider says your email is not verified. Verify it there, or ask your administrator.",
+    remedy: "depends",
+    administratorAction: ADMINISTRATOR_FIXES,
   },
   SSO_EMAIL_DOMAIN_NOT_ALLOWED: {
     status: 400,
     audience: "person",
     title: "That account can't sign in here",
-    action:
-      "Your identity provider signed you in with an email address this connection does not cover. Give the code below to your administrator.",
+    action: `Your identity provider signed you in with an email address this connection does not cover. ${ADMINISTRATOR_FIXES}`,
+    remedy: "administrator",
   },
   SSO_TENANT_NOT_ALLOWED: {
     status: 400,
@@ -246,9 +297,12 @@ export const ERRORS = {
     title: "That account can't sign in here",
     action:
       "You signed in with an account of an organization this connection does not accept. Sign in with your work account, or give the code below to your administrator.",
+    remedy: "retry",
   },
+  // Another person's account, or another organization's: the connection is not at fault.
   SSO_USER_CONFLICT: ssoFailed(
-    `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
+    "administrator",
+    "Gatehouse could not match you to one account. Trying again will not help until your administrator sorts this out.",
   ),
   LINKEDIN_NOT_CONFIGURED: {
     status: 404,
@@ -319,20 +373,25 @@ export const ERRORS = {
     audience: "person",
     title: "Gatehouse is briefly unavailable",
     action: "Nothing was lost. Wait a few seconds, then try again.",
+    remedy: "retry",
   },
   INTERNAL: {
     status: 500,
     audience: "person",
     title: "Something went wrong on our side",
     action: "Try again in a moment. If it keeps happening, give the code below to your administrator.",
+    remedy: "retry",
   },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
-const unknownSso = ssoFailed(
-  `Your company's identity provider sent an answer Gatehouse could not accept. ${CODE_BELOW}`,
-);
+const unknownSso: ErrorSpec = {
+  status: 400,
+  audience: "person",
+  title: "Single sign-on failed",
+  action: NOT_ACCEPTED,
+};
 
 /**
  * The registry entry of `code`. A code read back from storage that this version no longer has

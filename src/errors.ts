@@ -9,6 +9,18 @@ export interface FailedCheck {
   received?: string | undefined;
 }
 
+/**
+ * What the identity provider itself answered when it refused (RFC 6749 4.1.2.1 and 5.2), as
+ * data: whether trying again can help is read from it (src/error-remedy.ts). Never its
+ * `error_description`, which is the provider's prose and belongs in `detail` only.
+ */
+export interface ProviderAnswer {
+  /** The OAuth `error` code, such as `invalid_client`. */
+  error?: string | undefined;
+  /** The HTTP status of the provider's answer to a request Gatehouse sent it. */
+  status?: number | undefined;
+}
+
 export interface ErrorOptions {
   /** The failed check, for a test sign-in's result page and the audit entry. */
   check?: FailedCheck | undefined;
@@ -16,6 +28,8 @@ export interface ErrorOptions {
   detail?: string | undefined;
   /** Per-field messages for form and API validation errors. */
   fields?: Record<string, string> | undefined;
+  /** What the provider answered, when the refusal is its answer. */
+  providerAnswer?: ProviderAnswer | undefined;
   /** The library error this one wraps. */
   cause?: unknown;
 }
@@ -33,6 +47,7 @@ export class GatehouseError extends Error {
   readonly detail: string | undefined;
   readonly fields: Record<string, string> | undefined;
   readonly check: FailedCheck | undefined;
+  readonly providerAnswer: ProviderAnswer | undefined;
 
   constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -41,6 +56,7 @@ export class GatehouseError extends Error {
     this.detail = options.detail;
     this.fields = options.fields;
     this.check = options.check;
+    this.providerAnswer = options.providerAnswer;
   }
 }
 

@@ -19,6 +19,7 @@ interface ErrorBody {
   code: string;
   message: string;
   fields?: Record<string, string>;
+  retryable?: boolean;
 }
 interface AuditEvent {
   id: string;
@@ -451,21 +452,42 @@ describe("connections", () => {
     assert.deepEqual(Object.keys(assertError(domain, 409, "CONFLICT").fields ?? {}), ["domains"]);
   });
 
-  test("an issuer that does not check out answers 400 with the SSO code and the issuer field", async () => {
+  test("an issuer that does not check out answers 400 with the SSO code, the issuer field and retryable", async () => {
     const mismatch = await api(
       { key: keyA },
       "POST",
       "/api/v1/connections",
       connectionBody({ issuer: `${idp.issuer}/` }),
     );
-    assert.ok(assertError(mismatch, 400, "SSO_ISSUER_MISMATCH").fields?.issuer);
+    const mismatched = assertError(mismatch, 400, "SSO_ISSUER_MISMATCH");
+    assert.ok(mismatched.fields?.issuer);
+    assert.equal(mismatched.retryable, false, "the same issuer will never match");
     const nothing = await api(
       { key: keyA },
       "POST",
       "/api/v1/connections",
       connectionBody({ issuer: `${gh.url}/nothing-here` }),
     );
-    assert.ok(assertError(nothing, 400, "SSO_DISCOVERY_FAILED").fields?.issuer);
+    const missing = assertError(nothing, 400, "SSO_DISCOVERY_FAILED");
+    assert.ok(missing.fields?.issuer);
+    assert.equal(missing.retryable, false, "a discovery document answering 404 stays missing");
+    const unreachable = await api(
+      { key: keyA },
+      "POST",
+      "/api/v1/connections",
+      connectionBody({ issuer: "http://127.0.0.1:1" }),
+    );
+    assert.equal(
+      assertError(unreachable, 400, "SSO_DISCOVERY_FAILED").retryable,
+      true,
+      "a provider down may come back",
+    );
+    const invalid = await api({ key: keyA }, "POST", "/api/v1/connections", connectionBody({ domains: [] }));
+    assert.equal(
+      "retryable" in assertError(invalid, 400, "VALIDATION_FAILED"),
+      false,
+      "no remedy, no member",
+    );
   });
 });
 

@@ -37,6 +37,12 @@ export const ErrorBody = Type.Object(
         description: "A message per invalid field or parameter",
       }),
     ),
+    retryable: Type.Optional(
+      Type.Boolean({
+        description:
+          "On single sign-on refusals and transient failures: false when trying again will be refused the same way until an administrator fixes the connection or its identity provider",
+      }),
+    ),
     traceId: Type.Optional(Type.String({ description: "Present on server errors, for the logs" })),
   },
   { title: "Error" },

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { newTraceId } from "../crypto/tokens.js";
 import { errorSpec } from "../error-registry.js";
+import { remedyOf } from "../error-remedy.js";
 import { GatehouseError, isGatehouseError } from "../errors.js";
 import { currentSession } from "../session/validate.js";
 import { isDatabaseUnavailable } from "../store/availability.js";
@@ -57,13 +58,19 @@ export function statusOf(error: GatehouseError): number {
   return error.status;
 }
 
-/** The JSON body of a refusal: the code, a message safe to show, per-field messages. */
+/**
+ * The JSON body of a refusal: the code, a message safe to show, per-field messages, and for a
+ * refusal that has a remedy (src/error-remedy.ts) `retryable`: false when the same refusal will
+ * come back until an administrator changes the connection or its provider.
+ */
 export function errorBody(error: GatehouseError, traceId?: string): Record<string, unknown> {
   const internal = statusOf(error) >= 500;
+  const remedy = remedyOf(error);
   return {
     code: error.code,
     message: internal ? errorSpec("INTERNAL").title : error.message,
     ...(error.fields ? { fields: error.fields } : {}),
+    ...(remedy ? { retryable: remedy === "retry" } : {}),
     ...(traceId ? { traceId } : {}),
   };
 }
@@ -79,6 +86,11 @@ export interface ErrorResponseOptions {
   logged?: boolean | undefined;
   /** A page without the account bar: a sign-in that failed is shown as nobody's. */
   anonymous?: boolean | undefined;
+  /**
+   * False: the page keeps the code's own words whatever the refusal's remedy. LinkedIn's client
+   * is the operator's, not an organization administrator's connection.
+   */
+  remedy?: boolean | undefined;
 }
 
 export async function sendError(
@@ -109,6 +121,7 @@ export async function sendError(
       session,
       csrfToken: session ? reply.generateCsrf() : undefined,
       traceId,
+      remedy: options.remedy === false ? undefined : remedyOf(error),
       next: options.next,
     }),
   );

@@ -144,6 +144,8 @@ export interface ClaimSet {
   /** Null when the set was not fetched; `note` says why. */
   claims: Readonly<Record<string, unknown>> | null;
   note?: string | undefined;
+  /** What the protocol calls a name in the set, heading its column: "Claim" unless said. */
+  nameHeading?: "Claim" | "Attribute" | undefined;
 }
 
 /**

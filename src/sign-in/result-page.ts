@@ -1,5 +1,6 @@
 import type { FastifyReply } from "fastify";
 import { errorSpec } from "../error-registry.js";
+import { remedyOf } from "../error-remedy.js";
 import { ssoRequiredPage } from "../login/pages.js";
 import type { AppContext } from "../server/context.js";
 import { sendError } from "../server/error-response.js";
@@ -24,11 +25,16 @@ export async function renderSignInResult(
       .type("text/html; charset=utf-8")
       .send(ssoRequiredPage({ ...result.ssoRequired, attempted }));
   }
+  // LinkedIn's client is the operator's: no organization administrator can fix it.
+  const remedy = attempted !== "linkedin";
+  const fruitless = remedy && remedyOf(result.error) === "administrator";
   return sendError(ctx, reply.request, reply, result.error, {
     traceId: result.traceId,
-    next: { href: "/login", label: "Start signing in again" },
+    // A button must not invite the attempt the page says will fail again.
+    next: { href: "/login", label: fruitless ? "Back to sign-in" : "Start signing in again" },
     // The pipeline has noted the refusal on the request line already.
     logged: true,
     anonymous: true,
+    remedy,
   });
 }

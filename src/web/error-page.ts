@@ -1,4 +1,4 @@
-import { errorSpec } from "../error-registry.js";
+import { errorSpec, LOCKED_OUT_HINT, type Remedy } from "../error-registry.js";
 import type { ErrorCode } from "../errors.js";
 import type { ActiveSession } from "../store/sessions.js";
 import { html } from "./html.js";
@@ -9,6 +9,8 @@ export interface ErrorPageOptions {
   /** Overrides the standard title's detail line; must already be safe for a person to read. */
   message?: string | undefined;
   traceId?: string | undefined;
+  /** A single sign-on refusal's remedy (src/error-remedy.ts): what the page tells the person to do. */
+  remedy?: Remedy | undefined;
   session?: ActiveSession | undefined;
   csrfToken?: string | undefined;
   /** Where the main button leads. */
@@ -17,6 +19,8 @@ export interface ErrorPageOptions {
 
 export function errorPage(options: ErrorPageOptions): string {
   const human = errorSpec(options.code);
+  const administrator = options.remedy === "administrator";
+  const action = administrator ? (human.administratorAction ?? human.action) : human.action;
   const next =
     options.next ??
     (options.session
@@ -27,12 +31,13 @@ export function errorPage(options: ErrorPageOptions): string {
     variant: "auth",
     session: options.session,
     csrfToken: options.csrfToken,
-    body: html`<section class="card auth-card" role="alert" data-error-code="${options.code}">
+    body: html`<section class="card auth-card" role="alert" data-error-code="${options.code}"${options.remedy ? html` data-remedy="${options.remedy}"` : ""}>
   <div class="status-icon status-error" aria-hidden="true">!</div>
   <h1>${human.title}</h1>
   ${options.message ? html`<p class="lead">${options.message}</p>` : ""}
-  <p>${human.action}</p>
+  <p data-testid="error-action">${action}</p>
   ${options.traceId ? html`<p class="trace">Reference code: <code class="trace-id">${options.traceId}</code><br><span class="muted">Give this code to your administrator; it identifies this attempt in the sign-in activity.</span></p>` : ""}
+  ${administrator ? html`<p class="muted" data-testid="locked-out-hint">${LOCKED_OUT_HINT}</p>` : ""}
   <p class="actions"><a class="btn btn-primary" href="${next.href}">${next.label}</a></p>
 </section>`,
   });

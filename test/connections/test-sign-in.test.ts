@@ -11,7 +11,14 @@ import { disableConnection } from "../../src/connections/delete.js";
 import type { DevIdp } from "../../src/dev-idp/server.js";
 import { listAuditEvents } from "../../src/store/audit.js";
 import { type HostileProvider, type Scenario, startHostileProvider } from "../hostile/provider.js";
-import { type Answer, Browser, csrfToken, errorCode, passwordSignIn } from "../support/browserless.js";
+import {
+  type Answer,
+  Browser,
+  csrfToken,
+  errorCode,
+  nameHeading,
+  passwordSignIn,
+} from "../support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import {
   ADMIN,
@@ -165,6 +172,7 @@ describe("test sign-in of unsaved values", () => {
     assert.match(page.body, /data-testid="id-token-claims"/);
     assert.match(page.body, /data-claim="sub"/);
     assert.match(page.body, /data-claim="email"/);
+    assert.equal(nameHeading(page.body, "id-token-claims"), "Claim");
     // Claim values, never the tokens: no JWT anywhere on the page.
     assert.doesNotMatch(page.body, /eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/);
 

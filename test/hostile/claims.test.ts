@@ -13,7 +13,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import { MARKER, type Scenario } from "./provider.js";
-import { assertRefused, type Harness, signIn, snapshot, startHarness } from "./support.js";
+import { assertRefused, type Harness, type Refusal, signIn, snapshot, startHarness } from "./support.js";
 
 let h: Harness;
 before(async () => {
@@ -25,15 +25,16 @@ after(async () => {
 
 const now = () => Math.floor(Date.now() / 1000);
 
-async function refused(scenario: Scenario, check: RegExp): Promise<void> {
+/** `remedy`: what the page tells the person (src/error-remedy.ts), when the test pins it. */
+async function refused(scenario: Scenario, check: RegExp, remedy?: Refusal["remedy"]): Promise<void> {
   await h.provider(scenario);
   const before = await snapshot(h);
-  await assertRefused(h, await signIn(h), { code: "SSO_ID_TOKEN_INVALID", check, before });
+  await assertRefused(h, await signIn(h), { code: "SSO_ID_TOKEN_INVALID", check, before, remedy });
 }
 
 describe("issuer", () => {
-  test("an iss other than the connection's issuer is refused", async () => {
-    await refused({ claims: { iss: `http://evil.test/${MARKER}` } }, /claim "iss"/);
+  test("an iss other than the connection's issuer is refused, until the administrator fixes the connection", async () => {
+    await refused({ claims: { iss: `http://evil.test/${MARKER}` } }, /claim "iss"/, "administrator");
   });
 
   test("a missing iss is refused", async () => {
@@ -42,8 +43,8 @@ describe("issuer", () => {
 });
 
 describe("audience and authorized party", () => {
-  test("an aud without the client id is refused", async () => {
-    await refused({ claims: { aud: "another-client" } }, /claim "aud"/);
+  test("an aud without the client id is refused, until the administrator fixes the connection", async () => {
+    await refused({ claims: { aud: "another-client" } }, /claim "aud"/, "administrator");
   });
 
   test("aud = [client id, other] without azp is refused", async () => {
@@ -76,8 +77,8 @@ describe("audience and authorized party", () => {
 });
 
 describe("time", () => {
-  test("an exp 2 minutes in the past (beyond the 60 s skew) is refused", async () => {
-    await refused({ claims: { iat: now() - 300, exp: now() - 120 } }, /claim "exp"/);
+  test("an exp 2 minutes in the past (beyond the 60 s skew) is refused; trying again may help", async () => {
+    await refused({ claims: { iat: now() - 300, exp: now() - 120 } }, /claim "exp"/, "retry");
   });
 
   test("a missing exp is refused", async () => {
@@ -106,8 +107,8 @@ describe("nonce, subject, at_hash", () => {
     await refused({ claims: { nonce: undefined } }, /claim "nonce"/);
   });
 
-  test("a different nonce is refused", async () => {
-    await refused({ claims: { nonce: `replayed-${MARKER}` } }, /claim "nonce"/);
+  test("a different nonce is refused; trying again may help", async () => {
+    await refused({ claims: { nonce: `replayed-${MARKER}` } }, /claim "nonce"/, "retry");
   });
 
   test("a missing sub is refused", async () => {

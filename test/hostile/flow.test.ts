@@ -136,22 +136,30 @@ describe("authorization code", () => {
 });
 
 describe("error responses (RFC 6749 4.1.2.1)", () => {
-  const codes = [
-    "access_denied",
-    "invalid_request",
-    "unauthorized_client",
-    "unsupported_response_type",
-    "invalid_scope",
-    "server_error",
-    "temporarily_unavailable",
-  ];
-  for (const error of codes) {
-    test(`error=${error} is a human message, not a session`, async () => {
+  // What the page tells the person: the client, the code flow and the scopes are the
+  // connection's to fix; the rest may pass when they try again.
+  const codes = {
+    access_denied: "retry",
+    invalid_request: "retry",
+    unauthorized_client: "administrator",
+    unsupported_response_type: "administrator",
+    invalid_scope: "administrator",
+    server_error: "retry",
+    temporarily_unavailable: "retry",
+  } as const;
+  for (const [error, remedy] of Object.entries(codes)) {
+    test(`error=${error} is a human message, not a session; trying again ${remedy === "retry" ? "may help" : "will not help"}`, async () => {
       await h.provider({ authorizeError: { error, error_description: `Denied ${MARKER}` } });
       const before = await snapshot(h);
       const attempt = await signIn(h);
-      await assertRefused(h, attempt, { code: "SSO_IDP_ERROR", check: new RegExp(`error=${error}`), before });
+      await assertRefused(h, attempt, {
+        code: "SSO_IDP_ERROR",
+        check: new RegExp(`error=${error}`),
+        before,
+        remedy,
+      });
       assert.match(attempt.answer.body, /<h1>[^<]+<\/h1>/, "a titled page");
+      assert.doesNotMatch(attempt.answer.body, /Denied/, "the provider's description is the admin's only");
     });
   }
 

@@ -127,7 +127,8 @@ export interface StartOptions {
 export class HostileProvider {
   readonly issuer: string;
   readonly clientId: string;
-  readonly clientSecret: string;
+  /** Changed by a test, it is a secret regenerated at the provider: the connection's no longer works. */
+  clientSecret: string;
   readonly redirectUri: string;
   user: ProviderUser;
   scenario: Scenario = {};

@@ -4,7 +4,7 @@ import { deleteConnection } from "../../src/connections/delete.js";
 import type { ConnectionInput } from "../../src/connections/validate.js";
 import type { ErrorCode } from "../../src/errors.js";
 import { listAuditEvents } from "../../src/store/audit.js";
-import { type Answer, Browser, errorCode } from "../support/browserless.js";
+import { type Answer, Browser, errorCode, errorRemedy } from "../support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import { seedAcme } from "../support/sso.js";
 import { type HostileProvider, MARKER, type Scenario, startHostileProvider } from "./provider.js";
@@ -151,6 +151,8 @@ export interface Refusal {
   failedCheck?: string;
   /** Taken before the attempt. */
   before: Snapshot;
+  /** What the page must tell the person, when the test pins it (src/error-remedy.ts). */
+  remedy?: "retry" | "administrator" | undefined;
   /**
    * Whether Gatehouse can know the connection, so the event is in the organization's log.
    * Not when the state is missing or unknown: nothing ties the request to an organization.
@@ -185,6 +187,8 @@ export async function assertRefused(
   // 3. The page: the code, a 4xx/5xx, nothing the provider sent rendered as markup.
   assert.ok(answer.status >= 400, `status ${answer.status}`);
   assert.equal(errorCode(answer.body), expected.code, `page: ${answer.body.slice(0, 400)}`);
+  if (expected.remedy)
+    assert.equal(errorRemedy(answer.body), expected.remedy, "what the page tells the person");
   assertNoMarkup(answer.body);
 
   // 4. The audit event.

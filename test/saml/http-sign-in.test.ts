@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { findConnectionById } from "../../src/store/connections.js";
-import { Browser, errorCode } from "../support/browserless.js";
+import { Browser, errorCode, errorRemedy } from "../support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import { seedAcme } from "../support/sso.js";
 import {
@@ -332,10 +332,23 @@ describe("the hostile IdP over HTTP: each broken rule refused, naming its check"
         `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>${signAssertion(composeResponse(a.fields), { key: idp.key }).replace(`>${a.email}<`, ">&b;<")}`,
     },
   ];
+  // Checks of what the connection trusts and names (its IdP's certificate, entity IDs, ACS
+  // URL): the person is told trying again will not help until the administrator fixes it.
+  const connectionChecks = new Set([
+    "signature",
+    "signature-algorithm",
+    "audience",
+    "recipient",
+    "destination",
+    "issuer",
+  ]);
   for (const c of cases) {
-    test(c.name, async () => {
+    const remedy = connectionChecks.has(c.check) ? "administrator" : "retry";
+    test(`${c.name} (${remedy === "retry" ? "trying again may help" : "until the administrator fixes the connection"})`, async () => {
       const attempt = await begin();
-      await assertRefused(attempt, await post(attempt, await c.build(attempt)), c.check);
+      const answer = await post(attempt, await c.build(attempt));
+      await assertRefused(attempt, answer, c.check);
+      assert.equal(errorRemedy(answer.body), remedy);
     });
   }
 

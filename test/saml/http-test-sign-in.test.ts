@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { inflateRawSync } from "node:zlib";
 import { createApiKey } from "../../src/api/keys.js";
-import { Browser, passwordSignIn } from "../support/browserless.js";
+import { Browser, nameHeading, passwordSignIn } from "../support/browserless.js";
 import { startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
 import { ADMIN, seedAcme } from "../support/sso.js";
 import { composeResponse, createTestIdp, signAssertion, type TestIdp, toPostField } from "./hostile-idp.js";
@@ -140,7 +140,7 @@ describe("test sign-in of a SAML connection", () => {
     assert.deepEqual(await rowCounts(), before);
   });
 
-  test("an assertion without an email: the failed check, and the attributes the IdP did send", async () => {
+  test("an assertion without an email: the failed check, and the attributes the IdP did send, headed Attribute", async () => {
     const before = await rowCounts();
     const page = await respond(await startTest(), idp.key, "8c2f0e7a-4d1b-4c55-9a0e-2b7d1f3c9e61", {
       nameIdFormat: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
@@ -152,6 +152,9 @@ describe("test sign-in of a SAML connection", () => {
     assert.match(page.body, /set the connection&#39;s Email attribute|set the connection's Email attribute/);
     assert.match(page.body, /data-testid="saml-attributes-claims"/);
     assert.match(page.body, /data-testid="saml-attributes-sent-claims"/);
+    // SAML speaks of attributes; "Claim" is OpenID Connect's word.
+    assert.equal(nameHeading(page.body, "saml-attributes-claims"), "Attribute");
+    assert.equal(nameHeading(page.body, "saml-attributes-sent-claims"), "Attribute");
     for (const sent of ["uid", "urn:oid:2.5.4.42", "8c2f0e7a-4d1b-4c55-9a0e-2b7d1f3c9e61"]) {
       assert.ok(page.body.includes(sent), sent);
     }

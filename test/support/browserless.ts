@@ -133,6 +133,17 @@ export function errorCode(html: string): string | undefined {
   return /data-error-code="([A-Z_]+)"/.exec(html)?.[1];
 }
 
+/** What an error page tells the person: `retry`, or `administrator` when trying again cannot help. */
+export function errorRemedy(html: string): string | undefined {
+  return /data-error-code="[A-Z_]+" data-remedy="([a-z]+)"/.exec(html)?.[1];
+}
+
+/** The heading of the names' column in a test sign-in's table of claims or attributes. */
+export function nameHeading(html: string, testId: string): string | undefined {
+  const section = html.split(`data-testid="${testId}"`)[1]?.split("</section>")[0];
+  return section ? /<th scope="col">([^<]+)<\/th>/.exec(section)?.[1] : undefined;
+}
+
 /** Signs in through the two-step password form; returns the final answer. */
 export async function passwordSignIn(
   browser: Browser,

@@ -62,11 +62,16 @@ function checkRows(entries: readonly CheckEntry[], checkList: TestResult["checkL
   })}`;
 }
 
-function claimsTable(title: string, testId: string, claims: Record<string, unknown>): SafeHtml {
+function claimsTable(
+  title: string,
+  testId: string,
+  claims: Record<string, unknown>,
+  nameHeading: string,
+): SafeHtml {
   return html`<section class="card" data-testid="${testId}">
   <h2 class="section-title">${title}</h2>
   <div class="table-wrap"><table class="table">
-    <thead><tr><th scope="col">Claim</th><th scope="col">Value</th></tr></thead>
+    <thead><tr><th scope="col">${nameHeading}</th><th scope="col">Value</th></tr></thead>
     <tbody>${Object.entries(claims).map(
       ([name, value]) =>
         html`<tr data-claim="${name}"><td><code>${name}</code></td><td><code>${typeof value === "string" ? value : JSON.stringify(value)}</code></td></tr>`,
@@ -77,7 +82,8 @@ function claimsTable(title: string, testId: string, claims: Record<string, unkno
 
 function claimSet(set: ClaimSet): SafeHtml {
   const testId = `${set.key}-claims`;
-  if (set.claims) return claimsTable(set.title, testId, set.claims as Record<string, unknown>);
+  if (set.claims)
+    return claimsTable(set.title, testId, set.claims as Record<string, unknown>, set.nameHeading ?? "Claim");
   return set.note ? html`<p class="muted" data-testid="${testId}">${set.note}</p>` : html``;
 }
 

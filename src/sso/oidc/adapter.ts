@@ -72,6 +72,7 @@ function withCheck(error: unknown): unknown {
     fields: error.fields,
     cause: error.cause,
     check: { check: checkByCode[error.code] ?? "token_request" },
+    providerAnswer: error.providerAnswer,
   });
 }
 
@@ -121,6 +122,7 @@ function openIdAdapter(ctx: AppContext, options: OpenIdAdapterOptions): SignInAd
         throw new GatehouseError("SSO_IDP_ERROR", "The sign-in response has no state.", {
           detail: `error=${idpError.slice(0, 100)} without state`,
           check: { check: "state", expected: "a state", received: "(absent)" },
+          providerAnswer: { error: idpError.slice(0, 100) },
         });
       }
       return undefined;

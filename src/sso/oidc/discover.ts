@@ -231,8 +231,9 @@ function describeDiscoveryError(issuer: string, error: unknown): GatehouseError 
     return issuerMismatch(issuer, body?.issuer);
   }
   let reason = "could not be read";
+  let status: number | undefined;
   if (e.code === "OAUTH_RESPONSE_IS_NOT_CONFORM") {
-    const status = (e.cause as { status?: number } | undefined)?.status;
+    status = (e.cause as { status?: number } | undefined)?.status;
     reason = `answered HTTP ${status ?? "error"}`;
   } else if (e.code === "OAUTH_RESPONSE_IS_NOT_JSON" || e.code === "OAUTH_PARSE_ERROR") {
     reason = "is not a JSON document";
@@ -245,6 +246,7 @@ function describeDiscoveryError(issuer: string, error: unknown): GatehouseError 
   return new GatehouseError("SSO_DISCOVERY_FAILED", message, {
     detail: `discovery failed: ${e.code ?? "error"}: ${reason}`,
     fields: { issuer: `${wellKnown} ${reason}` },
+    providerAnswer: status === undefined ? undefined : { status },
     cause: error,
   });
 }

@@ -1,5 +1,5 @@
 import * as client from "openid-client";
-import { type ErrorCode, type FailedCheck, GatehouseError } from "../../errors.js";
+import { type ErrorCode, type FailedCheck, GatehouseError, type ProviderAnswer } from "../../errors.js";
 import { findGatehouseError } from "./errors.js";
 
 /**
@@ -14,6 +14,7 @@ export function toSignInError(error: unknown): GatehouseError {
   if (error instanceof client.AuthorizationResponseError) {
     return new GatehouseError("SSO_IDP_ERROR", "The identity provider refused the sign-in.", {
       detail: `authorization response error=${clip(error.error)}${error.error_description ? `: ${clip(error.error_description)}` : ""}`,
+      providerAnswer: { error: clip(error.error, 100) },
       cause: error,
     });
   }
@@ -22,6 +23,7 @@ export function toSignInError(error: unknown): GatehouseError {
     return new GatehouseError("SSO_TOKEN_REQUEST_FAILED", "The identity provider refused to issue tokens.", {
       detail: `${error.error === "invalid_client" ? `${CLIENT_REFUSED} ` : ""}Token endpoint answered ${said}`,
       check: { check: "token_request", expected: TOKENS_ISSUED, received: said },
+      providerAnswer: { error: clip(error.error, 100), status: error.status },
       cause: error,
     });
   }
@@ -37,6 +39,7 @@ export function toSignInError(error: unknown): GatehouseError {
           expected: TOKENS_ISSUED,
           received: `HTTP ${error.status}, ${challenges}`,
         },
+        providerAnswer: withoutUndefined({ error: challengeError(error.cause), status: error.status }),
         cause: error,
       },
     );
@@ -49,6 +52,7 @@ export function toSignInError(error: unknown): GatehouseError {
   let gatehouseCode: ErrorCode = "SSO_ID_TOKEN_INVALID";
   let detail: string;
   let check: FailedCheck | undefined;
+  let providerAnswer: ProviderAnswer | undefined;
   switch (code) {
     case "OAUTH_JWT_CLAIM_COMPARISON_FAILED":
     case "OAUTH_JWT_TIMESTAMP_CHECK_FAILED": {
@@ -84,10 +88,12 @@ export function toSignInError(error: unknown): GatehouseError {
     case "OAUTH_RESPONSE_IS_NOT_CONFORM":
       gatehouseCode = "SSO_TOKEN_REQUEST_FAILED";
       detail = `unexpected HTTP status ${String(cause.status ?? "")} from the identity provider`;
+      providerAnswer = withoutUndefined({ status: cause.status });
       break;
     case "OAUTH_RESPONSE_IS_NOT_JSON":
       gatehouseCode = "SSO_TOKEN_REQUEST_FAILED";
       detail = "the identity provider answered with something other than JSON";
+      providerAnswer = withoutUndefined({ status: cause.status });
       break;
     case "OAUTH_TIMEOUT":
     case "OAUTH_ABORT":
@@ -102,6 +108,7 @@ export function toSignInError(error: unknown): GatehouseError {
     detail,
     cause: error,
     check,
+    providerAnswer,
   });
 }
 
@@ -167,6 +174,17 @@ function describeChallenge(challenge: client.WWWAuthenticateChallenge): string {
   const { error, error_description: description } = challenge.parameters;
   const said = error ? ` error=${clip(error, 100)}${description ? `: ${clip(description)}` : ""}` : "";
   return `${clip(challenge.scheme, 40)}${said}`;
+}
+
+function withoutUndefined(answer: ProviderAnswer): ProviderAnswer | undefined {
+  const kept = Object.fromEntries(Object.entries(answer).filter(([, v]) => v !== undefined));
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
+
+/** The first challenge's `error`, the only OAuth error code a refused Basic authentication names. */
+function challengeError(challenges: client.WWWAuthenticateChallenge[]): string | undefined {
+  const error = challenges.find((c) => c.parameters.error)?.parameters.error;
+  return error ? clip(error, 100) : undefined;
 }
 
 function clip(text: string, max = 200): string {

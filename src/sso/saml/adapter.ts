@@ -234,6 +234,7 @@ function claimSets(verified: SamlAssertion): ClaimSet[] {
     {
       key: "saml-attributes",
       title: "SAML assertion",
+      nameHeading: "Attribute",
       claims: {
         NameID: verified.subject,
         NameIDFormat: verified.nameIdFormat ?? null,
@@ -246,6 +247,7 @@ function claimSets(verified: SamlAssertion): ClaimSet[] {
     {
       key: "saml-attributes-sent",
       title: "Attributes as the IdP sent them",
+      nameHeading: "Attribute",
       claims: Object.keys(verified.attributesSent).length > 0 ? { ...verified.attributesSent } : null,
       note: "The assertion has no attributes: only its NameID.",
     },
