@@ -11,10 +11,10 @@ import {
 } from "../connections/delete.js";
 import { createSamlConnection } from "../connections/saml-create.js";
 import {
-  allocateSamlConnectionId,
   claimSamlConnectionId,
   type NewSamlConnectionId,
   reissueSamlConnectionId,
+  reserveSamlConnectionId,
 } from "../connections/saml-new-id.js";
 import { testUnsavedSamlConnection } from "../connections/saml-test.js";
 import { updateSamlConnection } from "../connections/saml-update.js";
@@ -406,7 +406,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
           201: CreatedConnection,
           ...errors({
             400: "VALIDATION_FAILED, SSO_DISCOVERY_FAILED, SSO_ISSUER_MISMATCH or SSO_ISSUER_NOT_ALLOWED, with `fields`",
-            409: "CONFLICT: the name or a domain is already in use, with `fields`; IDEMPOTENCY_KEY_IN_USE",
+            409: "CONFLICT: the name or a domain is already in use, or (SAML) the connectionId was just used by another Create, with `fields`; IDEMPOTENCY_KEY_IN_USE",
             422: "IDEMPOTENCY_KEY_REUSED: the Idempotency-Key came with another body",
           }),
         },
@@ -491,7 +491,8 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
           {
             connectionId: Type.String({
               format: "uuid",
-              description: "The id the connection will have: send it (with the proof) to Create",
+              description:
+                "The id the connection will have, reserved for the organization until a Create uses it: send it (with the proof) to Create",
             }),
             connectionIdProof: Type.String(),
             acsUrl: Type.String({
@@ -516,7 +517,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
       schema: {
         operationId: "testUnsavedConnection",
         summary: "Test sign-in with connection values not saved yet",
-        description: `Checks the values as Create does and keeps them for 10 minutes, server-side; nothing is created. OpenID Connect: fields, name and domains free, discovery, the credentials at the token endpoint; the client secret is sealed. SAML (type "saml"): fields, name and domains free, the IdP's metadata; the answer's \`saml\` holds the ACS URL and SP Entity ID of the id the connection will have, to register at the IdP before opening \`url\` (send \`connectionId\` and \`connectionIdProof\` again to test or create with the same id). The IdP must not encrypt assertions in a test before creation: Gatehouse's certificate exists once the connection is created. ${testDescription}`,
+        description: `Checks the values as Create does and keeps them for 10 minutes, server-side; nothing is created. OpenID Connect: fields, name and domains free, discovery, the credentials at the token endpoint; the client secret is sealed. SAML (type "saml"): fields, name and domains free, the IdP's metadata; the answer's \`saml\` holds the ACS URL and SP Entity ID of the id the connection will have, to register at the IdP before opening \`url\`: the organization's reserved id, the same on every call and on the Setup page until a Create uses it (send \`connectionId\` and \`connectionIdProof\` again to test or create with it). The IdP must not encrypt assertions in a test before creation: Gatehouse's certificate exists once the connection is created. ${testDescription}`,
         tags,
         headers: CsrfHeaders,
         body: CreateConnectionRequest,
@@ -534,7 +535,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
       if (body.type === "saml") {
         const organizationId = callerOrganizationId(request);
         const newId =
-          samlConnectionIdOf(organizationId, body) ?? allocateSamlConnectionId(ctx, organizationId);
+          samlConnectionIdOf(organizationId, body) ?? (await reserveSamlConnectionId(ctx, organizationId));
         const started = await testUnsavedSamlConnection(
           ctx,
           actorOf(request),

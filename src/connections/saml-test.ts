@@ -22,7 +22,7 @@ export interface SamlUnsavedSettings {
   protocol: "saml";
   name: string;
   /**
-   * The connection's id: the one the Setup page allocated (its proof checked) or the edited
+   * The connection's id: the one reserved for the organization (its proof checked) or the edited
    * connection's. The ACS URL the answer must come back to, Destination, Recipient and
    * Audience all derive from it.
    */

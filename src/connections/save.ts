@@ -1,3 +1,4 @@
+import type { Kysely } from "kysely";
 import { activeDomains } from "../domain/organization-domains.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
@@ -12,6 +13,7 @@ import {
   replaceConnectionDomains,
   updateConnectionRow,
 } from "../store/connections.js";
+import type { Database } from "../store/schema.js";
 import { revokeNonSsoSessionsForDomains } from "../store/sessions.js";
 import { fieldErrors } from "./create.js";
 import type { ConnectionActor } from "./delete.js";
@@ -101,6 +103,8 @@ export interface ConnectionCreation {
   auditDetail: (revokedSessions: number) => Record<string, unknown>;
   /** The name field's message when a unique constraint refuses the insert (a race). */
   takenMessage: string;
+  /** Run first in the same transaction; a throw writes nothing (a SAML Create uses up its reserved id). */
+  before?: (trx: Kysely<Database>) => Promise<void>;
 }
 
 /**
@@ -119,6 +123,7 @@ export async function saveNewConnection(
   let revokedSessions = 0;
   try {
     await ctx.store.db.transaction().execute(async (trx) => {
+      await creation.before?.(trx);
       await insertConnection(trx, connection, now);
       const inserted = await findConnectionById(trx, connection.id);
       revokedSessions = await revokeNonSsoSessionsForDomains(

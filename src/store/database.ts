@@ -34,6 +34,7 @@ import * as membershipEmails from "./migrations/0024-membership-emails.js";
 import * as unloggedSignInState from "./migrations/0025-unlogged-sign-in-state.js";
 import * as samlSloResponseUrl from "./migrations/0026-saml-slo-response-url.js";
 import * as loginHint from "./migrations/0027-login-hint.js";
+import * as samlReservedConnectionIds from "./migrations/0028-saml-reserved-connection-ids.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { type CheckpointOptions, checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -74,6 +75,7 @@ const migrations: Record<string, Migration> = {
   "0025-unlogged-sign-in-state": unloggedSignInState,
   "0026-saml-slo-response-url": samlSloResponseUrl,
   "0027-login-hint": loginHint,
+  "0028-saml-reserved-connection-ids": samlReservedConnectionIds,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -202,6 +202,13 @@ export interface SamlAssertionIdsTable {
   expires_at: number;
 }
 
+/** The id an organization's next SAML connection will have (src/store/saml-reserved-ids.ts). */
+export interface SamlReservedConnectionIdsTable {
+  organization_id: string;
+  connection_id: string;
+  reserved_at: number;
+}
+
 export interface ConnectionDomainsTable {
   /** A domain is listed on at most one connection per organization; it points at the organization's domain. */
   domain: string;
@@ -307,6 +314,7 @@ export interface Database extends ProviderTables {
   connection_domains: ConnectionDomainsTable;
   connection_saml: ConnectionSamlTable;
   saml_assertion_ids: SamlAssertionIdsTable;
+  saml_reserved_connection_ids: SamlReservedConnectionIdsTable;
   organization_domains: OrganizationDomainsTable;
   login_transactions: LoginTransactionsTable;
   connection_tests: ConnectionTestsTable;

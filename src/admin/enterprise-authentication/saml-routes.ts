@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { certificateFacts } from "../../connections/saml-certificates.js";
 import { createSamlConnection } from "../../connections/saml-create.js";
 import {
-  allocateSamlConnectionId,
   claimSamlConnectionId,
   reissueSamlConnectionId,
+  reserveSamlConnectionId,
 } from "../../connections/saml-new-id.js";
 import {
   isSamlUnsavedSettings,
@@ -47,8 +47,8 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
   const admin = requireAdmin(ctx);
   const baseUrl = ctx.config.baseUrl.toString();
 
-  // The id the Setup page allocated (and its proof), so that Create and a test before it use the
-  // ACS URL the admin already gave the IdP.
+  // The id the Setup page showed (reserved for the organization, with its proof), so that Create
+  // and a test before it use the ACS URL the admin already gave the IdP.
   const claimedId = (organizationId: string, body: unknown) => ({
     id: claimSamlConnectionId(
       ctx,
@@ -93,7 +93,8 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
         newId: reissueSamlConnectionId(ctx, session.organizationId, tested.connectionId),
       };
     }
-    const newId = form.newId ?? allocateSamlConnectionId(ctx, session.organizationId);
+    // The organization's reserved id: the same URLs on every load, for every admin, until Create.
+    const newId = form.newId ?? (await reserveSamlConnectionId(ctx, session.organizationId));
     const sp = serviceProviderUrls(baseUrl, newId.id);
     const csrfToken = reply.generateCsrf();
     const notice = renderOidcNotices(
@@ -305,7 +306,7 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
   );
 
   // Test sign-in of the Setup form's values, before Create: checked as Create checks them, then
-  // through the IdP and back to the ACS URL of the id the page allocated. Nothing is created.
+  // through the IdP and back to the ACS URL of the id the page showed. Nothing is created.
   app.post(`${adminPaths.saml}/test`, { preHandler: [admin, app.csrfProtection] }, async (request, reply) => {
     const session = adminSession(request);
     const body = request.body;

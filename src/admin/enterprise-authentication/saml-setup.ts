@@ -230,7 +230,7 @@ ${m.refusal ? errorSummary(m.refusal, allSamlFields) : ""}
   <h2 class="section-title">1. In your identity provider</h2>
   <ol class="checklist">
     <li>Create a SAML 2.0 application (Okta, Entra ID, Google) or relying party trust (AD FS).</li>
-    <li>Paste the <strong>ACS URL</strong> and the <strong>SP Entity ID</strong> below, or import the <strong>SP metadata URL</strong> once the connection is created.</li>
+    <li>Paste the <strong>ACS URL</strong> and the <strong>SP Entity ID</strong> below, or import the <strong>SP metadata URL</strong> once the connection is created. <span data-testid="sp-values-kept">They stay the same, for every admin and whenever you come back, until you click Create.</span></li>
     <li>Name ID: the person's <strong>email address</strong> (format EmailAddress). Sign the <strong>assertion</strong> with <strong>RSA-SHA256</strong>.</li>
     <li>Assign the people or groups who may sign in, then copy the IdP's <strong>metadata URL</strong> or download its metadata.</li>
   </ol>

@@ -90,7 +90,7 @@ export function registerSamlRoutes(app: FastifyInstance, ctx: AppContext): void 
 
 /**
  * The ACS URL's id. It need not name a saved connection: the Setup page shows the ACS URL of
- * an id allocated before Create, and a test of the form's values comes back to it. The
+ * the id reserved before Create, and a test of the form's values comes back to it. The
  * pipeline decides from the sign-in transaction whether the answer belongs to this endpoint
  * (a saved connection's sign-in, or a test of the connection with this id); any other is
  * refused and audited there, so a well-formed id is all the route asks for.
