@@ -78,6 +78,8 @@ export function errorBody(error: GatehouseError, traceId?: string): Record<strin
 export interface ErrorResponseOptions {
   /** A reference the person can hand to their admin; made here for 5xx answers when absent. */
   traceId?: string | undefined;
+  /** The reference code is in the organization's sign-in activity (else only in Gatehouse's logs). */
+  traceListed?: boolean | undefined;
   /** Where the page's main button leads. */
   next?: { href: string; label: string } | undefined;
   /** Answer JSON even outside /api/ (public JSON documents such as a JWKS). */
@@ -121,6 +123,7 @@ export async function sendError(
       session,
       csrfToken: session ? reply.generateCsrf() : undefined,
       traceId,
+      traceListed: options.traceListed ?? false,
       remedy: options.remedy === false ? undefined : remedyOf(error),
       next: options.next,
     }),

@@ -21,7 +21,13 @@ import { finishTestSignIn } from "./test-sign-in.js";
 /** `returnTo` after a test sign-in is its result page, whatever the checks found. */
 export type SignInResult =
   | { ok: true; returnTo: string }
-  | { ok: false; error: GatehouseError; traceId: string }
+  | {
+      ok: false;
+      error: GatehouseError;
+      traceId: string;
+      /** The refusal is in its organization's sign-in activity: the connection was known. */
+      listed: boolean;
+    }
   | { ok: false; ssoRequired: { email: string; organizationName: string; returnTo: string } };
 
 /** The IdP's answer, framework-free, as adapters read it. */
@@ -286,7 +292,7 @@ async function refuse(
   const record =
     (failure.code !== "AUTH_RATE_LIMITED" && connection !== undefined) ||
     (await shouldRecordRefusal(ctx, request.ip, `${auditType}:${failure.code}`).catch(() => true));
-  if (!record) return { ok: false, error: failure, traceId };
+  if (!record) return { ok: false, error: failure, traceId, listed: false };
   await insertAuditEvent(
     ctx.store.db,
     {
@@ -311,7 +317,7 @@ async function refuse(
   ).catch((auditError: unknown) =>
     request.log.error({ err: auditError }, "could not record a failed sign-in"),
   );
-  return { ok: false, error: failure, traceId };
+  return { ok: false, error: failure, traceId, listed: connection !== undefined };
 }
 
 /**

@@ -30,6 +30,7 @@ export async function renderSignInResult(
   const fruitless = remedy && remedyOf(result.error) === "administrator";
   return sendError(ctx, reply.request, reply, result.error, {
     traceId: result.traceId,
+    traceListed: result.listed,
     // A button must not invite the attempt the page says will fail again.
     next: { href: "/login", label: fruitless ? "Back to sign-in" : "Start signing in again" },
     // The pipeline has noted the refusal on the request line already.

@@ -9,6 +9,8 @@ export interface ErrorPageOptions {
   /** Overrides the standard title's detail line; must already be safe for a person to read. */
   message?: string | undefined;
   traceId?: string | undefined;
+  /** The reference code is in the organization's sign-in activity, where an admin can look it up. */
+  traceListed?: boolean | undefined;
   /** A single sign-on refusal's remedy (src/error-remedy.ts): what the page tells the person to do. */
   remedy?: Remedy | undefined;
   session?: ActiveSession | undefined;
@@ -36,7 +38,7 @@ export function errorPage(options: ErrorPageOptions): string {
   <h1>${human.title}</h1>
   ${options.message ? html`<p class="lead">${options.message}</p>` : ""}
   <p data-testid="error-action">${action}</p>
-  ${options.traceId ? html`<p class="trace">Reference code: <code class="trace-id">${options.traceId}</code><br><span class="muted">Give this code to your administrator; it identifies this attempt in the sign-in activity.</span></p>` : ""}
+  ${options.traceId ? html`<p class="trace">Reference code: <code class="trace-id">${options.traceId}</code><br><span class="muted" data-testid="trace-where">${options.traceListed ? "Give this code to your administrator; it identifies this attempt in the sign-in activity." : "Give this code to your administrator; it identifies this attempt in Gatehouse's logs."}</span></p>` : ""}
   ${administrator ? html`<p class="muted" data-testid="locked-out-hint">${LOCKED_OUT_HINT}</p>` : ""}
   <p class="actions"><a class="btn btn-primary" href="${next.href}">${next.label}</a></p>
 </section>`,

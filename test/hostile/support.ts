@@ -210,6 +210,12 @@ export async function assertRefused(
   if (expected.failedCheck) assert.equal(detail.check, expected.failedCheck);
   assert.match(String(detail.detail), expected.check);
   assert.ok(event.trace_id && answer.body.includes(event.trace_id), "the page shows the event's trace id");
+  // The page tells where the code can be looked up: the sign-in activity only when it is there.
+  const where = /data-testid="trace-where">([^<]*)</.exec(answer.body)?.[1] ?? "";
+  assert.match(
+    where,
+    expected.inOrganizationLog === false ? /Gatehouse&#39;s logs|Gatehouse's logs/ : /sign-in activity/,
+  );
   if (h.op) assert.ok(!JSON.stringify(event).includes(h.op.clientSecret), "no client secret in the audit");
   if (expected.inOrganizationLog !== false) {
     const [listed] = await listAuditEvents(db, {
