@@ -204,6 +204,25 @@ describe("Administration pages", () => {
   });
 });
 
+describe("times", () => {
+  /** `2026-12-07 15:49 UTC`, as the Domains page writes it: never `Mon, 07 Dec 2026 15:49:06 GMT`. */
+  const oneFormat =
+    /<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC<\/time>/;
+
+  test("the connection page and the home page write a time as YYYY-MM-DD HH:MM UTC", async () => {
+    const admin = await adminOf("times");
+    const id = await createThroughForm(admin, validForm("times"));
+    const connection = await admin.browser.get(`${gh.url}${OIDC}/${id}`);
+    assert.equal(connection.status, 200);
+    const created = /<dd data-field="created">([\s\S]*?)<\/dd>/.exec(connection.body)?.[1];
+    assert.match(created ?? "", oneFormat);
+    const home = await admin.browser.get(`${gh.url}/`);
+    const expires = /<dd data-field="session-expires">([\s\S]*?)<\/dd>/.exec(home.body)?.[1];
+    assert.match(expires ?? "", oneFormat);
+    for (const page of [connection.body, home.body]) assert.doesNotMatch(page, / GMT\b/);
+  });
+});
+
 describe("the Open ID Connect Setup page", () => {
   test("shows the Callback URL and the home page to copy before anything exists", async () => {
     const { browser } = await adminOf("setup");
