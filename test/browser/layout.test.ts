@@ -117,6 +117,24 @@ function openPanels(page: Page): Promise<void> {
   });
 }
 
+/**
+ * The elements matching `selector` that the browser laid out on more than one line, or that
+ * stick out of the box around them (`.activity-detail`, else the table cell).
+ */
+function brokenInside(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate(
+    (s) =>
+      [...document.querySelectorAll(s)]
+        .filter((element) => {
+          const box = element.closest(".activity-detail, td")?.getBoundingClientRect();
+          const rects = element.getClientRects();
+          return rects.length > 1 || (box !== undefined && (rects[0]?.right ?? 0) > box.right + 0.5);
+        })
+        .map((element) => element.textContent ?? ""),
+    selector,
+  );
+}
+
 describe("layout", () => {
   test(
     "no admin page is wider than a 390 px phone screen, action panels open or closed",
@@ -186,4 +204,31 @@ describe("layout", () => {
       await context.close();
     },
   );
+
+  for (const [name, viewport] of [
+    ["1280", LAPTOP],
+    ["390", PHONE],
+  ] as const) {
+    test(`reference codes and error codes never break inside, at ${name} px`, options, async () => {
+      assert.ok(gh && browser);
+      const context = await browser.newContext({ viewport });
+      const page = await signedIn(context);
+      await page.goto(`${gh.url}${OIDC}/${connectionId}`);
+      await openPanels(page);
+      await screenshot(page, `layout-activity-${name}`);
+      const activity = page.locator("[data-testid=sign-in-activity]");
+      assert.equal(await activity.locator("code.trace-id").count(), 2);
+      assert.equal(await activity.locator("code.error-code").count(), 2);
+      assert.deepEqual(
+        await brokenInside(page, "[data-testid=sign-in-activity] :is(.trace-id, .error-code)"),
+        [],
+      );
+
+      await failedTestSignIn(page);
+      await screenshot(page, `layout-test-result-${name}`);
+      assert.equal(await page.locator("[data-testid=test-check] code.error-code").count(), 1);
+      assert.deepEqual(await brokenInside(page, "[data-testid=test-check] .error-code"), []);
+      await context.close();
+    });
+  }
 });

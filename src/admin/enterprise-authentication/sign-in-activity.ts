@@ -47,7 +47,7 @@ function activityRow(e: AuditEvent): SafeHtml {
         ? ""
         : html`<details class="activity-detail"><summary>Technical detail</summary>
       <dl class="facts">
-        <div><dt>Code</dt><dd><code>${e.reasonCode ?? "—"}</code></dd></div>
+        <div><dt>Code</dt><dd><code class="error-code">${e.reasonCode ?? "—"}</code></dd></div>
         <div><dt>Failed check</dt><dd class="activity-check">${check ?? "—"}</dd></div>
         ${text("expected") ? html`<div><dt>Expected</dt><dd><code>${text("expected")}</code></dd></div>` : ""}
         ${text("received") ? html`<div><dt>Received</dt><dd><code>${text("received")}</code></dd></div>` : ""}
