@@ -180,6 +180,25 @@ describe("Administration pages", () => {
     assert.match(page.body, /data-state="not-connected"/);
   });
 
+  test("the overview shows the state of Open ID Connect and of SAML 2.0", async () => {
+    const admin = await adminOf("overviewstates");
+    const states = async () => {
+      const page = await admin.browser.get(`${gh.url}/admin`);
+      return [...page.body.matchAll(/<li data-integration="(\w+)" data-state="([\w-]+)">([^<]*)</g)].map(
+        ([, key, state, label]) => [key, state, label?.trim()],
+      );
+    };
+    assert.deepEqual(await states(), [
+      ["oidc", "not-connected", "Open ID Connect"],
+      ["saml", "not-connected", "SAML 2.0"],
+    ]);
+    await createThroughForm(admin, validForm("overviewstates"));
+    assert.deepEqual(await states(), [
+      ["oidc", "enabled", "Open ID Connect"],
+      ["saml", "not-connected", "SAML 2.0"],
+    ]);
+  });
+
   test("the introduction offers Open ID Connect and SAML 2.0, each with its own state", async () => {
     const admin = await adminOf("intro");
     const before = await admin.browser.get(`${gh.url}/admin/enterprise-authentication`);

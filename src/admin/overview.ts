@@ -7,10 +7,16 @@ export interface OverviewPageModel {
   session: AdminSession;
   csrfToken: string;
   oidcState: IntegrationState;
+  samlState: IntegrationState;
   userCount: number;
   /** The organization's own SSO sign-in link (by its slug, which no other organization can take). */
   signInUrl: string;
 }
+
+const integrations = [
+  { key: "oidc", label: "Open ID Connect" },
+  { key: "saml", label: "SAML 2.0" },
+] as const;
 
 export function overviewPage(m: OverviewPageModel): string {
   const { session } = m;
@@ -27,7 +33,10 @@ export function overviewPage(m: OverviewPageModel): string {
   <section class="card tile" data-testid="admin-enterprise-authentication">
     <h2 class="section-title">Enterprise Authentication</h2>
     <p>Let your staff sign in with your company's identity provider, such as Okta or Microsoft Entra ID.</p>
-    <p>Open ID Connect <span class="${stateBadge[m.oidcState]}" data-state="${m.oidcState}">${stateLabel[m.oidcState]}</span></p>
+    <ul class="integration-states">${integrations.map(({ key, label }) => {
+      const state = key === "oidc" ? m.oidcState : m.samlState;
+      return html`<li data-integration="${key}" data-state="${state}">${label} <span class="${stateBadge[state]}">${stateLabel[state]}</span></li>`;
+    })}</ul>
     <p class="actions"><a class="btn btn-primary" href="${adminPaths.enterpriseAuthentication}">Open Enterprise Authentication</a> <a class="btn btn-secondary" href="${adminPaths.domains}">Domains</a></p>
   </section>
   <section class="card tile" data-testid="admin-people">

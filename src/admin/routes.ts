@@ -25,7 +25,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
       overviewPage({
         session,
         csrfToken: reply.generateCsrf(),
-        oidcState: integrationState(connections),
+        oidcState: integrationState(connections.filter((c) => c.protocol === "oidc")),
+        samlState: integrationState(connections.filter((c) => c.protocol === "saml")),
         userCount: users.length,
         signInUrl: urlFor(
           ctx.config,
