@@ -199,6 +199,33 @@ describe("Administration pages", () => {
     ]);
   });
 
+  test("the organization's sign-in link is offered only once an enabled connection serves a verified domain", async () => {
+    const admin = await adminOf("signinlink");
+    const overview = async () => (await admin.browser.get(`${gh.url}/admin`)).body;
+    const link = (body: string) => /id="sign-in-url" type="text" value="([^"]+)"/.exec(body)?.[1];
+
+    const alone = await overview();
+    assert.equal(
+      link(alone),
+      undefined,
+      "no connection: the link would lead to 'no single sign-on is set up'",
+    );
+    assert.match(alone, /data-testid="sign-in-link-hint"/);
+
+    await createThroughForm(admin, validForm("signinlink"));
+    const unverified = await overview();
+    assert.equal(link(unverified), undefined, "its domain is not verified: the link would route nowhere");
+    assert.match(unverified, /data-testid="sign-in-link-hint"/);
+
+    await verifyDomainsAsOperator(gh, admin.organizationId, ["signinlink-staff.test"]);
+    const routed = await overview();
+    assert.equal(link(routed), `${gh.url}/sso/start?organization=signinlink`);
+    assert.doesNotMatch(routed, /data-testid="sign-in-link-hint"/);
+    const start = await new Browser().get(link(routed) ?? "");
+    assert.equal(start.status, 302, "the link starts single sign-on");
+    assert.ok(start.location?.startsWith(idp.issuer));
+  });
+
   test("the introduction offers Open ID Connect and SAML 2.0, each with its own state", async () => {
     const admin = await adminOf("intro");
     const before = await admin.browser.get(`${gh.url}/admin/enterprise-authentication`);

@@ -9,8 +9,11 @@ export interface OverviewPageModel {
   oidcState: IntegrationState;
   samlState: IntegrationState;
   userCount: number;
-  /** The organization's own SSO sign-in link (by its slug, which no other organization can take). */
-  signInUrl: string;
+  /**
+   * The organization's own SSO sign-in link (by its slug, which no other organization can take);
+   * null while no enabled connection with a verified domain would take it anywhere.
+   */
+  signInUrl: string | null;
 }
 
 const integrations = [
@@ -49,20 +52,24 @@ export function overviewPage(m: OverviewPageModel): string {
     <p>Keys for your scripts and services to use the Gatehouse API: create, see when each was last used, revoke.</p>
     <p class="actions"><a class="btn btn-secondary" href="${adminPaths.apiKeys}">Open API keys</a></p>
   </section>
-  <section class="card tile" data-testid="admin-organization">
-    <h2 class="section-title">Organization</h2>
-    <dl class="facts">
-      <div><dt>Name</dt><dd data-field="organization-name">${session.organizationName}</dd></div>
-      <div><dt>Slug</dt><dd data-field="organization-slug"><code>${session.organizationSlug}</code></dd></div>
-      <div><dt>Users</dt><dd data-field="user-count">${m.userCount}</dd></div>
-    </dl>
-    ${copyField({
-      id: "sign-in-url",
-      label: "Sign-in link",
-      value: m.signInUrl,
-      help: "Share it with your people: it starts single sign-on through your organization's connection, whatever their email.",
-    })}
-  </section>
-</div>`,
+</div>
+<section class="card" data-testid="admin-organization">
+  <h2 class="section-title">Organization</h2>
+  <dl class="facts">
+    <div><dt>Name</dt><dd data-field="organization-name">${session.organizationName}</dd></div>
+    <div><dt>Slug</dt><dd data-field="organization-slug"><code>${session.organizationSlug}</code></dd></div>
+    <div><dt>Users</dt><dd data-field="user-count">${m.userCount}</dd></div>
+  </dl>
+  ${
+    m.signInUrl
+      ? copyField({
+          id: "sign-in-url",
+          label: "Sign-in link",
+          value: m.signInUrl,
+          help: "Share it with your people: it starts single sign-on through your organization's connection, whatever their email.",
+        })
+      : html`<p class="muted" data-testid="sign-in-link-hint">A sign-in link to share with your people appears here once a connection is enabled for a verified domain.</p>`
+  }
+</section>`,
   });
 }

@@ -231,4 +231,19 @@ describe("layout", () => {
       await context.close();
     });
   }
+
+  test("the organization's sign-in link is shown whole at 1280 px", options, async () => {
+    assert.ok(gh && browser);
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const page = await signedIn(context);
+    await page.goto(`${gh.url}/admin`);
+    await screenshot(page, "layout-admin-laptop");
+    const link = page.locator("#sign-in-url");
+    assert.equal(await link.inputValue(), `${gh.url}/sso/start?organization=acme`);
+    const [scroll, client] = await link.evaluate((input) => [input.scrollWidth, input.clientWidth]);
+    assert.ok((scroll ?? 0) <= (client ?? 0), `the link needs ${scroll} px and has ${client} px`);
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "layout-admin-phone");
+    await context.close();
+  });
 });
