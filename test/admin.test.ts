@@ -180,6 +180,52 @@ describe("Administration pages", () => {
     assert.match(page.body, /data-state="not-connected"/);
   });
 
+  test("the overview shows the state of Open ID Connect and of SAML 2.0", async () => {
+    const admin = await adminOf("overviewstates");
+    const states = async () => {
+      const page = await admin.browser.get(`${gh.url}/admin`);
+      return [...page.body.matchAll(/<li data-integration="(\w+)" data-state="([\w-]+)">([^<]*)</g)].map(
+        ([, key, state, label]) => [key, state, label?.trim()],
+      );
+    };
+    assert.deepEqual(await states(), [
+      ["oidc", "not-connected", "Open ID Connect"],
+      ["saml", "not-connected", "SAML 2.0"],
+    ]);
+    await createThroughForm(admin, validForm("overviewstates"));
+    assert.deepEqual(await states(), [
+      ["oidc", "enabled", "Open ID Connect"],
+      ["saml", "not-connected", "SAML 2.0"],
+    ]);
+  });
+
+  test("the organization's sign-in link is offered only once an enabled connection serves a verified domain", async () => {
+    const admin = await adminOf("signinlink");
+    const overview = async () => (await admin.browser.get(`${gh.url}/admin`)).body;
+    const link = (body: string) => /id="sign-in-url" type="text" value="([^"]+)"/.exec(body)?.[1];
+
+    const alone = await overview();
+    assert.equal(
+      link(alone),
+      undefined,
+      "no connection: the link would lead to 'no single sign-on is set up'",
+    );
+    assert.match(alone, /data-testid="sign-in-link-hint"/);
+
+    await createThroughForm(admin, validForm("signinlink"));
+    const unverified = await overview();
+    assert.equal(link(unverified), undefined, "its domain is not verified: the link would route nowhere");
+    assert.match(unverified, /data-testid="sign-in-link-hint"/);
+
+    await verifyDomainsAsOperator(gh, admin.organizationId, ["signinlink-staff.test"]);
+    const routed = await overview();
+    assert.equal(link(routed), `${gh.url}/sso/start?organization=signinlink`);
+    assert.doesNotMatch(routed, /data-testid="sign-in-link-hint"/);
+    const start = await new Browser().get(link(routed) ?? "");
+    assert.equal(start.status, 302, "the link starts single sign-on");
+    assert.ok(start.location?.startsWith(idp.issuer));
+  });
+
   test("the introduction offers Open ID Connect and SAML 2.0, each with its own state", async () => {
     const admin = await adminOf("intro");
     const before = await admin.browser.get(`${gh.url}/admin/enterprise-authentication`);
@@ -201,6 +247,25 @@ describe("Administration pages", () => {
       /data-integration="saml" data-state="not-connected"/,
       "an OIDC connection is not SAML's",
     );
+  });
+});
+
+describe("times", () => {
+  /** `2026-12-07 15:49 UTC`, as the Domains page writes it: never `Mon, 07 Dec 2026 15:49:06 GMT`. */
+  const oneFormat =
+    /<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z">\d{4}-\d\d-\d\d \d\d:\d\d UTC<\/time>/;
+
+  test("the connection page and the home page write a time as YYYY-MM-DD HH:MM UTC", async () => {
+    const admin = await adminOf("times");
+    const id = await createThroughForm(admin, validForm("times"));
+    const connection = await admin.browser.get(`${gh.url}${OIDC}/${id}`);
+    assert.equal(connection.status, 200);
+    const created = /<dd data-field="created">([\s\S]*?)<\/dd>/.exec(connection.body)?.[1];
+    assert.match(created ?? "", oneFormat);
+    const home = await admin.browser.get(`${gh.url}/`);
+    const expires = /<dd data-field="session-expires">([\s\S]*?)<\/dd>/.exec(home.body)?.[1];
+    assert.match(expires ?? "", oneFormat);
+    for (const page of [connection.body, home.body]) assert.doesNotMatch(page, / GMT\b/);
   });
 });
 

@@ -123,7 +123,7 @@ describe("development IdP", () => {
 
   function authorizationUrl(
     client: typeof okta,
-    params: { challenge?: string; nonce: string; state: string },
+    params: { challenge?: string; nonce: string; state: string; loginHint?: string },
   ) {
     const url = new URL(discovery.authorization_endpoint);
     url.search = new URLSearchParams({
@@ -136,6 +136,7 @@ describe("development IdP", () => {
       ...(params.challenge === undefined
         ? {}
         : { code_challenge: params.challenge, code_challenge_method: "S256" }),
+      ...(params.loginHint === undefined ? {} : { login_hint: params.loginHint }),
     }).toString();
     return url.href;
   }
@@ -286,6 +287,29 @@ describe("development IdP", () => {
     assert.match(html, /role="alert">Incorrect email or password\.</);
     assert.match(html, /name="email"[^>]*value="bob@acme\.test"/);
     assert.match(html, /<button type="submit">Sign in<\/button>/);
+  });
+
+  test("the sign-in page prefills the email from login_hint and puts the cursor on the password", async () => {
+    const { challenge } = pkce();
+    const hinted = await openSignIn(
+      new Browser(),
+      authorizationUrl(okta, { challenge, nonce: "n", state: "s", loginHint: "alice@acme.test" }),
+    );
+    assert.match(hinted.html, /<input id="email"[^>]*value="alice@acme\.test">/);
+    assert.doesNotMatch(hinted.html, /<input id="email"[^>]*autofocus/);
+    assert.match(hinted.html, /<input id="password"[^>]*autofocus>/);
+
+    const plain = await openSignIn(
+      new Browser(),
+      authorizationUrl(okta, { challenge, nonce: "n", state: "s" }),
+    );
+    assert.match(plain.html, /<input id="email"[^>]*autofocus value="">/);
+
+    const hostile = await openSignIn(
+      new Browser(),
+      authorizationUrl(okta, { challenge, nonce: "n", state: "s", loginHint: `"><script>x</script>` }),
+    );
+    assert.doesNotMatch(hostile.html, /<script>/);
   });
 
   test("the sign-in page escapes what it echoes", async () => {

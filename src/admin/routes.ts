@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { urlFor } from "../config.js";
+import { connectionRoutesSignIns } from "../domain/organization-domains.js";
 import type { AppContext } from "../server/context.js";
 import { listConnections } from "../store/connections.js";
 import { listOrganizationUsers } from "../store/users.js";
@@ -25,12 +26,17 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
       overviewPage({
         session,
         csrfToken: reply.generateCsrf(),
-        oidcState: integrationState(connections),
+        oidcState: integrationState(connections.filter((c) => c.protocol === "oidc")),
+        samlState: integrationState(connections.filter((c) => c.protocol === "saml")),
         userCount: users.length,
-        signInUrl: urlFor(
-          ctx.config,
-          `/sso/start?organization=${encodeURIComponent(session.organizationSlug ?? "")}`,
-        ),
+        // Shown only when it leads somewhere: an organization without a connection that routes
+        // would hand out a link whose page tells people to ask for a sign-in link.
+        signInUrl: connections.some((c) => connectionRoutesSignIns(c, ctx.now()))
+          ? urlFor(
+              ctx.config,
+              `/sso/start?organization=${encodeURIComponent(session.organizationSlug ?? "")}`,
+            )
+          : null,
       }),
     );
   });

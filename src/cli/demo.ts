@@ -6,8 +6,9 @@ import { buildApp } from "../server/app.js";
 import { createContext } from "../server/context-factory.js";
 import { startMaintenance } from "../server/maintenance.js";
 import { findOrganizationBySlug } from "../store/organizations.js";
+import { demoBanner } from "./demo-banner.js";
 import { help, parseOptions } from "./options.js";
-import { SAMPLE_APP_NAME, startSampleApplication } from "./sample-app.js";
+import { startSampleApplication } from "./sample-app.js";
 import { waitForShutdown } from "./serve.js";
 
 const DEMO_USAGE = `Usage: gatehouse demo [--idp-port 3001] [--app-port 3002]
@@ -79,52 +80,18 @@ export async function runDemo(args: string[]): Promise<number> {
   );
   const running = { app, ctx, stopMaintenance: startMaintenance(ctx) };
 
-  const okta = setup.clients[0];
-  const line = "─".repeat(72);
-  process.stdout.write(`
-${line}
-  Gatehouse demo is running                        (Ctrl+C to stop)
-${line}
-  Gatehouse          ${base}
-  Development IdP    ${idp.issuer}   (stands in for Okta and LinkedIn)
-  Database           ${config.databaseUrl}${seeded ? "   (seeded just now)" : "   (existing data kept)"}
-
-  1. Sign in as the organization's admin
-       ${base}login
-       email     ${DEMO_ORG.adminEmail}
-       password  ${DEMO_ORG.adminPassword}
-
-  2. Open Administration > Enterprise Authentication > Open ID Connect
-       ${base}admin/enterprise-authentication/oidc
-     and paste:
-       Connection name           Acme Okta
-       Issuer URL                ${idp.issuer}
-       Client ID                 ${okta?.clientId}
-       Client secret             ${okta?.clientSecret}
-       Identity provider domain  tick acme.test
-     (the IdP already knows the Callback URL ${base}sso/oidc/callback
-      and the sign-out redirect ${base}; acme.test is pre-verified by the
-      operator, so SSO works at once — a real domain is proven with a DNS TXT
-      record, see docs/domains.md)
-
-  3. Sign out, then sign in as a member of Acme through SSO:
-${setup.users
-  .filter((u) => u.email.endsWith("@acme.test"))
-  .map((u) => `       ${u.email.padEnd(22)} ${u.password}   (at the IdP)`)
-  .join("\n")}
-
-  4. "Continue with LinkedIn" signs in people outside Acme:
-${setup.users
-  .filter((u) => !u.email.endsWith("@acme.test"))
-  .map((u) => `       ${u.email.padEnd(22)} ${u.password}`)
-  .join("\n")}
-     and is refused for @acme.test addresses while the connection is enabled.
-
-  5. Your application signs in through Gatehouse (OpenID Connect):
-       ${sample.url}   (examples/saas-app: Sign in → Gatehouse → the IdP → back, signed in)
-     Registered as "${SAMPLE_APP_NAME}"; see docs/integrate-your-application.md
-${line}
-`);
+  process.stdout.write(
+    demoBanner({
+      base,
+      idpIssuer: idp.issuer,
+      databaseUrl: config.databaseUrl,
+      seeded,
+      admin: { email: DEMO_ORG.adminEmail, password: DEMO_ORG.adminPassword },
+      okta: setup.clients[0],
+      users: setup.users,
+      sampleUrl: sample.url,
+    }),
+  );
   await waitForShutdown(async () => {
     running.stopMaintenance();
     await sample.close();

@@ -108,8 +108,12 @@ export function interactionRoutes(deps: InteractionDeps): KoaMiddleware {
   async function show(ctx: KoaContext, uid: string): Promise<void> {
     const interaction = await interactionFor(ctx, uid);
     switch (interaction.prompt.name) {
-      case "login":
-        return renderLogin(ctx, interaction, {});
+      case "login": {
+        // The email the client already knows (OIDC Core 3.1.2.1 login_hint), as Okta and Entra
+        // ID prefill it: the person does not type it a second time.
+        const hint = interaction.params.login_hint;
+        return renderLogin(ctx, interaction, typeof hint === "string" ? { email: hint.slice(0, 320) } : {});
+      }
       case "consent":
         return consentAutomatically(ctx, interaction);
       default:

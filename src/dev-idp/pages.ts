@@ -71,9 +71,9 @@ export function loginPage(model: LoginPageModel): string {
 ${model.error === undefined ? "" : html`<p class="error" role="alert">${model.error}</p>`}
 <form method="post" action="${base}/login">
 <label for="email">Email</label>
-<input id="email" name="email" type="email" autocomplete="username" required autofocus value="${model.email ?? ""}">
+<input id="email" name="email" type="email" autocomplete="username" required${model.email ? "" : " autofocus"} value="${model.email ?? ""}">
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input id="password" name="password" type="password" autocomplete="current-password" required${model.email ? " autofocus" : ""}>
 <button type="submit">Sign in</button>
 </form>
 <form method="post" action="${base}/abort">

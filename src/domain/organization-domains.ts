@@ -122,6 +122,21 @@ export function activeDomains(
 }
 
 /**
+ * Does the organization's sign-in link (`/sso/start?organization=<slug>`) lead anywhere through
+ * this connection? Only when it is enabled and one of its domains is active: otherwise the
+ * callback would refuse every email it asserts.
+ */
+export function connectionRoutesSignIns(
+  connection: { status: string; organizationId: string; domainStatuses: readonly DomainStatus[] },
+  now: number,
+): boolean {
+  return (
+    connection.status === "enabled" &&
+    activeDomains(connection.organizationId, connection.domainStatuses, now).length > 0
+  );
+}
+
+/**
  * May this connection route, enforce on, provision or link this email? Only when the email's
  * domain is listed on the connection AND is an active domain of the connection's own
  * organization. Exact match, no subdomains: `eu.acme.com` is a domain of its own.

@@ -7,6 +7,7 @@ import { currentSession } from "../session/validate.js";
 import { textField } from "../web/form.js";
 import { html } from "../web/html.js";
 import { layout } from "../web/layout.js";
+import { utcTime } from "../web/time.js";
 
 const methodLabel = { password: "Password", linkedin: "LinkedIn", sso: "Single sign-on" } as const;
 
@@ -50,7 +51,7 @@ export function registerHomeRoutes(app: FastifyInstance, ctx: AppContext): void 
     <div><dt>Organization</dt><dd data-field="organization">${session.organizationName ?? "None yet"}</dd></div>
     <div><dt>Role</dt><dd data-field="role">${session.role ?? "—"}</dd></div>
     <div><dt>Signed in with</dt><dd data-field="method">${methodLabel[session.method]}${session.connectionName ? html` · ${session.connectionName}` : ""}</dd></div>
-    <div><dt>Session expires</dt><dd>${new Date(session.expiresAt).toUTCString()}</dd></div>
+    <div><dt>Session expires</dt><dd data-field="session-expires">${utcTime(session.expiresAt)}</dd></div>
   </dl>
   <form method="post" action="/logout" class="actions">
     <input type="hidden" name="_csrf" value="${csrf}">

@@ -2,12 +2,11 @@ import type { OpenedInvitation } from "../accounts/invitations.js";
 import { MIN_PASSWORD_LENGTH } from "../crypto/password.js";
 import { html } from "../web/html.js";
 import { layout } from "../web/layout.js";
+import { formatUtc } from "../web/time.js";
 
 const roleLabel = { owner: "an owner", admin: "an administrator", member: "a member" } as const;
 
-function expiry(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
+const expiry = (ms: number): string => formatUtc(ms);
 
 export interface AcceptPageModel {
   opened: OpenedInvitation;

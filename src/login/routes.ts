@@ -71,6 +71,19 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
       .send(passwordStepPage({ csrfToken: reply.generateCsrf(), email, returnTo }));
   });
 
+  // The password step is only ever an answer to POST /login. A reload, a bookmark or a back
+  // button after a wrong password asks for it by GET: start again at the email step, keeping
+  // the email and a return_to that is a same-origin path (anything else is dropped).
+  app.get("/login/password", async (request, reply) => {
+    const email = textField(request.query, "email", 320).trim();
+    const returnTo = safeReturnTo(textField(request.query, "return_to"));
+    const query = new URLSearchParams();
+    if (email) query.set("email", email);
+    if (returnTo !== "/") query.set("return_to", returnTo);
+    const search = query.toString();
+    return reply.redirect(search ? `/login?${search}` : "/login", 303);
+  });
+
   app.post("/login/password", { preHandler: app.csrfProtection }, async (request, reply) => {
     const email = textField(request.body, "email", 320);
     const password = textField(request.body, "password", 1024);

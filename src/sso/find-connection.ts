@@ -1,4 +1,4 @@
-import { activeDomains } from "../domain/organization-domains.js";
+import { connectionRoutesSignIns } from "../domain/organization-domains.js";
 import type { SsoRoute } from "../domain/sso-routing.js";
 import type { AppContext } from "../server/context.js";
 import { type Connection, findEnabledConnectionForDomain, listConnections } from "../store/connections.js";
@@ -28,8 +28,8 @@ export async function findConnectionForRoute(ctx: AppContext, route: SsoRoute): 
     case "organization": {
       const organization = await findOrganizationBySlug(ctx.store.db, route.slug);
       if (!organization) return { kind: "none" };
-      const usable = (await listConnections(ctx.store.db, organization.id)).filter(
-        (c) => c.status === "enabled" && activeDomains(c.organizationId, c.domainStatuses, now).length > 0,
+      const usable = (await listConnections(ctx.store.db, organization.id)).filter((c) =>
+        connectionRoutesSignIns(c, now),
       );
       const wanted = route.connectionName?.toLowerCase();
       const matching = wanted === undefined ? usable : usable.filter((c) => c.name.toLowerCase() === wanted);

@@ -79,6 +79,32 @@ describe("password sign-in", () => {
     assert.match(answer.body, /aria-invalid="true"/);
     assert.match(answer.body, /value="not-an-email"/);
   });
+
+  test("GET /login/password (a reload or bookmark of the password step) answers 303 to the email step", async () => {
+    const bare = await new Browser().get(`${gh.url}/login/password`);
+    assert.equal(bare.status, 303);
+    assert.equal(bare.location, `${gh.url}/login`);
+
+    const kept = await new Browser().get(
+      `${gh.url}/login/password?email=${encodeURIComponent(ADMIN_EMAIL)}&return_to=${encodeURIComponent("/admin?x=1")}`,
+    );
+    assert.equal(kept.status, 303);
+    const to = new URL(kept.location ?? "");
+    assert.equal(to.origin + to.pathname, `${gh.url}/login`);
+    assert.equal(to.searchParams.get("email"), ADMIN_EMAIL);
+    assert.equal(to.searchParams.get("return_to"), "/admin?x=1");
+    const page = await new Browser().get(to.href);
+    assert.match(page.body, /name="email"[^>]*value="admin@acme\.test"/);
+
+    // Never a way off the site: a foreign return_to is dropped, the Location stays on /login.
+    for (const hostile of ["https://evil.test/", "//evil.test/", "/\\evil.test", "javascript:alert(1)"]) {
+      const answer = await new Browser().get(
+        `${gh.url}/login/password?return_to=${encodeURIComponent(hostile)}`,
+      );
+      assert.equal(answer.status, 303, hostile);
+      assert.equal(answer.location, `${gh.url}/login`, hostile);
+    }
+  });
 });
 
 describe("password rate limits", () => {

@@ -4,11 +4,6 @@ import type { DomainView } from "../../domains/view.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPaths, copyField } from "../components.js";
 
-/** `2026-12-05 08:30 UTC`: admins compare it with their DNS provider's console, so UTC. */
-export function utcTime(iso: string): SafeHtml {
-  return html`<time datetime="${iso}">${iso.slice(0, 16).replace("T", " ")} UTC</time>`;
-}
-
 /**
  * The TXT record to publish, each part with a Copy button. The name is shown as DNS knows it
  * (punycode), which every DNS console accepts.

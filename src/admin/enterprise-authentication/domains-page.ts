@@ -2,9 +2,10 @@ import type { VerifyResult } from "../../domains/verify.js";
 import type { DomainView } from "../../domains/view.js";
 import type { ErrorCode } from "../../errors.js";
 import { html, type SafeHtml } from "../../web/html.js";
+import { utcTime } from "../../web/time.js";
 import { adminPage, adminPaths, crumbs, successAlert } from "../components.js";
 import type { AdminSession } from "../guard.js";
-import { recordFields, utcTime, verifyButton, verifyOutcome } from "./domain-record.js";
+import { recordFields, verifyButton, verifyOutcome } from "./domain-record.js";
 import { removeDialog } from "./domain-remove.js";
 
 export interface DomainsPageModel {

@@ -2,6 +2,7 @@ import type { OidcConnectionView } from "../../connections/view.js";
 import type { DomainView } from "../../domains/view.js";
 import type { AuditEvent } from "../../store/audit.js";
 import { html, type SafeHtml } from "../../web/html.js";
+import { utcTime } from "../../web/time.js";
 import { adminPage, adminPaths, copyField, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { dangerZone } from "./delete.js";
@@ -79,7 +80,7 @@ function connectionSection(c: OidcConnectionView, m: ConnectionPageModel): SafeH
         : html`<span class="muted">No rules: new users are ${c.defaultRole === "admin" ? "admins" : "members"}; roles are managed under People</span>`
     }</dd></div>
     <div><dt>Clock tolerance</dt><dd data-field="clock-skew">${c.clockSkewSeconds} seconds</dd></div>
-    <div><dt>Created</dt><dd data-field="created"><time datetime="${c.createdAt}">${new Date(c.createdAt).toUTCString()}</time></dd></div>
+    <div><dt>Created</dt><dd data-field="created">${utcTime(c.createdAt)}</dd></div>
   </dl>
   ${copyField({ id: `callback-url-${c.id}`, label: "Callback URL", value: c.callbackUrl, help: "The sign-in redirect URI in your identity provider." })}
   ${copyField({ id: `home-url-${c.id}`, label: "Sign-out redirect URL (home page)", value: m.homePageUrl, help: "The sign-out redirect URI in your identity provider." })}

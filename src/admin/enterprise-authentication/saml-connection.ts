@@ -2,6 +2,7 @@ import type { CertificateFacts } from "../../connections/saml-certificates.js";
 import type { DomainView } from "../../domains/view.js";
 import type { AuditEvent } from "../../store/audit.js";
 import { html, type SafeHtml } from "../../web/html.js";
+import { utcTime } from "../../web/time.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { enforcementSummary, statusBadge } from "./connection-summary.js";
@@ -94,7 +95,7 @@ function connectionSection(m: SamlConnectionPageModel): SafeHtml {
     <div><dt>IdP-initiated sign-in</dt><dd data-field="idp-initiated">${c.allowIdpInitiated ? "Allowed" : "Refused (sign-in starts at Gatehouse)"}</dd></div>
     <div><dt>Attributes</dt><dd data-field="attributes">${attributesText(c)}</dd></div>
     <div><dt>Roles from groups</dt><dd data-field="role-rules">${rolesText(c)}</dd></div>
-    <div><dt>Created</dt><dd data-field="created"><time datetime="${c.createdAt}">${new Date(c.createdAt).toUTCString()}</time></dd></div>
+    <div><dt>Created</dt><dd data-field="created">${utcTime(c.createdAt)}</dd></div>
   </dl>
   <h3>In your identity provider</h3>
   ${serviceProviderFields({ acsUrl: c.acsUrl, entityId: c.spEntityId, metadataUrl: c.spMetadataUrl }, `-${c.id}`, true)}

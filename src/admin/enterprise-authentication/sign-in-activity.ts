@@ -2,6 +2,7 @@ import { errorSpec } from "../../error-registry.js";
 import type { ErrorCode } from "../../errors.js";
 import type { AuditEvent } from "../../store/audit.js";
 import { html, type SafeHtml } from "../../web/html.js";
+import { utcTime } from "../../web/time.js";
 
 /** How many recent attempts the connection's page shows. */
 export const ACTIVITY_LIMIT = 50;
@@ -37,7 +38,7 @@ function activityRow(e: AuditEvent): SafeHtml {
       : "Signed in"
     : errorSpec((e.reasonCode ?? "INTERNAL") as ErrorCode).title;
   return html`<tr data-outcome="${e.outcome ?? ""}"${e.traceId ? html` data-trace-id="${e.traceId}"` : ""}>
-  <td><time datetime="${e.createdAt}">${e.createdAt.slice(0, 19).replace("T", " ")}</time></td>
+  <td>${utcTime(e.createdAt, { seconds: true, zone: false })}</td>
   <td>${who(e, text("typedEmail"))}</td>
   <td>
     <span class="badge ${ok ? "badge-success" : "badge-warning"}">${ok ? "Success" : "Failed"}</span> ${reason}
@@ -46,7 +47,7 @@ function activityRow(e: AuditEvent): SafeHtml {
         ? ""
         : html`<details class="activity-detail"><summary>Technical detail</summary>
       <dl class="facts">
-        <div><dt>Code</dt><dd><code>${e.reasonCode ?? "—"}</code></dd></div>
+        <div><dt>Code</dt><dd><code class="error-code">${e.reasonCode ?? "—"}</code></dd></div>
         <div><dt>Failed check</dt><dd class="activity-check">${check ?? "—"}</dd></div>
         ${text("expected") ? html`<div><dt>Expected</dt><dd><code>${text("expected")}</code></dd></div>` : ""}
         ${text("received") ? html`<div><dt>Received</dt><dd><code>${text("received")}</code></dd></div>` : ""}

@@ -54,7 +54,7 @@ function checkRows(entries: readonly CheckEntry[], checkList: TestResult["checkL
   <td><span class="badge ${entry.passed ? "badge-success" : "badge-warning"}">${entry.passed ? "Passed" : "Failed"}</span>${
     entry.passed
       ? ""
-      : html`<p class="activity-detail"><code>${entry.code ?? ""}</code> ${entry.detail ?? ""}</p>`
+      : html`<p class="activity-detail"><code class="error-code">${entry.code ?? ""}</code> ${entry.detail ?? ""}</p>`
   }</td>
   <td data-field="expected">${entry.expected === undefined ? html`<span class="muted">—</span>` : html`<code>${entry.expected}</code>`}</td>
   <td data-field="received">${entry.received === undefined ? html`<span class="muted">—</span>` : html`<code>${entry.received}</code>`}</td>
