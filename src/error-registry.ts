@@ -288,8 +288,11 @@ export const ERRORS = {
     status: 400,
     audience: "person",
     title: "That account can't sign in here",
-    action: `Your identity provider signed you in with an email address this connection does not cover. ${ADMINISTRATOR_FIXES}`,
-    remedy: "administrator",
+    // Most often the provider still had another account signed in (a personal one): the person
+    // can fix that; an address the connection should cover is the administrator's to add.
+    action:
+      "Your identity provider signed you in with an address this connection does not cover. If that is not your work account, sign out at your identity provider and sign in again with your work account; if it is, give the code below to your administrator.",
+    remedy: "retry",
   },
   SSO_TENANT_NOT_ALLOWED: {
     status: 400,

@@ -80,6 +80,8 @@ export interface ErrorResponseOptions {
   traceId?: string | undefined;
   /** The reference code is in the organization's sign-in activity (else only in Gatehouse's logs). */
   traceListed?: boolean | undefined;
+  /** A line under the title for this person only; plain text, escaped on the page. */
+  message?: string | undefined;
   /** Where the page's main button leads. */
   next?: { href: string; label: string } | undefined;
   /** Answer JSON even outside /api/ (public JSON documents such as a JWKS). */
@@ -124,6 +126,7 @@ export async function sendError(
       csrfToken: session ? reply.generateCsrf() : undefined,
       traceId,
       traceListed: options.traceListed ?? false,
+      message: options.message,
       remedy: options.remedy === false ? undefined : remedyOf(error),
       next: options.next,
     }),

@@ -27,6 +27,8 @@ export type SignInResult =
       traceId: string;
       /** The refusal is in its organization's sign-in activity: the connection was known. */
       listed: boolean;
+      /** The address the provider signed the person in as, when that is what was refused. */
+      refusedEmail?: string;
     }
   | { ok: false; ssoRequired: { email: string; organizationName: string; returnTo: string } };
 
@@ -317,7 +319,17 @@ async function refuse(
   ).catch((auditError: unknown) =>
     request.log.error({ err: auditError }, "could not record a failed sign-in"),
   );
-  return { ok: false, error: failure, traceId, listed: connection !== undefined };
+  return {
+    ok: false,
+    error: failure,
+    traceId,
+    listed: connection !== undefined,
+    // The person just signed in at the provider as this address: theirs to see, so that they
+    // can tell a wrong account (a personal one still signed in) from a wrong connection.
+    ...(failure.code === "SSO_EMAIL_DOMAIN_NOT_ALLOWED" && attempt.email !== undefined
+      ? { refusedEmail: attempt.email }
+      : {}),
+  };
 }
 
 /**

@@ -31,6 +31,10 @@ export async function renderSignInResult(
   return sendError(ctx, reply.request, reply, result.error, {
     traceId: result.traceId,
     traceListed: result.listed,
+    message:
+      result.refusedEmail === undefined
+        ? undefined
+        : `Your identity provider signed you in as ${result.refusedEmail}.`,
     // A button must not invite the attempt the page says will fail again.
     next: { href: "/login", label: fruitless ? "Back to sign-in" : "Start signing in again" },
     // The pipeline has noted the refusal on the request line already.

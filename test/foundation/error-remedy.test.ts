@@ -33,7 +33,8 @@ const SIGN_IN_REFUSALS: Record<string, Remedy | "depends"> = {
   SSO_USERINFO_INVALID: "retry",
   SSO_EMAIL_MISSING: "administrator",
   SSO_EMAIL_UNVERIFIED: "depends",
-  SSO_EMAIL_DOMAIN_NOT_ALLOWED: "administrator",
+  // Most often another account still signed in at the provider: the person can switch.
+  SSO_EMAIL_DOMAIN_NOT_ALLOWED: "retry",
   SSO_TENANT_NOT_ALLOWED: "retry",
   SSO_USER_CONFLICT: "administrator",
   SERVICE_UNAVAILABLE: "retry",

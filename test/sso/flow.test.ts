@@ -131,6 +131,13 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     const back = await signInAtIdp(browser, start, idp, "mallory@evil.test", "mallory-password", gh.url);
     const answer = await browser.get(back.location as string);
     assert.equal(errorCode(answer.body), "SSO_EMAIL_DOMAIN_NOT_ALLOWED");
+    // The person sees which account the provider signed them in as, and that switching helps.
+    assert.match(
+      answer.body,
+      /<p class="lead">Your identity provider signed you in as mallory@evil\.test\.<\/p>/,
+    );
+    assert.match(answer.body, /data-remedy="retry"/);
+    assert.match(answer.body, /sign out at your identity provider and sign in again with your work account/);
     assert.equal((await me(browser)).email, undefined);
     const event = await lastFailure();
     assert.equal(event?.reasonCode, "SSO_EMAIL_DOMAIN_NOT_ALLOWED");
