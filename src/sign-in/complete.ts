@@ -83,7 +83,7 @@ export async function completeSignIn(
       const refusal = await refuseSocialWhereSsoRequired(ctx, request, adapter, assertion);
       if (refusal) return { ok: false, ssoRequired: { ...refusal, returnTo: opened.transaction.returnTo } };
     }
-    await signIn(ctx, request, reply, adapter, connection, assertion);
+    await signIn(ctx, request, reply, adapter, connection, assertion, found.loginHint);
     return { ok: true, returnTo: opened.transaction.returnTo };
   } catch (error) {
     return refuse(ctx, request, adapter, error, found, attempt);
@@ -182,6 +182,7 @@ async function signIn(
   adapter: SignInAdapter,
   connection: Connection | undefined,
   assertion: Assertion,
+  loginHint: string | undefined,
 ): Promise<void> {
   const identity = identityOf(connection, assertion);
   const now = ctx.now();
@@ -216,7 +217,7 @@ async function signIn(
             connectionId: connection?.id ?? null,
             email: assertion.email,
             subject: assertion.subject,
-            detail: { provisioned: provisioned.created },
+            detail: { provisioned: provisioned.created, ...typedEmailDetail(loginHint, assertion.email) },
             ip: request.ip,
           },
         ],
@@ -299,10 +300,7 @@ async function refuse(
       reasonCode: failure.code,
       detail: {
         ...failedCheckDetail(failure),
-        // Before the provider said who signed in: who started it, as they typed it.
-        ...(attempt.email === undefined && found.loginHint !== undefined
-          ? { typedEmail: found.loginHint }
-          : {}),
+        ...typedEmailDetail(found.loginHint, attempt.email),
       },
       traceId,
       ip: request.ip,
@@ -312,6 +310,21 @@ async function refuse(
     request.log.error({ err: auditError }, "could not record a failed sign-in"),
   );
   return { ok: false, error: failure, traceId };
+}
+
+/**
+ * The address typed to start, for the audit, when the provider said nothing else or something
+ * else: who the attempt is probably about (before the provider said who, or when it identified
+ * the person only by `sub`), or who typed one address and came back as another. Never the
+ * event's `email`, which is only ever what the provider asserted.
+ */
+export function typedEmailDetail(
+  typed: string | undefined,
+  asserted: string | undefined,
+): { typedEmail?: string } {
+  if (typed === undefined) return {};
+  if (asserted !== undefined && asserted.toLowerCase() === typed.toLowerCase()) return {};
+  return { typedEmail: typed };
 }
 
 /**

@@ -193,7 +193,8 @@ describe("SSO sign-in through a real OpenID Provider", () => {
       /data-testid="typed-email">bob@acme\.test<\/span> <span class="muted">\(typed at sign-in/,
     );
 
-    // An address the provider did assert is the one shown, never the typed one.
+    // An address the provider did assert is the event's email; the different one typed is kept
+    // beside it, so both "why can't Alice sign in?" and "who is unverified@?" find the row.
     const other = new Browser();
     const otherStart = await startAtLoginPage(other, "alice@acme.test");
     const back = await signInAtIdp(
@@ -207,7 +208,28 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     assert.equal(errorCode((await other.get(back.location as string)).body), "SSO_EMAIL_UNVERIFIED");
     const unverified = await lastFailure();
     assert.equal(unverified?.email, "unverified@acme.test");
-    assert.equal(unverified?.detail?.typedEmail, undefined);
+    assert.equal(unverified?.detail?.typedEmail, "alice@acme.test");
+    const otherRow = await activityRow(unverified?.traceId);
+    assert.ok(otherRow, "listed with its reference code");
+    assert.match(
+      otherRow,
+      /<td>unverified@acme\.test<br><span data-testid="typed-email">alice@acme\.test<\/span> <span class="muted">\(typed at sign-in/,
+    );
+  });
+
+  test("a sign-in as the address typed records no typed address beside it", async () => {
+    const browser = new Browser();
+    const start = await startAtLoginPage(browser, "Alice@Acme.test");
+    const back = await signInAtIdp(browser, start, idp, "alice@acme.test", "alice-password", gh.url);
+    assert.equal((await browser.get(back.location as string)).status, 303);
+    const [success] = await listAuditEvents(gh.ctx.store.db, {
+      organizationId,
+      outcome: "success",
+      type: "sign_in.sso",
+      limit: 1,
+    });
+    assert.equal(success?.email, "alice@acme.test");
+    assert.equal(success?.detail?.typedEmail, undefined);
   });
 
   test("email_verified: false is refused", async () => {
