@@ -232,6 +232,34 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     assert.equal(success?.detail?.typedEmail, undefined);
   });
 
+  test("People and the users API say a member with a password at an enforced domain signs in through SSO", async () => {
+    const admin = new Browser();
+    assert.equal((await ssoSignIn(admin, gh, idp, ADMIN.email, "admin-password")).status, 303);
+    const page = await admin.get(`${gh.url}/admin/people`);
+    assert.equal(page.status, 200);
+    const row = new RegExp(`<tr data-user-id="[^"]+" data-email="${ADMIN.email}"[\\s\\S]*?</tr>`).exec(
+      page.body,
+    )?.[0];
+    assert.ok(row, "the admin's row");
+    // The admin holds a password from before the connection, which the connection now refuses.
+    assert.match(row, /data-field="sign-in-now">Single sign-on \(Acme Okta\)</);
+    assert.match(row, /data-field="refused-methods">Password: refused while single sign-on is required</);
+
+    const users = await admin.get(`${gh.url}/api/v1/users`);
+    assert.equal(users.status, 200);
+    const listed = (
+      JSON.parse(users.body) as {
+        data: {
+          email: string;
+          signInMethods: string[];
+          ssoRequired: { connection: { id: string; name: string } | null } | null;
+        }[];
+      }
+    ).data.find((u) => u.email === ADMIN.email);
+    assert.deepEqual([...(listed?.signInMethods ?? [])].sort(), ["password", "sso"], "the credentials held");
+    assert.deepEqual(listed?.ssoRequired, { connection: { id: connectionId, name: "Acme Okta" } });
+  });
+
   test("email_verified: false is refused", async () => {
     const browser = new Browser();
     const answer = await ssoSignIn(browser, gh, idp, "unverified@acme.test", "unverified-password");
