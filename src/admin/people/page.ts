@@ -59,9 +59,13 @@ function signsInWith(m: PersonSignIn): SafeHtml {
         : ""
     }`;
   if (usable.length > 0) return html`<span data-field="sign-in-now">${names(usable)}</span>`;
-  if (ssoUnavailable)
-    return html`<span class="badge badge-warning" data-field="sign-in-now">Cannot sign in</span><br><span class="muted">Created by single sign-on, which no enabled connection offers for this domain</span>`;
-  return html`<span class="muted" data-field="sign-in-now">not yet</span>`;
+  // No password, no LinkedIn and no connection for the domain: a person single sign-on created
+  // whose connection was disabled or deleted (deleting it removes their link to it, too).
+  return html`<span class="badge badge-warning" data-field="sign-in-now">Cannot sign in</span><br><span class="muted">${
+    ssoUnavailable
+      ? "Created by single sign-on, which no enabled connection offers for this domain"
+      : "No password or LinkedIn, and no connection for this domain"
+  }</span>`;
 }
 
 function memberRow(m: PersonSignIn, session: AdminSession, csrfToken: string): SafeHtml {
