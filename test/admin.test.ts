@@ -505,7 +505,7 @@ describe("deleting a connection", () => {
     assert.equal(confirm.status, 200);
     assert.match(
       confirm.body,
-      /Delete deleter Okta\? Users at deleter-staff\.test will sign in with their password or LinkedIn again\./,
+      /Delete deleter Okta\? No one in your organization has an address at deleter-staff\.test yet\./,
     );
     const deleted = await admin.browser.post(`${gh.url}${deletePath}`, { _csrf: csrfToken(confirm.body) });
     assert.equal(deleted.status, 303);

@@ -35,6 +35,13 @@ async function call(base: string, key: string, method: string, path: string, bod
  * Two Gatehouses over one database, as behind a load balancer: PostgreSQL when the app-level
  * tests run there, else one SQLite file that both open.
  */
+/** The API keys page's row of one key. */
+function keyRow(page: string, id: string): string {
+  const row = new RegExp(`<tr data-key-id="${id}"[\\s\\S]*?</tr>`).exec(page)?.[0];
+  assert.ok(row, `a row for the key ${id}`);
+  return row;
+}
+
 describe("API keys: operator and organization keys, listed and revoked", () => {
   let database: TestDatabase;
   let a: TestGatehouse;
@@ -168,12 +175,27 @@ describe("API keys: operator and organization keys, listed and revoked", () => {
     assert.ok(!listed.body.includes(key), "shown once only");
     const id = /data-key-id="([^"]+)" data-state="active">\s*<td>console</.exec(listed.body)?.[1];
     assert.ok(id);
+    const activeRow = keyRow(listed.body, id);
+    assert.match(activeRow, /data-field="key-state">Active</, "the State column says the key is active");
+    // Revoke asks first: its form (and the only submit button) sits inside the closed confirmation.
+    assert.match(
+      activeRow,
+      /<details class="confirm">\s*<summary[^>]*data-testid="revoke-key">Revoke…<\/summary>\s*<form method="post" action="[^"]+\/revoke">[\s\S]*Revoke console[\s\S]*cannot be restored[\s\S]*data-testid="confirm-revoke-key">Revoke<\/button>\s*<\/form>\s*<\/details>/,
+    );
+    assert.equal(activeRow.match(/<button/g)?.length, 1, "no button outside the confirmation");
     const revoke = await browser.post(`${a.url}/admin/api-keys/${id}/revoke`, {
       _csrf: csrfToken(listed.body),
     });
     assert.equal(revoke.status, 303);
     const after = await browser.get(revoke.location ?? "");
     assert.match(after.body, /data-testid="key-revoked"/);
+    const revokedRow = keyRow(after.body, id);
+    assert.match(
+      revokedRow,
+      /data-field="key-state">Revoked<\/span> <time datetime="\d{4}-[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d<\/time>/,
+      "the State column says since when the key is revoked",
+    );
+    assert.doesNotMatch(revokedRow, /revoke-key/, "a revoked key offers no Revoke");
     assert.equal((await call(b.url, key, "GET", "/api/v1/users")).status, 401);
 
     const noCsrf = await browser.post(`${a.url}/admin/api-keys`, { name: "x" });

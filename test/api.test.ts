@@ -35,6 +35,7 @@ interface UserView {
   role: string;
   createdAt: string;
   signInMethods: string[];
+  ssoRequired: { connection: { id: string; name: string } | null } | null;
 }
 interface Answer {
   status: number;
@@ -533,10 +534,10 @@ describe("GET /api/v1/users", () => {
       assert.equal(answer.status, 200);
       const users = answer.json<{ data: UserView[] }>().data;
       assert.deepEqual(
-        users.map((u) => [u.email, u.role, u.signInMethods]),
+        users.map((u) => [u.email, u.role, u.signInMethods, u.ssoRequired]),
         [
-          ["admin@acme.test", "owner", ["password"]],
-          ["member@acme.test", "member", ["password"]],
+          ["admin@acme.test", "owner", ["password"], null],
+          ["member@acme.test", "member", ["password"], null],
         ],
       );
       for (const user of users) {
@@ -551,6 +552,7 @@ describe("GET /api/v1/users", () => {
           "name",
           "role",
           "signInMethods",
+          "ssoRequired",
         ]);
       }
     });

@@ -234,6 +234,11 @@ describe("operator commands on one database", () => {
     const disabled = await gatehouse("connection", "disable", "--org", "acme", "--name", "acme okta");
     assert.equal(disabled.code, 0, disabled.stderr);
     assert.match(disabled.stdout, /Disabled connection "Acme Okta"/);
+    // The admin at acme.test has a password; nobody was created by single sign-on yet.
+    assert.match(
+      disabled.stdout,
+      /Of the people at acme\.test, 1 can sign in with a password or LinkedIn; 0 have neither/,
+    );
     const relisted = await gatehouse("connection", "list", "--org", "acme");
     assert.match(relisted.stdout, /Acme Okta\s+oidc\s+disabled/);
     const again = await gatehouse("connection", "disable", "--org", "acme", "--name", "Acme Okta");

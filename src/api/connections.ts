@@ -719,7 +719,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
         operationId: "deleteConnection",
         summary: "Delete a connection",
         description:
-          "Deletes the connection, its domains and its users' links to it. The users keep their accounts and can use their other sign-in methods again.",
+          "Deletes the connection, its domains and its users' links to it. The users keep their accounts; those with a password or LinkedIn can sign in with it again, and those with neither (accounts single sign-on created) cannot sign in until a connection serves their domain again. The connection.deleted event counts both (peopleWithPasswordOrLinkedIn, peopleWithNeither).",
         tags,
         params: IdParams,
         headers: CsrfHeaders,
@@ -740,7 +740,7 @@ export function registerConnectionRoutes(app: FastifyInstance, ctx: AppContext):
         operationId: "disableConnection",
         summary: "Disable a connection, keeping its configuration",
         description:
-          'A disabled connection routes no one and enforces nothing: people at its domains use their other sign-in methods. By default the sessions it issued end too; send {"endSessions": false} to keep them. Disabling a disabled connection changes nothing and records nothing.',
+          'A disabled connection routes no one and enforces nothing: people at its domains can sign in only with a password or LinkedIn, and those with neither (accounts single sign-on created) cannot sign in until it is enabled again; the connection.disabled event counts both (peopleWithPasswordOrLinkedIn, peopleWithNeither). By default the sessions it issued end too; send {"endSessions": false} to keep them. Disabling a disabled connection changes nothing and records nothing.',
         tags,
         params: IdParams,
         headers: CsrfHeaders,

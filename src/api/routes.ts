@@ -2,6 +2,7 @@ import fastifySwagger from "@fastify/swagger";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import { type Static, Type } from "typebox";
+import { withSignInNow } from "../accounts/sign-in-now.js";
 import { GatehouseError, validationError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import { type AuditQuery, listAuditEvents } from "../store/audit.js";
@@ -29,7 +30,26 @@ const User = Type.Object(
     familyName: Nullable(Type.String()),
     role: StringEnum(["owner", "admin", "member"]),
     createdAt: IsoTime,
-    signInMethods: Type.Array(StringEnum(["password", "linkedin", "sso"])),
+    signInMethods: Type.Array(StringEnum(["password", "linkedin", "sso"]), {
+      description:
+        "The credentials the person holds: a password, a LinkedIn identity, an SSO identity. While ssoRequired is set, password and linkedin are refused at sign-in.",
+    }),
+    ssoRequired: Nullable(
+      Type.Object(
+        {
+          connection: Nullable(
+            Type.Object(
+              { id: Uuid, name: Type.String() },
+              { description: "The connection to sign in through; null when it is another organization's" },
+            ),
+          ),
+        },
+        {
+          description:
+            "Set when the person's email domain is verified and listed by an enabled connection: they can sign in only through it, whatever signInMethods holds. null: every method they hold works.",
+        },
+      ),
+    ),
     lastSignInAt: Nullable(
       Type.String({ format: "date-time", description: "The latest sign-in still on record" }),
     ),
@@ -277,7 +297,8 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
           preValidation,
           schema: {
             operationId: "listUsers",
-            summary: "The organization's users and how they can sign in, by email",
+            summary:
+              "The organization's users, their credentials and whether single sign-on is required of them, by email",
             tags: ["Users"],
             querystring: Type.Object(PageQuery, { additionalProperties: false }),
             response: { 200: Page(User, "The users"), ...errors({ 400: "VALIDATION_FAILED" }) },
@@ -285,16 +306,28 @@ export function registerApiRoutes(app: FastifyInstance, ctx: AppContext): void {
         },
         async (request) => {
           const page = readPage<[string, string]>(request.query, ["string", "string"]);
-          const users = await listOrganizationUsers(ctx.store.db, callerOrganizationId(request), {
-            limit: page.limit + 1,
-            after: page.after,
-          });
+          const organizationId = callerOrganizationId(request);
+          const users = await withSignInNow(
+            ctx,
+            organizationId,
+            await listOrganizationUsers(ctx.store.db, organizationId, {
+              limit: page.limit + 1,
+              after: page.after,
+            }),
+          );
           return toPage(
             users,
             page.limit,
             (u) => [u.email, u.id],
-            (u) => ({
+            ({ signInNow, ...u }) => ({
               ...u,
+              ssoRequired: signInNow.ssoRequiredBy
+                ? {
+                    connection: signInNow.ssoRequiredBy.own
+                      ? { id: signInNow.ssoRequiredBy.id, name: signInNow.ssoRequiredBy.name }
+                      : null,
+                  }
+                : null,
               createdAt: new Date(u.createdAt).toISOString(),
               lastSignInAt: u.lastSignInAt === null ? null : new Date(u.lastSignInAt).toISOString(),
             }),

@@ -106,10 +106,18 @@ async function runDisable(args: string[]): Promise<number> {
       process.stdout.write(`Connection "${connection.name}" (${connection.id}) is already disabled.\n`);
       return 0;
     }
-    await disableConnection(ctx, { organizationId: organization.id, actorUserId: null }, connection.id);
+    const { people } = await disableConnection(
+      ctx,
+      { organizationId: organization.id, actorUserId: null },
+      connection.id,
+    );
+    const at = connection.domains.join(", ");
     process.stdout.write(
       `Disabled connection "${connection.name}" (${connection.id}) of ${organization.slug}. ` +
-        `Users at ${connection.domains.join(", ")} can sign in with their other methods again.\n`,
+        (people
+          ? `Of the people at ${at}, ${people.peopleWithPasswordOrLinkedIn} can sign in with a password or LinkedIn; ` +
+            `${people.peopleWithNeither} have neither (accounts single sign-on created) and cannot sign in until the connection is enabled again.\n`
+          : `People at ${at} with a password or LinkedIn can sign in with it again.\n`),
     );
     return 0;
   });

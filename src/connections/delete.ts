@@ -4,6 +4,7 @@ import { insertAuditEvent } from "../store/audit.js";
 import { deleteConnectionRow, findConnection, setConnectionStatus } from "../store/connections.js";
 import { detachLoginTransactions } from "../store/login-transactions.js";
 import { revokeNonSsoSessionsForDomains, revokeSessionsForConnection } from "../store/sessions.js";
+import { listMembersAtDomains } from "../store/users.js";
 import { identityProviderOf } from "./view.js";
 
 export interface ConnectionActor {
@@ -19,8 +20,24 @@ export interface ConnectionActor {
 }
 
 /**
- * Deletes a connection with its domains and identities. Its users keep their accounts and can
- * use their other sign-in methods again at once. Sign-ins already under way stay recorded
+ * The members at a connection's domains in two counts, for the audit and the admin's banner:
+ * those a password or LinkedIn still signs in, and those left with no way in (accounts single
+ * sign-on created have neither).
+ */
+async function peopleLeftBehind(
+  db: Parameters<typeof listMembersAtDomains>[0],
+  organizationId: string,
+  domains: readonly string[],
+): Promise<{ peopleWithPasswordOrLinkedIn: number; peopleWithNeither: number }> {
+  const members = await listMembersAtDomains(db, organizationId, domains);
+  const withOther = members.filter((m) => m.hasPasswordOrLinkedIn).length;
+  return { peopleWithPasswordOrLinkedIn: withOther, peopleWithNeither: members.length - withOther };
+}
+
+/**
+ * Deletes a connection with its domains and identities. Its users keep their accounts; those
+ * with a password or LinkedIn can use it again at once, and those without (accounts single
+ * sign-on created) cannot sign in until a connection serves their domain again. Sign-ins already under way stay recorded
  * without their connection, so that their callback, on whichever instance, says the connection
  * was deleted.
  */
@@ -36,6 +53,7 @@ export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, 
       exceptIdHash: actor.actorSessionHash,
     });
     await detachLoginTransactions(trx, id);
+    const people = await peopleLeftBehind(trx, actor.organizationId, connection.domains);
     // Of concurrent deletes, the one that removed the row records it; the others find nothing.
     if (!(await deleteConnectionRow(trx, actor.organizationId, id)))
       throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
@@ -53,6 +71,7 @@ export async function deleteConnection(ctx: AppContext, actor: ConnectionActor, 
           issuer: identityProviderOf(connection),
           domains: connection.domains,
           sessionsEnded,
+          ...people,
         },
       },
       now,
@@ -65,6 +84,8 @@ export interface StatusChange {
   /** False when the connection already had that status (or a concurrent change won). */
   changed: boolean;
   sessionsEnded: number;
+  /** After Disable: who a password or LinkedIn still signs in, and who is left with no way in. */
+  people?: { peopleWithPasswordOrLinkedIn: number; peopleWithNeither: number };
 }
 
 async function connectionOf(ctx: AppContext, actor: ConnectionActor, id: string) {
@@ -94,6 +115,7 @@ export async function disableConnection(
     const sessionsEnded = endSessions
       ? await revokeSessionsForConnection(trx, id, now, { exceptIdHash: actor.actorSessionHash })
       : 0;
+    const people = await peopleLeftBehind(trx, actor.organizationId, connection.domains);
     await insertAuditEvent(
       trx,
       {
@@ -103,11 +125,11 @@ export async function disableConnection(
         connectionId: id,
         outcome: "success",
         ip: actor.ip,
-        detail: { name: connection.name, previousStatus: connection.status, sessionsEnded },
+        detail: { name: connection.name, previousStatus: connection.status, sessionsEnded, ...people },
       },
       now,
     );
-    return { changed: true, sessionsEnded };
+    return { changed: true, sessionsEnded, people };
   });
   await ctx.sessionCache.caughtUp();
   return result;

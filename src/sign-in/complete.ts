@@ -91,7 +91,7 @@ export async function completeSignIn(
       const refusal = await refuseSocialWhereSsoRequired(ctx, request, adapter, assertion);
       if (refusal) return { ok: false, ssoRequired: { ...refusal, returnTo: opened.transaction.returnTo } };
     }
-    await signIn(ctx, request, reply, adapter, connection, assertion);
+    await signIn(ctx, request, reply, adapter, connection, assertion, found.loginHint);
     return { ok: true, returnTo: opened.transaction.returnTo };
   } catch (error) {
     return refuse(ctx, request, adapter, error, found, attempt);
@@ -190,6 +190,7 @@ async function signIn(
   adapter: SignInAdapter,
   connection: Connection | undefined,
   assertion: Assertion,
+  loginHint: string | undefined,
 ): Promise<void> {
   const identity = identityOf(connection, assertion);
   const now = ctx.now();
@@ -224,7 +225,7 @@ async function signIn(
             connectionId: connection?.id ?? null,
             email: assertion.email,
             subject: assertion.subject,
-            detail: { provisioned: provisioned.created },
+            detail: { provisioned: provisioned.created, ...typedEmailDetail(loginHint, assertion.email) },
             ip: request.ip,
           },
         ],
@@ -307,10 +308,7 @@ async function refuse(
       reasonCode: failure.code,
       detail: {
         ...failedCheckDetail(failure),
-        // Before the provider said who signed in: who started it, as they typed it.
-        ...(attempt.email === undefined && found.loginHint !== undefined
-          ? { typedEmail: found.loginHint }
-          : {}),
+        ...typedEmailDetail(found.loginHint, attempt.email),
       },
       traceId,
       ip: request.ip,
@@ -330,6 +328,21 @@ async function refuse(
       ? { refusedEmail: attempt.email }
       : {}),
   };
+}
+
+/**
+ * The address typed to start, for the audit, when the provider said nothing else or something
+ * else: who the attempt is probably about (before the provider said who, or when it identified
+ * the person only by `sub`), or who typed one address and came back as another. Never the
+ * event's `email`, which is only ever what the provider asserted.
+ */
+export function typedEmailDetail(
+  typed: string | undefined,
+  asserted: string | undefined,
+): { typedEmail?: string } {
+  if (typed === undefined) return {};
+  if (asserted !== undefined && asserted.toLowerCase() === typed.toLowerCase()) return {};
+  return { typedEmail: typed };
 }
 
 /**

@@ -429,7 +429,7 @@ export async function revokeNonSsoSessionsForDomains(
  * PostgreSQL's does not. The escape character is spelled out because only PostgreSQL has a
  * default one.
  */
-function emailAtDomain(domain: string) {
+export function emailAtDomain(domain: string) {
   const pattern = `%@${domain.toLowerCase().replace(/[!%_]/g, "!$&")}`;
   return sql<boolean>`${sql.ref("users.email")} like ${pattern} escape '!'`;
 }

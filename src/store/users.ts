@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { newId } from "../crypto/tokens.js";
 import type { Database, Role, SignInMethod } from "./schema.js";
+import { emailAtDomain } from "./sessions.js";
 
 export interface User {
   id: string;
@@ -163,4 +164,48 @@ export async function listOrganizationUsers(
       lastSignInAt: lastSignIn.get(r.id) ?? null,
     };
   });
+}
+
+/** A member at some domains, and whether they hold a way in that needs no connection. */
+export interface MemberAtDomains {
+  userId: string;
+  /** A password or a LinkedIn identity: what still signs them in without single sign-on. */
+  hasPasswordOrLinkedIn: boolean;
+}
+
+/**
+ * The organization's members whose email is at one of `domains`: the people a connection for
+ * those domains signs in, and who are left with their password or LinkedIn, if any, without it.
+ */
+export async function listMembersAtDomains(
+  db: Kysely<Database>,
+  organizationId: string,
+  domains: readonly string[],
+): Promise<MemberAtDomains[]> {
+  if (domains.length === 0) return [];
+  const rows = await db
+    .selectFrom("memberships")
+    .innerJoin("users", "users.id", "memberships.user_id")
+    .leftJoin("password_credentials", "password_credentials.user_id", "users.id")
+    .select((eb) => [
+      "users.id as userId",
+      "password_credentials.user_id as passwordOf",
+      eb
+        .exists(
+          eb
+            .selectFrom("identities")
+            .select("identities.user_id")
+            .whereRef("identities.user_id", "=", "users.id")
+            .where("identities.provider_key", "=", "linkedin"),
+        )
+        .as("hasLinkedIn"),
+    ])
+    .where("memberships.organization_id", "=", organizationId)
+    .where((w) => w.or(domains.map((d) => emailAtDomain(d))))
+    .execute();
+  return rows.map((r) => ({
+    userId: r.userId,
+    // SQLite answers exists() with 0 or 1, PostgreSQL with a boolean.
+    hasPasswordOrLinkedIn: r.passwordOf !== null || Boolean(Number(r.hasLinkedIn)),
+  }));
 }

@@ -31,6 +31,12 @@ after(async () => {
   await gh.close();
 });
 
+/** Disable's and Delete's words for acme.test: the admin has a password, Alice has neither. */
+const STRANDED_ONE = (until: string) =>
+  new RegExp(
+    `Of the 2 people at acme\\.test, 1 can sign in with a password or LinkedIn instead; <strong data-testid="people-without-other-sign-in">1 has neither: they will not be able to sign in ${until.replaceAll(".", "\\.")}\\.</strong> Accounts that single sign-on created have no password, and Gatehouse cannot send them a setup link`,
+  );
+
 async function signedIn(browser: Browser): Promise<boolean> {
   return (await browser.get(`${gh.url}/api/v1/me`)).status === 200;
 }
@@ -50,6 +56,10 @@ test("the admin page disables after a confirmation that ends the connection's se
   const confirm = await admin.get(`${gh.url}${OIDC}/${connectionId}/disable`);
   assert.equal(confirm.status, 200);
   assert.match(confirm.body, /name="end_sessions" value="1" checked/);
+  // The admin has a password from before the connection; Alice was created by single sign-on
+  // and has none: she is told about, not promised a password step she cannot pass.
+  assert.match(confirm.body, STRANDED_ONE("until you enable it again"));
+  assert.doesNotMatch(confirm.body, /use their password or LinkedIn/);
   const done = await admin.post(`${gh.url}${OIDC}/${connectionId}/disable`, {
     _csrf: csrfToken(confirm.body),
     end_sessions: "1",
@@ -58,12 +68,15 @@ test("the admin page disables after a confirmation that ends the connection's se
   const page = await admin.get(done.location as string);
   assert.match(page.body, /data-testid="connection-status-changed"/);
   assert.match(page.body, /Acme Okta is disabled/);
+  assert.match(page.body, STRANDED_ONE("until you enable it again"));
   assert.match(page.body, /data-testid="enable-connection"/);
   assert.equal((await findConnectionById(gh.ctx.store.db, connectionId))?.status, "disabled");
   assert.equal(await signedIn(user), false, "the session the connection issued ended");
   assert.equal(await signedIn(admin), true, "the admin's own session is kept");
   const [event] = await events("connection.disabled");
   assert.equal(event?.detail?.sessionsEnded, 1);
+  assert.equal(event?.detail?.peopleWithPasswordOrLinkedIn, 1);
+  assert.equal(event?.detail?.peopleWithNeither, 1);
 
   // No routing while disabled.
   const start = await new Browser().get(`${gh.url}/sso/start?email=alice@acme.test`);
@@ -128,4 +141,35 @@ test("API: disable keeping sessions, disable twice records one event, enable", a
   const revoked = await call("sessions/revoke");
   assert.equal(revoked.status, 200);
   assert.equal(await signedIn(user), false);
+});
+
+test("Delete says, before and after the click, who will not be able to sign in", async () => {
+  await alice();
+  const until = "until a connection for acme.test exists again";
+  const page = await admin.get(`${gh.url}${OIDC}`);
+  const dialog = /<dialog class="dialog" id="delete-dialog-[\s\S]*?<\/dialog>/.exec(page.body)?.[0];
+  assert.ok(dialog, "the connection's page carries the Delete dialog");
+  assert.match(dialog, STRANDED_ONE(until));
+  const confirm = await admin.get(`${gh.url}${OIDC}/${connectionId}/delete`);
+  assert.equal(confirm.status, 200);
+  assert.match(confirm.body, STRANDED_ONE(until));
+  assert.doesNotMatch(confirm.body, /will sign in with their password or LinkedIn again/);
+
+  const deleted = await admin.post(`${gh.url}${OIDC}/${connectionId}/delete`, {
+    _csrf: csrfToken(confirm.body),
+  });
+  assert.equal(deleted.status, 303);
+  const after = await admin.get(deleted.location as string);
+  assert.match(after.body, /The connection Acme Okta was deleted\./);
+  assert.match(after.body, STRANDED_ONE(until));
+  assert.doesNotMatch(after.body, /sign in with their password or LinkedIn again/);
+  const [event] = await events("connection.deleted");
+  assert.equal(event?.detail?.peopleWithPasswordOrLinkedIn, 1);
+  assert.equal(event?.detail?.peopleWithNeither, 1);
+
+  // What was said holds: Alice's password step refuses her; People says she cannot sign in.
+  const people = await admin.get(`${gh.url}/admin/people`);
+  const row = /<tr data-user-id="[^"]+" data-email="alice@acme\.test"[\s\S]*?<\/tr>/.exec(people.body)?.[0];
+  assert.ok(row);
+  assert.match(row, /data-field="sign-in-now">Cannot sign in</);
 });

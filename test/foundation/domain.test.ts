@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { normalizeDomain, normalizeEmail } from "../../src/domain/email.js";
 import { safeReturnTo } from "../../src/domain/return-to.js";
-import { decideSignIn, type EnforcingConnection } from "../../src/domain/sso-policy.js";
+import { decideSignIn, type EnforcingConnection, signInMethodsNow } from "../../src/domain/sso-policy.js";
 import type { SignInMethod } from "../../src/store/schema.js";
 
 describe("normalizeEmail", () => {
@@ -176,6 +176,98 @@ describe("decideSignIn", () => {
   for (const [label, method, enforcing, via, expected] of cases) {
     test(label, () => {
       assert.deepEqual(decideSignIn(method, enforcing, via), expected);
+    });
+  }
+});
+
+describe("signInMethodsNow: how a person signs in, not only what they hold", () => {
+  const enabled: EnforcingConnection = {
+    id: "conn-1",
+    name: "Acme Okta",
+    organizationName: "Acme",
+    status: "enabled",
+  };
+  const disabled: EnforcingConnection = { ...enabled, status: "disabled" };
+  const cases: [
+    label: string,
+    credentials: SignInMethod[],
+    enforcing: EnforcingConnection | undefined,
+    expected: {
+      required: boolean;
+      usable: SignInMethod[];
+      refused: SignInMethod[];
+      ssoUnavailable?: boolean;
+    },
+  ][] = [
+    [
+      "a password, no connection",
+      ["password"],
+      undefined,
+      { required: false, usable: ["password"], refused: [] },
+    ],
+    [
+      "a password and LinkedIn, connection disabled",
+      ["password", "linkedin"],
+      disabled,
+      { required: false, usable: ["password", "linkedin"], refused: [] },
+    ],
+    ["nothing yet, no connection", [], undefined, { required: false, usable: [], refused: [] }],
+    [
+      "a password under an enabled connection",
+      ["password"],
+      enabled,
+      { required: true, usable: ["sso"], refused: ["password"] },
+    ],
+    [
+      "a password, LinkedIn and SSO under an enabled connection",
+      ["password", "linkedin", "sso"],
+      enabled,
+      { required: true, usable: ["sso"], refused: ["password", "linkedin"] },
+    ],
+    [
+      "SSO only under an enabled connection",
+      ["sso"],
+      enabled,
+      { required: true, usable: ["sso"], refused: [] },
+    ],
+    [
+      "nothing yet under an enabled connection",
+      [],
+      enabled,
+      { required: true, usable: ["sso"], refused: [] },
+    ],
+    [
+      "SSO only, its connection disabled: no way in",
+      ["sso"],
+      disabled,
+      { required: false, usable: [], refused: [], ssoUnavailable: true },
+    ],
+    [
+      "SSO only, no connection any more: no way in",
+      ["sso"],
+      undefined,
+      { required: false, usable: [], refused: [], ssoUnavailable: true },
+    ],
+    [
+      "a password and SSO, no connection any more: the password",
+      ["password", "sso"],
+      undefined,
+      { required: false, usable: ["password"], refused: [], ssoUnavailable: true },
+    ],
+  ];
+  for (const [label, credentials, enforcing, expected] of cases) {
+    test(label, () => {
+      const now = signInMethodsNow(credentials, enforcing);
+      assert.deepEqual(
+        {
+          required: now.ssoRequiredBy !== undefined,
+          usable: now.usable,
+          refused: now.refused,
+          ssoUnavailable: now.ssoUnavailable,
+        },
+        { ssoUnavailable: false, ...expected },
+      );
+      if (now.ssoRequiredBy) assert.equal(now.ssoRequiredBy.name, "Acme Okta");
     });
   }
 });

@@ -200,7 +200,8 @@ describe("SSO sign-in through a real OpenID Provider", () => {
       /data-testid="typed-email">bob@acme\.test<\/span> <span class="muted">\(typed at sign-in/,
     );
 
-    // An address the provider did assert is the one shown, never the typed one.
+    // An address the provider did assert is the event's email; the different one typed is kept
+    // beside it, so both "why can't Alice sign in?" and "who is unverified@?" find the row.
     const other = new Browser();
     const otherStart = await startAtLoginPage(other, "alice@acme.test");
     const back = await signInAtIdp(
@@ -214,7 +215,56 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     assert.equal(errorCode((await other.get(back.location as string)).body), "SSO_EMAIL_UNVERIFIED");
     const unverified = await lastFailure();
     assert.equal(unverified?.email, "unverified@acme.test");
-    assert.equal(unverified?.detail?.typedEmail, undefined);
+    assert.equal(unverified?.detail?.typedEmail, "alice@acme.test");
+    const otherRow = await activityRow(unverified?.traceId);
+    assert.ok(otherRow, "listed with its reference code");
+    assert.match(
+      otherRow,
+      /<td>unverified@acme\.test<br><span data-testid="typed-email">alice@acme\.test<\/span> <span class="muted">\(typed at sign-in/,
+    );
+  });
+
+  test("a sign-in as the address typed records no typed address beside it", async () => {
+    const browser = new Browser();
+    const start = await startAtLoginPage(browser, "Alice@Acme.test");
+    const back = await signInAtIdp(browser, start, idp, "alice@acme.test", "alice-password", gh.url);
+    assert.equal((await browser.get(back.location as string)).status, 303);
+    const [success] = await listAuditEvents(gh.ctx.store.db, {
+      organizationId,
+      outcome: "success",
+      type: "sign_in.sso",
+      limit: 1,
+    });
+    assert.equal(success?.email, "alice@acme.test");
+    assert.equal(success?.detail?.typedEmail, undefined);
+  });
+
+  test("People and the users API say a member with a password at an enforced domain signs in through SSO", async () => {
+    const admin = new Browser();
+    assert.equal((await ssoSignIn(admin, gh, idp, ADMIN.email, "admin-password")).status, 303);
+    const page = await admin.get(`${gh.url}/admin/people`);
+    assert.equal(page.status, 200);
+    const row = new RegExp(`<tr data-user-id="[^"]+" data-email="${ADMIN.email}"[\\s\\S]*?</tr>`).exec(
+      page.body,
+    )?.[0];
+    assert.ok(row, "the admin's row");
+    // The admin holds a password from before the connection, which the connection now refuses.
+    assert.match(row, /data-field="sign-in-now">Single sign-on \(Acme Okta\)</);
+    assert.match(row, /data-field="refused-methods">Password: refused while single sign-on is required</);
+
+    const users = await admin.get(`${gh.url}/api/v1/users`);
+    assert.equal(users.status, 200);
+    const listed = (
+      JSON.parse(users.body) as {
+        data: {
+          email: string;
+          signInMethods: string[];
+          ssoRequired: { connection: { id: string; name: string } | null } | null;
+        }[];
+      }
+    ).data.find((u) => u.email === ADMIN.email);
+    assert.deepEqual([...(listed?.signInMethods ?? [])].sort(), ["password", "sso"], "the credentials held");
+    assert.deepEqual(listed?.ssoRequired, { connection: { id: connectionId, name: "Acme Okta" } });
   });
 
   test("email_verified: false is refused", async () => {

@@ -16,6 +16,26 @@ export interface ApiKeysPageModel {
 const time = (ms: number | null) =>
   ms === null ? "" : new Date(ms).toISOString().slice(0, 16).replace("T", " ");
 
+/** A key's state: active, or revoked since when. */
+function keyState(k: ApiKeySummary): SafeHtml {
+  return k.revokedAt === null
+    ? html`<span class="badge badge-success" data-field="key-state">Active</span>`
+    : html`<span class="badge badge-neutral" data-field="key-state">Revoked</span> <time datetime="${new Date(k.revokedAt).toISOString()}">${time(k.revokedAt)}</time>`;
+}
+
+/** Revoking is for good, so it asks first, as People's Remove does: no script, a details element. */
+function revokeAction(k: ApiKeySummary, csrfToken: string): SafeHtml {
+  if (k.revokedAt !== null) return html``;
+  return html`<details class="confirm">
+    <summary class="btn btn-ghost" data-testid="revoke-key">Revoke…</summary>
+    <form method="post" action="${adminPaths.revokeApiKey(k.id)}">
+      <input type="hidden" name="_csrf" value="${csrfToken}">
+      <p>Revoke ${k.name} (<code>${k.prefix}…</code>)? Every request with it is refused from then on, and it cannot be restored: a script that uses it needs a new key.</p>
+      <button type="submit" class="btn btn-danger" data-testid="confirm-revoke-key">Revoke</button>
+    </form>
+  </details>`;
+}
+
 function keyRow(k: ApiKeySummary, csrfToken: string): SafeHtml {
   const active = k.revokedAt === null;
   return html`<tr data-key-id="${k.id}" data-state="${active ? "active" : "revoked"}">
@@ -23,14 +43,8 @@ function keyRow(k: ApiKeySummary, csrfToken: string): SafeHtml {
   <td><code>${k.prefix}…</code></td>
   <td><time datetime="${new Date(k.createdAt).toISOString()}">${time(k.createdAt)}</time></td>
   <td>${k.lastUsedAt === null ? html`<span class="muted">never</span>` : html`<time datetime="${new Date(k.lastUsedAt).toISOString()}">${time(k.lastUsedAt)}</time>`}</td>
-  <td>${
-    active
-      ? html`<form method="post" action="${adminPaths.revokeApiKey(k.id)}">
-    <input type="hidden" name="_csrf" value="${csrfToken}">
-    <button type="submit" class="btn btn-danger" data-testid="revoke-key">Revoke</button>
-  </form>`
-      : html`<span class="badge badge-neutral">Revoked ${time(k.revokedAt)}</span>`
-  }</td>
+  <td>${keyState(k)}</td>
+  <td class="actions">${revokeAction(k, csrfToken)}</td>
 </tr>`;
 }
 
@@ -59,7 +73,7 @@ ${m.revoked ? successAlert("key-revoked", html`Revoked the key <strong>${m.revok
     m.keys.length === 0
       ? html`<p class="muted">No API keys yet.</p>`
       : html`<div class="table-wrap"><table class="table">
-    <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Created (UTC)</th><th scope="col">Last used (UTC)</th><th scope="col">State</th></tr></thead>
+    <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Created (UTC)</th><th scope="col">Last used (UTC)</th><th scope="col">State</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody>${m.keys.map((k) => keyRow(k, m.csrfToken))}</tbody>
   </table></div>`
   }

@@ -27,7 +27,7 @@ function pendingNote(pending: readonly string[]): SafeHtml {
 export function enforcementSummary(c: Summarized, organizationDomains: readonly DomainView[]): SafeHtml {
   const { active, pending } = domainsOf(c, organizationDomains);
   if (c.status !== "enabled") {
-    return html`<p class="muted">This connection signs no one in. People at ${c.domains.join(", ")} use their password or LinkedIn.</p>`;
+    return html`<p class="muted">This connection signs no one in. People at ${c.domains.join(", ")} can sign in only with a password or LinkedIn, if they have one.</p>`;
   }
   if (active.length === 0) {
     return html`<p class="muted">This connection signs no one in until one of its domains is verified.${pendingNote(pending)}</p>`;

@@ -3,11 +3,16 @@ import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { type AdminProtocol, connectionPaths } from "./paths.js";
+import { type PeopleLeft, peopleLeftText, untilRecreated } from "./people-left.js";
 
-type Deletable = Pick<ConnectionView, "id" | "name" | "domains"> & { type?: AdminProtocol };
+type Deletable = Pick<ConnectionView, "id" | "name" | "domains"> & {
+  type?: AdminProtocol;
+  /** Who it leaves behind: said in numbers before the click, never promised. */
+  people: PeopleLeft;
+};
 
-function consequence(c: Deletable): string {
-  return `Delete ${c.name}? Users at ${c.domains.join(", ")} will sign in with their password or LinkedIn again.`;
+function consequence(c: Deletable): SafeHtml {
+  return html`Delete ${c.name}? ${peopleLeftText(c.people, c.domains, untilRecreated(c.domains))}`;
 }
 
 /**
@@ -35,7 +40,7 @@ export function dangerZone(c: Deletable, csrfToken: string): SafeHtml {
   const dialogId = `delete-dialog-${c.id}`;
   return html`<div class="danger-zone">
   <h3>Delete connection</h3>
-  <p>People at ${c.domains.join(", ")} will no longer be able to sign in through ${c.name}; they will use their password or LinkedIn again.</p>
+  <p>People at ${c.domains.join(", ")} will no longer be able to sign in through ${c.name}: only those with a password or LinkedIn can sign in without it.</p>
   <p class="actions"><a class="btn btn-danger" href="${adminPaths.deleteConnection(c.id, c.type)}" data-dialog="#${dialogId}" data-testid="delete-connection">Delete connection</a></p>
   <dialog class="dialog" id="${dialogId}" aria-labelledby="${dialogId}-title">
     <h2 id="${dialogId}-title">Delete connection</h2>

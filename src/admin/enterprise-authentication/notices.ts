@@ -7,6 +7,7 @@ import { html, type SafeHtml } from "../../web/html.js";
 import { adminPaths, successAlert } from "../components.js";
 import { recordFields, verifyButton } from "./domain-record.js";
 import { advancedFields, fields } from "./oidc-setup.js";
+import { type PeopleLeft, peopleLeftText, untilRecreated } from "./people-left.js";
 import { allSamlFields } from "./saml-setup.js";
 
 /** What the Open ID Connect page confirms after a redirect from a create or a delete. */
@@ -20,8 +21,14 @@ export interface OidcNotices {
     signedOut: number;
     credentialsNote?: string;
   };
-  deleted?: { name: string };
-  status?: { name: string; change: StatusNotice; sessionsEnded: number };
+  deleted?: { name: string; domains: string[]; people?: PeopleLeft | undefined };
+  status?: {
+    name: string;
+    change: StatusNotice;
+    sessionsEnded: number;
+    domains: readonly string[];
+    people?: PeopleLeft | undefined;
+  };
   updated?: { name: string; changed: string[]; credentialsNote?: string; signedOut: number };
 }
 
@@ -92,7 +99,17 @@ export async function readOidcNotices(
       name: named.name,
       change: change as StatusNotice,
       sessionsEnded: /^\d{1,6}$/.test(ended) ? Number(ended) : 0,
+      domains: named.domains,
     };
+    if (change === "disabled") {
+      const [event] = await listAuditEvents(ctx.store.db, {
+        organizationId,
+        connectionId: named.id,
+        type: "connection.disabled",
+        limit: 1,
+      });
+      notices.status.people = peopleLeftOf(event?.detail);
+    }
   }
   if (textField(query, "updated", 10) === "1" && newest) {
     const [event] = await listAuditEvents(ctx.store.db, {
@@ -123,15 +140,38 @@ export async function readOidcNotices(
       limit: 1,
     });
     const name = event?.detail?.name;
-    if (typeof name === "string") notices.deleted = { name };
+    const domains = event?.detail?.domains;
+    if (typeof name === "string")
+      notices.deleted = {
+        name,
+        domains: Array.isArray(domains) ? domains.filter((d): d is string => typeof d === "string") : [],
+        people: peopleLeftOf(event?.detail),
+      };
   }
   return notices;
+}
+
+/** The counts Disable and Delete record (events from before they did have none). */
+function peopleLeftOf(detail: Record<string, unknown> | null | undefined): PeopleLeft | undefined {
+  const withOther = detail?.peopleWithPasswordOrLinkedIn;
+  const withNeither = detail?.peopleWithNeither;
+  if (typeof withOther !== "number" || typeof withNeither !== "number") return undefined;
+  return {
+    total: withOther + withNeither,
+    withPasswordOrLinkedIn: withOther,
+    withNeither,
+    youHaveNeither: false,
+  };
 }
 
 function statusText(n: NonNullable<OidcNotices["status"]>): SafeHtml {
   const sessions = `${n.sessionsEnded} ${n.sessionsEnded === 1 ? "session" : "sessions"}`;
   if (n.change === "disabled")
-    return html`<p><strong>${n.name} is disabled.</strong> It signs no one in; ${sessions} it had opened ended.</p>`;
+    return html`<p><strong>${n.name} is disabled.</strong> It signs no one in; ${sessions} it had opened ended.</p>${
+      n.people
+        ? html`<p data-testid="people-left">${peopleLeftText(n.people, n.domains, "until you enable it again")}</p>`
+        : ""
+    }`;
   if (n.change === "enabled")
     return html`<p><strong>${n.name} is enabled again.</strong> People at its domains sign in through it; ${sessions} by password or LinkedIn ended.</p>`;
   return html`<p><strong>Everyone who signed in through ${n.name} is signed out</strong> (${sessions} ended).</p>`;
@@ -197,7 +237,11 @@ export function renderOidcNotices(notices: OidcNotices, csrfToken: string): Safe
     deleted
       ? successAlert(
           "connection-deleted",
-          html`<p><strong>The connection ${deleted.name} was deleted.</strong> Its users sign in with their password or LinkedIn again.</p>`,
+          html`<p><strong>The connection ${deleted.name} was deleted.</strong></p>${
+            deleted.people
+              ? html`<p data-testid="people-left">${peopleLeftText(deleted.people, deleted.domains, untilRecreated(deleted.domains))}</p>`
+              : ""
+          }`,
         )
       : ""
   }`;

@@ -7,6 +7,7 @@ import { adminPage, adminPaths, copyField, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { dangerZone } from "./delete.js";
 import { connectionPaths } from "./paths.js";
+import type { PeopleLeft } from "./people-left.js";
 import { signInActivity } from "./sign-in-activity.js";
 import { statusActions } from "./status.js";
 
@@ -22,6 +23,8 @@ export interface ConnectionPageModel {
   notice?: SafeHtml | undefined;
   /** The organization's domains, for which of a connection's domains work now. */
   organizationDomains: readonly DomainView[];
+  /** Who the connection would leave behind, for Delete's confirmation. */
+  people: PeopleLeft;
 }
 
 /** A connection's domains split by whether they work now; pending ones wait for verification. */
@@ -59,7 +62,7 @@ function connectionSection(c: OidcConnectionView, m: ConnectionPageModel): SafeH
       ? html`<p class="muted">People at ${active.join(", ")} sign in through this connection; password and LinkedIn sign-in are refused for them.${pendingNote(pending)}</p>`
       : enabled
         ? html`<p class="muted">This connection signs no one in until one of its domains is verified.${pendingNote(pending)}</p>`
-        : html`<p class="muted">This connection signs no one in. People at ${c.domains.join(", ")} use their password or LinkedIn.</p>`
+        : html`<p class="muted">This connection signs no one in. People at ${c.domains.join(", ")} can sign in only with a password or LinkedIn, if they have one.</p>`
   }
   <dl class="facts">
     <div><dt>Issuer URL</dt><dd data-field="issuer"><code>${c.issuer}</code></dd></div>
@@ -101,7 +104,7 @@ function connectionSection(c: OidcConnectionView, m: ConnectionPageModel): SafeH
     <span class="field-help">Test sign-in goes through your identity provider and back with these settings${enabled ? "" : ", even while disabled"}; nobody is signed in.</span>
   </form>
   ${statusActions(c, m.csrfToken)}
-  ${dangerZone(c, m.csrfToken)}
+  ${dangerZone({ ...c, people: m.people }, m.csrfToken)}
 </section>
 ${signInActivity(c.id, m.activity)}`;
 }

@@ -46,6 +46,7 @@ import { connectionListPage, connectionPage } from "./oidc-connection.js";
 import { editFormValues, editPage } from "./oidc-edit.js";
 import { setupPage } from "./oidc-setup.js";
 import { connectionHome, connectionPaths } from "./paths.js";
+import { findPeopleLeft } from "./people-left.js";
 import { registerSamlAdminRoutes } from "./saml-routes.js";
 import { ACTIVITY_LIMIT } from "./sign-in-activity.js";
 import { integrationState } from "./state.js";
@@ -145,6 +146,12 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         csrfToken,
         activity,
         connection: toOidcConnectionView(ctx.config, connection),
+        people: await findPeopleLeft(
+          ctx.store.db,
+          session.organizationId,
+          connection.domains,
+          session.userId,
+        ),
         connectionCount,
         homePageUrl: homePageUrl(ctx.config),
         notice,
@@ -358,6 +365,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       csrfToken: reply.generateCsrf(),
       connection: { ...connection, type: connection.protocol },
       sessions: await countSessionsForConnection(ctx.store.db, connection.id, ctx.now()),
+      people: await findPeopleLeft(ctx.store.db, session.organizationId, connection.domains, session.userId),
     };
   };
   const actorOf = (request: FastifyRequest) => {
@@ -447,7 +455,16 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         deleteConfirmPage({
           session,
           csrfToken: reply.generateCsrf(),
-          connection: { ...connection, type: connection.protocol },
+          connection: {
+            ...connection,
+            type: connection.protocol,
+            people: await findPeopleLeft(
+              ctx.store.db,
+              session.organizationId,
+              connection.domains,
+              session.userId,
+            ),
+          },
         }),
       );
     });

@@ -8,6 +8,7 @@ import type { AdminSession } from "../guard.js";
 import { enforcementSummary, statusBadge } from "./connection-summary.js";
 import { dangerZone } from "./delete.js";
 import { connectionPaths } from "./paths.js";
+import type { PeopleLeft } from "./people-left.js";
 import { serviceProviderFields } from "./saml-setup.js";
 import { signInActivity } from "./sign-in-activity.js";
 import { statusActions } from "./status.js";
@@ -46,6 +47,8 @@ export interface SamlConnectionPageModel {
   activity: AuditEvent[];
   notice?: SafeHtml | undefined;
   organizationDomains: readonly DomainView[];
+  /** Who the connection would leave behind, for Delete's confirmation. */
+  people: PeopleLeft;
 }
 
 function certificateItem(c: CertificateFacts | undefined): SafeHtml {
@@ -111,7 +114,7 @@ function connectionSection(m: SamlConnectionPageModel): SafeHtml {
     <span class="field-help">Test sign-in goes through your identity provider and back with these settings${c.status === "enabled" ? "" : ", even while disabled"}; nobody is signed in.</span>
   </form>
   ${statusActions(c, m.csrfToken)}
-  ${dangerZone(c, m.csrfToken)}
+  ${dangerZone({ ...c, people: m.people }, m.csrfToken)}
 </section>
 ${signInActivity(c.id, m.activity)}`;
 }

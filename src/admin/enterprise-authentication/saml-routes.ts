@@ -27,6 +27,7 @@ import { adminPaths, sendHtml } from "../components.js";
 import { adminSession, requireAdmin } from "../guard.js";
 import { createdLocation, readOidcNotices, renderOidcNotices, updatedLocation } from "./notices.js";
 import { connectionPaths } from "./paths.js";
+import { findPeopleLeft } from "./people-left.js";
 import { samlConnectionPage, samlListPage } from "./saml-connection.js";
 import { samlEditPage } from "./saml-edit.js";
 import { emptySamlForm, readSamlForm, type SamlFormValues, toSamlFormRefusal } from "./saml-form.js";
@@ -264,6 +265,12 @@ export function registerSamlAdminRoutes(app: FastifyInstance, ctx: AppContext): 
         }),
         notice,
         organizationDomains: await listDomainViews(ctx, session.organizationId),
+        people: await findPeopleLeft(
+          ctx.store.db,
+          session.organizationId,
+          connection.domains,
+          session.userId,
+        ),
       }),
     );
   });

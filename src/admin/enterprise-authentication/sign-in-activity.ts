@@ -63,13 +63,17 @@ function activityRow(e: AuditEvent): SafeHtml {
 }
 
 /**
- * The address the provider asserted; else its subject; else, for a refusal before the provider
- * said who it was, the address typed to start, marked as such: nobody confirmed it.
+ * The address the provider asserted, else its subject; and beside either, the address typed to
+ * start whenever it is known and the provider did not say the same: the person who typed
+ * bob@… and came back as carol@…, or whom the provider named only by `sub`. Marked as typed,
+ * since nobody confirmed it. With neither, only the typed address, or "unknown".
  */
 function who(e: AuditEvent, typedEmail: string | undefined): SafeHtml {
-  if (e.email) return html`${e.email}`;
-  if (e.subject) return html`<code>sub ${e.subject}</code>`;
-  if (typedEmail)
-    return html`<span data-testid="typed-email">${typedEmail}</span> <span class="muted">(typed at sign-in, not confirmed by the provider)</span>`;
-  return html`<span class="muted">unknown</span>`;
+  const typed =
+    typedEmail && typedEmail.toLowerCase() !== e.email?.toLowerCase()
+      ? html`<span data-testid="typed-email">${typedEmail}</span> <span class="muted">(typed at sign-in, not confirmed by the provider)</span>`
+      : undefined;
+  const asserted = e.email ? html`${e.email}` : e.subject ? html`<code>sub ${e.subject}</code>` : undefined;
+  if (asserted && typed) return html`${asserted}<br>${typed}`;
+  return asserted ?? typed ?? html`<span class="muted">unknown</span>`;
 }

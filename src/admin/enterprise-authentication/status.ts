@@ -3,6 +3,7 @@ import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, crumbs } from "../components.js";
 import type { AdminSession } from "../guard.js";
 import { type AdminProtocol, connectionPaths } from "./paths.js";
+import { type PeopleLeft, peopleLeftText } from "./people-left.js";
 
 type Switchable = Pick<ConnectionView, "id" | "name" | "domains" | "status"> & { type?: AdminProtocol };
 
@@ -44,6 +45,8 @@ interface ConfirmModel {
   connection: Switchable;
   /** Live sessions the connection issued. */
   sessions: number;
+  /** Who a disabled connection leaves behind. */
+  people: PeopleLeft;
 }
 
 function confirmPage(m: ConfirmModel, title: string, form: SafeHtml): string {
@@ -69,7 +72,7 @@ export function disableConfirmPage(m: ConfirmModel): string {
     "Disable connection",
     html`<form method="post" action="${statusPaths.disable(c.id, c.type)}" class="stack">
   <input type="hidden" name="_csrf" value="${m.csrfToken}">
-  <p data-testid="disable-consequence">Disable ${c.name}? It keeps its settings, but signs no one in: people at ${c.domains.join(", ")} use their password or LinkedIn until you enable it again.</p>
+  <p data-testid="disable-consequence">Disable ${c.name}? It keeps its settings, but signs no one in until you enable it again. ${peopleLeftText(m.people, c.domains, "until you enable it again")}</p>
   <label class="checkbox"><input type="checkbox" name="end_sessions" value="1" checked data-testid="end-sessions"> Also sign out the ${m.sessions} ${m.sessions === 1 ? "person" : "people"} currently signed in through this connection</label>
   <div class="actions">
     <a class="btn btn-secondary" href="${connectionPaths.page(c.id, c.type)}">Cancel</a>

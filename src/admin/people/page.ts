@@ -1,7 +1,7 @@
+import type { PersonSignIn } from "../../accounts/sign-in-now.js";
 import { ASSIGNABLE_ROLES, invitationState } from "../../domain/people.js";
 import type { Invitation } from "../../store/invitations.js";
 import type { Role, SignInMethod } from "../../store/schema.js";
-import type { OrganizationUser } from "../../store/users.js";
 import { html, type SafeHtml } from "../../web/html.js";
 import { adminPage, adminPaths, copyField, crumbs, successAlert } from "../components.js";
 import type { AdminSession } from "../guard.js";
@@ -10,7 +10,7 @@ export interface PeoplePageModel {
   session: AdminSession;
   csrfToken: string;
   now: number;
-  members: OrganizationUser[];
+  members: PersonSignIn[];
   invitations: Invitation[];
   /** A link just made: shown on this answer only, never again. */
   created?: { email: string; link: string; resent: boolean } | undefined;
@@ -45,7 +45,30 @@ export function givenAndFamilyLine(names: {
   return parts.join(" · ");
 }
 
-function memberRow(m: OrganizationUser, session: AdminSession, csrfToken: string): SafeHtml {
+/**
+ * How the person signs in now, not only what credentials they hold: under an enforcing
+ * connection, single sign-on through it, and the credentials it refuses said to be refused.
+ */
+function signsInWith(m: PersonSignIn): SafeHtml {
+  const { ssoRequiredBy, usable, refused, ssoUnavailable } = m.signInNow;
+  const names = (methods: readonly SignInMethod[]) => methods.map((s) => methodNames[s]).join(", ");
+  if (ssoRequiredBy)
+    return html`<span data-field="sign-in-now">Single sign-on${ssoRequiredBy.own ? html` (${ssoRequiredBy.name})` : ""}</span>${
+      refused.length > 0
+        ? html`<br><span class="muted" data-field="refused-methods">${names(refused)}: refused while single sign-on is required</span>`
+        : ""
+    }`;
+  if (usable.length > 0) return html`<span data-field="sign-in-now">${names(usable)}</span>`;
+  // No password, no LinkedIn and no connection for the domain: a person single sign-on created
+  // whose connection was disabled or deleted (deleting it removes their link to it, too).
+  return html`<span class="badge badge-warning" data-field="sign-in-now">Cannot sign in</span><br><span class="muted">${
+    ssoUnavailable
+      ? "Created by single sign-on, which no enabled connection offers for this domain"
+      : "No password or LinkedIn, and no connection for this domain"
+  }</span>`;
+}
+
+function memberRow(m: PersonSignIn, session: AdminSession, csrfToken: string): SafeHtml {
   const self = m.id === session.userId;
   const changeable = !self && (m.role !== "owner" || session.role === "owner");
   const namesLine = givenAndFamilyLine(m);
@@ -68,7 +91,7 @@ function memberRow(m: OrganizationUser, session: AdminSession, csrfToken: string
       : roleNames[m.role]
   }</td>
   <td>${time(m.lastSignInAt)}</td>
-  <td>${m.signInMethods.length === 0 ? html`<span class="muted">not yet</span>` : m.signInMethods.map((s) => methodNames[s]).join(", ")}</td>
+  <td>${signsInWith(m)}</td>
   <td class="actions">
   <details class="confirm">
     <summary class="btn btn-ghost" data-testid="sign-out-member">Sign out everywhere…</summary>

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { createInvitation, resendInvitation, revokeInvitation } from "../../accounts/invitations.js";
 import { changeMemberRole, removeMember } from "../../accounts/people.js";
+import { withSignInNow } from "../../accounts/sign-in-now.js";
 import { signOutMember, signOutOrganization } from "../../accounts/sign-out-everywhere.js";
 import { isUuid } from "../../domain/ids.js";
 import { isAssignableRole } from "../../domain/people.js";
@@ -40,7 +41,9 @@ export function registerPeopleAdminRoutes(app: FastifyInstance, ctx: AppContext)
     status = 200,
   ) => {
     const [members, invitations] = await Promise.all([
-      listOrganizationUsers(ctx.store.db, session.organizationId),
+      listOrganizationUsers(ctx.store.db, session.organizationId).then((users) =>
+        withSignInNow(ctx, session.organizationId, users),
+      ),
       listOpenInvitations(ctx.store.db, session.organizationId),
     ]);
     return sendHtml(
