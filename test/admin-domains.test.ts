@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { domainToASCII } from "node:url";
 import { createOrganizationWithAdmin } from "../src/accounts/organizations.js";
+import { removeConsequence } from "../src/admin/enterprise-authentication/domain-remove.js";
 import { type DevIdp, demoIdpSetup, startDevIdp } from "../src/dev-idp/server.js";
 import { challengeRecord, FAILING_GRACE_MS } from "../src/domain/organization-domains.js";
 import { listAuditEvents } from "../src/store/audit.js";
@@ -257,6 +258,16 @@ describe("the Domains page", () => {
     const stopped = cardOf(later.body, "failing-corp.test");
     assert.match(stopped, /data-active="false"/);
     assert.match(stopped, /failing-corp\.test stopped working on <time/);
+  });
+
+  test("Remove of a verified domain an enabled connection serves promises no password to those who have none", () => {
+    const text = removeConsequence({ id: "d", domain: "acme.test", displayName: "acme.test", active: true }, [
+      { name: "Acme Okta", enabled: true },
+    ]);
+    assert.match(text, /no longer sent to Acme Okta/);
+    assert.match(text, /those with a password or LinkedIn sign in with it again/);
+    assert.match(text, /single sign-on created have neither and will not be able to sign in/);
+    assert.doesNotMatch(text, /they sign in with their password or LinkedIn again/);
   });
 
   test("Remove asks first; the confirmation removes it, audited", async () => {

@@ -125,7 +125,7 @@ function galleryPage(): string {
 </section>
 <section class="danger-zone">
   <h2>Delete this connection</h2>
-  <p>Members of acme.test will sign in with passwords or LinkedIn again.</p>
+  <p>Of the 3 people at acme.test, 2 can sign in with a password or LinkedIn instead; <strong>1 has neither: they will not be able to sign in until a connection for acme.test exists again.</strong></p>
   <p class="actions"><a class="btn btn-danger" href="#" data-dialog="#delete-dialog">Delete connection</a></p>
 </section>
 <dialog class="dialog" id="delete-dialog" aria-labelledby="delete-title">

@@ -6,14 +6,15 @@ import type { AdminSession } from "../guard.js";
 type Removable = Pick<DomainView, "id" | "domain" | "displayName" | "active">;
 type Listing = readonly { name: string; enabled: boolean }[];
 
-function consequence(d: Removable, connections: Listing): string {
+/** What removing `d` does, in one paragraph: who stops being sent where, and what it frees. */
+export function removeConsequence(d: Removable, connections: Listing): string {
   const names = connections.map((c) => c.name).join(", ");
   const taken = connections.length > 0 ? ` It is taken off ${names}.` : "";
   if (!d.active) {
     return `Remove ${d.displayName}? It is not verified, so nothing changes for people at ${d.displayName}.${taken}`;
   }
   const routed = connections.some((c) => c.enabled)
-    ? ` People at ${d.displayName} are no longer sent to ${names}: they sign in with their password or LinkedIn again.`
+    ? ` People at ${d.displayName} are no longer sent to ${names}: those with a password or LinkedIn sign in with it again, and those whose account single sign-on created have neither and will not be able to sign in.`
     : "";
   return `Remove ${d.displayName}?${routed}${taken} It is no longer verified as yours, and another organization may then verify it.`;
 }
@@ -30,7 +31,7 @@ function removeForm(
 ): SafeHtml {
   return html`<form method="post" action="${adminPaths.removeDomain(d.id)}" class="stack">
   <input type="hidden" name="_csrf" value="${csrfToken}">
-  <p data-testid="remove-consequence">${consequence(d, connections)}</p>
+  <p data-testid="remove-consequence">${removeConsequence(d, connections)}</p>
   <p class="muted">To use it again, add it and publish a new TXT record: its verification token changes.</p>
   <div class="actions">
     ${
