@@ -76,7 +76,7 @@ describe("RP-initiated logout", () => {
     assert.ok(returned.searchParams.get("state"));
     const home = await browser.follow(await browser.get(returned.toString()));
     assert.equal(home.url, `${gh.url}/`);
-    assert.match(home.body, /You are signed out/);
+    assert.match(home.body, /You are not signed in/);
     const [event] = await listAuditEvents(gh.ctx.store.db, { organizationId, limit: 1 });
     assert.equal(event?.type, "sign_out.returned");
     assert.equal(event?.outcome, "success");
@@ -92,7 +92,7 @@ describe("RP-initiated logout", () => {
     const forged = await browser.get(`${gh.url}/?state=forged`);
     assert.equal(forged.status, 303);
     const landed = await browser.follow(forged);
-    assert.match(landed.body, /You are signed out/);
+    assert.match(landed.body, /You are not signed in/);
     const [event] = await listAuditEvents(gh.ctx.store.db, { organizationId, limit: 1 });
     assert.equal(event?.type, "sign_out.returned");
     assert.equal(event?.outcome, "failure");
