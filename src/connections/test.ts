@@ -271,7 +271,16 @@ export function unsavedSecret(ctx: AppContext, row: ConnectionTestRow): string |
 export async function testConnection(
   ctx: AppContext,
   row: ConnectionTestRow,
-): Promise<{ connection: Connection; connectionName: string; saved: boolean }> {
+): Promise<{
+  connection: Connection;
+  connectionName: string;
+  saved: boolean;
+  /**
+   * The saved connection whose people a sign-in with these values would find: the one tested,
+   * or the one whose edit is tested; none for a connection not created yet.
+   */
+  accountsOf?: string;
+}> {
   if (row.connection_id) {
     const connection = await findConnectionById(ctx.store.db, row.connection_id);
     if (!connection) {
@@ -280,7 +289,7 @@ export async function testConnection(
         check: { check: "state", expected: "the connection under test", received: "deleted" },
       });
     }
-    return { connection, connectionName: connection.name, saved: true };
+    return { connection, connectionName: connection.name, saved: true, accountsOf: connection.id };
   }
   const settings = unsavedValues(row, ctx.now());
   const secret = unsavedSecret(ctx, row);
@@ -312,7 +321,12 @@ export async function testConnection(
       createdAt: now,
       updatedAt: now,
     });
-    return { connection, connectionName: settings.name, saved: false };
+    return {
+      connection,
+      connectionName: settings.name,
+      saved: false,
+      ...(settings.editing ? { accountsOf: settings.connectionId } : {}),
+    };
   }
   // An edit's test signs with the connection's own key (the provider holds its public half),
   // sealed again to the test so that nothing of it is shared with the saved connection.
@@ -360,5 +374,10 @@ export async function testConnection(
     updatedAt: now,
     roles: settings.roles ?? { groupsClaim: DEFAULT_GROUPS_CLAIM, rules: [], defaultRole: DEFAULT_ROLE },
   };
-  return { connection: unsaved, connectionName: settings.name, saved: false };
+  return {
+    connection: unsaved,
+    connectionName: settings.name,
+    saved: false,
+    ...(settings.editing ? { accountsOf: settings.editing } : {}),
+  };
 }

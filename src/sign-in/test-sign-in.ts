@@ -179,8 +179,10 @@ export async function finishTestSignIn(
     const account = await rehearseProvisioning(
       ctx,
       {
-        providerKey: assertion.providerKey,
-        connectionId: row.connection_id,
+        // An edit's test finds the people the saved connection signs in, as the sign-ins after
+        // Save will: not the test's own key, which knows nobody.
+        providerKey: tested.accountsOf ? `connection:${tested.accountsOf}` : assertion.providerKey,
+        connectionId: tested.accountsOf ?? row.connection_id,
         subject: assertion.subject,
         email: assertion.email,
         name: assertion.name,

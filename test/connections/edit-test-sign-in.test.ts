@@ -112,6 +112,8 @@ describe("test sign-in of an edit's values", () => {
     const started = await admin.post(`${gh.url}${OIDC}/${connectionId}/edit/test`, fields);
     const result = await throughIdp(started, "bob@acme.test", "bob-password");
     assert.match(result.body, /data-outcome="success"/);
+    // Bob signed in through the saved connection before: after Save he is a returning user.
+    assert.match(result.body, /data-field="account" data-account="returning"/);
     assert.equal((await stored()).name, "Acme Okta", "a test saves nothing");
 
     const save = /<form method="post" action="([^"]+\/save)"/.exec(result.body)?.[1];
