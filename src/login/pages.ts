@@ -47,6 +47,8 @@ export interface PasswordStepOptions {
   email: string;
   returnTo: string;
   error?: string | undefined;
+  /** Offer LinkedIn to those who have no password (the same words for every address). */
+  linkedinEnabled: boolean;
 }
 
 export function passwordStepPage(o: PasswordStepOptions): string {
@@ -67,6 +69,11 @@ export function passwordStepPage(o: PasswordStepOptions): string {
     </div>
     <button type="submit" class="btn btn-primary btn-block">Sign in</button>
   </form>
+  <p class="auth-links muted" data-testid="no-password-help">${
+    o.linkedinEnabled
+      ? html`No password? If you joined with LinkedIn, <a href="/login/linkedin${o.returnTo === "/" ? "" : `?return_to=${encodeURIComponent(o.returnTo)}`}">continue with LinkedIn</a>. `
+      : ""
+  }Forgot your password? Ask your organization's administrator.</p>
 </section>`,
   });
 }

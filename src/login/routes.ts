@@ -68,7 +68,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
     return reply
       .type(HTML)
       .header("cache-control", "no-store")
-      .send(passwordStepPage({ csrfToken: reply.generateCsrf(), email, returnTo }));
+      .send(passwordStepPage({ csrfToken: reply.generateCsrf(), email, returnTo, linkedinEnabled }));
   });
 
   // The password step is only ever an answer to POST /login. A reload, a bookmark or a back
@@ -126,6 +126,7 @@ export function registerLoginRoutes(app: FastifyInstance, ctx: AppContext): void
             email: normalizeEmail(email) ?? email,
             returnTo,
             error: "That email and password don't match an account. Check them and try again.",
+            linkedinEnabled,
           }),
         );
     }

@@ -144,7 +144,14 @@ async function sendToSignIn(
     return reply
       .type("text/html; charset=utf-8")
       .header("cache-control", "no-store")
-      .send(passwordStepPage({ csrfToken: reply.generateCsrf(), email, returnTo }));
+      .send(
+        passwordStepPage({
+          csrfToken: reply.generateCsrf(),
+          email,
+          returnTo,
+          linkedinEnabled: ctx.config.linkedin.clientId !== undefined,
+        }),
+      );
   }
   return reply
     .header("cache-control", "no-store")

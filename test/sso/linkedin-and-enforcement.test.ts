@@ -44,6 +44,28 @@ async function linkedinSignIn(browser: Browser, email: string, password: string)
   return browser.get(back.location as string);
 }
 
+test("the password step offers LinkedIn to those without a password, in the same words for every address", async () => {
+  const step = async (email: string) => {
+    const browser = new Browser();
+    const login = await browser.get(`${gh.url}/login?return_to=%2Fadmin`);
+    const answer = await browser.post(`${gh.url}/login`, {
+      _csrf: csrfToken(login.body),
+      email,
+      return_to: "/admin",
+    });
+    assert.equal(answer.status, 200);
+    const help = /<p class="auth-links muted" data-testid="no-password-help">([\s\S]*?)<\/p>/.exec(
+      answer.body,
+    )?.[1];
+    assert.ok(help, `no help for ${email}`);
+    return help;
+  };
+  const carol = await step("carol@gmail.test");
+  assert.match(carol, /<a href="\/login\/linkedin\?return_to=%2Fadmin">continue with LinkedIn<\/a>/);
+  assert.match(carol, /Forgot your password\? Ask your organization's administrator\./);
+  assert.equal(await step("nobody@nowhere.test"), carol, "the same for an address without an account");
+});
+
 test("a LinkedIn user outside any SSO domain gets an account without an organization", async () => {
   const browser = new Browser();
   const answer = await linkedinSignIn(browser, "carol@gmail.test", "carol-password");
