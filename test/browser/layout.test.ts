@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { createApiKey, revokeApiKey } from "../../src/api/keys.js";
 import { hashPassword } from "../../src/crypto/password.js";
 import { insertAuditEvent } from "../../src/store/audit.js";
 import { insertMembership } from "../../src/store/organizations.js";
@@ -68,6 +69,9 @@ before(async () => {
       now - i * 1000,
     );
   }
+  await createApiKey(gh.ctx, "acme", "Deploy script");
+  const revoked = await createApiKey(gh.ctx, "acme", "Old CI");
+  await revokeApiKey(gh.ctx, revoked.id, { organizationId: acme.organizationId });
   browser = await launchBrowser();
 });
 after(async () => {
@@ -223,6 +227,13 @@ describe("layout", () => {
         await brokenInside(page, "[data-testid=sign-in-activity] :is(.trace-id, .error-code)"),
         [],
       );
+
+      // A key's prefix and its times, with the Revoke confirmation open beside them.
+      await page.goto(`${gh.url}/admin/api-keys`);
+      await openPanels(page);
+      await screenshot(page, `layout-api-keys-${name}`);
+      assert.equal(await page.locator("td code.key-prefix").count(), 2);
+      assert.deepEqual(await brokenInside(page, "td :is(code.key-prefix, time)"), []);
 
       await failedTestSignIn(page);
       await screenshot(page, `layout-test-result-${name}`);

@@ -40,7 +40,7 @@ function keyRow(k: ApiKeySummary, csrfToken: string): SafeHtml {
   const active = k.revokedAt === null;
   return html`<tr data-key-id="${k.id}" data-state="${active ? "active" : "revoked"}">
   <td>${k.name}</td>
-  <td><code>${k.prefix}…</code></td>
+  <td><code class="key-prefix">${k.prefix}…</code></td>
   <td><time datetime="${new Date(k.createdAt).toISOString()}">${time(k.createdAt)}</time></td>
   <td>${k.lastUsedAt === null ? html`<span class="muted">never</span>` : html`<time datetime="${new Date(k.lastUsedAt).toISOString()}">${time(k.lastUsedAt)}</time>`}</td>
   <td>${keyState(k)}</td>

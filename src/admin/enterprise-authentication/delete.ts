@@ -23,7 +23,7 @@ function deleteForm(c: Deletable, csrfToken: string, where: "dialog" | "page"): 
   return html`<form method="post" action="${adminPaths.deleteConnection(c.id, c.type)}" class="stack">
   <input type="hidden" name="_csrf" value="${csrfToken}">
   <p data-testid="delete-consequence">${consequence(c)}</p>
-  <p class="muted">Their accounts stay. You can create a connection again at any time.</p>
+  <p class="muted">${c.people.total > 0 ? "Their accounts stay. " : ""}You can create a connection again at any time.</p>
   <div class="actions">
     ${
       where === "dialog"

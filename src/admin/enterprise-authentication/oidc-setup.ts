@@ -45,7 +45,7 @@ export const fields: readonly FieldSpec[] = [
     label: "Connection name",
     type: "text",
     placeholder: "e.g. Acme Okta",
-    help: html`A name you recognize, unique across Gatehouse. People can also type it on the SSO screen.`,
+    help: html`A name you recognize, unique across Gatehouse. With several connections, people see it on your organization's sign-in page.`,
   },
   {
     name: "issuer",

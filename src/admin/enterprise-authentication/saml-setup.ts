@@ -42,7 +42,7 @@ export const samlNameField: FieldSpec<SamlFormField> = {
   label: "Connection name",
   type: "text",
   placeholder: "Acme AD FS",
-  help: html`A name you recognize, unique across Gatehouse. People can also type it on the SSO screen.`,
+  help: html`A name you recognize, unique across Gatehouse. With several connections, people see it on your organization's sign-in page.`,
 };
 
 /** One panel per way of giving the IdP's settings; the radio above chooses which is read. */

@@ -73,7 +73,7 @@ export function disableConfirmPage(m: ConfirmModel): string {
     html`<form method="post" action="${statusPaths.disable(c.id, c.type)}" class="stack">
   <input type="hidden" name="_csrf" value="${m.csrfToken}">
   <p data-testid="disable-consequence">Disable ${c.name}? It keeps its settings, but signs no one in until you enable it again. ${peopleLeftText(m.people, c.domains, "until you enable it again")}</p>
-  <label class="checkbox"><input type="checkbox" name="end_sessions" value="1" checked data-testid="end-sessions"> Also sign out the ${m.sessions} ${m.sessions === 1 ? "person" : "people"} currently signed in through this connection</label>
+  <label class="checkbox"><input type="checkbox" name="end_sessions" value="1" checked data-testid="end-sessions"> Also end the ${m.sessions} ${m.sessions === 1 ? "session" : "sessions"} this connection opened that are still active</label>
   <div class="actions">
     <a class="btn btn-secondary" href="${connectionPaths.page(c.id, c.type)}">Cancel</a>
     <button type="submit" class="btn btn-danger" data-testid="confirm-disable">Disable</button>
