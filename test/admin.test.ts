@@ -193,6 +193,16 @@ describe("Administration pages", () => {
       ["saml", "not-connected", "SAML 2.0"],
     ]);
     await createThroughForm(admin, validForm("overviewstates"));
+    // Enabled, but its domain is not verified: nobody signs in through it yet, and it says so.
+    assert.deepEqual(await states(), [
+      ["oidc", "waiting", "Open ID Connect"],
+      ["saml", "not-connected", "SAML 2.0"],
+    ]);
+    assert.match(
+      (await admin.browser.get(`${gh.url}/admin`)).body,
+      /<span class="badge badge-warning">Enabled, no verified domain yet<\/span>/,
+    );
+    await verifyDomainsAsOperator(gh, admin.organizationId, ["overviewstates-staff.test"]);
     assert.deepEqual(await states(), [
       ["oidc", "enabled", "Open ID Connect"],
       ["saml", "not-connected", "SAML 2.0"],
@@ -239,6 +249,7 @@ describe("Administration pages", () => {
     assert.match(before.body, /<a href="\/admin">Administration<\/a>/);
 
     await createThroughForm(admin, validForm("intro"));
+    await verifyDomainsAsOperator(gh, admin.organizationId, ["intro-staff.test"]);
     const after = await admin.browser.get(`${gh.url}/admin/enterprise-authentication`);
     assert.match(after.body, /data-integration="oidc" data-state="enabled"/);
     assert.match(after.body, />Manage<\/a>/);

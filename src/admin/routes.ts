@@ -26,8 +26,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
       overviewPage({
         session,
         csrfToken: reply.generateCsrf(),
-        oidcState: integrationState(connections.filter((c) => c.protocol === "oidc")),
-        samlState: integrationState(connections.filter((c) => c.protocol === "saml")),
+        oidcState: integrationState(
+          connections.filter((c) => c.protocol === "oidc"),
+          ctx.now(),
+        ),
+        samlState: integrationState(
+          connections.filter((c) => c.protocol === "saml"),
+          ctx.now(),
+        ),
         userCount: users.length,
         // Shown only when it leads somewhere: an organization without a connection that routes
         // would hand out a link whose page tells people to ask for a sign-in link.

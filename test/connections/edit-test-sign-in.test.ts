@@ -99,6 +99,11 @@ describe("test sign-in of an edit's values", () => {
     assert.ok(back.startsWith(`${OIDC}/${connectionId}/edit?test=`), back);
     const form = await admin.get(`${gh.url}${back.replaceAll("&amp;", "&")}`);
     assert.match(form.body, /name="emailClaim"[^>]*value="upn"/);
+    // Said and shown: the values are the tested ones, not saved, the advanced ones in view.
+    assert.match(form.body, /data-testid="tested-values"[\s\S]*not saved yet/);
+    assert.match(form.body, /data-testid="advanced-settings" open>/);
+    const plain = await admin.get(`${gh.url}${OIDC}/${connectionId}/edit`);
+    assert.doesNotMatch(plain.body, /data-testid="tested-values"/);
     const setup = await admin.get(`${gh.url}${OIDC}/new?${back.split("?")[1]}`);
     assert.doesNotMatch(setup.body, /value="upn"/);
   });

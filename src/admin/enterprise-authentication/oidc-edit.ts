@@ -23,6 +23,8 @@ export interface EditPageModel {
   organizationDomains: FormModel["organizationDomains"];
   /** The connection signs in with Gatehouse's key, not a secret. */
   usesKey: boolean;
+  /** The form holds the values of a test sign-in ("Back to the form"), not the saved ones. */
+  fromTest?: boolean;
 }
 
 /** The stored settings as the form shows them; the secret field starts blank (blank keeps it). */
@@ -55,7 +57,8 @@ function secretSpec(spec: FieldSpec, usesKey: boolean): FieldSpec {
 
 /** Every setting of a saved connection, prefilled; Save checks what changed as Create would. */
 export function editPage(m: EditPageModel): string {
-  const advancedOpen = advancedFields.some((f) => m.refusal?.fields[f.name]);
+  // Values brought back from a test are shown whole: an advanced one may be what was tested.
+  const advancedOpen = m.fromTest === true || advancedFields.some((f) => m.refusal?.fields[f.name]);
   const model: FormModel = {
     values: m.values,
     refusal: m.refusal,
@@ -78,6 +81,7 @@ export function editPage(m: EditPageModel): string {
   <p class="lead">Change any setting. When the issuer, the client ID, the secret or the token endpoint authentication changes, Gatehouse checks them with your identity provider before saving; if the provider refuses, nothing is saved. Other settings, such as the email claim, take effect at everyone's next sign-in: <strong>Test sign-in</strong> tries them first.</p>
 </section>
 ${m.refusal ? errorSummary(m.refusal) : ""}
+${m.fromTest && !m.refusal ? html`<div class="notice" role="status" data-testid="tested-values"><p>The form holds the values you tested, <strong>not saved yet</strong>: <strong>Save changes</strong> saves them; <strong>Cancel</strong> keeps the saved connection as it is.${m.usesKey ? "" : " Enter the new client secret again if you changed it."}</p></div>` : ""}
 <section class="card" data-testid="oidc-edit">
   <form method="post" action="${connectionPaths.edit(m.connection.id)}" class="stack" novalidate>
     <input type="hidden" name="_csrf" value="${m.csrfToken}">

@@ -80,8 +80,14 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       introPage({
         session,
         csrfToken: reply.generateCsrf(),
-        oidcState: integrationState(connections.filter((c) => c.protocol === "oidc")),
-        samlState: integrationState(connections.filter((c) => c.protocol === "saml")),
+        oidcState: integrationState(
+          connections.filter((c) => c.protocol === "oidc"),
+          ctx.now(),
+        ),
+        samlState: integrationState(
+          connections.filter((c) => c.protocol === "saml"),
+          ctx.now(),
+        ),
         domainCounts,
       }),
     );
@@ -202,7 +208,12 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     request: FastifyRequest,
     reply: FastifyReply,
     connection: OidcConnection,
-    form: { values: ConnectionFormValues; secretSubmitted?: boolean; refusal?: FormRefusal },
+    form: {
+      values: ConnectionFormValues;
+      secretSubmitted?: boolean;
+      refusal?: FormRefusal;
+      fromTest?: boolean;
+    },
   ): Promise<FastifyReply> => {
     const session = adminSession(request);
     return sendHtml(
@@ -216,6 +227,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
         secretSubmitted: form.secretSubmitted ?? false,
         organizationDomains: await listDomainViews(ctx, session.organizationId),
         usesKey: connection.oidc.tokenEndpointAuthMethod === "private_key_jwt",
+        fromTest: form.fromTest ?? false,
       }),
       form.refusal?.status ?? 200,
     );
@@ -234,6 +246,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
     );
     return showEdit(request, reply, connection, {
       values: tested ?? editFormValues(connectionInputOf(connection)),
+      fromTest: tested !== undefined,
     });
   });
 

@@ -1,21 +1,36 @@
+import { connectionRoutesSignIns, type DomainStatus } from "../../domain/organization-domains.js";
 import type { ConnectionStatus } from "../../store/schema.js";
 
-export type IntegrationState = "not-connected" | "enabled" | "disabled";
+/**
+ * An integration's state in one word: `enabled` only when a connection signs people in (enabled,
+ * with a verified domain); `waiting` when connections are enabled but none has a verified domain
+ * yet, so nobody is signed in through them.
+ */
+export type IntegrationState = "not-connected" | "enabled" | "waiting" | "disabled";
 
-/** One word for an integration with any number of connections: enabled wins over disabled. */
-export function integrationState(connections: readonly { status: ConnectionStatus }[]): IntegrationState {
+export function integrationState(
+  connections: readonly {
+    status: ConnectionStatus;
+    organizationId: string;
+    domainStatuses: readonly DomainStatus[];
+  }[],
+  now: number,
+): IntegrationState {
   if (connections.length === 0) return "not-connected";
-  return connections.some((c) => c.status === "enabled") ? "enabled" : "disabled";
+  if (connections.some((c) => connectionRoutesSignIns(c, now))) return "enabled";
+  return connections.some((c) => c.status === "enabled") ? "waiting" : "disabled";
 }
 
 export const stateLabel: Record<IntegrationState, string> = {
   "not-connected": "Not connected",
   enabled: "Enabled",
+  waiting: "Enabled, no verified domain yet",
   disabled: "Disabled",
 };
 
 export const stateBadge: Record<IntegrationState, string> = {
   "not-connected": "badge badge-neutral",
   enabled: "badge badge-success",
+  waiting: "badge badge-warning",
   disabled: "badge badge-warning",
 };
