@@ -69,6 +69,11 @@ export interface BeginInput {
   handle: string;
   /** The address the person typed, when the IdP accepts a hint (OIDC `login_hint`). */
   loginHint?: string | undefined;
+  /**
+   * Ask the IdP to sign the person in afresh rather than reuse its session (OIDC
+   * `prompt=login`, SAML `ForceAuthn`): to switch from an account the IdP had signed in.
+   */
+  reauthenticate?: boolean | undefined;
   now: number;
 }
 

@@ -17,6 +17,8 @@ export const MAX_OPEN_TRANSACTIONS_PER_BROWSER = 5;
 export interface BeginOptions {
   returnTo: string;
   loginHint?: string | undefined;
+  /** The IdP signs the person in afresh (see BeginInput). */
+  reauthenticate?: boolean | undefined;
   /** A test sign-in: the answer is checked and reported, and starts no session. */
   test?: { id: string; expiresAt: number; connectionId: string | null } | undefined;
 }
@@ -45,7 +47,12 @@ export async function beginSignIn(
     });
   }
   const handle = randomToken(32);
-  const begun = await adapter.begin(target, { handle, loginHint: options.loginHint, now });
+  const begun = await adapter.begin(target, {
+    handle,
+    loginHint: options.loginHint,
+    reauthenticate: options.reauthenticate,
+    now,
+  });
   await insertLoginTransaction(ctx.store.db, {
     id: hashToken(handle),
     protocol: adapter.protocol,
@@ -74,7 +81,7 @@ export async function sendToConnection(
   request: FastifyRequest,
   reply: FastifyReply,
   connection: Connection,
-  options: Pick<BeginOptions, "returnTo" | "loginHint">,
+  options: Pick<BeginOptions, "returnTo" | "loginHint" | "reauthenticate">,
   status: 302 | 303 = 302,
 ): Promise<FastifyReply> {
   const adapter = ctx.signIn.forConnection(ctx, connection);

@@ -29,6 +29,8 @@ export type SignInResult =
       listed: boolean;
       /** The address the provider signed the person in as, when that is what was refused. */
       refusedEmail?: string;
+      /** The address the person typed to start, to start again with another account at the IdP. */
+      switchAccountFor?: string;
     }
   | { ok: false; ssoRequired: { email: string; organizationName: string; returnTo: string } };
 
@@ -326,6 +328,9 @@ async function refuse(
     // can tell a wrong account (a personal one still signed in) from a wrong connection.
     ...(failure.code === "SSO_EMAIL_DOMAIN_NOT_ALLOWED" && attempt.email !== undefined
       ? { refusedEmail: attempt.email }
+      : {}),
+    ...(failure.code === "SSO_EMAIL_DOMAIN_NOT_ALLOWED" && found.loginHint !== undefined
+      ? { switchAccountFor: found.loginHint }
       : {}),
   };
 }

@@ -35,8 +35,15 @@ export async function renderSignInResult(
       result.refusedEmail === undefined
         ? undefined
         : `Your identity provider signed you in as ${result.refusedEmail}.`,
-    // A button must not invite the attempt the page says will fail again.
-    next: { href: "/login", label: fruitless ? "Back to sign-in" : "Start signing in again" },
+    // A button must not invite the attempt the page says will fail again; after the IdP signed
+    // in an account the connection refuses, starting again would reuse that IdP session.
+    next:
+      result.switchAccountFor !== undefined
+        ? {
+            href: `/sso/start?email=${encodeURIComponent(result.switchAccountFor)}&reauthenticate=1`,
+            label: "Sign in with another account",
+          }
+        : { href: "/login", label: fruitless ? "Back to sign-in" : "Start signing in again" },
     // The pipeline has noted the refusal on the request line already.
     logged: true,
     anonymous: true,

@@ -66,7 +66,12 @@ export function registerSsoRoutes(app: FastifyInstance, ctx: AppContext): void {
         );
     }
     const { connection } = found;
-    return sendToConnection(ctx, request, reply, connection, { returnTo, loginHint: found.loginHint });
+    return sendToConnection(ctx, request, reply, connection, {
+      returnTo,
+      loginHint: found.loginHint,
+      // "Sign in with another account" after the IdP signed in one the connection refused.
+      reauthenticate: textField(request.query, "reauthenticate", 10) === "1",
+    });
   });
 
   app.get("/sso/oidc/callback", async (request, reply) => {

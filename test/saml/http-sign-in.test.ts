@@ -157,6 +157,12 @@ describe("SAML sign-in over HTTP", () => {
     assert.ok(started.url.searchParams.get("Signature"));
     assert.match(started.relayState, /^[A-Za-z0-9_-]{43}$/);
     assert.match(started.requestXml, new RegExp(`AssertionConsumerServiceURL="${connection.acsUrl}"`));
+    assert.doesNotMatch(started.requestXml, /ForceAuthn="true"/, "the IdP's session may answer");
+  });
+
+  test("signing in with another account asks the IdP to authenticate afresh (ForceAuthn)", async () => {
+    const started = await beginSamlSignIn(new Browser(), gh, "alice@acme.test", { reauthenticate: true });
+    assert.match(started.requestXml, /<samlp:AuthnRequest [^>]*ForceAuthn="true"/);
   });
 
   test("a signed assertion signs the person in and provisions them", async () => {

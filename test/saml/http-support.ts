@@ -67,10 +67,11 @@ export async function beginSamlSignIn(
   browser: Browser,
   gh: TestGatehouse,
   email: string,
-  options: { returnTo?: string } = {},
+  options: { returnTo?: string; reauthenticate?: boolean } = {},
 ): Promise<StartedSamlSignIn> {
   const query = new URLSearchParams({ email });
   if (options.returnTo !== undefined) query.set("return_to", options.returnTo);
+  if (options.reauthenticate) query.set("reauthenticate", "1");
   const start = await browser.get(`${gh.url}/sso/start?${query}`);
   assert.equal(start.status, 302, start.body);
   assert.ok(start.location);

@@ -125,6 +125,51 @@ describe("SSO sign-in through a real OpenID Provider", () => {
     assert.ok((await answered()) >= before + 1, "at least the token request of the sign-in");
   });
 
+  test("after the provider signed in an account the connection refuses, another account can be chosen: the provider is asked to sign in afresh", async () => {
+    const browser = new Browser();
+    const start = await browser.get(`${gh.url}/sso/start?email=${encodeURIComponent("alice@acme.test")}`);
+    const back = await signInAtIdp(browser, start, idp, "mallory@evil.test", "mallory-password", gh.url);
+    const refused = await browser.get(back.location as string);
+    assert.equal(errorCode(refused.body), "SSO_EMAIL_DOMAIN_NOT_ALLOWED");
+    const switchHref = /<a class="btn btn-primary" href="([^"]+)">Sign in with another account<\/a>/.exec(
+      refused.body,
+    )?.[1];
+    assert.equal(switchHref, "/sso/start?email=alice%40acme.test&amp;reauthenticate=1");
+    const again = await browser.get(`${gh.url}/sso/start?email=alice%40acme.test&reauthenticate=1`);
+    const authorize = new URL(again.location ?? "");
+    assert.equal(authorize.searchParams.get("prompt"), "login");
+    assert.equal(authorize.searchParams.get("login_hint"), "alice@acme.test");
+    // The provider still has Mallory's session, yet asks who is signing in instead of reusing it.
+    const backHome = (url: string) => url.startsWith(gh.url);
+    const login = await browser.follow(again, backHome);
+    assert.equal(login.status, 200, "the provider's sign-in form, not Mallory's session");
+    const action = /<form method="post" action="([^"]+\/login)"/.exec(login.body)?.[1] ?? "";
+    let page = await browser.follow(
+      await browser.post(new URL(action, login.url).toString(), {
+        email: "alice@acme.test",
+        password: "alice-password",
+      }),
+      backHome,
+    );
+    // oidc-provider ends Mallory's session before Alice's begins, with a form a browser submits.
+    const endSession = /<form method="post" action="([^"]+\/session\/end\/confirm)">([\s\S]*?)<\/form>/.exec(
+      page.body,
+    );
+    if (endSession) {
+      const fields = Object.fromEntries(
+        [...(endSession[2] ?? "").matchAll(/name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+      );
+      page = await browser.follow(await browser.post(endSession[1] ?? "", fields), backHome);
+    }
+    assert.ok(page.location && backHome(page.location), `back to Gatehouse: ${page.status}`);
+    const home = await browser.get(page.location);
+    assert.equal(home.status, 303);
+    assert.equal((await me(browser)).email, "alice@acme.test");
+    // Without it, the provider's session answers at once: the trap the button avoids.
+    const plain = await new Browser().get(`${gh.url}/sso/start?email=alice%40acme.test`);
+    assert.equal(new URL(plain.location ?? "").searchParams.get("prompt"), null);
+  });
+
   test("an email outside the connection's domains is refused", async () => {
     const browser = new Browser();
     const start = await browser.get(`${gh.url}/sso/start?organization=acme&connection=acme%20okta`);

@@ -91,7 +91,7 @@ function openIdAdapter(ctx: AppContext, options: OpenIdAdapterOptions): SignInAd
     method: options.method,
     checks: OIDC_CHECKS,
 
-    async begin(target, { handle, loginHint }) {
+    async begin(target, { handle, loginHint, reauthenticate }) {
       const rp = options.relyingParty(target);
       const config = await clientConfiguration(ctx, rp);
       // 32 random bytes each, base64url (43 characters, as openid-client's own helpers make them),
@@ -110,6 +110,7 @@ function openIdAdapter(ctx: AppContext, options: OpenIdAdapterOptions): SignInAd
         code_challenge_method: "S256",
       };
       if (loginHint) parameters.login_hint = loginHint;
+      if (reauthenticate) parameters.prompt = "login";
       const url = client.buildAuthorizationUrl(config, parameters).toString();
       return { step: { kind: "redirect", url }, payload: { nonce, codeVerifier } };
     },

@@ -71,9 +71,15 @@ export function samlAdapter(ctx: AppContext): SignInAdapter {
       });
     },
 
-    async begin(target, { handle, now }) {
+    async begin(target, { handle, now, reauthenticate }) {
       const { settings, sp } = resolve(ctx, target);
-      const start = await buildAuthnRequest({ settings, sp, relayState: handle, now: new Date(now) });
+      const start = await buildAuthnRequest({
+        settings,
+        sp,
+        relayState: handle,
+        now: new Date(now),
+        forceAuthn: reauthenticate === true,
+      });
       return {
         step: { kind: "redirect", url: start.url },
         payload: { requestId: start.requestId },

@@ -25,6 +25,8 @@ export async function buildAuthnRequest(input: {
   sp: ServiceProvider;
   relayState: string;
   now?: Date;
+  /** ForceAuthn (SAML core 3.4.1): the IdP signs the person in afresh, not from its session. */
+  forceAuthn?: boolean;
 }): Promise<AuthnRequestStart> {
   const { settings, sp, relayState } = input;
   // SAML bindings 3.4.3: RelayState MUST NOT exceed 80 bytes.
@@ -51,6 +53,7 @@ export async function buildAuthnRequest(input: {
     // and Windows-integrated sign-in at Entra ID and ADFS.
     disableRequestedAuthnContext: true,
     generateUniqueId: () => requestId,
+    forceAuthn: input.forceAuthn ?? false,
   });
   const url = await saml.getAuthorizeUrlAsync(relayState, undefined, {});
   return { url, requestId, expiresAt: new Date((input.now ?? new Date()).getTime() + REQUEST_LIFETIME_MS) };
