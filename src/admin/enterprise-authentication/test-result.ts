@@ -51,14 +51,16 @@ function checkRows(entries: readonly CheckEntry[], checkList: TestResult["checkL
     if (!entry.passed) reached = false;
     return html`<tr data-testid="test-check" data-check="${check}" data-state="${entry.passed ? "passed" : "failed"}">
   <td>${label}</td>
-  <td><span class="badge ${entry.passed ? "badge-success" : "badge-warning"}">${entry.passed ? "Passed" : "Failed"}</span>${
-    entry.passed
-      ? ""
-      : html`<p class="activity-detail"><code class="error-code">${entry.code ?? ""}</code> ${entry.detail ?? ""}</p>`
-  }</td>
+  <td><span class="badge ${entry.passed ? "badge-success" : "badge-warning"}">${entry.passed ? "Passed" : "Failed"}</span></td>
   <td data-field="expected">${entry.expected === undefined ? html`<span class="muted">—</span>` : html`<code>${entry.expected}</code>`}</td>
   <td data-field="received">${entry.received === undefined ? html`<span class="muted">—</span>` : html`<code>${entry.received}</code>`}</td>
-</tr>`;
+</tr>${
+      // What failed, in words, across the row's whole width: in the Result cell it squeezed the
+      // expected and received values beside it.
+      entry.passed
+        ? ""
+        : html`<tr class="check-failure" data-testid="test-check-failure" data-check="${check}"><td colspan="4"><code class="error-code">${entry.code ?? ""}</code> ${entry.detail ?? ""}</td></tr>`
+    }`;
   })}`;
 }
 
