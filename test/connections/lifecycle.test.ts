@@ -69,6 +69,14 @@ test("the admin page disables after a confirmation that ends the connection's se
   assert.match(page.body, /data-testid="connection-status-changed"/);
   assert.match(page.body, /Acme Okta is disabled/);
   assert.match(page.body, STRANDED_ONE("until you enable it again"));
+  // The confirmation is green; who is left without a way in is not.
+  const banner =
+    /<div class="alert alert-success"[^>]*data-testid="connection-status-changed">[\s\S]*?<\/div>/.exec(
+      page.body,
+    )?.[0];
+  assert.ok(banner);
+  assert.doesNotMatch(banner, /has neither/);
+  assert.match(page.body, /<div class="alert alert-error" role="note" data-testid="people-left">/);
   assert.match(page.body, /data-testid="enable-connection"/);
   assert.equal((await findConnectionById(gh.ctx.store.db, connectionId))?.status, "disabled");
   assert.equal(await signedIn(user), false, "the session the connection issued ended");

@@ -167,11 +167,7 @@ function peopleLeftOf(detail: Record<string, unknown> | null | undefined): Peopl
 function statusText(n: NonNullable<OidcNotices["status"]>): SafeHtml {
   const sessions = `${n.sessionsEnded} ${n.sessionsEnded === 1 ? "session" : "sessions"}`;
   if (n.change === "disabled")
-    return html`<p><strong>${n.name} is disabled.</strong> It signs no one in; ${sessions} it had opened ended.</p>${
-      n.people
-        ? html`<p data-testid="people-left">${peopleLeftText(n.people, n.domains, "until you enable it again")}</p>`
-        : ""
-    }`;
+    return html`<p><strong>${n.name} is disabled.</strong> It signs no one in; ${sessions} it had opened ended.</p>`;
   if (n.change === "enabled")
     return html`<p><strong>${n.name} is enabled again.</strong> People at its domains sign in through it; ${sessions} by password or LinkedIn ended.</p>`;
   return html`<p><strong>Everyone who signed in through ${n.name} is signed out</strong> (${sessions} ended).</p>`;
@@ -232,17 +228,25 @@ function pendingDomainsCard(domains: readonly DomainView[], csrfToken: string): 
 export function renderOidcNotices(notices: OidcNotices, csrfToken: string): SafeHtml {
   const { created, deleted, status, updated } = notices;
   return html`${updated ? successAlert("connection-updated", updatedText(updated)) : ""}${status ? successAlert("connection-status-changed", statusText(status)) : ""}${
+    status?.change === "disabled" && status.people
+      ? peopleLeftNote(status.people, status.domains, "until you enable it again")
+      : ""
+  }${
     created ? successAlert("connection-created", createdText(created)) : ""
   }${created && created.pendingDomains.length > 0 ? pendingDomainsCard(created.pendingDomains, csrfToken) : ""}${
     deleted
       ? successAlert(
           "connection-deleted",
-          html`<p><strong>The connection ${deleted.name} was deleted.</strong></p>${
-            deleted.people
-              ? html`<p data-testid="people-left">${peopleLeftText(deleted.people, deleted.domains, untilRecreated(deleted.domains))}</p>`
-              : ""
-          }`,
+          html`<p><strong>The connection ${deleted.name} was deleted.</strong></p>`,
         )
       : ""
-  }`;
+  }${deleted?.people ? peopleLeftNote(deleted.people, deleted.domains, untilRecreated(deleted.domains)) : ""}`;
+}
+
+/**
+ * Who the change leaves without a way in, beside the banner that confirms it: news the admin
+ * must act on does not belong in a green box.
+ */
+function peopleLeftNote(people: PeopleLeft, domains: readonly string[], until: string): SafeHtml {
+  return html`<div class="${people.withNeither > 0 ? "alert alert-error" : "notice"}" role="note" data-testid="people-left"><p>${peopleLeftText(people, domains, until)}</p></div>`;
 }
