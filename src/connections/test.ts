@@ -39,6 +39,7 @@ import { type CheckedEdit, type ConnectionPatch, checkConnectionEdit } from "./u
 import {
   type ConnectionInput,
   type TokenEndpointAuthMethodChoice,
+  type ValidConnectionInput,
   validateConnectionInput,
 } from "./validate.js";
 
@@ -64,6 +65,52 @@ export interface UnsavedSettings {
   allowedTenants?: string[];
   /** The id of the connection whose edit these values are; absent for the Setup form's. */
   editing?: string;
+}
+
+/** The checked form values a test keeps, with what the provider's checks found. */
+function settingsOf(
+  value: ValidConnectionInput,
+  found: Pick<UnsavedSettings, "tokenEndpointAuthMethod" | "idTokenIssuer" | "editing">,
+): UnsavedSettings {
+  return {
+    name: value.name,
+    issuer: value.issuer,
+    clientId: value.clientId,
+    domains: value.domains,
+    tokenEndpointAuthMethodChoice: value.tokenEndpointAuthMethod,
+    extraScopes: value.extraScopes,
+    emailClaim: value.emailClaim,
+    clockSkewSeconds: value.clockSkewSeconds,
+    roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
+    allowedTenants: value.allowedTenants,
+    ...found,
+  };
+}
+
+/**
+ * The tested values as the form's input again, with the test's sealed secret: what "Create the
+ * connection" and "Save these changes" submit, checked again as Create and Save check them.
+ */
+export function testedInput(settings: UnsavedSettings, clientSecret: string): ConnectionInput {
+  return {
+    name: settings.name,
+    issuer: settings.issuer,
+    clientId: settings.clientId,
+    clientSecret,
+    domains: settings.domains,
+    tokenEndpointAuthMethod: settings.tokenEndpointAuthMethodChoice,
+    extraScopes: settings.extraScopes,
+    emailClaim: settings.emailClaim,
+    clockSkewSeconds: settings.clockSkewSeconds,
+    allowedTenants: settings.allowedTenants ?? [],
+    ...(settings.roles
+      ? {
+          groupsClaim: settings.roles.groupsClaim,
+          roleRules: [...settings.roles.rules],
+          defaultRole: settings.roles.defaultRole,
+        }
+      : {}),
+  };
 }
 
 /**
@@ -110,20 +157,10 @@ export async function testUnsavedConnection(
     }
     throw error;
   }
-  const settings: UnsavedSettings = {
-    name: value.name,
-    issuer: value.issuer,
-    clientId: value.clientId,
-    domains: value.domains,
-    tokenEndpointAuthMethodChoice: value.tokenEndpointAuthMethod,
+  const settings = settingsOf(value, {
     tokenEndpointAuthMethod: method,
-    extraScopes: value.extraScopes,
-    emailClaim: value.emailClaim,
-    clockSkewSeconds: value.clockSkewSeconds,
     idTokenIssuer: issuerTemplate(metadata.issuer, value.issuer),
-    roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
-    allowedTenants: value.allowedTenants,
-  };
+  });
   const id = newId();
   const row = unsavedTestRow(ctx, actor, id, settings, value.clientSecret);
   await insertConnectionTest(ctx.store.db, row);
@@ -173,21 +210,11 @@ export async function testEditedConnection(
     throw error;
   }
   const { existing, value, provider } = checked;
-  const settings: UnsavedSettings = {
-    name: value.name,
-    issuer: value.issuer,
-    clientId: value.clientId,
-    domains: value.domains,
-    tokenEndpointAuthMethodChoice: value.tokenEndpointAuthMethod,
+  const settings = settingsOf(value, {
     tokenEndpointAuthMethod: provider?.credentials.method ?? existing.oidc.tokenEndpointAuthMethod,
-    extraScopes: value.extraScopes,
-    emailClaim: value.emailClaim,
-    clockSkewSeconds: value.clockSkewSeconds,
     idTokenIssuer: provider ? provider.idTokenIssuer : existing.oidc.idTokenIssuer,
-    roles: { groupsClaim: value.groupsClaim, rules: value.roleRules, defaultRole: value.defaultRole },
-    allowedTenants: value.allowedTenants,
     editing: existing.id,
-  };
+  });
   const row = unsavedTestRow(ctx, actor, newId(), settings, value.clientSecret || checked.storedSecret());
   await insertConnectionTest(ctx.store.db, row);
   return startedTest(ctx, row);

@@ -4,6 +4,7 @@ import { isSamlUnsavedSettings } from "../../connections/saml-test.js";
 import {
   openConnectionTest,
   testConnection,
+  testedInput,
   testPaths,
   testSavedConnection,
   testUnsavedConnection,
@@ -182,25 +183,7 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
       if (row.connection_id || !settings || settings.editing || secret === undefined) {
         return reply.redirect(`${adminPaths.oidc}?test=${row.id}`, 303);
       }
-      const input = {
-        name: settings.name,
-        issuer: settings.issuer,
-        clientId: settings.clientId,
-        clientSecret: secret,
-        domains: settings.domains,
-        tokenEndpointAuthMethod: settings.tokenEndpointAuthMethodChoice,
-        extraScopes: settings.extraScopes,
-        emailClaim: settings.emailClaim,
-        clockSkewSeconds: settings.clockSkewSeconds,
-        allowedTenants: settings.allowedTenants ?? [],
-        ...(settings.roles
-          ? {
-              groupsClaim: settings.roles.groupsClaim,
-              roleRules: [...settings.roles.rules],
-              defaultRole: settings.roles.defaultRole,
-            }
-          : {}),
-      };
+      const input = testedInput(settings, secret);
       let created: Awaited<ReturnType<typeof createConnection>>;
       try {
         created = await createConnection(ctx, { ...actorOf(request), input });
@@ -235,6 +218,7 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
       );
     },
   );
+
   // "Save these changes" from a test of an edit that passed: the values it ran with, checked
   // again as Save does (the connection may have changed meanwhile).
   app.post(
@@ -259,25 +243,12 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
         throw new GatehouseError("CONNECTION_NOT_FOUND", "No such connection in this organization.");
       }
       try {
-        const { changed } = await updateConnection(ctx, actorOf(request), editing, {
-          name: settings.name,
-          issuer: settings.issuer,
-          clientId: settings.clientId,
-          clientSecret: secret,
-          domains: settings.domains,
-          tokenEndpointAuthMethod: settings.tokenEndpointAuthMethodChoice,
-          extraScopes: settings.extraScopes,
-          emailClaim: settings.emailClaim,
-          clockSkewSeconds: settings.clockSkewSeconds,
-          allowedTenants: settings.allowedTenants ?? [],
-          ...(settings.roles
-            ? {
-                groupsClaim: settings.roles.groupsClaim,
-                roleRules: [...settings.roles.rules],
-                defaultRole: settings.roles.defaultRole,
-              }
-            : {}),
-        });
+        const { changed } = await updateConnection(
+          ctx,
+          actorOf(request),
+          editing,
+          testedInput(settings, secret),
+        );
         return reply.redirect(
           updatedLocation(await connectionHome(ctx, session.organizationId, editing), changed.length > 0),
           303,
