@@ -8,7 +8,7 @@ import { registerApiKeyAdminRoutes } from "./api-keys/routes.js";
 import { adminPaths, sendHtml } from "./components.js";
 import { registerDomainAdminRoutes } from "./enterprise-authentication/domains-routes.js";
 import { registerEnterpriseAuthenticationRoutes } from "./enterprise-authentication/routes.js";
-import { integrationState } from "./enterprise-authentication/state.js";
+import { integrationStates } from "./enterprise-authentication/state.js";
 import { adminSession, requireAdmin } from "./guard.js";
 import { overviewPage } from "./overview.js";
 import { registerPeopleAdminRoutes } from "./people/routes.js";
@@ -26,14 +26,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AppContext): void
       overviewPage({
         session,
         csrfToken: reply.generateCsrf(),
-        oidcState: integrationState(
-          connections.filter((c) => c.protocol === "oidc"),
-          ctx.now(),
-        ),
-        samlState: integrationState(
-          connections.filter((c) => c.protocol === "saml"),
-          ctx.now(),
-        ),
+        ...integrationStates(connections, ctx.now()),
         userCount: users.length,
         // Shown only when it leads somewhere: an organization without a connection that routes
         // would hand out a link whose page tells people to ask for a sign-in link.

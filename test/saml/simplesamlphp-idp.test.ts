@@ -128,6 +128,35 @@ describe("SimpleSAMLphp (Debian) as the identity provider, over HTTP", { skip },
     assert.equal(me.role, "admin");
   });
 
+  test("Sign in with another account (ForceAuthn) gets SimpleSAMLphp's login form despite its session", async () => {
+    const { answer, browser } = await signIn("bob", "bob-password", "bob@acme.test");
+    assert.equal(answer.status, 303, answer.body.slice(0, 500));
+    // Without ForceAuthn, SimpleSAMLphp answers from its session: no login form.
+    const again = await beginSamlSignIn(browser, gh, "bob@acme.test");
+    const fromSession = await browser.follow(await browser.get(again.url.toString()));
+    assert.equal(
+      readForm(fromSession.body, fromSession.url).action,
+      connection.acsUrl,
+      await failure(fromSession),
+    );
+    const forced = await beginSamlSignIn(browser, gh, "bob@acme.test", { reauthenticate: true });
+    const loginPage = await browser.follow(await browser.get(forced.url.toString()));
+    assert.equal(loginPage.status, 200, await failure(loginPage));
+    const login = readForm(loginPage.body, loginPage.url);
+    assert.ok(login.fields.AuthState, await failure(loginPage));
+    const posted = await browser.follow(
+      await browser.post(login.action, { ...login.fields, username: "bob", password: "bob-password" }),
+    );
+    const response = readForm(posted.body, posted.url);
+    assert.equal(response.action, connection.acsUrl, await failure(posted));
+    const back = await postToAcs(browser, response.action, {
+      SAMLResponse: response.fields.SAMLResponse ?? "",
+      RelayState: response.fields.RelayState ?? "",
+    });
+    assert.equal(back.status, 303, back.body.slice(0, 500));
+    assert.equal((await whoAmI(browser)).user.email, "bob@acme.test");
+  });
+
   test("alice again, with her assertion encrypted, is the same user", async () => {
     const first = await signIn("alice", "alice-password", "alice@acme.test");
     const firstId = (await whoAmI(first.browser)).user.id;

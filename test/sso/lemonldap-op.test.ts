@@ -258,6 +258,18 @@ describe("LemonLDAP::NG as the OpenID Provider", { skip }, () => {
     assert.equal((await me(browser))?.user.email, "msmith@badwolf.org");
   });
 
+  test("Sign in with another account sends prompt=login; LemonLDAP::NG answers it from its session (a quirk, pinned)", async () => {
+    const browser = await signedIn("msmith");
+    const start = await browser.get(`${gh.url}/sso/start?email=msmith%40badwolf.org&reauthenticate=1`);
+    assert.equal(new URL(start.location ?? "").searchParams.get("prompt"), "login");
+    // The portal does not show its login form again for a session it has just authenticated:
+    // the refusal page's words (sign out at your identity provider first) are the way out there.
+    const atPortal = await browser.get(start.location as string);
+    const callback = redirectTo(atPortal, `${gh.url}/sso/oidc/callback?`);
+    assert.equal((await browser.get(callback)).status, 303);
+    assert.equal((await me(browser))?.user.email, "msmith@badwolf.org");
+  });
+
   test("client_secret_post authenticates at the token endpoint as well", async () => {
     const { connection } = await updateConnection(
       gh.ctx,

@@ -49,7 +49,7 @@ import { connectionHome, connectionPaths } from "./paths.js";
 import { findPeopleLeft } from "./people-left.js";
 import { registerSamlAdminRoutes } from "./saml-routes.js";
 import { ACTIVITY_LIMIT } from "./sign-in-activity.js";
-import { integrationState } from "./state.js";
+import { integrationStates } from "./state.js";
 import { disableConfirmPage, signOutEveryonePage, statusPaths } from "./status.js";
 import { formValuesFromTest, registerTestSignInRoutes } from "./test-routes.js";
 
@@ -80,14 +80,7 @@ export function registerEnterpriseAuthenticationRoutes(app: FastifyInstance, ctx
       introPage({
         session,
         csrfToken: reply.generateCsrf(),
-        oidcState: integrationState(
-          connections.filter((c) => c.protocol === "oidc"),
-          ctx.now(),
-        ),
-        samlState: integrationState(
-          connections.filter((c) => c.protocol === "saml"),
-          ctx.now(),
-        ),
+        ...integrationStates(connections, ctx.now()),
         domainCounts,
       }),
     );

@@ -21,6 +21,23 @@ export function integrationState(
   return connections.some((c) => c.status === "enabled") ? "waiting" : "disabled";
 }
 
+/** Each protocol's state, from all the organization's connections: what the overview pages show. */
+export function integrationStates(
+  connections: readonly (Parameters<typeof integrationState>[0][number] & { protocol: string })[],
+  now: number,
+): { oidcState: IntegrationState; samlState: IntegrationState } {
+  return {
+    oidcState: integrationState(
+      connections.filter((c) => c.protocol === "oidc"),
+      now,
+    ),
+    samlState: integrationState(
+      connections.filter((c) => c.protocol === "saml"),
+      now,
+    ),
+  };
+}
+
 export const stateLabel: Record<IntegrationState, string> = {
   "not-connected": "Not connected",
   enabled: "Enabled",

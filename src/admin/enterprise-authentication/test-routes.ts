@@ -166,20 +166,24 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
     );
   });
 
+  /** A test of the admin's own, with the OpenID Connect values and secret it kept, while they last. */
+  const keptValues = async (request: Parameters<typeof adminSession>[0]) => {
+    const session = adminSession(request);
+    const row = await openConnectionTest(
+      ctx,
+      session.organizationId,
+      idParam(request.params),
+      session.idHash,
+    );
+    return { session, row, settings: unsavedSettings(row, ctx.now()), secret: unsavedSecret(ctx, row) };
+  };
+
   // "Create the connection" from a test that passed: the values it ran with, checked again as Create does.
   app.post(
     `${testPaths.result(":id")}/create`,
     { preHandler: [admin, app.csrfProtection] },
     async (request, reply) => {
-      const session = adminSession(request);
-      const row = await openConnectionTest(
-        ctx,
-        session.organizationId,
-        idParam(request.params),
-        session.idHash,
-      );
-      const settings = unsavedSettings(row, ctx.now());
-      const secret = unsavedSecret(ctx, row);
+      const { session, row, settings, secret } = await keptValues(request);
       if (row.connection_id || !settings || settings.editing || secret === undefined) {
         return reply.redirect(`${adminPaths.oidc}?test=${row.id}`, 303);
       }
@@ -225,15 +229,7 @@ export function registerTestSignInRoutes(app: FastifyInstance, ctx: AppContext):
     `${testPaths.result(":id")}/save`,
     { preHandler: [admin, app.csrfProtection] },
     async (request, reply) => {
-      const session = adminSession(request);
-      const row = await openConnectionTest(
-        ctx,
-        session.organizationId,
-        idParam(request.params),
-        session.idHash,
-      );
-      const settings = unsavedSettings(row, ctx.now());
-      const secret = unsavedSecret(ctx, row);
+      const { session, row, settings, secret } = await keptValues(request);
       const editing = settings?.editing;
       if (!settings || !editing || secret === undefined) {
         return reply.redirect(testPaths.result(row.id), 303);
