@@ -6,6 +6,15 @@
 
 export const ENTRA_ORIGIN = "https://login.microsoftonline.com";
 export const GOOGLE_ISSUER = "https://accounts.google.com";
+
+/**
+ * The `prompt` that makes a provider sign someone in afresh ("Sign in with another account").
+ * OIDC Core's `login`, except at Google, which supports only `none`, `consent` and
+ * `select_account` (its account chooser is what switching accounts needs there).
+ */
+export function reauthenticationPrompt(issuer: string): "login" | "select_account" {
+  return issuer.replace(/\/$/, "") === GOOGLE_ISSUER ? "select_account" : "login";
+}
 /** Entra ID's tenant of personal Microsoft accounts (what `/consumers` signs in). */
 export const ENTRA_CONSUMER_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad";
 

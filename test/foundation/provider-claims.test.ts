@@ -8,6 +8,7 @@ import {
   normalizeTenantId,
   type ProviderClaimPolicy,
   type ProviderClaims,
+  reauthenticationPrompt,
 } from "../../src/domain/provider-claims.js";
 
 const TENANT = "6f1d3a52-8c4e-4b7a-9d21-3e5f0a7b1c9d";
@@ -96,6 +97,16 @@ describe("checkProviderClaims", () => {
       assert.equal(outcome, expected);
     });
   }
+});
+
+describe("reauthenticationPrompt", () => {
+  test("login, OIDC Core's; select_account at Google, which does not support login", () => {
+    assert.equal(reauthenticationPrompt("https://acme.okta.com"), "login");
+    assert.equal(reauthenticationPrompt("https://login.microsoftonline.com/tid/v2.0"), "login");
+    assert.equal(reauthenticationPrompt(GOOGLE_ISSUER), "select_account");
+    assert.equal(reauthenticationPrompt(`${GOOGLE_ISSUER}/`), "select_account");
+    assert.equal(reauthenticationPrompt("https://accounts.google.com.evil.test"), "login");
+  });
 });
 
 describe("normalizeTenantId", () => {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as client from "openid-client";
 import { randomToken } from "../../crypto/tokens.js";
+import { reauthenticationPrompt } from "../../domain/provider-claims.js";
 import { GatehouseError, isGatehouseError } from "../../errors.js";
 import type { AppContext } from "../../server/context.js";
 import type {
@@ -110,7 +111,7 @@ function openIdAdapter(ctx: AppContext, options: OpenIdAdapterOptions): SignInAd
         code_challenge_method: "S256",
       };
       if (loginHint) parameters.login_hint = loginHint;
-      if (reauthenticate) parameters.prompt = "login";
+      if (reauthenticate) parameters.prompt = reauthenticationPrompt(rp.issuer);
       const url = client.buildAuthorizationUrl(config, parameters).toString();
       return { step: { kind: "redirect", url }, payload: { nonce, codeVerifier } };
     },
