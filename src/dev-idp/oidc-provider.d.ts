@@ -264,7 +264,7 @@ declare module "oidc-provider" {
     constructor(issuer: string, configuration?: Partial<Configuration>);
     readonly issuer: string;
     readonly Grant: GrantConstructor;
-    readonly Client: { find(id: string): Promise<ClientInfo | undefined> };
+    readonly Client: { find(id: string): Promise<ClientInfo | undefined>; readonly prototype: ClientInfo };
     /** Trust X-Forwarded-* (Koa's `app.proxy`). */
     proxy: boolean;
     /** Registered middleware runs before the provider's own routes. */

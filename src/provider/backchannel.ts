@@ -1,7 +1,10 @@
+import type { ClientInfo, Provider } from "oidc-provider";
+import { newId } from "../crypto/tokens.js";
 import type { AppContext } from "../server/context.js";
 import {
   claimDueBackchannelLogouts,
   deleteBackchannelLogout,
+  enqueueBackchannelLogout,
   rescheduleBackchannelLogout,
 } from "../store/application-sign-ins.js";
 import type { OpenIdProvider } from "./provider.js";
@@ -15,6 +18,24 @@ const MAX_ATTEMPTS = 60;
 
 export function retryDelayMs(attempts: number): number {
   return Math.min(5_000 * 2 ** Math.max(0, attempts - 1), 60 * 60 * 1000);
+}
+
+/** oidc-provider's own sender of logout tokens, per provider's Client class. */
+const senders = new WeakMap<object, ClientInfo["backchannelLogout"]>();
+
+/**
+ * When an application's RP-initiated logout ends oidc-provider's session, oidc-provider POSTs
+ * the logout tokens itself: once, from the request, lost if the application is down. Gatehouse's
+ * sign-out that follows queues one for the same sign-ins, so every application got two. Its
+ * calls go to the outbox instead, which marks the sign-in: each application gets one logout
+ * token per ended sign-in, retried from any instance until delivered, whatever ended it first.
+ */
+export function queueProviderLogouts(app: AppContext, provider: Provider): void {
+  const prototype = provider.Client.prototype;
+  senders.set(provider.Client, prototype.backchannelLogout);
+  prototype.backchannelLogout = async function queueLogout(this: ClientInfo, sub: string, sid: string) {
+    await enqueueBackchannelLogout(app.store.db, { clientId: this.clientId, sub, sid }, app.now(), newId);
+  };
 }
 
 /**
@@ -37,7 +58,8 @@ export async function deliverDueLogouts(
       continue;
     }
     try {
-      await client.backchannelLogout(logout.sub, logout.sid);
+      const send = senders.get(op.provider.Client) ?? client.backchannelLogout;
+      await send.call(client, logout.sub, logout.sid);
       await deleteBackchannelLogout(app.store.db, logout.id);
       delivered++;
     } catch (error) {

@@ -59,7 +59,7 @@ export function requireGatehouseSession(app: AppContext) {
         method: current.method,
         connectionId: current.connectionId,
         authTime: current.createdAt,
-        // Refresh tokens (offline_access) outlive the session; their claims still need this row.
+        // Refresh tokens (offline_access) outlive the person's own sign-out; their claims still need this row.
         expiresAt: Math.max(current.expiresAt, app.now() + REFRESH_TOKEN_TTL_SECONDS * 1000),
       },
       app.now(),

@@ -1,7 +1,7 @@
 import type { Provider } from "oidc-provider";
 import type { AppContext } from "../server/context.js";
 import { loadOidcProvider } from "../server/oidc-provider-module.js";
-import { startBackchannelDelivery } from "./backchannel.js";
+import { queueProviderLogouts, startBackchannelDelivery } from "./backchannel.js";
 import { providerConfiguration } from "./configuration.js";
 import { logoutThroughGatehouse } from "./logout.js";
 import { ensureSigningKey, type KeySet, loadKeySet } from "./signing-keys.js";
@@ -93,6 +93,7 @@ async function build(app: AppContext, keySet: KeySet): Promise<Provider> {
   // GATEHOUSE_BASE_URL before a request reaches the provider, so it trusts these headers.
   provider.proxy = true;
   provider.use(logoutThroughGatehouse(app));
+  queueProviderLogouts(app, provider);
   provider.on("server_error", (_ctx, error) =>
     app.log.error({ err: error }, "OpenID Provider internal error"),
   );

@@ -29,6 +29,8 @@ export async function upsertApplicationSignIn(
     connection_id: signIn.connectionId,
     auth_time: signIn.authTime,
     expires_at: signIn.expiresAt,
+    // A sign-in recorded against a live session has not been logged out (again).
+    logged_out_at: null,
   };
   await db
     .insertInto("application_sign_ins")
@@ -69,7 +71,9 @@ export async function findApplicationSignIn(
 /**
  * Queues a logout token for every application signed in through the given Gatehouse sessions
  * that registered a back-channel logout URI. Called in the transaction that ends the sessions,
- * so an ended session and its notifications are written together or not at all.
+ * so an ended session and its notifications are written together or not at all. A sign-in is
+ * marked as it is queued: one logout token per sign-in, however many ways its session ends
+ * (oidc-provider's own logout at an application's request, then Gatehouse's sign-out).
  */
 export async function enqueueBackchannelLogouts(
   db: Kysely<Database>,
@@ -82,32 +86,129 @@ export async function enqueueBackchannelLogouts(
   // Bounded chunks keep the parameter count inside both databases' limits.
   for (let i = 0; i < sessionIdHashes.length; i += 500) {
     const chunk = sessionIdHashes.slice(i, i + 500);
-    const targets = await db
-      .selectFrom("application_sign_ins")
-      .innerJoin("applications", "applications.client_id", "application_sign_ins.client_id")
-      .select(["application_sign_ins.client_id as clientId", "application_sign_ins.user_id as sub", "sid"])
-      .where("application_sign_ins.session_id_hash", "in", chunk)
-      .where("applications.backchannel_logout_uri", "is not", null)
+    const marked = await db
+      .updateTable("application_sign_ins")
+      .set({ logged_out_at: now })
+      .where("session_id_hash", "in", chunk)
+      .where("logged_out_at", "is", null)
+      .returning(["client_id as clientId", "user_id as sub", "sid"])
       .execute();
-    if (targets.length === 0) continue;
-    await db
-      .insertInto("backchannel_logouts")
-      .values(
-        targets.map((t) => ({
-          id: newId(),
-          client_id: t.clientId,
-          sub: t.sub,
-          sid: t.sid,
-          attempts: 0,
-          next_attempt_at: now,
-          last_error: null,
-          created_at: now,
-        })),
-      )
-      .execute();
-    queued += targets.length;
+    queued += await insertLogouts(db, marked, now, newId);
   }
   return queued;
+}
+
+/**
+ * Queues the logout token of one application sign-in, named by what oidc-provider's own logout
+ * knows (client and `sid`), unless it was queued already. A sid Gatehouse has no sign-in for
+ * (its record expired) is queued as asked.
+ */
+export async function enqueueBackchannelLogout(
+  db: Kysely<Database>,
+  target: { clientId: string; sub: string; sid: string },
+  now: number,
+  newId: () => string,
+): Promise<number> {
+  const marked = await db
+    .updateTable("application_sign_ins")
+    .set({ logged_out_at: now })
+    .where("client_id", "=", target.clientId)
+    .where("sid", "=", target.sid)
+    .where("logged_out_at", "is", null)
+    .returning("sid")
+    .execute();
+  if (marked.length > 0) return insertLogouts(db, [target], now, newId);
+  const known = await db
+    .selectFrom("application_sign_ins")
+    .select("sid")
+    .where("client_id", "=", target.clientId)
+    .where("sid", "=", target.sid)
+    .executeTakeFirst();
+  return known ? 0 : insertLogouts(db, [target], now, newId);
+}
+
+async function insertLogouts(
+  db: Kysely<Database>,
+  signIns: readonly { clientId: string; sub: string; sid: string }[],
+  now: number,
+  newId: () => string,
+): Promise<number> {
+  if (signIns.length === 0) return 0;
+  const listening = await db
+    .selectFrom("applications")
+    .select("client_id")
+    .where("client_id", "in", [...new Set(signIns.map((s) => s.clientId))])
+    .where("backchannel_logout_uri", "is not", null)
+    .execute();
+  const clients = new Set(listening.map((row) => row.client_id));
+  const targets = signIns.filter((s) => clients.has(s.clientId));
+  if (targets.length === 0) return 0;
+  await db
+    .insertInto("backchannel_logouts")
+    .values(
+      targets.map((t) => ({
+        id: newId(),
+        client_id: t.clientId,
+        sub: t.sub,
+        sid: t.sid,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: null,
+        created_at: now,
+      })),
+    )
+    .execute();
+  return targets.length;
+}
+
+/** Which application sign-ins an administrator's revocation reaches beyond the sessions it ends. */
+export interface SignInMatch {
+  userId?: string;
+  organizationId?: string;
+  connectionId?: string;
+  /** The session kept (the one asking), whose sign-ins stay. */
+  exceptSessionIdHash?: string | undefined;
+}
+
+/**
+ * The oidc-provider sessions applications signed in through: those of the given Gatehouse
+ * sessions and, with `also`, every recorded sign-in matching it, including those whose
+ * Gatehouse session ended earlier (an offline_access grant outlives its session).
+ */
+export async function providerSessionsOf(
+  db: Kysely<Database>,
+  sessionIdHashes: readonly string[],
+  also?: SignInMatch,
+): Promise<string[]> {
+  const uids = new Set<string>();
+  for (let i = 0; i < sessionIdHashes.length; i += 500) {
+    const rows = await db
+      .selectFrom("application_sign_ins")
+      .select("provider_session_uid")
+      .where("session_id_hash", "in", sessionIdHashes.slice(i, i + 500))
+      .execute();
+    for (const row of rows) uids.add(row.provider_session_uid);
+  }
+  if (also && (also.userId ?? also.organizationId ?? also.connectionId) !== undefined) {
+    let query = db.selectFrom("application_sign_ins").select("provider_session_uid");
+    if (also.userId !== undefined) query = query.where("user_id", "=", also.userId);
+    if (also.organizationId !== undefined) query = query.where("organization_id", "=", also.organizationId);
+    if (also.connectionId !== undefined) query = query.where("connection_id", "=", also.connectionId);
+    if (also.exceptSessionIdHash !== undefined) {
+      query = query.where("session_id_hash", "!=", also.exceptSessionIdHash);
+    }
+    for (const row of await query.execute()) uids.add(row.provider_session_uid);
+    if (also.exceptSessionIdHash !== undefined) {
+      // The kept session's browser keeps its oidc-provider session too.
+      const kept = await db
+        .selectFrom("application_sign_ins")
+        .select("provider_session_uid")
+        .where("session_id_hash", "=", also.exceptSessionIdHash)
+        .execute();
+      for (const row of kept) uids.delete(row.provider_session_uid);
+    }
+  }
+  return [...uids];
 }
 
 export async function deleteExpiredApplicationSignIns(db: Kysely<Database>, now: number): Promise<number> {

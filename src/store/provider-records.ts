@@ -26,6 +26,7 @@ export async function upsertProviderRecord(db: Kysely<Database>, input: RecordIn
     grant_id: indexed(input.payload, "grantId"),
     uid: indexed(input.payload, "uid"),
     user_code: indexed(input.payload, "userCode"),
+    session_uid: indexed(input.payload, "sessionUid"),
     expires_at: input.expiresAt,
   };
   await db

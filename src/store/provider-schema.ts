@@ -39,6 +39,8 @@ export interface ProviderRecordsTable {
   grant_id: string | null;
   uid: string | null;
   user_code: string | null;
+  /** The oidc-provider session a code or token was issued in (migration 0029). */
+  session_uid: string | null;
   /** Epoch milliseconds; null for records that do not expire. */
   expires_at: number | null;
   consumed_at: number | null;
@@ -59,6 +61,8 @@ export interface ApplicationSignInsTable {
   auth_time: number;
   created_at: number;
   expires_at: number;
+  /** When its logout token was queued: one per ended sign-in, whatever ended it (migration 0029). */
+  logged_out_at: number | null;
 }
 
 /** Logout tokens still to deliver (Back-Channel Logout 1.0), retried with backoff. */

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { newId } from "../crypto/tokens.js";
-import { enqueueBackchannelLogouts } from "./application-sign-ins.js";
+import { type GrantRevocation, revokeApplicationSessions } from "./application-grants.js";
+import { enqueueBackchannelLogouts, providerSessionsOf, type SignInMatch } from "./application-sign-ins.js";
 import { inBatches } from "./batches.js";
 import { prepared } from "./prepared.js";
 import type { Database, Role, SignInMethod } from "./schema.js";
@@ -213,17 +214,29 @@ export async function revokeSession(
         .execute();
     }
     // The same person signing in again in this browser continues their application sign-ins.
-    if (claimed.userId !== options.replacedByUserId) await notifyApplications(trx, [idHash], now);
+    if (claimed.userId !== options.replacedByUserId)
+      await endApplicationSignIns(trx, [idHash], now, "session");
     return claimed;
   });
 }
 
 /**
- * Every way a session ends tells the applications signed in through it (Back-Channel Logout):
- * the logout tokens are queued in the transaction that ends the sessions.
+ * Every way a session ends reaches the applications signed in through it, in the transaction
+ * that ends the sessions: their logout tokens are queued (Back-Channel Logout), and their codes
+ * and tokens end with the session, offline_access grants too when `revocation` is `all`
+ * (see `GrantRevocation`). An administrator's revocation also names `also`: the recorded
+ * sign-ins of the same person, organization or connection whose session had already ended,
+ * whose offline_access grants would otherwise outlive it.
  */
-function notifyApplications(db: Kysely<Database>, idHashes: readonly string[], now: number): Promise<number> {
-  return enqueueBackchannelLogouts(db, idHashes, now, newId);
+async function endApplicationSignIns(
+  db: Kysely<Database>,
+  idHashes: readonly string[],
+  now: number,
+  revocation: GrantRevocation,
+  also?: SignInMatch,
+): Promise<void> {
+  await enqueueBackchannelLogouts(db, idHashes, now, newId);
+  await revokeApplicationSessions(db, await providerSessionsOf(db, idHashes, also), revocation);
 }
 
 function inTransaction<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
@@ -234,6 +247,13 @@ export interface BulkRevocationOptions {
   /** A session to keep: the one asking, when it signs out its other sessions. */
   exceptIdHash?: string | undefined;
 }
+
+/** The application sign-in's column that records the same as the session's. */
+const SIGN_IN_COLUMN = {
+  connection_id: "connectionId",
+  user_id: "userId",
+  organization_id: "organizationId",
+} as const satisfies Record<string, keyof SignInMatch>;
 
 /**
  * The bulk revocations: every live session matching one column ends at `now`, with its ID
@@ -256,10 +276,13 @@ function revokeSessionsWhere(
       .where("expires_at", ">", now);
     if (options.exceptIdHash !== undefined) query = query.where("id_hash", "!=", options.exceptIdHash);
     const ended = await query.returning("id_hash").execute();
-    await notifyApplications(
+    const also = { [SIGN_IN_COLUMN[column]]: value, exceptSessionIdHash: options.exceptIdHash };
+    await endApplicationSignIns(
       trx,
       ended.map((row) => row.id_hash),
       now,
+      "all",
+      also,
     );
     return ended.length;
   });
@@ -310,10 +333,12 @@ export function revokeSessionsForMember(
       .where("expires_at", ">", now);
     if (options.exceptIdHash !== undefined) query = query.where("id_hash", "!=", options.exceptIdHash);
     const ended = await query.returning("id_hash").execute();
-    await notifyApplications(
+    await endApplicationSignIns(
       trx,
       ended.map((row) => row.id_hash),
       now,
+      "all",
+      { organizationId, userId, exceptSessionIdHash: options.exceptIdHash },
     );
     return ended.length;
   });
@@ -371,10 +396,12 @@ export function revokeSessionsForConnectionUser(
       .where("expires_at", ">", now);
     if (only !== undefined) query = query.where("id_hash", "in", only);
     const ended = await query.returning("id_hash").execute();
-    await notifyApplications(
+    // The person signed out at their IdP: what they signed out of themselves (GrantRevocation).
+    await endApplicationSignIns(
       trx,
       ended.map((row) => row.id_hash),
       now,
+      "session",
     );
     return ended.length;
   });
@@ -415,10 +442,11 @@ export async function revokeNonSsoSessionsForDomains(
       );
     if (exceptIdHash) query = query.where("id_hash", "!=", exceptIdHash);
     const ended = await query.returning("id_hash").execute();
-    await notifyApplications(
+    await endApplicationSignIns(
       trx,
       ended.map((row) => row.id_hash),
       now,
+      "all",
     );
     return ended.length;
   });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as client from "openid-client";
+import { createApiKey } from "../../src/api/keys.js";
 import { Browser } from "../support/browserless.js";
 import { type TestDatabase, withEachDatabase } from "../support/databases.js";
 import { freePort, startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
@@ -75,6 +76,46 @@ withEachDatabase("OpenID Provider on two instances", (dialect) => {
           pkceCodeVerifier: request.codeVerifier,
           expectedState: request.state,
         }),
+        (error: { error?: string }) => error.error === "invalid_grant",
+      );
+    });
+
+    test("sign out everywhere at B: A refuses the application's access and refresh tokens", async () => {
+      const app = await registerApplication(a);
+      const request = await authorizationRequest(app, {
+        scope: "openid email offline_access",
+        prompt: "consent",
+      });
+      const callback = await authorizeWithPassword(
+        new Browser(),
+        a,
+        request.url,
+        ADMIN.email,
+        ADMIN.password,
+      );
+      const tokens = await client.authorizationCodeGrant(app.config, callback, {
+        pkceCodeVerifier: request.codeVerifier,
+        expectedState: request.state,
+        expectedNonce: request.nonce,
+      });
+      const sub = tokens.claims()?.sub as string;
+      assert.equal((await client.fetchUserInfo(app.config, tokens.access_token, sub)).sub, sub);
+
+      const key = (await createApiKey(b.ctx, "acme", "ci")).key;
+      const revoked = await fetch(`${b.url}/api/v1/users/${sub}/sessions/revoke`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: "{}",
+      });
+      assert.equal(revoked.status, 200, await revoked.clone().text());
+      assert.ok(((await revoked.json()) as { sessionsEnded: number }).sessionsEnded >= 1);
+
+      const userinfo = await fetch(`${a.url}/oidc/userinfo`, {
+        headers: { authorization: `Bearer ${tokens.access_token}` },
+      });
+      assert.equal(userinfo.status, 401);
+      await assert.rejects(
+        client.refreshTokenGrant(app.config, tokens.refresh_token as string),
         (error: { error?: string }) => error.error === "invalid_grant",
       );
     });
