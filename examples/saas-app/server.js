@@ -67,9 +67,27 @@ export async function startSaasApp({ gatehouseUrl, clientId, clientSecret, port 
       expectedState: flow.state,
       expectedNonce: flow.nonce,
     });
+    const claims = tokens.claims();
+    reply.clearCookie("saas_flow", cookie);
+    // Someone who signed in with LinkedIn and belongs to no organization has no org_* claims.
+    // This application is for organizations' members: say so, and offer to sign out of Gatehouse.
+    if (!claims.org_id) {
+      const signOut = oidc.buildEndSessionUrl(config, {
+        id_token_hint: tokens.id_token,
+        post_logout_redirect_uri: `${base}/`,
+      });
+      return reply
+        .code(403)
+        .type("text/html")
+        .send(
+          page(`<h1>No organization</h1><p id="no-organization">${text(claims.email)} is not a member of any
+organization on Acme SaaS. Ask your company's administrator for an invitation, then sign in again.</p>
+<a href="${text(signOut.href)}" id="sign-out-gatehouse">Sign out of Gatehouse</a>`),
+        );
+    }
     const id = randomBytes(32).toString("base64url");
-    sessions.set(id, { claims: tokens.claims(), idToken: tokens.id_token });
-    reply.clearCookie("saas_flow", cookie).setCookie("saas_session", id, cookie);
+    sessions.set(id, { claims, idToken: tokens.id_token });
+    reply.setCookie("saas_session", id, cookie);
     return reply.redirect("/");
   });
 

@@ -29,6 +29,9 @@ const applicationProperties = {
   clientId: Type.String(),
   name: Type.String(),
   public: Type.Boolean(),
+  applicationType: StringEnum(["web", "native"], {
+    description: "`native`: installed on a device (RFC 8252), always public",
+  }),
   tokenEndpointAuthMethod: StringEnum([
     "client_secret_basic",
     "client_secret_post",
@@ -61,13 +64,21 @@ const CreateApplicationRequest = Type.Object(
   {
     name: Type.String({ maxLength: 200, errorMessage: "Required: the application's name." }),
     redirectUris: Type.Array(Type.String(), {
-      description: "Exact redirect URIs: https, or http for localhost",
+      description:
+        "Exact redirect URIs: https, or http for localhost. A native application's: http://127.0.0.1 or http://[::1] (any port at sign-in), a private-use scheme in reverse-domain form (com.example.app:/callback), or https",
       errorMessage: "Required: an array of redirect URIs.",
     }),
     postLogoutRedirectUris: Type.Optional(Uris),
     backchannelLogoutUri: Type.Optional(Nullable(Type.String())),
     public: Type.Optional(
       Type.Boolean({ description: "No secret; PKCE S256 required", errorMessage: "true or false" }),
+    ),
+    applicationType: Type.Optional(
+      StringEnum(["web", "native"], {
+        description:
+          "`web` (default) or `native`: an application installed on a device (RFC 8252); always public, with RFC 8252's redirect URIs",
+        errorMessage: "One of web, native.",
+      }),
     ),
     tokenEndpointAuthMethod: Type.Optional(
       StringEnum(["client_secret_basic", "client_secret_post", "private_key_jwt"], {
@@ -143,7 +154,8 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: AppContext)
         redirectUris: b.redirectUris,
         postLogoutRedirectUris: b.postLogoutRedirectUris,
         backchannelLogoutUri: b.backchannelLogoutUri ?? undefined,
-        public: b.public === true,
+        public: b.public,
+        applicationType: b.applicationType,
         tokenEndpointAuthMethod: b.tokenEndpointAuthMethod,
         jwksUri: b.jwksUri ?? undefined,
       });

@@ -123,15 +123,21 @@ async function authenticateRequest(
     }
     return caller;
   }
+  const session = await currentSession(ctx, request);
   if (access === "operator") {
+    // A signed-in person is authenticated, only not as the operator: refused, not challenged.
+    if (session) {
+      throw new GatehouseError(
+        "AUTH_FORBIDDEN",
+        "This needs an operator API key (gatehouse apikey create --operator); a session cannot do this.",
+      );
+    }
     reply.header("www-authenticate", `Bearer realm="gatehouse"`);
     throw new GatehouseError(
       "AUTH_UNAUTHENTICATED",
       "Send an operator API key as Authorization: Bearer <key>.",
     );
   }
-
-  const session = await currentSession(ctx, request);
   if (!session) {
     reply.header("www-authenticate", `Bearer realm="gatehouse"`);
     throw new GatehouseError(

@@ -22,7 +22,10 @@ secret follows once, on the last line: store it now, it cannot be shown again.
   --redirect-uri               an exact redirect URI (repeat for several); https, or http for localhost
   --post-logout-redirect-uri   where RP-initiated logout may return (repeat for several)
   --backchannel-logout-uri     where Gatehouse POSTs logout tokens when a session ends
-  --public                     a browser or native application without a secret (PKCE required)
+  --public                     a browser application without a secret (PKCE required)
+  --native                     a native application (RFC 8252), public: its redirect URIs may be
+                               http://127.0.0.1/... or http://[::1]/... (any port at sign-in),
+                               a reverse-domain private-use scheme (com.example.app:/callback), or https
   --auth-method                client_secret_basic (default), client_secret_post or private_key_jwt
   --jwks-uri                   the application's key set, for private_key_jwt
 `;
@@ -75,6 +78,7 @@ async function runCreate(args: string[]): Promise<number> {
     "post-logout-redirect-uri": { type: "string", multiple: true },
     "backchannel-logout-uri": { type: "string" },
     public: { type: "boolean" },
+    native: { type: "boolean" },
     "auth-method": { type: "string" },
     "jwks-uri": { type: "string" },
   });
@@ -92,7 +96,8 @@ async function runCreate(args: string[]): Promise<number> {
       redirectUris,
       postLogoutRedirectUris: list(values["post-logout-redirect-uri"]),
       backchannelLogoutUri: optional(values["backchannel-logout-uri"]),
-      public: values.public === true,
+      public: values.public === true ? true : undefined,
+      applicationType: values.native === true ? "native" : undefined,
       tokenEndpointAuthMethod: method as (typeof AUTH_METHODS)[number] | undefined,
       jwksUri: optional(values["jwks-uri"]),
     });
@@ -117,7 +122,8 @@ async function runList(args: string[]): Promise<number> {
       return 0;
     }
     for (const app of apps) {
-      const kind = app.public ? "public" : app.tokenEndpointAuthMethod;
+      const kind =
+        app.applicationType === "native" ? "native" : app.public ? "public" : app.tokenEndpointAuthMethod;
       process.stdout.write(`${app.clientId}\t${app.name}\t${kind}\t${app.redirectUris.join(" ")}\n`);
     }
     return 0;

@@ -92,6 +92,8 @@ declare module "oidc-provider" {
     client_id: string;
     client_secret?: string;
     client_name?: string;
+    /** `native`: RFC 8252's redirect URIs; loopback ones match on any port. Default `web`. */
+    application_type?: "web" | "native";
     redirect_uris: string[];
     post_logout_redirect_uris: string[];
     grant_types: string[];

@@ -31,6 +31,9 @@ export function clientMetadata(box: SecretBox, app: Application): ClientMetadata
     client_id: app.clientId,
     client_name: app.name,
     ...secret,
+    // A native application's loopback redirect URIs match on any port (RFC 8252 7.3), and its
+    // redirect URIs are checked by RFC 8252's rules, by oidc-provider itself.
+    application_type: app.applicationType,
     redirect_uris: app.redirectUris,
     post_logout_redirect_uris: app.postLogoutRedirectUris,
     grant_types: ["authorization_code", "refresh_token"],

@@ -10,8 +10,9 @@ import {
   listApplications as listApplicationRows,
 } from "../store/applications.js";
 import { insertAuditEvent } from "../store/audit.js";
-import type { ApplicationAuthMethod } from "../store/provider-schema.js";
+import type { ApplicationAuthMethod, ApplicationType } from "../store/provider-schema.js";
 import { applicationSecretContext } from "./adapter.js";
+import { nativeRedirectUriProblem, uriProblem } from "./redirect-uris.js";
 
 export interface ApplicationInput {
   name: string;
@@ -20,6 +21,11 @@ export interface ApplicationInput {
   backchannelLogoutUri?: string | undefined;
   /** A browser or native application that cannot keep a secret: PKCE, no client authentication. */
   public?: boolean | undefined;
+  /**
+   * `native` (RFC 8252): an application installed on a device, always public; its redirect URIs
+   * may be loopback IP literals (any port at sign-in) or private-use schemes. Defaults to `web`.
+   */
+  applicationType?: ApplicationType | undefined;
   /** For confidential applications; defaults to client_secret_basic. */
   tokenEndpointAuthMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | undefined;
   /** Where a private_key_jwt application publishes its keys. */
@@ -31,6 +37,7 @@ export interface ApplicationView {
   clientId: string;
   name: string;
   public: boolean;
+  applicationType: ApplicationType;
   tokenEndpointAuthMethod: ApplicationAuthMethod;
   redirectUris: string[];
   postLogoutRedirectUris: string[];
@@ -44,6 +51,7 @@ export function viewApplication(app: Application): ApplicationView {
     clientId: app.clientId,
     name: app.name,
     public: app.tokenEndpointAuthMethod === "none",
+    applicationType: app.applicationType,
     tokenEndpointAuthMethod: app.tokenEndpointAuthMethod,
     redirectUris: app.redirectUris,
     postLogoutRedirectUris: app.postLogoutRedirectUris,
@@ -53,26 +61,6 @@ export function viewApplication(app: Application): ApplicationView {
   };
 }
 
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
-/**
- * An absolute https URL without a fragment (OAuth 2.0 3.1.2); plain http only for loopback
- * hosts, where a developer runs the application (RFC 8252 7.3). Compared exactly at sign-in.
- */
-export function uriProblem(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return `"${value}" is not an absolute URL`;
-  }
-  if (url.hash || value.includes("#")) return `"${value}" must not have a fragment`;
-  if (url.username || url.password) return `"${value}" must not carry credentials`;
-  if (url.protocol === "https:") return undefined;
-  if (url.protocol === "http:" && LOOPBACK.has(url.hostname)) return undefined;
-  return `"${value}" must be https (http only for localhost)`;
-}
-
 function checkInput(input: ApplicationInput): Record<string, string> {
   const fields: Record<string, string> = {};
   const name = input.name.trim();
@@ -80,18 +68,29 @@ function checkInput(input: ApplicationInput): Record<string, string> {
   else if (name.length > 200) fields.name = "Use at most 200 characters.";
   else if (nameProblem(name)) fields.name = NAME_CHARACTERS_MESSAGE;
   if (input.redirectUris.length === 0) fields.redirectUris = "Give at least one redirect URI.";
-  const lists: [string, string[]][] = [
-    ["redirectUris", input.redirectUris],
-    ["postLogoutRedirectUris", input.postLogoutRedirectUris ?? []],
-    ["backchannelLogoutUri", input.backchannelLogoutUri === undefined ? [] : [input.backchannelLogoutUri]],
-    ["jwksUri", input.jwksUri === undefined ? [] : [input.jwksUri]],
+  const native = input.applicationType === "native";
+  // oidc-provider checks post-logout redirect URIs by the application's type too.
+  const redirectProblem = native ? nativeRedirectUriProblem : uriProblem;
+  const lists: [string, string[], (value: string) => string | undefined][] = [
+    ["redirectUris", input.redirectUris, redirectProblem],
+    ["postLogoutRedirectUris", input.postLogoutRedirectUris ?? [], redirectProblem],
+    [
+      "backchannelLogoutUri",
+      input.backchannelLogoutUri === undefined ? [] : [input.backchannelLogoutUri],
+      uriProblem,
+    ],
+    ["jwksUri", input.jwksUri === undefined ? [] : [input.jwksUri], uriProblem],
   ];
-  for (const [field, values] of lists) {
+  for (const [field, values, check] of lists) {
     if (values.length > 20) fields[field] = "Give at most 20 URIs.";
-    const problem = values.map(uriProblem).find((p) => p !== undefined);
+    const problem = values.map(check).find((p) => p !== undefined);
     if (problem) fields[field] = problem;
   }
-  if (input.public && input.tokenEndpointAuthMethod !== undefined) {
+  // RFC 8252 8.5: a secret shipped inside an installed application is no secret.
+  if (native && input.public === false) {
+    fields.public = "A native application is always public: it cannot keep a secret (RFC 8252 8.5).";
+  }
+  if ((input.public || native) && input.tokenEndpointAuthMethod !== undefined) {
     fields.tokenEndpointAuthMethod = "A public application does not authenticate at the token endpoint.";
   }
   if (input.tokenEndpointAuthMethod === "private_key_jwt" && input.jwksUri === undefined) {
@@ -108,9 +107,11 @@ export async function createApplication(
   const fields = checkInput(input);
   if (Object.keys(fields).length > 0) throw validationError(fields);
   const clientId = newId();
-  const method: ApplicationAuthMethod = input.public
-    ? "none"
-    : (input.tokenEndpointAuthMethod ?? "client_secret_basic");
+  const applicationType = input.applicationType ?? "web";
+  const method: ApplicationAuthMethod =
+    input.public || applicationType === "native"
+      ? "none"
+      : (input.tokenEndpointAuthMethod ?? "client_secret_basic");
   const clientSecret =
     method === "client_secret_basic" || method === "client_secret_post" ? randomToken(32) : undefined;
   const app: Application = {
@@ -119,6 +120,7 @@ export async function createApplication(
     clientSecretSealed:
       clientSecret === undefined ? null : ctx.box.seal(clientSecret, applicationSecretContext(clientId)),
     tokenEndpointAuthMethod: method,
+    applicationType,
     redirectUris: [...new Set(input.redirectUris)],
     postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris ?? [])],
     backchannelLogoutUri: input.backchannelLogoutUri ?? null,
@@ -129,7 +131,11 @@ export async function createApplication(
     await insertApplication(trx, app);
     await insertAuditEvent(
       trx,
-      { type: "application.created", outcome: "success", detail: { clientId, name: app.name, method } },
+      {
+        type: "application.created",
+        outcome: "success",
+        detail: { clientId, name: app.name, method, applicationType },
+      },
       app.createdAt,
     );
   });

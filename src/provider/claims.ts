@@ -3,9 +3,12 @@ import type { AppContext } from "../server/context.js";
 import { findApplicationSignIn } from "../store/application-sign-ins.js";
 import type { SignInMethod } from "../store/schema.js";
 
-/** The claims Gatehouse releases, by scope (what the discovery document's `claims_supported` lists). */
+/**
+ * The claims Gatehouse releases, by scope (what the discovery document's `claims_supported` lists).
+ * `sid` is released in ID tokens only (see findAccount); `auth_time` is added by oidc-provider.
+ */
 export const claimsByScope = {
-  openid: ["sub", "amr", "org_id", "org_slug", "org_role", "auth_method", "idp"],
+  openid: ["sub", "sid", "amr", "org_id", "org_slug", "org_role", "auth_method", "idp"],
   email: ["email", "email_verified"],
   profile: ["name", "given_name", "family_name"],
 } as const;
@@ -58,7 +61,7 @@ export function findAccount(app: AppContext) {
         : undefined;
     return {
       accountId: user.id,
-      claims: async () => ({
+      claims: async (use: string) => ({
         sub: user.id,
         email: user.email,
         // Gatehouse checks an email only when an identity provider asserts it (and only for its
@@ -68,7 +71,12 @@ export function findAccount(app: AppContext) {
         ...(membership
           ? { org_id: membership.id, org_slug: membership.slug, org_role: membership.role }
           : {}),
-        ...(signIn ? { auth_method: signIn.method } : {}),
+        ...(signIn ? { auth_method: signIn.method, amr: amrByMethod[signIn.method] } : {}),
+        // Back-Channel Logout 1.0 2.4: the sid that logout tokens name, in every ID token, so an
+        // application can tie its session to Gatehouse's whether or not it registered a
+        // back-channel URI (oidc-provider adds sid itself only for those that did, with the same
+        // value: the provider session's sid for this application, recorded with the sign-in).
+        ...(use === "id_token" && signIn ? { sid: signIn.sid } : {}),
         ...(signIn?.connectionId ? { idp: signIn.connectionId } : {}),
       }),
     };

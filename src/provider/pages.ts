@@ -5,11 +5,15 @@ import { layout } from "../web/layout.js";
 
 let headers: Record<string, string> | undefined;
 
-/** Pages oidc-provider renders carry Gatehouse's own security headers (CSP without inline script). */
-export function sendProviderPage(ctx: KoaContext, status: number, body: string): void {
+function setPageHeaders(ctx: KoaContext): void {
   // The headers do not depend on the base URL except HSTS, which is the proxy's concern for these few pages.
   headers ??= securityHeaders({ baseUrl: new URL("http://localhost/") });
   for (const [name, value] of Object.entries(headers)) ctx.set(name, value);
+}
+
+/** Pages oidc-provider renders carry Gatehouse's own security headers (CSP without inline script). */
+export function sendProviderPage(ctx: KoaContext, status: number, body: string): void {
+  setPageHeaders(ctx);
   ctx.set("cache-control", "no-store");
   ctx.status = status;
   ctx.type = "html";
@@ -56,4 +60,17 @@ export function providerErrorPage(out: ErrorOut): string {
   <p>Go back to the application and try again. If this keeps happening, tell the application's operator: the error is <code>${out.error}</code>.</p>
 </section>`,
   });
+}
+
+/**
+ * The authorization endpoint's answers (`/oidc/auth` and its resume after the interaction) carry
+ * the pages' security headers too, set before oidc-provider answers: its `form_post` response
+ * mode renders a page whose one inline script it then admits by hash in that policy's
+ * `script-src`, so nothing else runs there, and no other site can frame it.
+ */
+export function pageHeadersAt(path: string) {
+  return async (ctx: KoaContext, next: () => Promise<void>): Promise<void> => {
+    if (ctx.path === path || ctx.path.startsWith(`${path}/`)) setPageHeaders(ctx);
+    await next();
+  };
 }

@@ -2,8 +2,9 @@ import type { Provider } from "oidc-provider";
 import type { AppContext } from "../server/context.js";
 import { loadOidcProvider } from "../server/oidc-provider-module.js";
 import { queueProviderLogouts, startBackchannelDelivery } from "./backchannel.js";
-import { providerConfiguration } from "./configuration.js";
+import { providerConfiguration, providerRoutes } from "./configuration.js";
 import { logoutThroughGatehouse } from "./logout.js";
+import { pageHeadersAt } from "./pages.js";
 import { ensureSigningKey, type KeySet, loadKeySet } from "./signing-keys.js";
 
 /** How often an instance looks for keys another instance (or `gatehouse keys rotate`) added. */
@@ -94,6 +95,7 @@ async function build(app: AppContext, keySet: KeySet): Promise<Provider> {
   provider.proxy = true;
   provider.use(logoutThroughGatehouse(app));
   queueProviderLogouts(app, provider);
+  provider.use(pageHeadersAt(providerRoutes.authorization));
   provider.on("server_error", (_ctx, error) =>
     app.log.error({ err: error }, "OpenID Provider internal error"),
   );

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import type { ApplicationAuthMethod } from "./provider-schema.js";
+import type { ApplicationAuthMethod, ApplicationType } from "./provider-schema.js";
 import type { Database } from "./schema.js";
 
 export interface Application {
@@ -7,6 +7,7 @@ export interface Application {
   name: string;
   clientSecretSealed: string | null;
   tokenEndpointAuthMethod: ApplicationAuthMethod;
+  applicationType: ApplicationType;
   redirectUris: string[];
   postLogoutRedirectUris: string[];
   backchannelLogoutUri: string | null;
@@ -22,6 +23,7 @@ function toApplication(row: Row): Application {
     name: row.name,
     clientSecretSealed: row.client_secret_sealed,
     tokenEndpointAuthMethod: row.token_endpoint_auth_method,
+    applicationType: row.application_type,
     redirectUris: JSON.parse(row.redirect_uris) as string[],
     postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris) as string[],
     backchannelLogoutUri: row.backchannel_logout_uri,
@@ -38,6 +40,7 @@ export async function insertApplication(db: Kysely<Database>, app: Application):
       name: app.name,
       client_secret_sealed: app.clientSecretSealed,
       token_endpoint_auth_method: app.tokenEndpointAuthMethod,
+      application_type: app.applicationType,
       redirect_uris: JSON.stringify(app.redirectUris),
       post_logout_redirect_uris: JSON.stringify(app.postLogoutRedirectUris),
       backchannel_logout_uri: app.backchannelLogoutUri,

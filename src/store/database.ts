@@ -36,6 +36,7 @@ import * as samlSloResponseUrl from "./migrations/0026-saml-slo-response-url.js"
 import * as loginHint from "./migrations/0027-login-hint.js";
 import * as samlReservedConnectionIds from "./migrations/0028-saml-reserved-connection-ids.js";
 import * as applicationGrantRevocation from "./migrations/0029-application-grant-revocation.js";
+import * as nativeApplications from "./migrations/0030-native-applications.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { type CheckpointOptions, checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -78,6 +79,7 @@ const migrations: Record<string, Migration> = {
   "0027-login-hint": loginHint,
   "0028-saml-reserved-connection-ids": samlReservedConnectionIds,
   "0029-application-grant-revocation": applicationGrantRevocation,
+  "0030-native-applications": nativeApplications,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -2,6 +2,8 @@
 import type { SignInMethod } from "./schema.js";
 
 export type ApplicationAuthMethod = "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
+/** OpenID Connect Dynamic Client Registration's `application_type`. */
+export type ApplicationType = "web" | "native";
 
 export interface ApplicationsTable {
   /** The OAuth client_id. */
@@ -10,6 +12,8 @@ export interface ApplicationsTable {
   /** Sealed with the secret box; null for public applications and private_key_jwt. */
   client_secret_sealed: string | null;
   token_endpoint_auth_method: ApplicationAuthMethod;
+  /** `native` (RFC 8252): public, with loopback, private-use scheme or claimed https redirects (0030). */
+  application_type: ApplicationType;
   /** JSON arrays of exact URIs. */
   redirect_uris: string;
   post_logout_redirect_uris: string;

@@ -61,3 +61,36 @@ test("the sample application: sign in through Gatehouse and the IdP, and back ou
   const me = await page.request.get(`${gh.url}/api/v1/me`);
   assert.equal(me.status(), 401, "the Gatehouse session ended");
 });
+
+test(
+  "the sample application refuses, with a page that says why, a person without an organization (LinkedIn)",
+  options,
+  async () => {
+    const page = await (await chromium.newContext()).newPage();
+    await page.goto(sample.url);
+    await page.click("#sign-in");
+    await page.waitForURL((url) => url.toString().startsWith(`${gh.url}/login`));
+    await page.click("a:has-text('Continue with LinkedIn')");
+    await page.waitForURL((url) => url.toString().startsWith(idp.issuer));
+    await page.fill("input[name=email]", "carol@gmail.test");
+    await page.fill("input[name=password]", "carol-password");
+    await page.click("button:has-text('Sign in')");
+    await page.waitForURL((url) => url.toString().startsWith(`${sample.url}/callback`));
+    assert.match(
+      (await page.textContent("#no-organization")) ?? "",
+      /carol@gmail\.test is not a member of any/,
+    );
+    await screenshot(page, "saas-app-no-organization");
+    const home = await page.context().newPage();
+    await home.goto(sample.url);
+    assert.ok(await home.isVisible("#sign-in"), "not signed in to the application");
+    await home.close();
+
+    await page.click("#sign-out-gatehouse");
+    await page.waitForURL((url) => url.toString().startsWith(`${gh.url}/oidc/session/end`));
+    await page.click("[data-testid=provider-sign-out]");
+    await page.waitForURL((url) => url.toString() === `${sample.url}/`);
+    const me = await page.request.get(`${gh.url}/api/v1/me`);
+    assert.equal(me.status(), 401, "the Gatehouse session ended");
+  },
+);

@@ -79,6 +79,38 @@ test("app create --public has no secret; a bad redirect URI is refused per field
   assert.match(refused.stderr, /--redirect-uris: .*fragment/);
 });
 
+test("app create --native registers a public native application with a loopback and a private-use redirect", async () => {
+  const created = await runGatehouseCli(
+    env,
+    "app",
+    "create",
+    "--name",
+    "Acme desktop",
+    "--native",
+    "--redirect-uri",
+    "http://127.0.0.1/callback",
+    "--redirect-uri",
+    "com.example.app:/callback",
+  );
+  assert.equal(created.code, 0, created.stderr);
+  const clientId = lastLine(created.stdout).replace(/^Client ID: /, "");
+  assert.match(clientId, UUID, "no secret after the client id");
+  const listed = await runGatehouseCli(env, "app", "list");
+  assert.match(listed.stdout, new RegExp(`${clientId}\\tAcme desktop\\tnative\\t`));
+  const refused = await runGatehouseCli(
+    env,
+    "app",
+    "create",
+    "--name",
+    "Bad",
+    "--native",
+    "--redirect-uri",
+    "javascript:alert(1)",
+  );
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /--redirect-uris: .*reverse-domain/);
+});
+
 test("keys rotate publishes a new key that signs after the overlap", async () => {
   const rotated = await runGatehouseCli(env, "keys", "rotate", "--overlap-hours", "1");
   assert.equal(rotated.code, 0, rotated.stderr);

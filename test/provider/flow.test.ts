@@ -8,7 +8,13 @@ import { rotateSigningKey } from "../../src/provider/signing-keys.js";
 import { Browser } from "../support/browserless.js";
 import type { TestGatehouse } from "../support/gatehouse.js";
 import { ADMIN, seedAcme, startGatehouseWithIdp } from "../support/sso.js";
-import { authorizationRequest, authorizeWithPassword, registerApplication } from "./support.js";
+import {
+  authorizationRequest,
+  authorizeWithPassword,
+  backAtApplication,
+  REDIRECT_URI,
+  registerApplication,
+} from "./support.js";
 
 describe("Gatehouse as an OpenID Provider: code flow with openid-client", () => {
   let gh: TestGatehouse;
@@ -63,6 +69,100 @@ describe("Gatehouse as an OpenID Provider: code flow with openid-client", () => 
     const userinfo = await client.fetchUserInfo(app.config, tokens.access_token, acme.adminUserId);
     assert.equal(userinfo.email, ADMIN.email);
     assert.equal(userinfo.org_slug, "acme");
+  });
+});
+
+describe("Gatehouse as an OpenID Provider: what discovery advertises beyond the basic code flow", () => {
+  let gh: TestGatehouse;
+  let idp: DevIdp;
+  let acme: { organizationId: string; adminUserId: string };
+
+  before(async () => {
+    ({ gh, idp } = await startGatehouseWithIdp());
+    acme = await seedAcme(gh);
+  });
+  after(async () => {
+    await gh.close();
+    await idp.close();
+  });
+
+  test("a pushed authorization request (RFC 9126) signs a person in", async () => {
+    const app = await registerApplication(gh);
+    assert.equal(app.config.serverMetadata().pushed_authorization_request_endpoint, `${gh.url}/oidc/request`);
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = await client.buildAuthorizationUrlWithPAR(app.config, {
+      redirect_uri: REDIRECT_URI,
+      scope: "openid email",
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+      state,
+    });
+    assert.ok(url.searchParams.get("request_uri")?.startsWith("urn:ietf:params:oauth:request_uri:"));
+    const callback = await authorizeWithPassword(new Browser(), gh, url, ADMIN.email, ADMIN.password);
+    const tokens = await client.authorizationCodeGrant(app.config, callback, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+    });
+    assert.equal(tokens.claims()?.sub, acme.adminUserId);
+  });
+
+  test("DPoP (RFC 9449) binds the access token to the application's key; userinfo wants the proof", async () => {
+    const app = await registerApplication(gh, { public: true });
+    assert.ok(app.config.serverMetadata().dpop_signing_alg_values_supported?.includes("ES256"));
+    const dpop = client.getDPoPHandle(app.config, await client.randomDPoPKeyPair("ES256"));
+    const request = await authorizationRequest(app);
+    const callback = await authorizeWithPassword(new Browser(), gh, request.url, ADMIN.email, ADMIN.password);
+    const tokens = await client.authorizationCodeGrant(
+      app.config,
+      callback,
+      { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce },
+      undefined,
+      { DPoP: dpop },
+    );
+    assert.equal(tokens.token_type, "dpop");
+    const userinfo = await client.fetchUserInfo(app.config, tokens.access_token, acme.adminUserId, {
+      DPoP: dpop,
+    });
+    assert.equal(userinfo.sub, acme.adminUserId);
+    const withoutProof = await fetch(`${gh.url}/oidc/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    assert.equal(withoutProof.status, 401, "a DPoP-bound token is refused as a plain bearer token");
+  });
+
+  test("response_mode form_post and fragment carry the code; query is the default", async () => {
+    const app = await registerApplication(gh);
+    const browser = new Browser();
+    const formPost = await authorizationRequest(app, { response_mode: "form_post" });
+    await authorizeWithPassword(
+      browser,
+      gh,
+      (await authorizationRequest(app)).url,
+      ADMIN.email,
+      ADMIN.password,
+    );
+    const page = await browser.follow(await browser.get(formPost.url.toString()), () => false);
+    assert.equal(page.status, 200);
+    assert.match(page.body, new RegExp(`<form method="post" action="${REDIRECT_URI}">`));
+    assert.match(page.body, /name="code" value="[^"]+"/);
+    assert.match(page.body, new RegExp(`name="state" value="${formPost.state}"`));
+    // Gatehouse's Content-Security-Policy admits the page's one script by its hash, nothing else.
+    assert.match(page.headers.get("content-security-policy") ?? "", /script-src[^;]*'sha256-/);
+
+    const fragment = await authorizationRequest(app, { response_mode: "fragment" });
+    const back = await backAtApplication(browser, await browser.get(fragment.url.toString()));
+    const values = new URLSearchParams(back.hash.slice(1));
+    assert.ok(values.get("code"));
+    assert.equal(values.get("state"), fragment.state);
+    assert.equal(back.searchParams.get("code"), null);
+  });
+
+  test("token introspection is not offered: access tokens are opaque, checked at userinfo", async () => {
+    const app = await registerApplication(gh);
+    assert.equal(app.config.serverMetadata().introspection_endpoint, undefined);
+    const answer = await fetch(`${gh.url}/oidc/token/introspection`, { method: "POST" });
+    assert.equal(answer.status, 404);
   });
 });
 

@@ -87,6 +87,7 @@ withEachDatabase("store: OpenID Provider records", (dialect) => {
       name: "Acme SaaS",
       clientSecretSealed: box.seal("s3cret", "application:app-1"),
       tokenEndpointAuthMethod: "client_secret_basic",
+      applicationType: "web",
       redirectUris: ["https://app.example/callback"],
       postLogoutRedirectUris: [],
       backchannelLogoutUri: "https://app.example/backchannel",
