@@ -61,6 +61,7 @@ for (let i = 0; i < sessions; i++) {
     connectionId: fresh(`00000000-0000-4000-9000-${String(org).padStart(12, "0")}`),
     connectionName: fresh(`org-${org}-okta`),
     createdAt: now,
+    authenticatedAfresh: false,
     expiresAt: now + 8 * 3600_000,
     lastSeenAt: now,
   };

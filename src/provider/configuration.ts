@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import type { Configuration, ErrorOut, ProviderContext } from "oidc-provider";
 
 import { isSecureBaseUrl } from "../config.js";
+import { INTERACTION_PATH } from "../domain/application-request.js";
 import type { AppContext } from "../server/context.js";
 import type { OidcProviderModule } from "../server/oidc-provider-module.js";
 import { hostCookieName } from "../session/cookie.js";
@@ -21,7 +22,7 @@ import type { KeySet } from "./signing-keys.js";
 
 /** Where oidc-provider's endpoints live; discovery stays at /.well-known/openid-configuration. */
 export const PROVIDER_PREFIX = "/oidc";
-export const INTERACTION_PATH = `${PROVIDER_PREFIX}/interaction`;
+export { INTERACTION_PATH };
 
 export const providerRoutes = {
   authorization: `${PROVIDER_PREFIX}/auth`,

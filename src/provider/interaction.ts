@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Interaction, Provider } from "oidc-provider";
+import { interactionReturnTo } from "../domain/application-request.js";
 import { emailDomain, normalizeEmail } from "../domain/email.js";
 import { GatehouseError } from "../errors.js";
 import { passwordStepPage } from "../login/pages.js";
@@ -9,7 +10,6 @@ import { sendToConnection } from "../sign-in/begin.js";
 import { findEnabledConnectionForDomain, listConnections } from "../store/connections.js";
 import { findOrganizationBySlug } from "../store/organizations.js";
 import { amrByMethod } from "./claims.js";
-import { INTERACTION_PATH } from "./configuration.js";
 import { authTimeOf } from "./gatehouse-session.js";
 
 function expired(detail: string, cause?: unknown): GatehouseError {
@@ -40,16 +40,31 @@ function stringParam(interaction: Interaction, name: string): string | undefined
 }
 
 /**
+ * The application asked for the person to authenticate (again): `prompt=login`, or `max_age`
+ * (oidc-provider's reasons `login_prompt` and `max_age`; the latter also when no session of its
+ * own says how old the last sign-in is). OIDC Core 3.1.2.1: the OP must then re-authenticate
+ * the person, so whatever IdP the sign-in reaches is asked to (`prompt=login`, `ForceAuthn`).
+ */
+export function wantsFreshSignIn(interaction: Interaction): boolean {
+  const { reasons } = interaction.prompt;
+  return reasons.includes("login_prompt") || reasons.includes("max_age");
+}
+
+/**
  * Whether the browser's Gatehouse session answers this sign-in: any live session does, except
- * that `prompt=login` wants one made after the application asked, and `max_age` one young enough.
+ * that `prompt=login` wants a fresh sign-in made after the application asked, and `max_age` a
+ * session young enough or such a fresh sign-in. Fresh: a password typed, or an IdP asked to
+ * re-authenticate; a session an IdP's session answered silently (a sign-in at /login in another
+ * tab, say) does not count, or the person at the keyboard could skip the IdP's password.
+ * oidc-provider dates the request in whole seconds: a sign-in in that second counts as after it.
  */
 export function sessionSatisfies(interaction: Interaction, session: ActiveSession, now: number): boolean {
   const { reasons } = interaction.prompt;
-  const madeForThisRequest = session.createdAt >= interaction.iat * 1000;
-  if (reasons.includes("login_prompt") && !madeForThisRequest) return false;
+  const freshForThisRequest = session.createdAt >= interaction.iat * 1000 && session.authenticatedAfresh;
+  if (reasons.includes("login_prompt") && !freshForThisRequest) return false;
   if (reasons.includes("max_age")) {
     const maxAge = Number(stringParam(interaction, "max_age") ?? interaction.params.max_age);
-    if (Number.isFinite(maxAge) && session.createdAt < now - maxAge * 1000 && !madeForThisRequest)
+    if (Number.isFinite(maxAge) && session.createdAt < now - maxAge * 1000 && !freshForThisRequest)
       return false;
   }
   return true;
@@ -109,6 +124,8 @@ async function consentAutomatically(
  * The person has no usable Gatehouse session: Gatehouse's own sign-in, returning here.
  * `organization=<slug>` goes straight to that organization's IdP; `login_hint=<email>` skips
  * the email step (to the email's IdP, or the password step); otherwise the email-first page.
+ * When the application wants a fresh sign-in, the `return_to` says so, and every way from here
+ * to an IdP asks it to re-authenticate (src/domain/application-request.ts).
  */
 async function sendToSignIn(
   ctx: AppContext,
@@ -116,7 +133,8 @@ async function sendToSignIn(
   reply: FastifyReply,
   interaction: Interaction,
 ): Promise<FastifyReply> {
-  const returnTo = `${INTERACTION_PATH}/${interaction.uid}`;
+  const reauthenticate = wantsFreshSignIn(interaction);
+  const returnTo = interactionReturnTo(interaction.uid, reauthenticate);
   const email = normalizeEmail(stringParam(interaction, "login_hint") ?? "");
   const slug = stringParam(interaction, "organization");
   if (slug !== undefined) {
@@ -130,7 +148,7 @@ async function sendToSignIn(
         request,
         reply,
         connection,
-        { returnTo, loginHint: email ?? undefined },
+        { returnTo, loginHint: email ?? undefined, reauthenticate },
         303,
       );
     }
@@ -139,7 +157,14 @@ async function sendToSignIn(
     // The same routing as the email step of /login.
     const connection = await findEnabledConnectionForDomain(ctx.store.db, emailDomain(email), ctx.now());
     if (connection) {
-      return sendToConnection(ctx, request, reply, connection, { returnTo, loginHint: email }, 303);
+      return sendToConnection(
+        ctx,
+        request,
+        reply,
+        connection,
+        { returnTo, loginHint: email, reauthenticate },
+        303,
+      );
     }
     return reply
       .type("text/html; charset=utf-8")

@@ -104,6 +104,7 @@ export class SessionCache {
       connectionId: this.#intern(session.connectionId),
       connectionName: this.#intern(session.connectionName),
       createdAt: session.createdAt,
+      authenticatedAfresh: session.authenticatedAfresh,
       expiresAt: session.expiresAt,
       lastSeenAt: session.lastSeenAt,
       recency: ++this.#tick,

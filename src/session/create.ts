@@ -21,6 +21,11 @@ export interface SessionInput {
   connectionId?: string | null;
   /** What ends the IdP's session later (sign-out there, back-channel logout by `sid`). */
   idpSession?: IdpSession | null;
+  /**
+   * The IdP was asked to sign the person in afresh (src/store/sessions.ts). A password sign-in
+   * always is: the password was just typed.
+   */
+  authenticatedAfresh?: boolean;
 }
 
 /**
@@ -46,6 +51,7 @@ export async function issueSession(
     method: input.method,
     connectionId: input.connectionId ?? null,
     ...sealedIdpSession(ctx, idHash, input.idpSession ?? null),
+    authenticatedAfresh: input.method === "password" || input.authenticatedAfresh === true,
     createdAt: now,
     expiresAt: now + ctx.config.sessionTtlSeconds * 1000,
   });

@@ -40,6 +40,8 @@ export interface SignInTransaction {
   purpose: SignInPurpose;
   /** For a test sign-in: its `connection_tests` row. */
   connectionTestId: string | null;
+  /** The IdP was asked to sign the person in afresh (`BeginInput.reauthenticate`). */
+  reauthenticate: boolean;
   createdAt: number;
   expiresAt: number;
   /**
@@ -71,7 +73,8 @@ export interface BeginInput {
   loginHint?: string | undefined;
   /**
    * Ask the IdP to sign the person in afresh rather than reuse its session (OIDC
-   * `prompt=login`, SAML `ForceAuthn`): to switch from an account the IdP had signed in.
+   * `prompt=login`, SAML `ForceAuthn`): to switch from an account the IdP had signed in, or
+   * because an application asked Gatehouse for `prompt=login` or `max_age`.
    */
   reauthenticate?: boolean | undefined;
   now: number;

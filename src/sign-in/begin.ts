@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { hashToken, randomToken } from "../crypto/tokens.js";
+import { returnToAsksFreshSignIn } from "../domain/application-request.js";
 import { GatehouseError } from "../errors.js";
 import type { AppContext } from "../server/context.js";
 import type { Connection } from "../store/connections.js";
@@ -47,12 +48,9 @@ export async function beginSignIn(
     });
   }
   const handle = randomToken(32);
-  const begun = await adapter.begin(target, {
-    handle,
-    loginHint: options.loginHint,
-    reauthenticate: options.reauthenticate,
-    now,
-  });
+  // An application's prompt=login or max_age, whichever page the person took to get here.
+  const reauthenticate = options.reauthenticate === true || returnToAsksFreshSignIn(options.returnTo);
+  const begun = await adapter.begin(target, { handle, loginHint: options.loginHint, reauthenticate, now });
   await insertLoginTransaction(ctx.store.db, {
     id: hashToken(handle),
     protocol: adapter.protocol,
@@ -71,6 +69,7 @@ export async function beginSignIn(
     connection_test_id: options.test?.id ?? null,
     payload: JSON.stringify(begun.payload),
     login_hint: options.loginHint ?? null,
+    reauthenticate: reauthenticate ? 1 : 0,
   });
   return begun.step;
 }

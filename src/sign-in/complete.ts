@@ -93,7 +93,10 @@ export async function completeSignIn(
       const refusal = await refuseSocialWhereSsoRequired(ctx, request, adapter, assertion);
       if (refusal) return { ok: false, ssoRequired: { ...refusal, returnTo: opened.transaction.returnTo } };
     }
-    await signIn(ctx, request, reply, adapter, connection, assertion, found.loginHint);
+    await signIn(ctx, request, reply, adapter, connection, assertion, {
+      loginHint: found.loginHint,
+      reauthenticated: opened.transaction.reauthenticate,
+    });
     return { ok: true, returnTo: opened.transaction.returnTo };
   } catch (error) {
     return refuse(ctx, request, adapter, error, found, attempt);
@@ -192,7 +195,7 @@ async function signIn(
   adapter: SignInAdapter,
   connection: Connection | undefined,
   assertion: Assertion,
-  loginHint: string | undefined,
+  begun: { loginHint: string | undefined; reauthenticated: boolean },
 ): Promise<void> {
   const identity = identityOf(connection, assertion);
   const now = ctx.now();
@@ -227,7 +230,10 @@ async function signIn(
             connectionId: connection?.id ?? null,
             email: assertion.email,
             subject: assertion.subject,
-            detail: { provisioned: provisioned.created, ...typedEmailDetail(loginHint, assertion.email) },
+            detail: {
+              provisioned: provisioned.created,
+              ...typedEmailDetail(begun.loginHint, assertion.email),
+            },
             ip: request.ip,
           },
         ],
@@ -242,6 +248,7 @@ async function signIn(
           method: adapter.method,
           connectionId: connection?.id ?? null,
           idpSession: assertion.idpSession,
+          authenticatedAfresh: begun.reauthenticated,
         },
         trx,
       );

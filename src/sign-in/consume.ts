@@ -37,6 +37,8 @@ export interface FoundSoFar {
   connection?: Connection | undefined;
   /** The address the person typed to start, unverified: who a refusal is probably about. */
   loginHint?: string | undefined;
+  /** Where the sign-in was to land (an application's request, say): a refusal's next step keeps it. */
+  returnTo?: string | undefined;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function consumeSignIn(
   }
   const tx = consumed.tx;
   found.loginHint = tx.login_hint ?? undefined;
+  if (tx.purpose === "sign_in") found.returnTo = tx.return_to;
   const connection = tx.connection_id ? await findConnectionById(ctx.store.db, tx.connection_id) : undefined;
   found.connection = connection;
   if (consumed.alreadyConsumed) {
@@ -163,6 +166,7 @@ async function openUnsolicited(
     returnTo: safeReturnTo(adapter.unsolicitedReturnTo?.(response), "/"),
     purpose: "sign_in",
     connectionTestId: null,
+    reauthenticate: false,
     createdAt: now,
     expiresAt: now,
     payload: null,
@@ -185,6 +189,7 @@ function toSignInTransaction(tx: LoginTransaction): SignInTransaction {
     returnTo: tx.return_to,
     purpose: tx.purpose,
     connectionTestId: tx.connection_test_id,
+    reauthenticate: tx.reauthenticate === 1,
     createdAt: tx.created_at,
     expiresAt: tx.expires_at,
     payload,

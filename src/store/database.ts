@@ -37,6 +37,7 @@ import * as loginHint from "./migrations/0027-login-hint.js";
 import * as samlReservedConnectionIds from "./migrations/0028-saml-reserved-connection-ids.js";
 import * as applicationGrantRevocation from "./migrations/0029-application-grant-revocation.js";
 import * as nativeApplications from "./migrations/0030-native-applications.js";
+import * as freshSignIn from "./migrations/0031-fresh-sign-in.js";
 import type { Database } from "./schema.js";
 import { postgresSessionChanges, type SessionChangeFeed, sqliteSessionChanges } from "./session-changes.js";
 import { type CheckpointOptions, checkpointInWorker } from "./sqlite-checkpoints.js";
@@ -80,6 +81,7 @@ const migrations: Record<string, Migration> = {
   "0028-saml-reserved-connection-ids": samlReservedConnectionIds,
   "0029-application-grant-revocation": applicationGrantRevocation,
   "0030-native-applications": nativeApplications,
+  "0031-fresh-sign-in": freshSignIn,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

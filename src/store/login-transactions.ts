@@ -5,8 +5,11 @@ import type { Database, LoginTransactionsTable } from "./schema.js";
 export type LoginTransaction = LoginTransactionsTable;
 
 /** A sign-in unless `purpose` says it is a test. */
-export type NewLoginTransaction = Omit<LoginTransaction, "purpose" | "connection_test_id" | "login_hint"> &
-  Partial<Pick<LoginTransaction, "purpose" | "connection_test_id" | "login_hint">>;
+export type NewLoginTransaction = Omit<
+  LoginTransaction,
+  "purpose" | "connection_test_id" | "login_hint" | "reauthenticate"
+> &
+  Partial<Pick<LoginTransaction, "purpose" | "connection_test_id" | "login_hint" | "reauthenticate">>;
 
 const transactionInsert = prepared<{ [K in keyof LoginTransaction]: LoginTransaction[K] }, unknown>(
   [
@@ -22,13 +25,20 @@ const transactionInsert = prepared<{ [K in keyof LoginTransaction]: LoginTransac
     "purpose",
     "connection_test_id",
     "login_hint",
+    "reauthenticate",
   ],
   (db, tx) => db.insertInto("login_transactions").values(tx),
 );
 
 /** Every sign-in begins here (its SQL built once, see `prepared`). */
 export async function insertLoginTransaction(db: Kysely<Database>, tx: NewLoginTransaction): Promise<void> {
-  await transactionInsert(db, { purpose: "sign_in", connection_test_id: null, login_hint: null, ...tx });
+  await transactionInsert(db, {
+    purpose: "sign_in",
+    connection_test_id: null,
+    login_hint: null,
+    reauthenticate: 0,
+    ...tx,
+  });
 }
 
 const claimTransaction = prepared(["id", "now"], (db, { id, now }: { id: string; now: number }) =>

@@ -74,6 +74,8 @@ export interface SessionsTable {
   revoked_at: number | null;
   /** The idle timeout counts from here; refreshed at most once a minute by the session check. */
   last_seen_at: number | null;
+  /** 1 when its sign-in asked for the person's credentials afresh (a password, or an IdP asked to re-authenticate). */
+  authenticated_afresh: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -257,6 +259,8 @@ export interface LoginTransactionsTable {
   connection_test_id: string | null;
   /** The address the person typed to start, if any: unverified, for the audit of a refusal. */
   login_hint: string | null;
+  /** 1 when the IdP was asked to sign the person in afresh (OIDC `prompt=login`, SAML `ForceAuthn`). */
+  reauthenticate: number;
 }
 
 export interface ConnectionTestsTable {

@@ -17,6 +17,12 @@ export interface NewSession {
   idpSid: string | null;
   /** Another protocol's IdP session, as JSON sealed with `sessionIdpContext(idHash)`. */
   idpSessionSealed?: string | null;
+  /**
+   * Its sign-in asked for the person's credentials afresh: a password typed, or an IdP asked to
+   * re-authenticate (OIDC `prompt=login`, SAML `ForceAuthn`). What an application's
+   * `prompt=login` or `max_age` needs (src/provider/interaction.ts).
+   */
+  authenticatedAfresh?: boolean;
   createdAt: number;
   expiresAt: number;
 }
@@ -31,7 +37,7 @@ export function sessionIdpContext(idHash: string): string {
   return `session-idp:${idHash}`;
 }
 
-type SessionRow = Required<NewSession>;
+type SessionRow = Required<Omit<NewSession, "authenticatedAfresh">> & { authenticatedAfresh: 0 | 1 };
 
 const sessionInsert = prepared<SessionRow, unknown>(
   [
@@ -43,6 +49,7 @@ const sessionInsert = prepared<SessionRow, unknown>(
     "idTokenSealed",
     "idpSid",
     "idpSessionSealed",
+    "authenticatedAfresh",
     "createdAt",
     "expiresAt",
   ],
@@ -56,6 +63,7 @@ const sessionInsert = prepared<SessionRow, unknown>(
       id_token_sealed: s.idTokenSealed,
       idp_sid: s.idpSid,
       idp_session_sealed: s.idpSessionSealed,
+      authenticated_afresh: s.authenticatedAfresh,
       created_at: s.createdAt,
       expires_at: s.expiresAt,
       revoked_at: null,
@@ -65,7 +73,11 @@ const sessionInsert = prepared<SessionRow, unknown>(
 
 /** Every sign-in ends here (its SQL built once, see `prepared`). */
 export async function insertSession(db: Kysely<Database>, s: NewSession): Promise<void> {
-  await sessionInsert(db, { ...s, idpSessionSealed: s.idpSessionSealed ?? null });
+  await sessionInsert(db, {
+    ...s,
+    idpSessionSealed: s.idpSessionSealed ?? null,
+    authenticatedAfresh: s.authenticatedAfresh ? 1 : 0,
+  });
 }
 
 export interface ActiveSession {
@@ -84,6 +96,8 @@ export interface ActiveSession {
   connectionId: string | null;
   connectionName: string | null;
   createdAt: number;
+  /** See `NewSession.authenticatedAfresh`. */
+  authenticatedAfresh: boolean;
   expiresAt: number;
   /** When the session was last used, to within a minute: the idle timeout counts from here. */
   lastSeenAt: number;
@@ -93,7 +107,9 @@ export interface ActiveSession {
  * The session check: one indexed query that yields everything a request needs. It runs on
  * every authenticated request, so its SQL is built once (see `prepared`).
  */
-const activeSessionQuery = prepared<{ idHash: string; now: number }, ActiveSession>(
+type ActiveSessionRow = Omit<ActiveSession, "authenticatedAfresh"> & { authenticatedAfresh: number };
+
+const activeSessionQuery = prepared<{ idHash: string; now: number }, ActiveSessionRow>(
   ["idHash", "now"],
   (db, { idHash, now }) =>
     db
@@ -121,6 +137,7 @@ const activeSessionQuery = prepared<{ idHash: string; now: number }, ActiveSessi
         "sessions.connection_id as connectionId",
         "connections.name as connectionName",
         "sessions.created_at as createdAt",
+        "sessions.authenticated_afresh as authenticatedAfresh",
         "sessions.expires_at as expiresAt",
         // Sessions from before migration 0006 were given their creation time.
         sql<number>`coalesce(sessions.last_seen_at, sessions.created_at)`.as("lastSeenAt"),
@@ -136,7 +153,8 @@ export async function findActiveSession(
   now: number,
 ): Promise<ActiveSession | undefined> {
   const { rows } = await activeSessionQuery(db, { idHash, now });
-  return rows[0];
+  const [row] = rows;
+  return row && { ...row, authenticatedAfresh: row.authenticatedAfresh === 1 };
 }
 
 /**

@@ -26,6 +26,7 @@ function session(idHash: string): ActiveSession {
     connectionId: null,
     connectionName: null,
     createdAt: NOW,
+    authenticatedAfresh: false,
     expiresAt: NOW + 3_600_000,
     lastSeenAt: NOW,
   };

@@ -25,6 +25,7 @@ function transaction(id: string, overrides: Partial<LoginTransaction> = {}): Log
     purpose: "sign_in",
     connection_test_id: null,
     login_hint: null,
+    reauthenticate: 0,
     ...overrides,
   };
 }
@@ -117,8 +118,12 @@ withEachDatabase("store: login transactions", (dialect) => {
     const fresh = await dialect.create({ migrate: false });
     try {
       await migrateUpTo(fresh.store, "0026-saml-slo-response-url");
-      const { login_hint: _omitted, ...before } = transaction("begun-before");
-      await fresh.store.db.insertInto("login_transactions").values(before).execute();
+      const { login_hint: _omitted, reauthenticate: _later, ...before } = transaction("begun-before");
+      // A row as the schema before 0027 has it (and 0031's column does not exist yet either).
+      await fresh.store.db
+        .insertInto("login_transactions")
+        .values(before as LoginTransaction)
+        .execute();
       const { applied } = await migrateToLatest(fresh.store);
       assert.ok(applied.includes("0027-login-hint"));
       const consumed = await consumeLoginTransaction(fresh.store.db, "begun-before", t0 + minute);
@@ -128,6 +133,30 @@ withEachDatabase("store: login transactions", (dialect) => {
       await migration.down(fresh.store.db);
       const row = await fresh.store.db.selectFrom("login_transactions").selectAll().executeTakeFirstOrThrow();
       assert.equal("login_hint" in row, false, "down drops the column");
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  test("0031: a sign-in begun before the upgrade did not ask the IdP to re-authenticate", async () => {
+    const fresh = await dialect.create({ migrate: false });
+    try {
+      await migrateUpTo(fresh.store, "0030-native-applications");
+      const { reauthenticate: _omitted, ...before } = transaction("begun-before");
+      // A row as the schema before 0031 has it: the column does not exist yet.
+      await fresh.store.db
+        .insertInto("login_transactions")
+        .values(before as LoginTransaction)
+        .execute();
+      const { applied } = await migrateToLatest(fresh.store);
+      assert.ok(applied.includes("0031-fresh-sign-in"));
+      const consumed = await consumeLoginTransaction(fresh.store.db, "begun-before", t0 + minute);
+      assert.equal(consumed?.tx.reauthenticate, 0);
+      await insertLoginTransaction(fresh.store.db, transaction("fresh", { reauthenticate: 1 }));
+      assert.equal(
+        (await consumeLoginTransaction(fresh.store.db, "fresh", t0 + minute))?.tx.reauthenticate,
+        1,
+      );
     } finally {
       await fresh.drop();
     }

@@ -63,9 +63,22 @@ withEachDatabase("store: sessions", (dialect) => {
       connectionId,
       connectionName: "Acme Okta",
       createdAt: t0,
+      authenticatedAfresh: false,
       expiresAt: t0 + 8 * hour,
       lastSeenAt: t0,
     });
+  });
+
+  test("a session whose sign-in asked for the person's credentials afresh reads back as such", async () => {
+    const { db } = database().store;
+    const acme = await seedOrganization(db, "acme");
+    const ada = await seedMember(db, acme, "ada@acme.test", "admin");
+    const fresh = newSession(ada, { organizationId: acme.id, method: "sso", authenticatedAfresh: true });
+    const silent = newSession(ada, { organizationId: acme.id, method: "sso" });
+    await insertSession(db, fresh);
+    await insertSession(db, silent);
+    assert.equal((await findActiveSession(db, fresh.idHash, t0 + minute))?.authenticatedAfresh, true);
+    assert.equal((await findActiveSession(db, silent.idHash, t0 + minute))?.authenticatedAfresh, false);
   });
 
   test("a session outside any organization has no organization, role or connection", async () => {

@@ -49,6 +49,7 @@ function gallerySession(): ActiveSession {
     connectionId: null,
     connectionName: null,
     createdAt: 0,
+    authenticatedAfresh: true,
     expiresAt: 0,
     lastSeenAt: 0,
   };
