@@ -202,3 +202,23 @@ export async function handleInteraction(
   }
   return sendToSignIn(ctx, request, reply, interaction);
 }
+
+/**
+ * POST /oidc/interaction/:uid/abort — the person gives up on the application's sign-in (a
+ * refusal page's "Back to <application>"): the application hears `access_denied`, as from an
+ * OP that could not authenticate the person (OIDC Core 3.1.2.6), rather than never hearing back.
+ */
+export async function abortInteraction(
+  provider: Provider,
+  request: FastifyRequest<{ Params: { uid: string } }>,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  await interactionFor(provider, request, reply, request.params.uid);
+  const resume = await provider.interactionResult(
+    request.raw,
+    reply.raw,
+    { error: "access_denied", error_description: "The person did not complete signing in." },
+    { mergeWithLastSubmission: false },
+  );
+  return reply.header("cache-control", "no-store").redirect(resume, 303);
+}

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Provider } from "oidc-provider";
 import type { AppContext } from "../server/context.js";
 import { INTERACTION_PATH, PROVIDER_PREFIX } from "./configuration.js";
-import { handleInteraction } from "./interaction.js";
+import { abortInteraction, handleInteraction } from "./interaction.js";
 import { continueApplicationLogout, LOGOUT_CONTINUE_PATH } from "./logout.js";
 import { OpenIdProvider } from "./provider.js";
 
@@ -65,6 +65,11 @@ export async function registerOpenIdProvider(app: FastifyInstance, ctx: AppConte
 
   app.get<{ Params: { uid: string } }>(`${INTERACTION_PATH}/:uid`, async (request, reply) =>
     handleInteraction(ctx, op.provider, request, reply),
+  );
+  app.post<{ Params: { uid: string } }>(
+    `${INTERACTION_PATH}/:uid/abort`,
+    { preHandler: app.csrfProtection },
+    async (request, reply) => abortInteraction(op.provider, request, reply),
   );
   return op;
 }

@@ -84,6 +84,8 @@ export interface ErrorResponseOptions {
   message?: string | undefined;
   /** Where the page's main button leads. */
   next?: { href: string; label: string } | undefined;
+  /** A second button, a form POSTed with a CSRF token (back to the application that asked). */
+  back?: { action: string; label: string } | undefined;
   /** Answer JSON even outside /api/ (public JSON documents such as a JWKS). */
   json?: boolean | undefined;
   /** Already logged (a sign-in refusal notes its own request line). */
@@ -123,12 +125,13 @@ export async function sendError(
     errorPage({
       code: error.code,
       session,
-      csrfToken: session ? reply.generateCsrf() : undefined,
+      csrfToken: session || options.back ? reply.generateCsrf() : undefined,
       traceId,
       traceListed: options.traceListed ?? false,
       message: options.message,
       remedy: options.remedy === false ? undefined : remedyOf(error),
       next: options.next,
+      back: options.back,
     }),
   );
 }

@@ -11,6 +11,7 @@ import { issueSession, setSessionCookie } from "../session/create.js";
 import { insertAuditEvent, insertAuditEvents } from "../store/audit.js";
 import { isDatabaseUnavailable, isUniqueViolation } from "../store/availability.js";
 import type { Connection } from "../store/connections.js";
+import { findOrganizationById } from "../store/organizations.js";
 import type { Assertion, SignInAdapter, SignInResponse, SignInTarget } from "./adapter.js";
 import { Attempt } from "./checks.js";
 import { consumeSignIn, type FoundSoFar, type OpenedSignIn } from "./consume.js";
@@ -29,10 +30,18 @@ export type SignInResult =
       listed: boolean;
       /** The address the provider signed the person in as, when that is what was refused. */
       refusedEmail?: string;
-      /** The address the person typed to start, to start again with another account at the IdP. */
-      switchAccountFor?: string;
+      /**
+       * How to start again with another account at the IdP, the way this sign-in began: with the
+       * address the person typed, or with the connection (an organization's sign-in URL, an
+       * application's `organization=`).
+       */
+      switchAccount?: SwitchAccount;
+      /** Where the sign-in was to land: the next attempt lands there too (an application's request). */
+      returnTo?: string;
     }
   | { ok: false; ssoRequired: { email: string; organizationName: string; returnTo: string } };
+
+export type SwitchAccount = { email: string } | { organization: string; connection: string };
 
 /** The IdP's answer, framework-free, as adapters read it. */
 export function signInResponseOf(ctx: AppContext, request: FastifyRequest): SignInResponse {
@@ -304,7 +313,9 @@ async function refuse(
   const record =
     (failure.code !== "AUTH_RATE_LIMITED" && connection !== undefined) ||
     (await shouldRecordRefusal(ctx, request.ip, `${auditType}:${failure.code}`).catch(() => true));
-  if (!record) return { ok: false, error: failure, traceId, listed: false };
+  // The next attempt lands where this one was to: an application's request stays open.
+  const kept = found.returnTo !== undefined ? { returnTo: found.returnTo } : {};
+  if (!record) return { ok: false, error: failure, traceId, listed: false, ...kept };
   await insertAuditEvent(
     ctx.store.db,
     {
@@ -336,10 +347,25 @@ async function refuse(
     ...(failure.code === "SSO_EMAIL_DOMAIN_NOT_ALLOWED" && attempt.email !== undefined
       ? { refusedEmail: attempt.email }
       : {}),
-    ...(failure.code === "SSO_EMAIL_DOMAIN_NOT_ALLOWED" && found.loginHint !== undefined
-      ? { switchAccountFor: found.loginHint }
-      : {}),
+    ...(failure.code === "SSO_EMAIL_DOMAIN_NOT_ALLOWED" ? await switchAccountOf(ctx, found) : {}),
+    ...kept,
   };
+}
+
+/** After the IdP signed in an account the connection refuses: the same start, for another account. */
+async function switchAccountOf(
+  ctx: AppContext,
+  found: FoundSoFar,
+): Promise<{ switchAccount?: SwitchAccount }> {
+  if (found.loginHint !== undefined) return { switchAccount: { email: found.loginHint } };
+  const { connection } = found;
+  if (!connection) return {};
+  const organization = await findOrganizationById(ctx.store.db, connection.organizationId).catch(
+    () => undefined,
+  );
+  return organization
+    ? { switchAccount: { organization: organization.slug, connection: connection.name } }
+    : {};
 }
 
 /**

@@ -17,6 +17,8 @@ export interface ErrorPageOptions {
   csrfToken?: string | undefined;
   /** Where the main button leads. */
   next?: { href: string; label: string } | undefined;
+  /** A second way out, by POST with `csrfToken`: back to the application whose request failed. */
+  back?: { action: string; label: string } | undefined;
 }
 
 export function errorPage(options: ErrorPageOptions): string {
@@ -41,6 +43,14 @@ export function errorPage(options: ErrorPageOptions): string {
   ${options.traceId ? html`<p class="trace">Reference code: <code class="trace-id">${options.traceId}</code><br><span class="muted" data-testid="trace-where">${options.traceListed ? "Give this code to your administrator; it identifies this attempt in the sign-in activity." : "Give this code to your administrator; it identifies this attempt in Gatehouse's logs."}</span></p>` : ""}
   ${administrator ? html`<p class="muted" data-testid="locked-out-hint">${LOCKED_OUT_HINT}</p>` : ""}
   <p class="actions"><a class="btn btn-primary" href="${next.href}">${next.label}</a></p>
+  ${
+    options.back
+      ? html`<form method="post" action="${options.back.action}" class="actions">
+    <input type="hidden" name="_csrf" value="${options.csrfToken ?? ""}">
+    <button type="submit" class="btn btn-secondary" data-testid="back-to-application">${options.back.label}</button>
+  </form>`
+      : ""
+  }
 </section>`,
   });
 }
