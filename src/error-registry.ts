@@ -291,7 +291,7 @@ export const ERRORS = {
     // Most often the provider still had another account signed in (a personal one): the person
     // can fix that; an address the connection should cover is the administrator's to add.
     action:
-      "Your identity provider signed you in with an address this connection does not cover. If that is not your work account, sign out at your identity provider and sign in again with your work account; if it is, give the code below to your administrator.",
+      "Your organization does not accept sign-ins from that address. If it is not your work account, sign in with another account; if your identity provider signs you straight back in as the same account, sign out there first. If it is your work account, give the code below to your administrator.",
     remedy: "retry",
   },
   SSO_TENANT_NOT_ALLOWED: {

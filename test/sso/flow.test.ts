@@ -182,7 +182,10 @@ describe("SSO sign-in through a real OpenID Provider", () => {
       /<p class="lead">Your identity provider signed you in as mallory@evil\.test\.<\/p>/,
     );
     assert.match(answer.body, /data-remedy="retry"/);
-    assert.match(answer.body, /sign out at your identity provider and sign in again with your work account/);
+    assert.match(
+      answer.body,
+      /If it is not your work account, sign in with another account; if your identity provider signs you straight back in as the same account, sign out there first\./,
+    );
     assert.equal((await me(browser)).email, undefined);
     const event = await lastFailure();
     assert.equal(event?.reasonCode, "SSO_EMAIL_DOMAIN_NOT_ALLOWED");
