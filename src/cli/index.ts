@@ -3,7 +3,7 @@ import { loadConfig } from "../config.js";
 import { migrateToLatest, openStore } from "../store/database.js";
 import { runApiKeyCommand } from "./apikey.js";
 import { runAppCommand } from "./app.js";
-import { runBackup } from "./backup.js";
+import { runBackup, runRestore } from "./backup.js";
 import { runConfigCommand } from "./config.js";
 import { runConnectionCommand } from "./connection.js";
 import { runDomainCommand } from "./domain.js";
@@ -30,6 +30,7 @@ Commands:
   domain list|add|verify|remove  An organization's domains (add --verified: the operator vouches)
   config check               Validate the configuration and print it, secrets masked
   backup --to <file>         Copy the SQLite database safely while it runs (PostgreSQL: pg_dump)
+  restore --from <file>      Put a backup in place of the stopped SQLite database (PostgreSQL: pg_restore)
   app create|list|delete     Register the applications that sign in through Gatehouse (OpenID Connect)
   keys rotate                Add a new signing key for the OpenID Provider (published now, signs later)
   keys rotate-secret-key     Re-encrypt every sealed value under the current GATEHOUSE_SECRET_KEY
@@ -83,6 +84,8 @@ export async function runCli(argv: string[]): Promise<number> {
         return await runConfigCommand(argv.slice(1));
       case "backup":
         return await runBackup(argv.slice(1));
+      case "restore":
+        return runRestore(argv.slice(1));
       case "app":
         return await runAppCommand(argv.slice(1));
       case "keys":
