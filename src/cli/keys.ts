@@ -27,6 +27,9 @@ const ROTATE_SECRET_USAGE = `Usage: gatehouse keys rotate-secret-key
 Re-encrypts every sealed value (client secrets, private keys) under the current
 GATEHOUSE_SECRET_KEY, in one transaction, and prints how many were re-encrypted. Run it after
 setting the new key as GATEHOUSE_SECRET_KEY and the old one in GATEHOUSE_PREVIOUS_SECRET_KEYS.
+With several instances, first add the new key to GATEHOUSE_PREVIOUS_SECRET_KEYS on every
+instance and restart them, and only then make it current (docs/operations.md): an instance that
+does not know the new key refuses the forms and cannot open the values another one sealed with it.
 Keep the old key in GATEHOUSE_PREVIOUS_SECRET_KEYS until the cookies signed with it have expired
 (GATEHOUSE_SESSION_TTL_SECONDS); then remove it. Running it twice is harmless.
 `;
