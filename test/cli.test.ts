@@ -300,6 +300,7 @@ describe("usage", () => {
   test("--help of every command prints its usage and exits 0", async () => {
     const commands = [
       [],
+      ["restore"],
       ["serve"],
       ["demo"],
       ["dev-idp"],
@@ -374,6 +375,22 @@ describe("usage", () => {
     assert.match(malformed.stderr, /GATEHOUSE_ALLOW_PRIVATE_ISSUERS/);
   });
 
+  test("the top-level usage lists every command group's commands", async () => {
+    const run = await inProcess("--help");
+    for (const command of [
+      "org create",
+      "org sign-out",
+      "connection list",
+      "connection disable",
+      "connection enable",
+      "backup --to",
+      "restore --from",
+      "app create|list|delete",
+    ]) {
+      assert.match(run.stdout, new RegExp(`^  ${command.replace("|", "\\|")} `, "m"), command);
+    }
+  });
+
   test("--version prints the package version and exits 0", async () => {
     const run = await inProcess("--version");
     assert.equal(run.code, 0, run.stderr);
@@ -382,6 +399,7 @@ describe("usage", () => {
 
   test("unknown commands, missing and unknown options exit 2 with the usage on stderr", async () => {
     const commands = [
+      [],
       ["frobnicate"],
       ["org", "delete"],
       ["connection"],

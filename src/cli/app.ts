@@ -1,6 +1,6 @@
 import { createApplication, deleteApplication, listApplications } from "../provider/applications.js";
 import { help, parseOptions, required, withContext } from "./options.js";
-import { UsageError } from "./output.js";
+import { printJson, table, UsageError } from "./output.js";
 
 const USAGE = `Usage: gatehouse app <create|list|delete> [options]
 
@@ -30,9 +30,10 @@ secret follows once, on the last line: store it now, it cannot be shown again.
   --jwks-uri                   the application's key set, for private_key_jwt
 `;
 
-const LIST_USAGE = `Usage: gatehouse app list
+const LIST_USAGE = `Usage: gatehouse app list [--json]
 
 Lists the registered applications: client id, name, type and redirect URIs.
+  --json   print a JSON array of the applications as the API answers them (no secrets)
 `;
 
 const DELETE_USAGE = `Usage: gatehouse app delete --client-id <client id>
@@ -113,19 +114,29 @@ async function runCreate(args: string[]): Promise<number> {
 }
 
 async function runList(args: string[]): Promise<number> {
-  const values = parseOptions(args, {});
+  const values = parseOptions(args, { json: { type: "boolean" } });
   if (values.help) return help(LIST_USAGE);
   return withContext(async (ctx) => {
     const apps = await listApplications(ctx);
+    if (values.json) {
+      printJson(apps);
+      return 0;
+    }
     if (apps.length === 0) {
       process.stdout.write("No applications.\n");
       return 0;
     }
-    for (const app of apps) {
-      const kind =
-        app.applicationType === "native" ? "native" : app.public ? "public" : app.tokenEndpointAuthMethod;
-      process.stdout.write(`${app.clientId}\t${app.name}\t${kind}\t${app.redirectUris.join(" ")}\n`);
-    }
+    process.stdout.write(
+      table(
+        ["CLIENT ID", "NAME", "TYPE", "REDIRECT URIS"],
+        apps.map((app) => [
+          app.clientId,
+          app.name,
+          app.applicationType === "native" ? "native" : app.public ? "public" : app.tokenEndpointAuthMethod,
+          app.redirectUris.join(" "),
+        ]),
+      ),
+    );
     return 0;
   });
 }

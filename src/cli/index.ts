@@ -22,11 +22,13 @@ Commands:
   dev-idp                    Run only the development identity provider
   migrate                    Bring the database schema up to date
   org create                 Create an organization and its owner
+  org sign-out               End every session in an organization, or one member's
   apikey create              Create an API key for an organization or the operator
   apikey list                List API keys and when each was last used
   apikey revoke              Revoke an API key
   connection list            List an organization's SSO connections
   connection disable         Disable an SSO connection (the way back in after a lock-out)
+  connection enable          Enable a disabled SSO connection again
   domain list|add|verify|remove  An organization's domains (add --verified: the operator vouches)
   config check               Validate the configuration and print it, secrets masked
   backup --to <file>         Copy the SQLite database safely while it runs (PostgreSQL: pg_dump)
@@ -50,11 +52,13 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case undefined:
+        // No command is a usage error: the usage goes with it to stderr.
+        throw new UsageError(`missing command\n\n${USAGE}`);
       case "help":
       case "--help":
       case "-h":
         process.stdout.write(USAGE);
-        return command === undefined ? 2 : 0;
+        return 0;
       case "serve":
         return await runServe(argv.slice(1));
       case "demo": {

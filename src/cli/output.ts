@@ -5,7 +5,10 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-/** Prints an error the way an operator wants to read it, and returns the exit code. */
+/**
+ * Prints an error the way an operator wants to read it, and returns the exit code. Each field's
+ * message names the option that set it.
+ */
 export function reportCliError(error: unknown): number {
   if (error instanceof UsageError || error instanceof ConfigError) {
     process.stderr.write(`gatehouse: ${error.message}\n`);
@@ -14,13 +17,21 @@ export function reportCliError(error: unknown): number {
   if (isGatehouseError(error)) {
     process.stderr.write(`gatehouse: ${error.message}\n`);
     for (const [field, message] of Object.entries(error.fields ?? {})) {
-      process.stderr.write(`  --${kebab(field)}: ${message}\n`);
+      // A one-field refusal whose message is the field's says it once.
+      if (message === error.message) continue;
+      process.stderr.write(`  --${FLAGS[field] ?? kebab(field)}: ${message}\n`);
     }
     return 1;
   }
   process.stderr.write(`gatehouse: ${error instanceof Error ? error.message : String(error)}\n`);
   return 1;
 }
+
+/** Fields whose option is not their kebab-cased name: a list is a repeated, singular option. */
+const FLAGS: Record<string, string> = {
+  redirectUris: "redirect-uri",
+  postLogoutRedirectUris: "post-logout-redirect-uri",
+};
 
 function kebab(field: string): string {
   return field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

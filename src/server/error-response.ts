@@ -42,7 +42,9 @@ export function toGatehouseError(error: unknown): GatehouseError {
 }
 
 export function wantsJson(request: FastifyRequest): boolean {
-  return pathOnly(request.url).startsWith("/api/");
+  const path = pathOnly(request.url);
+  // /metrics is read by a scraper, never a person: a refusal is JSON, not a sign-in page.
+  return path.startsWith("/api/") || path === "/metrics";
 }
 
 /**

@@ -109,6 +109,9 @@ test("domain add --verified is the operator's override, audited as such; refusal
   ]);
   assert.equal(consumer.code, 1);
   assert.match(consumer.stderr, /public email provider/);
+  // Said once: the refusal's message is its only field's, so no "--domain:" copy follows.
+  assert.equal(consumer.stderr.trimEnd().split("\n").length, 1, consumer.stderr);
+  assert.doesNotMatch(consumer.stderr, /--domain:/);
   assert.equal(suffix.code, 1);
   assert.match(suffix.stderr, /public suffix/);
   assert.equal(unknownOrg.code, 1);

@@ -136,3 +136,13 @@ test("GET /metrics without the metrics token is refused, and is not served at al
     await off.close();
   }
 });
+
+test("a refused /metrics scrape answers a JSON 401 with a Bearer challenge, not a sign-in page", async () => {
+  for (const headers of [{}, { authorization: "Bearer wrong-token" }, { authorization: "Basic eDp5" }]) {
+    const refused = await fetch(`${gh.url}/metrics`, { headers: { accept: "text/html", ...headers } });
+    assert.equal(refused.status, 401);
+    assert.match(refused.headers.get("www-authenticate") ?? "", /^Bearer\b/);
+    assert.match(refused.headers.get("content-type") ?? "", /^application\/json/);
+    assert.equal(((await refused.json()) as { code: string }).code, "AUTH_UNAUTHENTICATED");
+  }
+});

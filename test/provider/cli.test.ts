@@ -43,8 +43,32 @@ test("app create prints the client id, and the secret once on the last line; lis
 
   const listed = await runGatehouseCli(env, "app", "list");
   assert.equal(listed.code, 0, listed.stderr);
-  assert.match(listed.stdout, new RegExp(`${clientId}\\tAcme SaaS\\tclient_secret_basic\\t`));
+  assert.match(listed.stdout, /^CLIENT ID +NAME +TYPE +REDIRECT URIS\n/);
+  assert.match(
+    listed.stdout,
+    new RegExp(`^${clientId} +Acme SaaS +client_secret_basic +https://app\\.example/callback`, "m"),
+  );
   assert.ok(!listed.stdout.includes(secret), "the secret is shown once, at creation");
+  const json = await runGatehouseCli(env, "app", "list", "--json");
+  assert.equal(json.code, 0, json.stderr);
+  assert.ok(!json.stdout.includes(secret));
+  const [app, ...others] = JSON.parse(json.stdout) as Record<string, unknown>[];
+  assert.deepEqual(others, []);
+  assert.deepEqual(
+    { ...app, createdAt: typeof app?.createdAt },
+    {
+      clientId,
+      name: "Acme SaaS",
+      public: false,
+      tokenEndpointAuthMethod: "client_secret_basic",
+      redirectUris: ["https://app.example/callback", "http://localhost:3002/callback"],
+      postLogoutRedirectUris: ["https://app.example/"],
+      backchannelLogoutUri: "https://app.example/backchannel-logout",
+      jwksUri: null,
+      createdAt: "string",
+    },
+    "the API's application object, without a secret",
+  );
 
   const deleted = await runGatehouseCli(env, "app", "delete", "--client-id", clientId);
   assert.equal(deleted.code, 0, deleted.stderr);
@@ -76,7 +100,8 @@ test("app create --public has no secret; a bad redirect URI is refused per field
     "http://app.example/cb#frag",
   );
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /--redirect-uris: .*fragment/);
+  assert.match(refused.stderr, /^ {2}--redirect-uri: .*fragment/m, "the field names the flag that set it");
+  assert.doesNotMatch(refused.stderr, /--redirect-uris/);
 });
 
 test("app create --native registers a public native application with a loopback and a private-use redirect", async () => {
