@@ -59,6 +59,7 @@ test("app create prints the client id, and the secret once on the last line; lis
     {
       clientId,
       name: "Acme SaaS",
+      applicationType: "web",
       public: false,
       tokenEndpointAuthMethod: "client_secret_basic",
       redirectUris: ["https://app.example/callback", "http://localhost:3002/callback"],
@@ -121,7 +122,10 @@ test("app create --native registers a public native application with a loopback 
   const clientId = lastLine(created.stdout).replace(/^Client ID: /, "");
   assert.match(clientId, UUID, "no secret after the client id");
   const listed = await runGatehouseCli(env, "app", "list");
-  assert.match(listed.stdout, new RegExp(`${clientId}\\tAcme desktop\\tnative\\t`));
+  assert.match(
+    listed.stdout,
+    new RegExp(`${clientId} +Acme desktop +native +http://127\\.0\\.0\\.1/callback`),
+  );
   const refused = await runGatehouseCli(
     env,
     "app",
@@ -133,7 +137,7 @@ test("app create --native registers a public native application with a loopback 
     "javascript:alert(1)",
   );
   assert.equal(refused.code, 1);
-  assert.match(refused.stderr, /--redirect-uris: .*reverse-domain/);
+  assert.match(refused.stderr, /--redirect-uri: .*reverse-domain/);
 });
 
 test("keys rotate publishes a new key that signs after the overlap", async () => {
