@@ -62,11 +62,25 @@ export async function startSaasApp({ gatehouseUrl, clientId, clientSecret, port 
     const raw = request.cookies.saas_flow && request.unsignCookie(request.cookies.saas_flow);
     if (!raw?.valid) return reply.code(400).send("Sign-in expired; start again.");
     const flow = JSON.parse(raw.value);
-    const tokens = await oidc.authorizationCodeGrant(config, new URL(request.url, base), {
-      pkceCodeVerifier: flow.verifier,
-      expectedState: flow.state,
-      expectedNonce: flow.nonce,
-    });
+    let tokens;
+    try {
+      tokens = await oidc.authorizationCodeGrant(config, new URL(request.url, base), {
+        pkceCodeVerifier: flow.verifier,
+        expectedState: flow.state,
+        expectedNonce: flow.nonce,
+      });
+    } catch (error) {
+      // An error response at the redirect_uri (its state and iss checked): the person went back
+      // from Gatehouse (error=access_denied) or Gatehouse could not sign them in.
+      if (!(error instanceof oidc.AuthorizationResponseError)) throw error;
+      reply.clearCookie("saas_flow", cookie);
+      const cancelled = error.error === "access_denied";
+      return reply.type("text/html").send(
+        page(`<h1>${cancelled ? "Sign-in was cancelled" : "Sign-in failed"}</h1>
+<p id="sign-in-error">${text(error.error_description ?? error.error)}</p>
+<a href="/login" id="try-again">Try again</a>`),
+      );
+    }
     const claims = tokens.claims();
     reply.clearCookie("saas_flow", cookie);
     // Someone who signed in with LinkedIn and belongs to no organization has no org_* claims.

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { detachInteractionsFromSessions } from "./provider-records.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -44,6 +45,7 @@ export async function revokeApplicationSessions(
   // Bounded chunks keep the parameter count inside both databases' limits.
   for (let i = 0; i < uids.length; i += 500) {
     const chunk = uids.slice(i, i + 500);
+    await detachInteractionsFromSessions(db, chunk);
     const grantIds = new Set<string>();
     const sessions = await db
       .selectFrom("provider_records")

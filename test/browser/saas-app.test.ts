@@ -94,3 +94,30 @@ test(
     assert.equal(me.status(), 401, "the Gatehouse session ended");
   },
 );
+
+test(
+  "the sample application shows its cancelled page when the person goes back from Gatehouse's refusal",
+  options,
+  async () => {
+    const page = await (await chromium.newContext()).newPage();
+    await page.goto(sample.url);
+    await page.click("#sign-in");
+    await page.waitForURL((url) => url.toString().startsWith(`${gh.url}/login`));
+    await page.fill("input[name=email]", "alice@acme.test");
+    await page.click("button[type=submit]");
+    await page.waitForURL((url) => url.toString().startsWith(idp.issuer));
+    // An account outside the connection's domain: Gatehouse refuses it.
+    await page.fill("input[name=email]", "carol@gmail.test");
+    await page.fill("input[name=password]", "carol-password");
+    await page.click("button:has-text('Sign in')");
+    await page.waitForURL((url) => url.toString().startsWith(gh.url));
+    const back = await page.waitForSelector("button:has-text('Back to Acme SaaS (sample)')");
+    await Promise.all([
+      page.waitForURL((url) => url.toString().startsWith(`${sample.url}/callback`)),
+      back.click(),
+    ]);
+    assert.equal(await page.textContent("h1"), "Sign-in was cancelled");
+    assert.ok(await page.isVisible("#try-again"), "a way to start again");
+    await screenshot(page, "saas-app-sign-in-cancelled");
+  },
+);

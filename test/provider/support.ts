@@ -107,7 +107,7 @@ export async function backAtApplication(browser: Browser, answer: Answer, applic
   const page = await browser.follow(answer, isBack);
   assert.ok(
     page.location && isBack(page.location),
-    `expected a redirect to the application, got ${page.status} ${page.location ?? ""} ${page.body.slice(0, 300)}`,
+    `expected a redirect to the application, got ${page.status} ${page.location ?? ""} ${page.url} ${page.body.slice(0, 1500)}`,
   );
   return new URL(page.location);
 }
