@@ -8,7 +8,14 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import * as oidc from "openid-client";
 
 const text = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const page = (body) => `<!doctype html><meta charset="utf-8"><title>Acme SaaS</title><body>${body}</body>`;
+// Every page of the sample: a readable column on a phone and a desktop, nothing more.
+const style = `body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
+h1{font-size:1.5rem}dt{font-weight:600}dd{margin:0 0 .5rem}a.button,button{display:inline-block;font:inherit;
+padding:.5rem 1rem;border-radius:6px;border:1px solid #1f2328;background:#1f2328;color:#fff;text-decoration:none;
+cursor:pointer;margin:.25rem .5rem .25rem 0}a.button.secondary{background:#fff;color:#1f2328}`;
+const page = (body) =>
+  `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Acme SaaS</title><style>${style}</style><body>${body}</body>`;
 
 export async function startSaasApp({ gatehouseUrl, clientId, clientSecret, port = 3002 }) {
   const base = `http://localhost:${port}`;
@@ -32,7 +39,9 @@ export async function startSaasApp({ gatehouseUrl, clientId, clientSecret, port 
     const s = sessionOf(request);
     reply.type("text/html");
     if (!s)
-      return page(`<h1>Acme SaaS</h1><p>You are signed out.</p><a href="/login" id="sign-in">Sign in</a>`);
+      return page(
+        `<h1>Acme SaaS</h1><p>You are signed out.</p><a href="/login" id="sign-in" class="button">Sign in</a>`,
+      );
     const c = s.claims;
     return page(`<h1>Hello, ${text(c.name ?? c.email)}</h1>
 <dl id="user"><dt>Email</dt><dd id="email">${text(c.email)}</dd><dt>Organization</dt><dd id="org">${text(c.org_slug)}</dd>
@@ -40,7 +49,9 @@ export async function startSaasApp({ gatehouseUrl, clientId, clientSecret, port 
 <form method="post" action="/logout"><button id="sign-out">Sign out</button></form>`);
   });
 
-  app.get("/login", async (_request, reply) => {
+  // ?another=1: prompt=login, so that Gatehouse asks who is signing in instead of answering
+  // with the session it has (OIDC Core 3.1.2.1).
+  app.get("/login", async (request, reply) => {
     const flow = {
       verifier: oidc.randomPKCECodeVerifier(),
       state: oidc.randomState(),
@@ -54,6 +65,7 @@ export async function startSaasApp({ gatehouseUrl, clientId, clientSecret, port 
       code_challenge_method: "S256",
       state: flow.state,
       nonce: flow.nonce,
+      ...(request.query.another === "1" ? { prompt: "login" } : {}),
     });
     return reply.redirect(url.href);
   });
@@ -78,13 +90,14 @@ export async function startSaasApp({ gatehouseUrl, clientId, clientSecret, port 
       return reply.type("text/html").send(
         page(`<h1>${cancelled ? "Sign-in was cancelled" : "Sign-in failed"}</h1>
 <p id="sign-in-error">${text(error.error_description ?? error.error)}</p>
-<a href="/login" id="try-again">Try again</a>`),
+<a href="/login" id="try-again" class="button">Try again</a>`),
       );
     }
     const claims = tokens.claims();
     reply.clearCookie("saas_flow", cookie);
     // Someone who signed in with LinkedIn and belongs to no organization has no org_* claims.
-    // This application is for organizations' members: say so, and offer to sign out of Gatehouse.
+    // This application is for organizations' members: say so, and offer to sign in as someone
+    // else or to sign out of Gatehouse.
     if (!claims.org_id) {
       const signOut = oidc.buildEndSessionUrl(config, {
         id_token_hint: tokens.id_token,
@@ -96,7 +109,8 @@ export async function startSaasApp({ gatehouseUrl, clientId, clientSecret, port 
         .send(
           page(`<h1>No organization</h1><p id="no-organization">${text(claims.email)} is not a member of any
 organization on Acme SaaS. Ask your company's administrator for an invitation, then sign in again.</p>
-<a href="${text(signOut.href)}" id="sign-out-gatehouse">Sign out of Gatehouse</a>`),
+<a href="/login?another=1" id="sign-in-another" class="button">Sign in with another account</a>
+<a href="${text(signOut.href)}" id="sign-out-gatehouse" class="button secondary">Sign out of Gatehouse</a>`),
         );
     }
     const id = randomBytes(32).toString("base64url");

@@ -86,6 +86,14 @@ test(
     assert.ok(await home.isVisible("#sign-in"), "not signed in to the application");
     await home.close();
 
+    // "Sign in with another account": Gatehouse asks who is signing in, rather than answering
+    // with Carol's session.
+    const another = await page.context().newPage();
+    await another.goto(new URL((await page.getAttribute("#sign-in-another", "href")) ?? "", sample.url).href);
+    await another.waitForURL((url) => url.toString().startsWith(`${gh.url}/login`));
+    assert.ok(await another.isVisible("input[name=email]"), "Gatehouse's email-first page");
+    await another.close();
+
     await page.click("#sign-out-gatehouse");
     await page.waitForURL((url) => url.toString().startsWith(`${gh.url}/oidc/session/end`));
     await page.click("[data-testid=provider-sign-out]");
