@@ -274,7 +274,13 @@ function buildConfig(env: EnvReader): Config {
     throw new ConfigError("GATEHOUSE_BASE_URL must not have a query or fragment");
   if (baseUrl.username || baseUrl.password)
     throw new ConfigError("GATEHOUSE_BASE_URL must not carry a user name or password");
-  if (!baseUrl.pathname.endsWith("/")) baseUrl.pathname += "/";
+  // Routes, links, cookies and the OpenID Provider's endpoints all live at the origin's root: a
+  // path would give an issuer that disagrees with its own endpoints and pages that link outside it.
+  if (baseUrl.pathname !== "/") {
+    throw new ConfigError(
+      `GATEHOUSE_BASE_URL must not have a path ("${baseUrl.pathname}"): Gatehouse is served at the root of its origin; give it its own host name (e.g. https://sso.example.com)`,
+    );
+  }
 
   const databaseUrl = parseDatabaseUrl(env.get("GATEHOUSE_DATABASE_URL") || "sqlite:data/gatehouse.db");
   const secretKey = env.get("GATEHOUSE_SECRET_KEY") || undefined;
@@ -282,6 +288,14 @@ function buildConfig(env: EnvReader): Config {
     throw new ConfigError(
       "GATEHOUSE_SECRET_KEY is required with PostgreSQL: every instance must share it. Generate one with: openssl rand -base64 32",
     );
+  }
+  if (secretKey !== undefined) decodeSecretKey(secretKey, "GATEHOUSE_SECRET_KEY");
+  const previousSecretKeys = (env.get("GATEHOUSE_PREVIOUS_SECRET_KEYS") ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter(Boolean);
+  for (const [i, key] of previousSecretKeys.entries()) {
+    decodeSecretKey(key, `GATEHOUSE_PREVIOUS_SECRET_KEYS (key ${i + 1} of ${previousSecretKeys.length})`);
   }
 
   const allowPrivateIssuers = boolean(env, "GATEHOUSE_ALLOW_PRIVATE_ISSUERS");
@@ -292,10 +306,7 @@ function buildConfig(env: EnvReader): Config {
     databaseUrl,
     databasePoolSize: integer(env, "GATEHOUSE_DATABASE_POOL_SIZE", 10, 1, 100),
     secretKey,
-    previousSecretKeys: (env.get("GATEHOUSE_PREVIOUS_SECRET_KEYS") ?? "")
-      .split(",")
-      .map((k) => k.trim())
-      .filter(Boolean),
+    previousSecretKeys,
     allowPrivateIssuers,
     linkedin: parseLinkedIn(env, allowPrivateIssuers),
     logLevel: parseLogLevel(env.get("LOG_LEVEL")),
@@ -335,6 +346,22 @@ function buildConfig(env: EnvReader): Config {
       30 * 86_400,
     ),
   };
+}
+
+/**
+ * The 32 bytes of a secret key given in base64 (`GATEHOUSE_SECRET_KEY`, each previous key, the
+ * generated key file), or a refusal naming where it came from. `loadConfig` checks every
+ * configured key with it, so `config check` and `serve` refuse the same keys, before anything
+ * is opened or written.
+ */
+export function decodeSecretKey(base64: string, name: string): Buffer {
+  const bytes = Buffer.from(base64.trim(), "base64");
+  if (bytes.length !== 32) {
+    throw new ConfigError(
+      `${name} must be 32 bytes encoded in base64 (openssl rand -base64 32); got ${bytes.length} bytes`,
+    );
+  }
+  return bytes;
 }
 
 const DATABASE_URL_FORMS = 'GATEHOUSE_DATABASE_URL must be "sqlite:<path to a file>" or "postgres://..."';
@@ -483,6 +510,13 @@ function parseDnsServers(raw: string | undefined): string[] {
   return entries;
 }
 
+/** The SQLite database file (relative to the working folder), or undefined for memory and PostgreSQL. */
+export function sqliteFile(databaseUrl: string): string | undefined {
+  if (!databaseUrl.startsWith("sqlite:")) return undefined;
+  const file = databaseUrl.slice("sqlite:".length);
+  return file === ":memory:" ? undefined : file;
+}
+
 /** The folder the SQLite database lives in, where a generated secret key is kept. */
 export function sqliteDataDir(databaseUrl: string): string | undefined {
   if (!databaseUrl.startsWith("sqlite:")) return undefined;
@@ -549,7 +583,7 @@ export function effectiveSettings(config: Config, sources: Map<VariableName, Sou
   return (Object.keys(VARIABLES) as VariableName[]).map((name) => {
     const raw = EFFECTIVE[name](config);
     let value = raw;
-    if (name === "GATEHOUSE_DATABASE_URL") value = maskUrlPassword(raw);
+    if (name === "GATEHOUSE_DATABASE_URL") value = maskDatabaseUrl(raw);
     else if (isSecretVariable(name)) value = raw === "" ? "" : "********";
     if (name === "GATEHOUSE_SECRET_KEY" && raw === "") {
       value = `(generated in ${sqliteDataDir(config.databaseUrl) ?? "the data folder"}/secret.key)`;
@@ -558,13 +592,39 @@ export function effectiveSettings(config: Config, sources: Map<VariableName, Sou
   });
 }
 
-function maskUrlPassword(raw: string): string {
+/** Query parameters of a PostgreSQL URL that carry a secret (libpq's `password`, `sslpassword`). */
+const SECRET_URL_PARAMETERS = new Set(["password", "sslpassword"]);
+
+/**
+ * The database URL as it may be printed or logged: the user name, host, database and options
+ * stay, every password (in the user info or a query parameter) is masked.
+ */
+export function maskDatabaseUrl(raw: string): string {
   if (raw.startsWith("sqlite:")) return raw;
   try {
     const url = new URL(raw);
     if (url.password) url.password = "********";
+    // Parameter by parameter, so the others keep their spelling (URLSearchParams would re-encode them).
+    if (url.search) {
+      url.search = url.search
+        .slice(1)
+        .split("&")
+        .map((parameter) => {
+          const name = parameter.split("=", 1)[0] ?? "";
+          return SECRET_URL_PARAMETERS.has(safeDecode(name).toLowerCase()) ? `${name}=********` : parameter;
+        })
+        .join("&");
+    }
     return url.toString();
   } catch {
     return "********";
+  }
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -8,7 +8,9 @@ import { fileURLToPath } from "node:url";
 import { createConnection } from "../src/connections/create.js";
 import { type DevIdp, demoIdpSetup, startDevIdp } from "../src/dev-idp/server.js";
 import { findOrganizationBySlug } from "../src/store/organizations.js";
-import { startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
+import { testDatabases } from "./support/databases.js";
+import { freePort, startGatehouse, type TestGatehouse } from "./support/gatehouse.js";
+import { spawnGatehouse } from "./support/processes.js";
 import { acmeOktaInput } from "./support/sso.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -422,4 +424,169 @@ describe("usage", () => {
       assert.equal(run.stdout, "", command);
     });
   });
+});
+
+describe("a one-shot command and a missing SQLite database", () => {
+  // `apikey list` answered "No API keys." (exit 0) from a database it had just created at the
+  // mistyped path, and left it there with a new secret key.
+  test("is refused with the path and GATEHOUSE_DATABASE_URL, and nothing is created", async () => {
+    const missing = path.join(dir, "typo", "gatehouse.db");
+    const runs = await Promise.all([
+      spawnCli(["src/main.ts", "apikey", "list"], { GATEHOUSE_DATABASE_URL: `sqlite:${missing}` }),
+      spawnCli(["src/main.ts", "domain", "add", "--org", "acme", "--domain", "acme.test"], {
+        GATEHOUSE_DATABASE_URL: `sqlite:${missing}`,
+      }),
+      spawnCli(["src/main.ts", "keys", "rotate"], { GATEHOUSE_DATABASE_URL: `sqlite:${missing}` }),
+    ]);
+    for (const run of runs) {
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stdout, "");
+      assert.match(
+        run.stderr,
+        /^gatehouse: GATEHOUSE_DATABASE_URL: there is no database at .*typo\/gatehouse\.db; check the path/,
+      );
+    }
+    assert.equal(existsSync(path.join(dir, "typo")), false, "no folder, database or key was created");
+  });
+
+  // The documented first run creates the first organization before the server ever started.
+  test("org create creates it (and its key), saying so on stderr", async () => {
+    const fresh = path.join(dir, "first-run", "gatehouse.db");
+    const env = { GATEHOUSE_DATABASE_URL: `sqlite:${fresh}` };
+    const create = await spawnCli(
+      [
+        "src/main.ts",
+        "org",
+        "create",
+        "--slug",
+        "first",
+        "--name",
+        "First",
+        "--admin-email",
+        "owner@first.test",
+        "--admin-password-file",
+        passwordFile(PASSWORD),
+      ],
+      env,
+    );
+    assert.equal(create.code, 0, create.stderr);
+    assert.match(create.stdout.trim(), UUID);
+    assert.match(
+      create.stderr,
+      /created a new database at .*first-run\/gatehouse\.db \(GATEHOUSE_DATABASE_URL\)/,
+    );
+    assert.ok(existsSync(path.join(dir, "first-run", "secret.key")));
+    const list = await spawnCli(["src/main.ts", "apikey", "list", "--org", "first"], env);
+    assert.equal(list.code, 0, list.stderr);
+  });
+});
+
+describe("the database URL in what the CLI prints", () => {
+  // `password=hunter2` in the query was printed as is by config check, in the table and in --json.
+  test("config check masks a password given as a query parameter", async () => {
+    const env = {
+      GATEHOUSE_SECRET_KEY: Buffer.alloc(32, 3).toString("base64"),
+      GATEHOUSE_DATABASE_URL:
+        "postgres://u:pw@db.internal/gh?sslmode=require&password=hunter2&sslpassword=pem-pass",
+    };
+    const [tableRun, jsonRun] = await Promise.all([
+      spawnCli(["src/main.ts", "config", "check"], env),
+      spawnCli(["src/main.ts", "config", "check", "--json"], env),
+    ]);
+    for (const run of [tableRun, jsonRun]) {
+      assert.equal(run.code, 0, run.stderr);
+      assert.ok(!/hunter2|pem-pass|:pw@/.test(run.stdout), run.stdout);
+      assert.match(
+        run.stdout,
+        /postgres:\/\/u:\*{8}@db\.internal\/gh\?sslmode=require&password=\*{8}&sslpassword=\*{8}/,
+      );
+    }
+  });
+
+  // "gatehouse: connect ECONNREFUSED 127.0.0.1:5499" named neither the database nor the setting.
+  test("an unreachable database is named, masked, with GATEHOUSE_DATABASE_URL and the reason", async () => {
+    const key = Buffer.alloc(32, 4).toString("base64");
+    const [refused, unknownHost] = await Promise.all([
+      spawnCli(["src/main.ts", "apikey", "list"], {
+        GATEHOUSE_SECRET_KEY: key,
+        GATEHOUSE_DATABASE_URL: "postgres://u:pw@127.0.0.1:1/gh?password=hunter2",
+      }),
+      spawnCli(["src/main.ts", "migrate"], {
+        GATEHOUSE_SECRET_KEY: key,
+        GATEHOUSE_DATABASE_URL: "postgres://u:pw@nohost.invalid/gh",
+      }),
+    ]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /gatehouse: the database at postgres:\/\/u:\*{8}@127\.0\.0\.1:1\/gh\?password=\*{8} \(GATEHOUSE_DATABASE_URL\) could not be reached: connect ECONNREFUSED 127\.0\.0\.1:1\n$/,
+    );
+    assert.equal(unknownHost.code, 1, unknownHost.stderr);
+    assert.match(
+      unknownHost.stderr,
+      /gatehouse: the database at postgres:\/\/u:\*{8}@nohost\.invalid\/gh \(GATEHOUSE_DATABASE_URL\) could not be reached: getaddrinfo (ENOTFOUND|EAI_AGAIN) nohost\.invalid\n$/,
+    );
+    for (const run of [refused, unknownHost]) assert.ok(!/hunter2|:pw@/.test(run.stderr), run.stderr);
+  });
+});
+
+describe("keys rotate --overlap-hours", () => {
+  // 1e2 and 0x10 were read as 100 and 16 hours; -1 gave parseArgs' "argument is ambiguous".
+  test("takes decimal digits only, and says so for anything else", async () => {
+    const values = ["1e2", "0x10", "-1", "", " 5", "721", "1."];
+    const runs = await eachInProcess(values.map((value) => ["keys", "rotate", "--overlap-hours", value]));
+    runs.forEach((run, i) => {
+      assert.equal(run.code, 2, `${values[i]}: ${run.stderr}`);
+      assert.match(
+        run.stderr,
+        new RegExp(
+          `^gatehouse: --overlap-hours must be a number of hours from 0 to 720 in decimal digits \\(e\\.g\\. 24 or 0\\.5\\), got "${values[i]?.replace(".", "\\.")}"`,
+        ),
+        values[i],
+      );
+    });
+  });
+});
+
+describe("serve, when its start fails after the database is open", () => {
+  for (const dialect of testDatabases()) {
+    // buildApp threw (a value sealed with a key not configured): on SQLite the checkpoint worker
+    // kept the process alive, not listening and not exiting; on PostgreSQL it exited ~10 s later.
+    test(`exits 1 at once with the one-line reason [${dialect.name}]`, async () => {
+      const database = await dialect.create({ migrate: false });
+      const port = await freePort();
+      try {
+        const first = await startGatehouse({
+          databaseUrl: database.url,
+          env: { GATEHOUSE_SECRET_KEY: Buffer.alloc(32, 1).toString("base64") },
+        });
+        await first.close();
+        const serve = spawnGatehouse({
+          port,
+          env: {
+            GATEHOUSE_BASE_URL: `http://localhost:${port}`,
+            GATEHOUSE_DATABASE_URL: database.url,
+            GATEHOUSE_SECRET_KEY: Buffer.alloc(32, 2).toString("base64"),
+          },
+        });
+        try {
+          const deadline = Date.now() + 60_000;
+          while (!serve.output.some((line) => line.startsWith("gatehouse: ")) && Date.now() < deadline) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          const reason = serve.output.find((line) => line.startsWith("gatehouse: "));
+          assert.match(reason ?? serve.output.join("\n"), /sealed with key \S+, which is not configured/);
+          const exit = await Promise.race([
+            serve.exited,
+            new Promise((resolve) => setTimeout(() => resolve("still running"), 5000)),
+          ]);
+          assert.deepEqual(exit, { code: 1, signal: null });
+        } finally {
+          await serve.stop(1000);
+        }
+      } finally {
+        await database.drop();
+      }
+    });
+  }
 });

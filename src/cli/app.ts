@@ -91,26 +91,30 @@ async function runCreate(args: string[]): Promise<number> {
   if (method !== undefined && !AUTH_METHODS.includes(method as (typeof AUTH_METHODS)[number])) {
     throw new UsageError(`--auth-method must be one of ${AUTH_METHODS.join(", ")}`);
   }
-  return withContext(async (ctx) => {
-    const { application, clientSecret } = await createApplication(ctx, {
-      name,
-      redirectUris,
-      postLogoutRedirectUris: list(values["post-logout-redirect-uri"]),
-      backchannelLogoutUri: optional(values["backchannel-logout-uri"]),
-      public: values.public === true ? true : undefined,
-      applicationType: values.native === true ? "native" : undefined,
-      tokenEndpointAuthMethod: method as (typeof AUTH_METHODS)[number] | undefined,
-      jwksUri: optional(values["jwks-uri"]),
-    });
-    const issuer = ctx.config.baseUrl.toString().replace(/\/$/, "");
-    process.stdout.write(
-      `Registered "${application.name}".\nIssuer:    ${issuer}\nClient ID: ${application.clientId}\n`,
-    );
-    if (clientSecret !== undefined) {
-      process.stdout.write(`Client secret (shown once; store it now):\n${clientSecret}\n`);
-    }
-    return 0;
-  });
+  // Registering the application is part of setting up a new deployment, maybe before its first start.
+  return withContext(
+    async (ctx) => {
+      const { application, clientSecret } = await createApplication(ctx, {
+        name,
+        redirectUris,
+        postLogoutRedirectUris: list(values["post-logout-redirect-uri"]),
+        backchannelLogoutUri: optional(values["backchannel-logout-uri"]),
+        public: values.public === true ? true : undefined,
+        applicationType: values.native === true ? "native" : undefined,
+        tokenEndpointAuthMethod: method as (typeof AUTH_METHODS)[number] | undefined,
+        jwksUri: optional(values["jwks-uri"]),
+      });
+      const issuer = ctx.config.baseUrl.toString().replace(/\/$/, "");
+      process.stdout.write(
+        `Registered "${application.name}".\nIssuer:    ${issuer}\nClient ID: ${application.clientId}\n`,
+      );
+      if (clientSecret !== undefined) {
+        process.stdout.write(`Client secret (shown once; store it now):\n${clientSecret}\n`);
+      }
+      return 0;
+    },
+    { createDatabase: true },
+  );
 }
 
 async function runList(args: string[]): Promise<number> {

@@ -1,4 +1,5 @@
-import { effectiveSettings, readConfig } from "../config.js";
+import { checkServeConfig, effectiveSettings, readConfig, sqliteFile } from "../config.js";
+import { readKeyFile } from "../crypto/secret-key.js";
 import { runGroup } from "./group.js";
 import { help, parseOptions } from "./options.js";
 import { printJson, table } from "./output.js";
@@ -15,7 +16,9 @@ const CHECK_USAGE = `Usage: gatehouse config check [--json]
 
 Reads the environment exactly as "gatehouse serve" does and prints every setting: its effective
 value, where it came from (environment, file or default) and what it means. Secrets are masked.
-Exits 0 when the configuration is valid, 2 with the reason when it is not.
+Exits 0 when the configuration is valid, 2 with the reason when it is not: it refuses what
+"gatehouse serve" refuses before opening the database, including a SQLite database found
+without its secret key. Nothing is written.
   --json   print one JSON object instead of a table
 `;
 
@@ -27,6 +30,10 @@ async function runCheck(args: string[]): Promise<number> {
   const values = parseOptions(args, { json: { type: "boolean" } });
   if (values.help) return help(CHECK_USAGE);
   const { config, sources } = readConfig();
+  // What serve refuses beyond the variables themselves, checked without writing anything.
+  checkServeConfig(config);
+  const file = sqliteFile(config.databaseUrl);
+  if (file && !config.secretKey) readKeyFile(file);
   const settings = effectiveSettings(config, sources);
   if (values.json) {
     printJson({ valid: true, settings });

@@ -1,5 +1,5 @@
 import { createOrganizationWithAdmin } from "../accounts/organizations.js";
-import { loadConfig } from "../config.js";
+import { loadConfig, maskDatabaseUrl } from "../config.js";
 import { demoIdpSetup, startDevIdp } from "../dev-idp/server.js";
 import { addDomain } from "../domains/add.js";
 import { buildApp } from "../server/app.js";
@@ -84,7 +84,7 @@ export async function runDemo(args: string[]): Promise<number> {
     demoBanner({
       base,
       idpIssuer: idp.issuer,
-      databaseUrl: config.databaseUrl,
+      databaseUrl: maskDatabaseUrl(config.databaseUrl),
       seeded,
       admin: { email: DEMO_ORG.adminEmail, password: DEMO_ORG.adminPassword },
       okta: setup.clients[0],

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
-import { loadConfig } from "../config.js";
-import { migrateToLatest, openStore } from "../store/database.js";
+import { loadConfig, sqliteFile } from "../config.js";
+import { createKeyFileForNewDatabase } from "../crypto/secret-key.js";
+import { openDatabase, reachDatabase } from "../server/context-factory.js";
+import { migrateToLatest } from "../store/database.js";
 import { runApiKeyCommand } from "./apikey.js";
 import { runAppCommand } from "./app.js";
 import { runBackup, runRestore } from "./backup.js";
@@ -111,8 +113,12 @@ async function runMigrate(args: string[]): Promise<number> {
   const values = parseOptions(args, {});
   if (values.help) return help(MIGRATE_USAGE);
   const config = loadConfig();
-  const store = openStore(config.databaseUrl);
+  const file = sqliteFile(config.databaseUrl);
+  // A database and its generated key are born together (see createKeyFileForNewDatabase).
+  if (file && !config.secretKey) createKeyFileForNewDatabase(file);
+  const store = openDatabase(config.databaseUrl, {});
   try {
+    await reachDatabase(store, config.databaseUrl);
     const report = await migrateToLatest(store);
     process.stdout.write(
       report.applied.length ? `applied: ${report.applied.join(", ")}\n` : "database schema is up to date\n",

@@ -57,9 +57,12 @@ async function runRotate(rest: string[]): Promise<number> {
   const raw = values["overlap-hours"];
   let overlapMs = DEFAULT_ROTATION_OVERLAP_MS;
   if (typeof raw === "string") {
-    const hours = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(hours) || hours < 0 || hours > 720) {
-      throw new UsageError(`--overlap-hours must be a number from 0 to 720, got "${raw}"`);
+    // Decimal notation only, as the environment's numbers: Number() would also read "1e2" and "0x10".
+    const hours = /^[0-9]+(\.[0-9]+)?$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isFinite(hours) || hours < 0 || hours > 720) {
+      throw new UsageError(
+        `--overlap-hours must be a number of hours from 0 to 720 in decimal digits (e.g. 24 or 0.5), got "${raw}"`,
+      );
     }
     overlapMs = Math.round(hours * 3600 * 1000);
   }

@@ -152,5 +152,8 @@ async function runOrgCreate(args: string[]): Promise<number> {
       );
     }
     return 0;
-  });
+  }, CREATES_DATABASE);
 }
+
+/** The documented first run creates an organization before the server ever started. */
+const CREATES_DATABASE = { createDatabase: true };

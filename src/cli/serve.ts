@@ -17,15 +17,19 @@ export async function runServe(args: string[]): Promise<number> {
   const config = loadConfig();
   checkServeConfig(config);
   const ctx = await createContext(config);
-  const app = await buildApp(ctx);
-  closeKeepAliveOnShutdown(app);
+  // A start that fails closes what it opened: SQLite's checkpoint worker or PostgreSQL's pool
+  // would otherwise keep a process that serves nothing alive, and a supervisor would think it up.
+  let app: FastifyInstance | undefined;
   try {
+    app = await buildApp(ctx);
+    closeKeepAliveOnShutdown(app);
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
-    await app.close();
-    await ctx.store.close();
+    await app?.close().catch(() => undefined);
+    await ctx.store.close().catch(() => undefined);
     throw listenError(config, error);
   }
+  const server = app;
   const stopMaintenance = startMaintenance(ctx);
   ctx.log.info({ baseUrl: config.baseUrl.toString(), database: ctx.store.dialect }, "Gatehouse is listening");
   await waitForShutdown(async () => {
@@ -40,7 +44,7 @@ export async function runServe(args: string[]): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
     }
     stopMaintenance();
-    await app.close();
+    await server.close();
     await ctx.store.close();
   });
   return 0;

@@ -1,9 +1,11 @@
+import path from "node:path";
 import type { Logger } from "pino";
-import { type Config, ConfigError, sqliteDataDir } from "../config.js";
+import { type Config, ConfigError, maskDatabaseUrl, sqliteFile } from "../config.js";
 import { SecretBox } from "../crypto/secret-box.js";
-import { deriveKey, loadOrCreateKeyFile, parseSecretKey } from "../crypto/secret-key.js";
+import { deriveKey, loadOrCreateKeyFile, parseSecretKey, type SecretKey } from "../crypto/secret-key.js";
+import { GatehouseError } from "../errors.js";
 import { SessionCache } from "../session/cache.js";
-import { migrateToLatest, openStore } from "../store/database.js";
+import { migrateToLatest, openStore, pingDatabase, type Store } from "../store/database.js";
 import { sealLegacyIdTokens } from "../store/sessions.js";
 import type { AppContext } from "./context.js";
 import { createLogger } from "./log.js";
@@ -17,27 +19,66 @@ export interface ContextOptions {
   migrate?: boolean;
 }
 
+/** The key generated beside a SQLite database (created with a new database, never for an existing one). */
+function keyBesideDatabase(config: Config, log: Logger): SecretKey {
+  const file = sqliteFile(config.databaseUrl);
+  if (!file) throw new ConfigError("GATEHOUSE_SECRET_KEY is required when the database is not a SQLite file");
+  const loaded = loadOrCreateKeyFile(file);
+  if (loaded.created)
+    log.info(
+      { dataDir: path.dirname(path.resolve(file)) },
+      "generated a new secret key in the data folder (mode 0600); back it up with the database",
+    );
+  return loaded.key;
+}
+
+/**
+ * The first query, whose failure names the setting to look at: a bare "connect ECONNREFUSED"
+ * does not say which database was meant.
+ */
+export async function reachDatabase(store: Store, databaseUrl: string): Promise<void> {
+  try {
+    await pingDatabase(store);
+  } catch (error) {
+    throw new GatehouseError(
+      "SERVICE_UNAVAILABLE",
+      `the database at ${maskDatabaseUrl(databaseUrl)} (GATEHOUSE_DATABASE_URL) could not be reached: ${reason(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** openStore, whose SQLite file may fail to open (permissions, not a database), naming the setting. */
+export function openDatabase(databaseUrl: string, options: Parameters<typeof openStore>[1]): Store {
+  try {
+    return openStore(databaseUrl, options);
+  } catch (error) {
+    throw new GatehouseError(
+      "SERVICE_UNAVAILABLE",
+      `the database at ${maskDatabaseUrl(databaseUrl)} (GATEHOUSE_DATABASE_URL) could not be opened: ${reason(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** pg reports a refused connection to every address of a host as an AggregateError without a message. */
+function reason(error: unknown): string {
+  if (error instanceof AggregateError && error.message === "") {
+    return reason(error.errors[0]);
+  }
+  if (error instanceof Error) return error.message || (error as NodeJS.ErrnoException).code || error.name;
+  return String(error);
+}
+
 /** Opens the database, loads the keys and wires the shared services, validating as it goes. */
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const log = options.log ?? createLogger(config.logLevel);
-  let key: ReturnType<typeof parseSecretKey>;
-  if (config.secretKey) {
-    key = parseSecretKey(config.secretKey);
-  } else {
-    const dataDir = sqliteDataDir(config.databaseUrl);
-    if (!dataDir)
-      throw new ConfigError("GATEHOUSE_SECRET_KEY is required when the database is not a SQLite file");
-    const loaded = loadOrCreateKeyFile(dataDir);
-    if (loaded.created)
-      log.info(
-        { dataDir },
-        "generated a new secret key in the data folder (mode 0600); back it up with the database",
-      );
-    key = loaded.key;
-  }
+  // loadConfig has checked every configured key; nothing is written before this point.
   const previous = config.previousSecretKeys.map((k, i) =>
-    parseSecretKey(k, `GATEHOUSE_PREVIOUS_SECRET_KEYS[${i}]`),
+    parseSecretKey(k, `GATEHOUSE_PREVIOUS_SECRET_KEYS (key ${i + 1})`),
   );
+  const key = config.secretKey ? parseSecretKey(config.secretKey) : keyBesideDatabase(config, log);
+  const box = new SecretBox(key, previous);
   if (config.allowPrivateIssuers) {
     log.warn(
       "GATEHOUSE_ALLOW_PRIVATE_ISSUERS=1: http: issuers and private or loopback addresses are allowed; never use this in production",
@@ -50,7 +91,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   }
   const metrics = createMetrics();
   const now = options.now ?? Date.now;
-  const store = openStore(config.databaseUrl, {
+  const store = openDatabase(config.databaseUrl, {
     onStatement: metrics.countStatement,
     checkpointInBackground: true,
     poolSize: config.databasePoolSize,
@@ -72,8 +113,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
         "session-change notifications interrupted; session checks read the database until they are back",
       ),
   });
-  const box = new SecretBox(key, previous);
   try {
+    await reachDatabase(store, config.databaseUrl);
     if (options.migrate !== false) {
       const { applied } = await migrateToLatest(store);
       if (applied.length > 0) log.info({ applied }, "database migrated");

@@ -6,14 +6,20 @@ import type { AppContext } from "./context.js";
 
 type Check = "database" | "migrations" | "draining";
 
+/** How long a passed migration check is trusted by /readyz before the table is read again. */
+export const MIGRATIONS_RECHECK_MS = 30_000;
+
 /**
  * Liveness and readiness, kept apart: a liveness probe that looked at the database would have
  * an orchestrator restart every instance during a database outage, which cures nothing. Only
  * readiness takes the instance out of the load balancer.
  */
 export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): void {
-  // Once every migration has been seen applied it stays applied for this process's lifetime.
-  let migrated = false;
+  // Migrations are read again at most every MIGRATIONS_RECHECK_MS while they pass, and at every
+  // probe while they fail: an instance started on an up-to-date database can still lose one
+  // (a restore from an older backup, a failover to a replica that is behind), and a probe that
+  // reads the migration table each time would cost more than the probe itself.
+  let migrationsPassedAt: number | undefined;
 
   /** The process answers: nothing else is checked. */
   app.get("/livez", async (_request, reply) =>
@@ -34,11 +40,13 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: AppContext): voi
       ctx.log.error({ err: error }, "readiness: database unreachable");
       return unavailable("database");
     }
-    if (!migrated) {
+    const now = ctx.now();
+    if (migrationsPassedAt === undefined || now - migrationsPassedAt >= MIGRATIONS_RECHECK_MS) {
+      migrationsPassedAt = undefined;
       try {
         const pending = await pendingMigrations(ctx.store);
         if (pending.length > 0) return unavailable("migrations", `pending: ${pending.join(", ")}`);
-        migrated = true;
+        migrationsPassedAt = now;
       } catch (error) {
         ctx.log.error({ err: error }, "readiness: cannot read the applied migrations");
         return unavailable("migrations");

@@ -13,6 +13,7 @@ import {
   isSecretVariable,
   isSecureBaseUrl,
   loadConfig,
+  maskDatabaseUrl,
   readConfig,
   sqliteDataDir,
   urlFor,
@@ -51,7 +52,7 @@ describe("loadConfig defaults", () => {
     const key = randomBytes(32).toString("base64");
     const old = randomBytes(32).toString("base64");
     const config = loadConfig({
-      GATEHOUSE_BASE_URL: "https://sso.acme.example/gatehouse",
+      GATEHOUSE_BASE_URL: "https://sso.acme.example",
       PORT: "8080",
       HOST: "0.0.0.0",
       GATEHOUSE_DATABASE_URL: "postgres://gatehouse@db.internal/gatehouse",
@@ -63,12 +64,9 @@ describe("loadConfig defaults", () => {
       GATEHOUSE_SESSION_TTL_SECONDS: "3600",
       GATEHOUSE_PASSWORD_ATTEMPTS_PER_ACCOUNT: "3",
     });
-    assert.equal(config.baseUrl.toString(), "https://sso.acme.example/gatehouse/");
+    assert.equal(config.baseUrl.toString(), "https://sso.acme.example/");
     assert.equal(isSecureBaseUrl(config), true);
-    assert.equal(
-      urlFor(config, "/sso/oidc/callback"),
-      "https://sso.acme.example/gatehouse/sso/oidc/callback",
-    );
+    assert.equal(urlFor(config, "/sso/oidc/callback"), "https://sso.acme.example/sso/oidc/callback");
     assert.equal(config.port, 8080);
     assert.equal(config.host, "0.0.0.0");
     assert.equal(config.secretKey, key);
@@ -223,6 +221,29 @@ describe("loadConfig errors", () => {
       /GATEHOUSE_BASE_URL/,
     ],
     ["a short metrics token", { GATEHOUSE_METRICS_TOKEN: "secret" }, /GATEHOUSE_METRICS_TOKEN/],
+    // Routes, links and the OpenID Provider's endpoints live at the root: under a path nothing worked.
+    [
+      "a base URL with a path",
+      { GATEHOUSE_BASE_URL: "http://localhost:4105/sub" },
+      /GATEHOUSE_BASE_URL.*path.*root of its origin/,
+    ],
+    ["a base URL with a path and a slash", { GATEHOUSE_BASE_URL: "https://acme.example/sso/" }, /path/],
+    // The keys were checked only by createContext, so config check passed them and serve refused.
+    [
+      "a secret key of 3 bytes",
+      { GATEHOUSE_SECRET_KEY: "short" },
+      /GATEHOUSE_SECRET_KEY must be 32 bytes.*got 3 bytes/,
+    ],
+    [
+      "a secret key of 31 bytes",
+      { GATEHOUSE_SECRET_KEY: Buffer.alloc(31, 1).toString("base64") },
+      /GATEHOUSE_SECRET_KEY must be 32 bytes.*got 31 bytes/,
+    ],
+    [
+      "a previous secret key that is not a key",
+      { GATEHOUSE_PREVIOUS_SECRET_KEYS: `${Buffer.alloc(32, 1).toString("base64")},garbage` },
+      /GATEHOUSE_PREVIOUS_SECRET_KEYS \(key 2 of 2\) must be 32 bytes/,
+    ],
     [
       "a fractional rate-limit window",
       { GATEHOUSE_RATE_LIMIT_WINDOW_SECONDS: "1.5" },
@@ -268,6 +289,24 @@ describe("loadConfig errors", () => {
       GATEHOUSE_SECRET_KEY: randomBytes(32).toString("base64"),
     });
     assert.match(config.databaseUrl, /^postgres:/);
+  });
+});
+
+describe("maskDatabaseUrl", () => {
+  test("masks the password of the user info and of libpq's password and sslpassword parameters", () => {
+    assert.equal(
+      maskDatabaseUrl("postgres://u:pw@db.internal/gh?sslmode=require&password=hunter2"),
+      "postgres://u:********@db.internal/gh?sslmode=require&password=********",
+    );
+    assert.equal(
+      maskDatabaseUrl("postgres://u@db.internal/gh?sslkey=/etc/k.pem&sslpassword=p4ss&PASSWORD=x"),
+      "postgres://u@db.internal/gh?sslkey=/etc/k.pem&sslpassword=********&PASSWORD=********",
+    );
+    assert.equal(
+      maskDatabaseUrl("postgres://u@db/gh?options=-c%20search_path%3Dgh"),
+      "postgres://u@db/gh?options=-c%20search_path%3Dgh",
+    );
+    assert.equal(maskDatabaseUrl("sqlite:data/gatehouse.db"), "sqlite:data/gatehouse.db");
   });
 });
 

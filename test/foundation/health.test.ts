@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { sql } from "kysely";
+import { MIGRATIONS_RECHECK_MS } from "../../src/server/health.js";
 import { migrateToLatest, openStore } from "../../src/store/database.js";
 import { Browser, passwordSignIn } from "../support/browserless.js";
 import { metricsHeaders, startGatehouse, type TestGatehouse } from "../support/gatehouse.js";
@@ -108,6 +109,39 @@ test("/readyz answers 503 while a migration is missing, and once draining has be
     assert.equal((JSON.parse(draining.body) as { failed: string }).failed, "draining");
     assert.equal((await new Browser().get(`${fresh.url}/healthz`)).status, 503);
     assert.equal((await new Browser().get(`${fresh.url}/livez`)).status, 200);
+  } finally {
+    await fresh.close();
+  }
+});
+
+// /readyz read the migrations until they first passed and never again, so it could not report
+// a database that lost one under a running instance (restored from an older backup).
+test("/readyz reads the migrations again at most every 30 seconds while they pass, at every probe while they fail", async () => {
+  const fresh = await startGatehouse();
+  try {
+    const db = fresh.ctx.store.db;
+    assert.equal((await new Browser().get(`${fresh.url}/readyz`)).status, 200);
+    const [last] = (
+      await sql<{
+        name: string;
+        timestamp: string;
+      }>`select name, timestamp from kysely_migration order by name desc`.execute(db)
+    ).rows;
+    assert.ok(last);
+    await sql`delete from kysely_migration where name = ${last.name}`.execute(db);
+    assert.equal(
+      (await new Browser().get(`${fresh.url}/readyz`)).status,
+      200,
+      "a passed check is trusted for 30 seconds: the probe stays cheap",
+    );
+    fresh.advance(MIGRATIONS_RECHECK_MS);
+    const lost = await new Browser().get(`${fresh.url}/readyz`);
+    assert.equal(lost.status, 503);
+    assert.equal((JSON.parse(lost.body) as { failed: string }).failed, "migrations");
+    await sql`insert into kysely_migration (name, timestamp) values (${last.name}, ${last.timestamp})`.execute(
+      db,
+    );
+    assert.equal((await new Browser().get(`${fresh.url}/readyz`)).status, 200, "recovery is seen at once");
   } finally {
     await fresh.close();
   }

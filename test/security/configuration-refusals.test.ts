@@ -36,3 +36,34 @@ test("serve refuses bad settings with exit 2, naming the variable, and writes no
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// config check said "valid" (exit 0) for each of these, which serve refused with exit 2; with
+// GATEHOUSE_PREVIOUS_SECRET_KEYS=garbage, serve had written a secret.key before refusing.
+test("config check refuses exactly what serve refuses, and neither writes anything", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-refusals-"));
+  try {
+    const cases: [env: Record<string, string>, names: RegExp][] = [
+      [{ GATEHOUSE_SECRET_KEY: "short" }, /GATEHOUSE_SECRET_KEY must be 32 bytes.*got 3 bytes/],
+      [{ GATEHOUSE_SECRET_KEY: Buffer.alloc(31, 1).toString("base64") }, /got 31 bytes/],
+      [{ GATEHOUSE_PREVIOUS_SECRET_KEYS: "garbage" }, /GATEHOUSE_PREVIOUS_SECRET_KEYS/],
+      [{ GATEHOUSE_DATABASE_URL: "sqlite::memory:" }, /GATEHOUSE_DATABASE_URL/],
+      [{ GATEHOUSE_BASE_URL: "http://localhost:4105/sub" }, /GATEHOUSE_BASE_URL.*root of its origin/],
+    ];
+    const base = { GATEHOUSE_DATABASE_URL: `sqlite:${path.join(dir, "db", "x.db")}` };
+    const runs = await Promise.all(
+      cases.flatMap(([env]) => [
+        runGatehouseCli({ ...base, ...env }, "config", "check"),
+        runGatehouseCli({ ...base, ...env }, "serve"),
+      ]),
+    );
+    for (const [i, run] of runs.entries()) {
+      const [env, names] = cases[Math.floor(i / 2)] ?? [{}, /./];
+      const command = i % 2 === 0 ? "config check" : "serve";
+      assert.equal(run.code, 2, `${command} ${JSON.stringify(env)}: ${run.stdout}${run.stderr}`);
+      assert.match(run.stderr, names, command);
+    }
+    assert.equal(existsSync(path.join(dir, "db")), false, "no database folder or key file was created");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, afterEach, beforeEach, describe } from "node:test";
+import { createKeyFileForNewDatabase } from "../../src/crypto/secret-key.js";
 import { type Dialect, migrateToLatest, openStore, type Store } from "../../src/store/database.js";
 import { createSchema, dropSchema, schemaUrl } from "./postgres-schemas.js";
 
@@ -98,6 +99,9 @@ export function postgresEnv(): Record<string, string> {
 async function createSqlite(options: CreateOptions = {}): Promise<TestDatabase> {
   const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-store-"));
   const url = `sqlite:${path.join(dir, "x.db")}`;
+  // As `gatehouse migrate` does: a database is created with its secret key beside it, so a
+  // Gatehouse started on it without GATEHOUSE_SECRET_KEY finds the key rather than refusing.
+  createKeyFileForNewDatabase(path.join(dir, "x.db"));
   const store = await openMigrated(url, options, () => rmSync(dir, { recursive: true, force: true }));
   let dropped = false;
   return {
